@@ -1,0 +1,40 @@
+# Quick start: `make run` (portal on http://127.0.0.1:8000) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test install lint messages worker beat bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+	DEBUG=true $(PY) manage.py load_demo
+	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# DATABASE_URL / REDIS_URL switch the suite to PostgreSQL / Redis (CI sets both).
+test: install
+	SECRET_KEY=test-only-not-secret $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+messages: install
+	DEBUG=true $(PY) manage.py makemessages -l ko --no-obsolete --ignore=.venv --ignore=staticfiles
+	DEBUG=true $(PY) manage.py compilemessages -l ko --ignore=.venv
+
+worker: install
+	$(VENV)/bin/celery -A ustportal worker --loglevel=info
+
+beat: install
+	$(VENV)/bin/celery -A ustportal beat --loglevel=info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var staticfiles

@@ -1,0 +1,177 @@
+from datetime import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class BilingualName(models.Model):
+    """Names are kept per language (name_ko, name_en); ``name`` follows the active language."""
+
+    name_ko = models.CharField(_("name (Korean)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        if (get_language() or "ko").startswith("en"):
+            return self.name_en or self.name_ko
+        return self.name_ko or self.name_en
+
+
+class Institution(BilingualName):
+    class Kind(models.TextChoices):
+        HOST = "host", _("Host university")
+        PARTNER = "partner", _("Partner university")
+
+    class VerificationBasis(models.TextChoices):
+        APPLICATION = "application", _("After application")
+        REGISTRATION = "registration", _("After course registration")
+
+    class MailLanguage(models.TextChoices):
+        KO = "ko", _("Korean")
+        EN = "en", _("English")
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PARTNER)
+    agreement_active = models.BooleanField(
+        _("agreement active"), default=True, help_text=_("Only partners with an active agreement accept applications.")
+    )
+    mail_language = models.CharField(_("mail language"), max_length=2, choices=MailLanguage.choices, default="ko")
+    verification_basis = models.CharField(
+        _("verification basis"),
+        max_length=15,
+        choices=VerificationBasis.choices,
+        default=VerificationBasis.APPLICATION,
+        help_text=_("When the partner verifies its students: after application or after course registration."),
+    )
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ["kind", "name_ko"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind"], condition=Q(kind="host"), name="institution_single_host"),
+        ]
+
+
+class InstitutionContact(models.Model):
+    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("coordinator contact")
+        verbose_name_plural = _("coordinator contacts")
+        constraints = [models.UniqueConstraint(fields=["institution", "email"], name="contact_unique_email")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+class Campus(BilingualName):
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="campuses")
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    is_main = models.BooleanField(_("main campus"), default=False)
+
+    class Meta:
+        verbose_name = _("campus")
+        verbose_name_plural = _("campuses")
+        ordering = ["-is_main", "name_ko"]
+
+
+class College(BilingualName):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    excluded_from_affiliation_change = models.BooleanField(
+        _("excluded from change of affiliation"), default=False, help_text=_("For example medicine and education.")
+    )
+
+    class Meta:
+        verbose_name = _("college")
+        verbose_name_plural = _("colleges")
+        ordering = ["name_ko"]
+
+
+class Department(BilingualName):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="departments")
+    campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="departments")
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["campus", "name_ko"]
+
+
+class Term(models.Model):
+    class Season(models.TextChoices):
+        SPRING = "spring", _("Spring")
+        SUMMER = "summer", _("Summer")
+        FALL = "fall", _("Fall")
+        WINTER = "winter", _("Winter")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    season = models.CharField(_("season"), max_length=10, choices=Season.choices)
+
+    class Meta:
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        ordering = ["-year", "-season"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "season"], name="term_unique_year_season"),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="term_year_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.get_season_display()}"
+
+    def window(self, kind: str) -> "TermWindow | None":
+        for window in self.windows.all():
+            if window.kind == kind:
+                return window
+        return None
+
+
+class TermWindow(models.Model):
+    """A half-open interval [starts_at, ends_at) in which one kind of write is allowed."""
+
+    class Kind(models.TextChoices):
+        APPLICATION = "application", _("Temporary student ID application")
+        COURSE_OPENING = "course_opening", _("Course opening")
+        REGISTRATION = "registration", _("Course registration")
+        CHANGE = "change", _("Course change and cancellation")
+
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="windows")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    starts_at = models.DateTimeField(_("opens at"))
+    ends_at = models.DateTimeField(_("closes at"), help_text=_("Exclusive: the window is closed from this instant."))
+
+    class Meta:
+        verbose_name = _("term window")
+        verbose_name_plural = _("term windows")
+        ordering = ["term", "starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "kind"], name="window_one_per_kind"),
+            models.CheckConstraint(condition=Q(starts_at__lt=models.F("ends_at")), name="window_opens_before_closing"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} · {self.get_kind_display()}"
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        at = at or timezone.now()
+        return self.starts_at <= at < self.ends_at
+
+    def describe(self) -> str:
+        start = date_format(timezone.localtime(self.starts_at), "DATETIME_FORMAT")
+        end = date_format(timezone.localtime(self.ends_at), "DATETIME_FORMAT")
+        return f"{start} – {end}"

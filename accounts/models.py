@@ -1,0 +1,57 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """Portal account. Exchange students log in with their temporary student ID as username."""
+
+    class Language(models.TextChoices):
+        KO = "ko", _("Korean")
+        EN = "en", _("English")
+
+    display_name = models.CharField(_("name"), max_length=150, blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=30, blank=True)
+    language = models.CharField(_("preferred language"), max_length=2, choices=Language.choices, default=Language.KO)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return f"{self.username} ({self.display_name})" if self.display_name else self.username
+
+
+class TemporaryStudentId(models.Model):
+    """The person behind an exchange account: one per (partner, home student number), kept across terms."""
+
+    student_id = models.CharField(_("temporary student ID"), max_length=30, unique=True)
+    partner = models.ForeignKey("academics.Institution", on_delete=models.PROTECT, related_name="temporary_ids")
+    home_student_number = models.CharField(_("home student number"), max_length=30)
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="temporary_id")
+    first_issued_at = models.DateTimeField(_("first issued at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("temporary student ID")
+        verbose_name_plural = _("temporary student IDs")
+        ordering = ["-first_issued_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "home_student_number"], name="temporary_id_one_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return self.student_id
+
+
+class IdSequence(models.Model):
+    """Last number handed out per year; locked row, only ever increases, so a number is never reused."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    last_value = models.PositiveIntegerField(_("last value"), default=0)
+
+    class Meta:
+        verbose_name = _("ID sequence")
+        verbose_name_plural = _("ID sequences")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"

@@ -1,0 +1,81 @@
+"""Account services: temporary-ID numbers, password links, contact changes (SPEC §3.1)."""
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ustportal.errors import DomainError, InvalidLink, RateLimited
+from ustportal.mail import mail_queue
+from ustportal.ratelimit import cooldown
+
+from .models import IdSequence, User
+
+EMAIL_CHANGE_SALT = "accounts.email-change"
+
+
+def temporary_id_allocate(*, year: int) -> str:
+    """Next temporary student ID for ``year``; call inside a transaction. The locked counter never goes back."""
+    IdSequence.objects.get_or_create(year=year)
+    sequence = IdSequence.objects.select_for_update().get(year=year)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return settings.TEMP_ID_FORMAT.format(year=year, seq=sequence.last_value)
+
+
+def password_link_request(*, user: User, language: str | None = None) -> bool:
+    """Mail a set-password link to the account's own address; False if one went out moments ago."""
+    if not user.email:
+        raise DomainError(_("This account has no e-mail address. Please contact the registrar's office."))
+    if not cooldown(f"pwmail:{user.pk}", seconds=settings.PASSWORD_MAIL_COOLDOWN_SECONDS):
+        return False
+    mail_queue(kind="set_password", to=user.email, language=language or user.language, params={"user_id": user.pk})
+    return True
+
+
+def profile_update(*, user: User, phone: str, language: str, display_name: str | None = None) -> User:
+    user.phone = phone
+    user.language = language
+    fields = ["phone", "language"]
+    if display_name is not None:
+        user.display_name = display_name
+        fields.append("display_name")
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=fields)
+    return user
+
+
+def email_change_request(*, user: User, new_email: str) -> None:
+    """Mail a confirmation link to the *new* address; the account changes only when it is clicked."""
+    new_email = new_email.strip()
+    if new_email.lower() == (user.email or "").lower():
+        raise DomainError(_("That is already your e-mail address."))
+    if not cooldown(f"emailchange:{user.pk}", seconds=60):
+        raise RateLimited(_("A confirmation link was sent a moment ago. Please wait a minute before asking again."))
+    with transaction.atomic():
+        mail_queue(
+            kind="email_change", to=new_email, language=user.language,
+            params={"user_id": user.pk, "new_email": new_email},
+        )
+
+
+def email_change_token(*, user: User, new_email: str) -> str:
+    # The current address is part of the payload, so a link stops working once any change is made.
+    return signing.dumps({"u": user.pk, "new": new_email, "old": user.email}, salt=EMAIL_CHANGE_SALT)
+
+
+def email_change_confirm(*, token: str) -> User:
+    max_age = settings.EMAIL_CHANGE_LINK_MAX_AGE_HOURS * 3600
+    try:
+        payload = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise InvalidLink(_("This confirmation link has expired. Please request the change again.")) from exc
+    except signing.BadSignature as exc:
+        raise InvalidLink(_("This confirmation link is not valid.")) from exc
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=payload["u"]).first()
+        if user is None or user.email != payload["old"]:
+            raise InvalidLink(_("This confirmation link has already been used or is out of date."))
+        user.email = payload["new"]
+        user.save(update_fields=["email"])
+    return user

@@ -1,0 +1,98 @@
+from datetime import date
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from academics.models import Institution, Term, TermWindow
+from academics.selectors import active_partners, partners, terms_with_open_window
+
+from .models import TemporaryIdApplication
+
+student_number_validator = RegexValidator(
+    r"^[A-Za-z0-9-]{2,30}$", _("Use 2–30 letters, digits or hyphens, exactly as on your student card.")
+)
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 -]{7,18}[0-9]$", _("Enter a phone number of digits, with an optional leading + and hyphens.")
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _check_birth_date(value: date) -> date:
+    today = date.today()
+    if value >= today or value.year < today.year - 100:
+        raise forms.ValidationError(_("Enter your real date of birth."))
+    return value
+
+
+class PartnerChoiceMixin:
+    """Validate against every partner, offer only the active ones; the service explains the rest."""
+
+    def _set_partner_choices(self, *, offer_all: bool = False) -> None:
+        field = self.fields["partner"]
+        field.queryset = partners()
+        offered = partners() if offer_all else active_partners()
+        field.widget.choices = [("", "---------")] + [(p.pk, p.name) for p in offered]
+
+
+class ApplicationForm(PartnerChoiceMixin, forms.ModelForm):
+    consent = forms.BooleanField(
+        label=_("I agree to the collection and use of my personal information as described above."),
+        required=True,
+        error_messages={"required": _("You must agree to the collection and use of personal information to apply.")},
+    )
+
+    class Meta:
+        model = TemporaryIdApplication
+        fields = [
+            "term", "partner", "home_student_number", "name_ko", "name_latin", "date_of_birth", "email", "phone",
+            "home_department", "degree_level",
+        ]
+        widgets = {"date_of_birth": DateInput()}
+        help_texts = {
+            "name_ko": _("Fill in the Korean name, the Latin-letter name, or both."),
+            "email": _("The confirmation link is sent here."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_partner_choices()
+        term_field = self.fields["term"]
+        term_field.queryset = Term.objects.all()
+        open_terms = list(terms_with_open_window(kind=TermWindow.Kind.APPLICATION))
+        term_field.widget.choices = [(t.pk, str(t)) for t in open_terms]
+        if len(open_terms) == 1:
+            term_field.initial = open_terms[0].pk
+        self.fields["partner"].label = _("Home (partner) university")
+        self.fields["home_student_number"].validators.append(student_number_validator)
+        self.fields["phone"].validators.append(phone_validator)
+
+    def clean_date_of_birth(self) -> date:
+        return _check_birth_date(self.cleaned_data["date_of_birth"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("name_ko", "").strip() or cleaned.get("name_latin", "").strip()):
+            self.add_error("name_ko", _("Enter your name in Korean, in Latin letters, or both."))
+        return cleaned
+
+    def validate_unique(self) -> None:
+        # Duplicates are the service's business: it answers with a re-send offer, not a field error.
+        pass
+
+    def _post_clean(self) -> None:
+        # Skip the model's own full_clean: the service validates and saves (forms never save).
+        pass
+
+
+class LookupForm(PartnerChoiceMixin, forms.Form):
+    partner = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Home (partner) university"))
+    home_student_number = forms.CharField(label=_("Home student number"), max_length=30)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._set_partner_choices(offer_all=True)

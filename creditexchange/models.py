@@ -1,0 +1,113 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+def _new_nonce() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class TemporaryIdApplication(models.Model):
+    """A partner student's application for a temporary student ID for one term (SPEC §3.1)."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted (e-mail not confirmed)")
+        CONFIRMED = "confirmed", _("Confirmed")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        ISSUED = "issued", _("Issued")
+
+    class DegreeLevel(models.TextChoices):
+        BACHELOR = "bachelor", _("Bachelor's")
+        MASTER = "master", _("Master's")
+        DOCTORATE = "doctorate", _("Doctorate")
+        INTEGRATED = "integrated", _("Integrated master's and doctorate")
+
+    term = models.ForeignKey("academics.Term", on_delete=models.PROTECT, related_name="temporary_id_applications")
+    partner = models.ForeignKey("academics.Institution", on_delete=models.PROTECT, related_name="applications")
+    home_student_number = models.CharField(_("home student number"), max_length=30)
+    name_ko = models.CharField(_("name (Korean)"), max_length=100, blank=True)
+    name_latin = models.CharField(_("name (Latin letters)"), max_length=150, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    email = models.EmailField(_("e-mail"))
+    phone = models.CharField(_("mobile phone"), max_length=30)
+    home_department = models.CharField(_("department at home university"), max_length=150)
+    degree_level = models.CharField(_("degree level"), max_length=12, choices=DegreeLevel.choices)
+    language = models.CharField(_("language"), max_length=2, default="ko")
+    consent_at = models.DateTimeField(_("personal information consent given at"))
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    temporary_id = models.ForeignKey(
+        "accounts.TemporaryStudentId", on_delete=models.PROTECT, null=True, blank=True, related_name="applications",
+        verbose_name=_("temporary student ID"),
+    )
+    returning = models.BooleanField(_("returning student"), default=False)
+    confirmation_nonce = models.CharField(max_length=32, default=_new_nonce, editable=False)
+    confirmation_sent_at = models.DateTimeField(_("confirmation mail last requested at"), null=True, blank=True)
+    confirmation_resends = models.PositiveSmallIntegerField(_("confirmation re-sends"), default=0)
+
+    class Meta:
+        verbose_name = _("temporary student ID application")
+        verbose_name_plural = _("temporary student ID applications")
+        ordering = ["-submitted_at"]
+        permissions = [
+            ("approve_temporaryidapplication", _("Can approve or reject temporary student ID applications")),
+            ("issue_temporaryidapplication", _("Can issue temporary student IDs")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "partner", "home_student_number"], name="application_one_per_term_person"
+            ),
+            models.CheckConstraint(
+                condition=~Q(name_ko="", name_latin=""), name="application_has_a_name"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="issued") | Q(temporary_id__isnull=False), name="issued_application_has_id"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="rejected_application_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.term} · {self.partner.code} · {self.home_student_number}"
+
+    @property
+    def display_name(self) -> str:
+        return " / ".join(part for part in (self.name_ko, self.name_latin) if part)
+
+
+class ApplicationEvent(models.Model):
+    """Audit trail of a temporary-ID application: who, when, from → to, why, and changed values."""
+
+    application = models.ForeignKey(TemporaryIdApplication, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("from"), max_length=10, blank=True)
+    to_status = models.CharField(_("to"), max_length=10)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("actor"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    changes = models.JSONField(_("changed values"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("application event")
+        verbose_name_plural = _("application events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

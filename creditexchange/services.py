@@ -1,0 +1,342 @@
+"""Temporary student ID applications (SPEC §3.1): submit, confirm, decide, issue, look up, purge."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from academics.models import Institution, Term, TermWindow
+from academics.services import window_require_open
+from accounts.models import TemporaryStudentId, User
+from accounts.services import password_link_request, temporary_id_allocate
+from ustportal.errors import DomainError, DuplicateApplication, InvalidLink, InvalidTransition, NotEligible, RateLimited
+from ustportal.mail import mail_queue
+from ustportal.ratelimit import hit
+
+from .models import ApplicationEvent, TemporaryIdApplication
+
+logger = logging.getLogger(__name__)
+Status = TemporaryIdApplication.Status
+CONFIRM_SALT = "creditexchange.application-confirm"
+
+
+def _record(application: TemporaryIdApplication, *, from_status: str, actor: User | None = None,
+            reason: str = "", changes: dict | None = None) -> None:
+    ApplicationEvent.objects.create(
+        application=application, from_status=from_status, to_status=application.status,
+        actor=actor if actor and actor.is_authenticated else None, reason=reason, changes=changes or {},
+    )
+
+
+def _lock(application_id: int) -> TemporaryIdApplication:
+    return TemporaryIdApplication.objects.select_for_update().select_related("term", "partner").get(pk=application_id)
+
+
+def confirmation_token(application: TemporaryIdApplication) -> str:
+    return signing.TimestampSigner(salt=CONFIRM_SALT).sign(f"{application.pk}:{application.confirmation_nonce}")
+
+
+def _queue_confirmation(application: TemporaryIdApplication) -> None:
+    mail_queue(
+        kind="application_confirmation", to=application.email, language=application.language,
+        params={"application_id": application.pk},
+    )
+
+
+def application_submit(
+    *, term: Term, partner: Institution, home_student_number: str, name_ko: str, name_latin: str,
+    date_of_birth: date, email: str, phone: str, home_department: str, degree_level: str,
+    consent: bool, language: str, at: datetime | None = None,
+) -> TemporaryIdApplication:
+    """Seed 000 §1: apply for a temporary student ID; one per term, partner and home student number."""
+    at = at or timezone.now()
+    if not consent:
+        raise NotEligible(_("You must agree to the collection and use of personal information to apply."))
+    if partner.kind != Institution.Kind.PARTNER or not partner.agreement_active:
+        raise NotEligible(
+            _("%(partner)s has no active credit-exchange agreement, so applications are not accepted.")
+            % {"partner": partner.name}
+        )
+    window_require_open(term=term, kind=TermWindow.Kind.APPLICATION, at=at)
+    if not (name_ko.strip() or name_latin.strip()):
+        raise NotEligible(_("Enter your name in Korean, in Latin letters, or both."))
+    home_student_number = home_student_number.strip()
+    existing = TemporaryIdApplication.objects.filter(
+        term=term, partner=partner, home_student_number=home_student_number
+    ).first()
+    if existing is not None:
+        raise _duplicate(existing)
+    application = TemporaryIdApplication(
+        term=term, partner=partner, home_student_number=home_student_number, name_ko=name_ko.strip(),
+        name_latin=name_latin.strip(), date_of_birth=date_of_birth, email=email.strip(), phone=phone.strip(),
+        home_department=home_department.strip(), degree_level=degree_level, language=language, consent_at=at,
+        confirmation_sent_at=at,
+    )
+    application.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            application.save()
+            _record(application, from_status="")
+            _queue_confirmation(application)
+    except IntegrityError:
+        # Two submissions in the same instant: the unique constraint lets one through.
+        existing = TemporaryIdApplication.objects.filter(
+            term=term, partner=partner, home_student_number=home_student_number
+        ).first()
+        if existing is None:
+            raise
+        raise _duplicate(existing) from None
+    return application
+
+
+def _duplicate(existing: TemporaryIdApplication) -> DuplicateApplication:
+    return DuplicateApplication(
+        _("An application for %(term)s from this student number at %(partner)s already exists.")
+        % {"term": existing.term, "partner": existing.partner.name},
+        application=existing,
+    )
+
+
+def application_resend_confirmation(*, application_id: int, at: datetime | None = None) -> TemporaryIdApplication:
+    """Send the confirmation mail again, to the address on the application; rate-limited."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        application = _lock(application_id)
+        if application.status != Status.SUBMITTED:
+            raise InvalidTransition(_("This application's e-mail address is already confirmed; no mail is needed."))
+        cooldown = timedelta(seconds=settings.TEMP_ID_RESEND_COOLDOWN_SECONDS)
+        if application.confirmation_sent_at and at < application.confirmation_sent_at + cooldown:
+            wait = application.confirmation_sent_at + cooldown - at
+            minutes = max(1, -(-int(wait.total_seconds()) // 60))
+            raise RateLimited(
+                _("A confirmation mail was sent a moment ago. You can ask again in %(minutes)s minute(s).")
+                % {"minutes": minutes}
+            )
+        if application.confirmation_resends >= settings.TEMP_ID_RESEND_MAX:
+            raise RateLimited(
+                _("The confirmation mail has been re-sent %(count)s times. Please contact the registrar's office.")
+                % {"count": application.confirmation_resends}
+            )
+        application.confirmation_resends += 1
+        application.confirmation_sent_at = at
+        application.save(update_fields=["confirmation_resends", "confirmation_sent_at"])
+        _queue_confirmation(application)
+    return application
+
+
+def application_confirm(*, token: str, at: datetime | None = None) -> TemporaryIdApplication:
+    """Seed 000 §1.a: clicking the mailed link completes the application. The link works once."""
+    max_age = timedelta(hours=settings.TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS)
+    try:
+        value = signing.TimestampSigner(salt=CONFIRM_SALT).unsign(token, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise InvalidLink(_("This confirmation link has expired. Use “Re-send confirmation mail” to get a new one.")) from exc
+    except signing.BadSignature as exc:
+        raise InvalidLink(_("This confirmation link is not valid. Please use the link exactly as it was mailed.")) from exc
+    pk, _sep, nonce = value.partition(":")
+    with transaction.atomic():
+        application = TemporaryIdApplication.objects.select_for_update().filter(pk=pk).first()
+        if application is None or application.confirmation_nonce != nonce:
+            raise InvalidLink(_("This application no longer exists. Unconfirmed applications are deleted after a few days; please apply again."))
+        if application.status != Status.SUBMITTED:
+            raise InvalidLink(_("This link has already been used. Your e-mail address is confirmed."), code="used")
+        application.status = Status.CONFIRMED
+        application.confirmed_at = at or timezone.now()
+        application.save(update_fields=["status", "confirmed_at"])
+        _record(application, from_status=Status.SUBMITTED)
+    return application
+
+
+def application_approve(*, application_id: int, actor: User) -> TemporaryIdApplication:
+    """Staff approval; the ID itself is issued by the daily batch (seed: “check after 18:00”)."""
+    with transaction.atomic():
+        application = _lock(application_id)
+        if application.status != Status.CONFIRMED:
+            raise InvalidTransition(
+                _("Only confirmed applications can be approved; this one is “%(status)s”.")
+                % {"status": application.get_status_display()}
+            )
+        application.status = Status.APPROVED
+        application.decided_at = timezone.now()
+        application.decided_by = actor
+        application.save(update_fields=["status", "decided_at", "decided_by"])
+        _record(application, from_status=Status.CONFIRMED, actor=actor)
+    return application
+
+
+def application_reject(*, application_id: int, actor: User, reason: str) -> TemporaryIdApplication:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("A reason is required to reject an application."))
+    with transaction.atomic():
+        application = _lock(application_id)
+        before = application.status
+        if before not in (Status.SUBMITTED, Status.CONFIRMED, Status.APPROVED):
+            raise InvalidTransition(
+                _("This application is “%(status)s” and can no longer be rejected.")
+                % {"status": application.get_status_display()}
+            )
+        application.status = Status.REJECTED
+        application.rejection_reason = reason
+        application.decided_at = timezone.now()
+        application.decided_by = actor
+        application.save(update_fields=["status", "rejection_reason", "decided_at", "decided_by"])
+        _record(application, from_status=before, actor=actor, reason=reason)
+        mail_queue(
+            kind="application_rejected", to=application.email, language=application.language,
+            params={"application_id": application.pk},
+        )
+    return application
+
+
+def temporary_id_issue(*, application_id: int, actor: User | None = None) -> TemporaryIdApplication:
+    """Issue (or, for a returning student, re-use) the temporary student ID of an approved application.
+
+    Seed 000 §1-1: a returning student keeps the same ID and password, and the contact data on
+    the application never overwrite the account's.
+    """
+    with transaction.atomic():
+        application = _lock(application_id)
+        if application.status != Status.APPROVED:
+            raise InvalidTransition(
+                _("Only approved applications can be issued an ID; this one is “%(status)s”.")
+                % {"status": application.get_status_display()}
+            )
+        # One identity per (partner, home number): lock the partner row before looking it up.
+        Institution.objects.select_for_update().get(pk=application.partner_id)
+        identity = (
+            TemporaryStudentId.objects.select_related("user")
+            .filter(partner_id=application.partner_id, home_student_number=application.home_student_number)
+            .first()
+        )
+        if identity is None:
+            student_id = temporary_id_allocate(year=application.term.year)
+            user = User(
+                username=student_id, email=application.email, phone=application.phone,
+                display_name=application.display_name, language=application.language,
+            )
+            user.set_unusable_password()
+            user.save()
+            identity = TemporaryStudentId.objects.create(
+                student_id=student_id, partner_id=application.partner_id,
+                home_student_number=application.home_student_number, user=user,
+            )
+        else:
+            user = identity.user
+            if not user.is_active:
+                user.is_active = True
+                user.save(update_fields=["is_active"])
+        application.returning = identity.applications.exclude(pk=application.pk).exists()
+        application.temporary_id = identity
+        application.status = Status.ISSUED
+        application.issued_at = timezone.now()
+        application.save(update_fields=["temporary_id", "status", "issued_at", "returning"])
+        _record(application, from_status=Status.APPROVED, actor=actor, changes={"student_id": identity.student_id})
+        mail_queue(
+            kind="application_issued", to=user.email, language=application.language,
+            params={"application_id": application.pk},
+        )
+    return application
+
+
+@dataclass
+class BatchReport:
+    issued: int = 0
+    skipped: int = 0
+
+
+def temporary_id_issue_batch(*, actor: User | None = None, term: Term | None = None) -> BatchReport:
+    """The daily issuance batch (default 18:00 Asia/Seoul). Safe to run twice at once: each row is locked."""
+    report = BatchReport()
+    approved = TemporaryIdApplication.objects.filter(status=Status.APPROVED)
+    if term is not None:
+        approved = approved.filter(term=term)
+    for application_id in approved.order_by("decided_at", "pk").values_list("pk", flat=True):
+        try:
+            temporary_id_issue(application_id=application_id, actor=actor)
+        except InvalidTransition:
+            report.skipped += 1  # another batch or a staff member got there first
+        else:
+            report.issued += 1
+    logger.info("Temporary ID batch: %s issued, %s skipped", report.issued, report.skipped)
+    return report
+
+
+def applications_purge_unconfirmed(*, at: datetime | None = None) -> int:
+    """Delete applications whose e-mail was never confirmed within the configured number of days."""
+    at = at or timezone.now()
+    cutoff = at - timedelta(days=settings.TEMP_ID_UNCONFIRMED_EXPIRY_DAYS)
+    deleted, _detail = TemporaryIdApplication.objects.filter(status=Status.SUBMITTED, submitted_at__lt=cutoff).delete()
+    return deleted
+
+
+@dataclass
+class LookupResult:
+    application: TemporaryIdApplication
+    password_mail_sent: bool = False
+
+    @property
+    def account(self) -> User | None:
+        return self.application.temporary_id.user if self.application.temporary_id else None
+
+    @property
+    def needs_password(self) -> bool:
+        return self.account is not None and not self.account.has_usable_password()
+
+    @property
+    def masked_email(self) -> str:
+        address = (self.account.email if self.account else self.application.email) or ""
+        local, _at, domain = address.partition("@")
+        return f"{local[:2]}{'*' * max(len(local) - 2, 1)}@{domain}"
+
+
+def application_lookup(
+    *, partner: Institution, home_student_number: str, date_of_birth: date, client_key: str,
+    send_password_link: bool = False,
+) -> LookupResult:
+    """“Check the application and verify for student ID”: the latest application of this person.
+
+    A mismatch and an unknown number get the same answer, so the page reveals nothing.
+    """
+    if not hit(f"lookup:{client_key}", limit=settings.LOOKUP_RATE_LIMIT, window_seconds=settings.LOOKUP_RATE_WINDOW_SECONDS):
+        raise RateLimited(_("Too many look-ups from your connection. Please try again in 15 minutes."))
+    application = (
+        TemporaryIdApplication.objects.select_related("term", "partner", "temporary_id__user")
+        .filter(partner=partner, home_student_number=home_student_number.strip(), date_of_birth=date_of_birth)
+        .order_by("-term__year", "-submitted_at")
+        .first()
+    )
+    if application is None:
+        raise DomainError(_("No application matches these details. Check the university, student number and date of birth."))
+    result = LookupResult(application=application)
+    if application.status == Status.ISSUED and (result.needs_password or send_password_link):
+        result.password_mail_sent = password_link_request(user=result.account, language=application.language)
+    return result
+
+
+CORRECTABLE_FIELDS = ("name_ko", "name_latin", "email", "phone", "home_department", "degree_level", "date_of_birth")
+
+
+def application_correct(*, application_id: int, actor: User, values: dict, reason: str = "") -> TemporaryIdApplication:
+    """Staff correction of typed details (not status); every changed value is kept before → after."""
+    with transaction.atomic():
+        application = _lock(application_id)
+        changes = {}
+        for field, value in values.items():
+            if field not in CORRECTABLE_FIELDS:
+                raise DomainError(_("The field “%(field)s” cannot be corrected here.") % {"field": field})
+            old = getattr(application, field)
+            if old != value:
+                changes[field] = [str(old), str(value)]
+                setattr(application, field, value)
+        if not changes:
+            return application
+        application.full_clean(validate_unique=False)
+        application.save(update_fields=list(changes))
+        _record(application, from_status=application.status, actor=actor, reason=reason or "correction", changes=changes)
+    return application

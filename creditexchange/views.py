@@ -1,0 +1,83 @@
+from django.contrib import messages
+from django.core import signing
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from academics.models import TermWindow
+from academics.selectors import terms_with_open_window
+from ustportal.errors import DomainError, DuplicateApplication
+from ustportal.http import client_ip
+
+from . import services
+from .forms import ApplicationForm, LookupForm
+
+RESEND_SALT = "creditexchange.resend-offer"
+
+
+def application_create(request):
+    form = ApplicationForm(request.POST or None)
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_submit(
+                **{k: v for k, v in form.cleaned_data.items()}, language=get_language()[:2]
+            )
+        except DuplicateApplication as exc:
+            duplicate = exc.application
+            form.add_error(None, exc.message)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            request.session["applied_email"] = application.email
+            return redirect("creditexchange:application_sent")
+    context = {
+        "form": form,
+        "duplicate": duplicate,
+        "resend_token": signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate else "",
+        "open_terms": terms_with_open_window(kind=TermWindow.Kind.APPLICATION).prefetch_related("windows"),
+    }
+    return render(request, "creditexchange/application_form.html", context)
+
+
+def application_sent(request):
+    return render(request, "creditexchange/application_sent.html", {"email": request.session.get("applied_email")})
+
+
+@require_POST
+def application_resend(request):
+    try:
+        application_id = signing.loads(request.POST.get("token", ""), salt=RESEND_SALT, max_age=3600)
+        application = services.application_resend_confirmation(application_id=application_id)
+    except signing.BadSignature:
+        messages.error(request, _("This page has expired. Please submit the application form again."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        request.session["applied_email"] = application.email
+        return redirect("creditexchange:application_sent")
+    return redirect("creditexchange:application_create")
+
+
+def application_confirm(request, token: str):
+    # A GET completes the application, as the seed describes: "click the linked address".
+    try:
+        application = services.application_confirm(token=token)
+    except DomainError as exc:
+        return render(request, "creditexchange/application_confirm.html", {"error": exc.message}, status=400)
+    return render(request, "creditexchange/application_confirm.html", {"application": application})
+
+
+def application_lookup(request):
+    form = LookupForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.application_lookup(
+                **form.cleaned_data, client_key=client_ip(request),
+                send_password_link="send_link" in request.POST,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "creditexchange/application_lookup.html", {"form": form, "result": result})

@@ -1,0 +1,90 @@
+"""One function per message (Healthchecks' hc/lib/emails.py): subject, text and HTML templates.
+
+Only the mail task calls ``render_mail``; every message renders in the recipient's language.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .models import OutgoingMail
+
+
+def absolute(path: str) -> str:
+    return f"{settings.PORTAL_BASE_URL}{path}"
+
+
+def _render(name: str, context: dict) -> tuple[str, str, str]:
+    context = {"portal_url": settings.PORTAL_BASE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+    text = render_to_string(f"emails/{name}_body.txt", context)
+    html = render_to_string(f"emails/{name}_body.html", context)
+    return subject, text, html
+
+
+def _application(mail: OutgoingMail):
+    from creditexchange.models import TemporaryIdApplication
+
+    return TemporaryIdApplication.objects.select_related("term", "partner", "temporary_id__user").get(
+        pk=mail.params["application_id"]
+    )
+
+
+def application_confirmation(mail: OutgoingMail) -> tuple[str, str, str]:
+    from creditexchange.services import confirmation_token
+
+    application = _application(mail)
+    link = absolute(reverse("creditexchange:application_confirm", args=[confirmation_token(application)]))
+    hours = settings.TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS
+    return _render("application_confirmation", {"application": application, "link": link, "hours": hours})
+
+
+def application_issued(mail: OutgoingMail) -> tuple[str, str, str]:
+    application = _application(mail)
+    link = absolute(reverse("creditexchange:application_lookup"))
+    return _render("application_issued", {"application": application, "link": link})
+
+
+def application_rejected(mail: OutgoingMail) -> tuple[str, str, str]:
+    return _render("application_rejected", {"application": _application(mail)})
+
+
+def set_password(mail: OutgoingMail) -> tuple[str, str, str]:
+    from accounts.models import User
+
+    user = User.objects.get(pk=mail.params["user_id"])
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = absolute(reverse("accounts:set_password", args=[uid, default_token_generator.make_token(user)]))
+    days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    return _render("set_password", {"user": user, "link": link, "days": days})
+
+
+def email_change(mail: OutgoingMail) -> tuple[str, str, str]:
+    from accounts.models import User
+    from accounts.services import email_change_token
+
+    user = User.objects.get(pk=mail.params["user_id"])
+    token = email_change_token(user=user, new_email=mail.params["new_email"])
+    link = absolute(reverse("accounts:email_change_confirm", args=[token]))
+    hours = settings.EMAIL_CHANGE_LINK_MAX_AGE_HOURS
+    return _render("email_change", {"user": user, "link": link, "new_email": mail.params["new_email"], "hours": hours})
+
+
+BUILDERS: dict[str, Callable[[OutgoingMail], tuple[str, str, str]]] = {
+    "application_confirmation": application_confirmation,
+    "application_issued": application_issued,
+    "application_rejected": application_rejected,
+    "set_password": set_password,
+    "email_change": email_change,
+}
+
+
+def render_mail(mail: OutgoingMail) -> tuple[str, str, str]:
+    with translation.override(mail.language or settings.LANGUAGE_CODE):
+        return BUILDERS[mail.kind](mail)

@@ -1,0 +1,37 @@
+"""Domain errors: services raise them, views turn them into messages.
+
+Each carries a message a student or officer can read, already translated lazily.
+"""
+
+
+class DomainError(Exception):
+    def __init__(self, message, *, code: str = ""):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+class InvalidTransition(DomainError):
+    pass
+
+
+class WindowClosed(DomainError):
+    pass
+
+
+class NotEligible(DomainError):
+    pass
+
+
+class DuplicateApplication(DomainError):
+    def __init__(self, message, *, application):
+        super().__init__(message, code="duplicate")
+        self.application = application
+
+
+class InvalidLink(DomainError):
+    pass
+
+
+class RateLimited(DomainError):
+    pass

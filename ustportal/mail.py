@@ -1,0 +1,97 @@
+"""Mail outbox services: queue a message with the change that causes it, deliver it once."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutgoingMail
+
+logger = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=10)
+RELAY_GRACE = timedelta(seconds=30)
+
+
+def mail_queue(*, kind: str, to: str, language: str, params: dict | None = None) -> OutgoingMail:
+    """Record a mail and hand it to the broker once the surrounding transaction commits."""
+    mail = OutgoingMail.objects.create(
+        kind=kind, to=to, language=language or settings.LANGUAGE_CODE, params=params or {}, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk))
+    return mail
+
+
+def mail_dispatch(*, mail_id: int) -> None:
+    """Give the broker a delivery job; if it is down the relay picks the row up later."""
+    from .tasks import send_mail_task
+
+    try:
+        send_mail_task.delay(mail_id)
+    except Exception:  # kombu raises a variety of connection errors; the row is safe either way.
+        logger.warning("Broker unavailable; mail %s stays queued for the relay.", mail_id, exc_info=True)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def mail_deliver(*, mail_id: int) -> bool:
+    """Send one queued mail; a duplicate or retried job finds nothing to claim and sends nothing."""
+    from .emails import render_mail
+
+    now = timezone.now()
+    claimed = OutgoingMail.objects.filter(pk=mail_id, status=OutgoingMail.Status.QUEUED).update(
+        status=OutgoingMail.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now
+    )
+    if claimed != 1:
+        return False
+    mail = OutgoingMail.objects.get(pk=mail_id)
+    try:
+        subject, text, html = render_mail(mail)
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[mail.to])
+        message.attach_alternative(html, "text/html")
+        message.send()
+    except Exception as exc:  # SMTP and rendering failures alike are recorded, then retried or failed.
+        give_up = mail.attempts >= settings.MAIL_MAX_ATTEMPTS
+        mail.status = OutgoingMail.Status.FAILED if give_up else OutgoingMail.Status.QUEUED
+        mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        mail.next_attempt_at = None if give_up else timezone.now() + _backoff(mail.attempts)
+        mail.save(update_fields=["status", "last_error", "next_attempt_at"])
+        logger.warning("Mail %s failed (attempt %s): %s", mail.pk, mail.attempts, exc)
+        return False
+    mail.status = OutgoingMail.Status.SENT
+    mail.subject = subject[:255]
+    mail.sent_at = timezone.now()
+    mail.last_error = ""
+    mail.save(update_fields=["status", "subject", "sent_at", "last_error"])
+    return True
+
+
+def mail_relay() -> int:
+    """Re-dispatch mail the broker never delivered (outage, crash, retry due); returns the count."""
+    now = timezone.now()
+    OutgoingMail.objects.filter(status=OutgoingMail.Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+        status=OutgoingMail.Status.QUEUED
+    )
+    due = list(
+        OutgoingMail.objects.filter(
+            status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=now, created_at__lt=now - RELAY_GRACE
+        ).values_list("pk", flat=True)[:500]
+    )
+    for mail_id in due:
+        mail_dispatch(mail_id=mail_id)
+    return len(due)
+
+
+def mail_resend(*, mail: OutgoingMail) -> None:
+    """Staff re-send of a failed (or sent) mail: a fresh try with the attempt count reset."""
+    with transaction.atomic():
+        OutgoingMail.objects.filter(pk=mail.pk).exclude(status=OutgoingMail.Status.SENDING).update(
+            status=OutgoingMail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        )
+        transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk))

@@ -1,0 +1,170 @@
+"""Demo data for `make run`: idempotent, safe to run on every start; refuses to run without DEBUG."""
+
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from academics.models import Campus, College, Department, Institution, InstitutionContact, Term, TermWindow
+from accounts.models import TemporaryStudentId, User
+from accounts.roles import ensure_roles
+from accounts.services import temporary_id_allocate
+from creditexchange.models import ApplicationEvent, TemporaryIdApplication
+
+STAFF_PASSWORD = "registrar-demo-2026"  # noqa: S105 - demo only, printed on start
+ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105
+STUDENT_PASSWORD = "student-demo-2026"  # noqa: S105
+
+
+def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+class Command(BaseCommand):
+    help = "Load demo data (host university, partners, an open term, staff accounts)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--allow-without-debug", action="store_true", help="Load even when DEBUG is off.")
+
+    def handle(self, *args, allow_without_debug=False, **options):
+        if not settings.DEBUG and not allow_without_debug:
+            raise CommandError("Demo data is for local use; set DEBUG=true or pass --allow-without-debug.")
+        with transaction.atomic():
+            self._reference()
+            term = self._terms()
+            self._people(term)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Registrar staff:  registrar / {STAFF_PASSWORD}   (http://127.0.0.1:8000/admin/)")
+        self.stdout.write(f"  Superuser:        admin / {ADMIN_PASSWORD}")
+        returning = TemporaryStudentId.objects.get(partner__code="hanbit", home_student_number="20230001")
+        self.stdout.write(
+            f"  Returning student: {returning.student_id} / {STUDENT_PASSWORD}"
+            " (Hanbit University, 20230001, born 2003-05-17)"
+        )
+        self.stdout.write("  Sent mail:        http://127.0.0.1:8000/dev/mailbox/")
+
+    def _reference(self) -> None:
+        host, _ = Institution.objects.update_or_create(
+            code="ust", defaults={"kind": "host", "name_ko": "UST 대학교", "name_en": "UST University"}
+        )
+        seoul, _ = Campus.objects.update_or_create(
+            code="seoul", defaults={"institution": host, "name_ko": "서울캠퍼스", "name_en": "Seoul Campus", "is_main": True}
+        )
+        sejong, _ = Campus.objects.update_or_create(
+            code="sejong", defaults={"institution": host, "name_ko": "세종캠퍼스", "name_en": "Sejong Campus"}
+        )
+        colleges = {}
+        for code, ko, en, excluded in [
+            ("engineering", "공과대학", "College of Engineering", False),
+            ("science", "자연과학대학", "College of Natural Sciences", False),
+            ("business", "경영대학", "Business School", False),
+            ("medicine", "의과대학", "College of Medicine", True),
+            ("education", "사범대학", "College of Education", True),
+        ]:
+            colleges[code], _ = College.objects.update_or_create(
+                code=code, defaults={"name_ko": ko, "name_en": en, "excluded_from_affiliation_change": excluded}
+            )
+        for code, ko, en, college, campus in [
+            ("cse", "컴퓨터학과", "Computer Science and Engineering", "engineering", seoul),
+            ("ee", "전기전자공학부", "Electrical Engineering", "engineering", seoul),
+            ("math", "수학과", "Mathematics", "science", seoul),
+            ("biz", "경영학과", "Business Administration", "business", seoul),
+            ("med", "의학과", "Medicine", "medicine", seoul),
+            ("edu-math", "수학교육과", "Mathematics Education", "education", seoul),
+            ("sj-cse", "컴퓨터융합소프트웨어학과", "Computer Convergence Software", "engineering", sejong),
+            ("sj-math", "응용수리과학과", "Applied Mathematics", "science", sejong),
+            ("sj-biz", "글로벌경영학과", "Global Business", "business", sejong),
+        ]:
+            Department.objects.update_or_create(
+                code=code, defaults={"name_ko": ko, "name_en": en, "college": colleges[college], "campus": campus}
+            )
+        for code, ko, en, active, lang, basis, contact in [
+            ("hanbit", "한빛대학교", "Hanbit University", True, "ko", "application", "exchange@hanbit.example"),
+            ("garam", "가람대학교", "Garam University", True, "en", "registration", "intl@garam.example"),
+            ("nuri", "누리대학교", "Nuri University", False, "ko", "application", "credit@nuri.example"),
+        ]:
+            partner, _ = Institution.objects.update_or_create(
+                code=code,
+                defaults={
+                    "kind": "partner", "name_ko": ko, "name_en": en, "agreement_active": active,
+                    "mail_language": lang, "verification_basis": basis,
+                },
+            )
+            InstitutionContact.objects.get_or_create(institution=partner, email=contact, defaults={"name": en})
+
+    def _terms(self) -> Term:
+        today = timezone.localdate()
+        target = today + timedelta(days=90)
+        season = Term.Season.SPRING if target.month <= 6 else Term.Season.FALL
+        term, _ = Term.objects.get_or_create(year=target.year, season=season)
+        # Relative to today, so the application window is open whenever the demo is started.
+        windows = {
+            TermWindow.Kind.APPLICATION: (_at(today - timedelta(days=7)), _at(today + timedelta(days=60))),
+            TermWindow.Kind.COURSE_OPENING: (_at(today + timedelta(days=60)), _at(today + timedelta(days=74))),
+            TermWindow.Kind.REGISTRATION: (_at(today + timedelta(days=78), 9), _at(today + timedelta(days=87), 18)),
+            TermWindow.Kind.CHANGE: (_at(today + timedelta(days=90)), _at(today + timedelta(days=104))),
+        }
+        for kind, (start, end) in windows.items():
+            TermWindow.objects.update_or_create(term=term, kind=kind, defaults={"starts_at": start, "ends_at": end})
+        previous_season = Term.Season.FALL if season == Term.Season.SPRING else Term.Season.SPRING
+        previous_year = term.year - 1 if season == Term.Season.SPRING else term.year
+        previous, _ = Term.objects.get_or_create(year=previous_year, season=previous_season)
+        start = today - timedelta(days=200)
+        TermWindow.objects.get_or_create(
+            term=previous, kind=TermWindow.Kind.APPLICATION,
+            defaults={"starts_at": _at(start), "ends_at": _at(start + timedelta(days=30))},
+        )
+        self.previous_term = previous
+        self.previous_year = previous.year
+        return term
+
+    def _people(self, term: Term) -> None:
+        ensure_roles()
+        staff, created = User.objects.get_or_create(
+            username="registrar", defaults={"is_staff": True, "display_name": "학사지원팀", "email": "registrar@portal.invalid"}
+        )
+        if created:
+            staff.set_password(STAFF_PASSWORD)
+            staff.save()
+        staff.groups.add(Group.objects.get(name="registrar"))
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser("admin", "admin@portal.invalid", ADMIN_PASSWORD)
+
+        hanbit = Institution.objects.get(code="hanbit")
+        if not TemporaryStudentId.objects.filter(partner=hanbit, home_student_number="20230001").exists():
+            student_id = temporary_id_allocate(year=self.previous_year)
+            user = User.objects.create_user(
+                student_id, "jiwoo.lee@hanbit.example", STUDENT_PASSWORD, display_name="이지우 / LEE JIWOO",
+                phone="010-1234-5678",
+            )
+            identity = TemporaryStudentId.objects.create(
+                student_id=student_id, partner=hanbit, home_student_number="20230001", user=user
+            )
+            old = TemporaryIdApplication.objects.create(
+                term=self.previous_term, partner=hanbit, home_student_number="20230001", name_ko="이지우",
+                name_latin="LEE JIWOO", date_of_birth=date(2003, 5, 17), email=user.email, phone=user.phone,
+                home_department="컴퓨터공학과", degree_level="bachelor", consent_at=timezone.now(),
+                status="issued", confirmed_at=timezone.now(), decided_at=timezone.now(), issued_at=timezone.now(),
+                temporary_id=identity,
+            )
+            ApplicationEvent.objects.create(application=old, from_status="", to_status="issued", reason="demo data")
+        garam = Institution.objects.get(code="garam")
+        for number, name_ko, name_latin, dob, email, status in [
+            ("G2024117", "", "Emma Schulz", date(2002, 11, 3), "emma.schulz@garam.example", "confirmed"),
+            ("20240002", "김민준", "KIM MINJUN", date(2004, 1, 9), "minjun.kim@hanbit.example", "confirmed"),
+        ]:
+            partner = garam if number.startswith("G") else hanbit
+            application, created = TemporaryIdApplication.objects.get_or_create(
+                term=term, partner=partner, home_student_number=number,
+                defaults={
+                    "name_ko": name_ko, "name_latin": name_latin, "date_of_birth": dob, "email": email,
+                    "phone": "010-5555-0101", "home_department": "Computer Science", "degree_level": "bachelor",
+                    "consent_at": timezone.now(), "status": status, "confirmed_at": timezone.now(),
+                    "language": "en" if partner == garam else "ko",
+                },
+            )
+            if created:
+                ApplicationEvent.objects.create(application=application, from_status="", to_status=status, reason="demo data")

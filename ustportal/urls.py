@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+admin.site.site_header = _("UST Portal administration")
+admin.site.site_title = _("UST Portal")
+admin.site.index_title = _("Registrar and committee work")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("dev/mailbox/", views.mailbox, name="mailbox"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("accounts.urls")),
+    path("credit-exchange/", include("creditexchange.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from academics.models import Term
+
+from .mailbox import read_mailbox
+
+
+def home(request):
+    now = timezone.now()
+    terms = Term.objects.filter(windows__ends_at__gt=now).distinct().prefetch_related("windows").order_by("year")[:2]
+    return render(request, "home.html", {"terms": terms, "now": now})
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception as exc:  # a health probe reports every failure instead of raising it
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _cache() -> None:
+    cache.set("healthz", "1", timeout=5)
+    if cache.get("healthz") != "1":
+        raise RuntimeError("cache read-back failed")
+
+
+def _broker() -> None:
+    from .celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+@never_cache
+def healthz(request):
+    checks = {"database": _check(_database), "cache": _check(_cache)}
+    checks["broker"] = _check(_broker) if settings.REDIS_URL else "in-process"
+    healthy = checks["database"] == "ok" and checks["cache"] == "ok"
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+def mailbox(request):
+    """DEBUG-only view of the locally kept mail, so the whole journey works without an SMTP server."""
+    if not settings.DEBUG:
+        raise Http404
+    return render(request, "mailbox.html", {"messages_list": read_mailbox()})

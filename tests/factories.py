@@ -1,0 +1,119 @@
+from datetime import date, timedelta
+
+import factory
+from django.utils import timezone
+
+from academics.models import Campus, College, Department, Institution, InstitutionContact, Term, TermWindow
+from accounts.models import TemporaryStudentId, User
+from creditexchange.models import TemporaryIdApplication
+
+
+class InstitutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Institution
+
+    code = factory.Sequence(lambda n: f"partner{n}")
+    kind = Institution.Kind.PARTNER
+    name_ko = factory.Sequence(lambda n: f"파트너대학교{n}")
+    name_en = factory.Sequence(lambda n: f"Partner University {n}")
+    agreement_active = True
+
+
+class InstitutionContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InstitutionContact
+
+    institution = factory.SubFactory(InstitutionFactory)
+    email = factory.Sequence(lambda n: f"coordinator{n}@partner.example")
+
+
+class CampusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campus
+
+    institution = factory.SubFactory(InstitutionFactory, kind=Institution.Kind.HOST, code="host")
+    code = factory.Sequence(lambda n: f"campus{n}")
+    name_ko = "서울캠퍼스"
+    name_en = "Seoul Campus"
+
+
+class CollegeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = College
+
+    code = factory.Sequence(lambda n: f"college{n}")
+    name_ko = "공과대학"
+    name_en = "College of Engineering"
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    code = factory.Sequence(lambda n: f"dept{n}")
+    name_ko = "컴퓨터학과"
+    name_en = "Computer Science"
+    college = factory.SubFactory(CollegeFactory)
+    campus = factory.SubFactory(CampusFactory)
+
+
+class TermFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Term
+        django_get_or_create = ("year", "season")
+
+    year = 2027
+    season = Term.Season.SPRING
+
+
+class TermWindowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TermWindow
+
+    term = factory.SubFactory(TermFactory)
+    kind = TermWindow.Kind.APPLICATION
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    ends_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class TemporaryStudentIdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TemporaryStudentId
+
+    student_id = factory.Sequence(lambda n: f"T2026{n + 90000:05d}")
+    partner = factory.SubFactory(InstitutionFactory)
+    home_student_number = factory.Sequence(lambda n: f"2023{n:04d}")
+    user = factory.SubFactory(UserFactory, username=factory.SelfAttribute("..student_id"))
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TemporaryIdApplication
+
+    term = factory.SubFactory(TermFactory)
+    partner = factory.SubFactory(InstitutionFactory)
+    home_student_number = factory.Sequence(lambda n: f"2024{n:04d}")
+    name_ko = "홍길동"
+    name_latin = "HONG GILDONG"
+    date_of_birth = date(2003, 3, 1)
+    email = factory.Sequence(lambda n: f"applicant{n}@partner.example")
+    phone = "010-1234-5678"
+    home_department = "컴퓨터공학과"
+    degree_level = TemporaryIdApplication.DegreeLevel.BACHELOR
+    consent_at = factory.LazyFunction(timezone.now)
+    status = TemporaryIdApplication.Status.SUBMITTED

@@ -2,6 +2,7 @@ import os
 from datetime import date, timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
@@ -29,10 +30,15 @@ def pytest_runtest_setup(item):
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        message = "needs Redis (set REDIS_URL=redis://...)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_isolated(settings, tmp_path):
+def _fast_and_isolated(settings, tmp_path):  # noqa: F811 - the pytest-django fixture
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MAIL_DIR = tmp_path / "mail"
     settings.SESSION_COOKIE_SECURE = False

@@ -1,0 +1,53 @@
+import pytest
+from django.core import mail
+
+from accounts import services
+from tests.factories import UserFactory
+from ustportal.errors import DomainError, InvalidLink, RateLimited
+
+
+def test_email_change_needs_the_link_sent_to_the_new_address(db, django_capture_on_commit_callbacks):
+    user = UserFactory(email="old@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.email_change_request(user=user, new_email="new@example.com")
+    user.refresh_from_db()
+    assert user.email == "old@example.com"
+    assert mail.outbox[0].to == ["new@example.com"]
+
+    token = services.email_change_token(user=user, new_email="new@example.com")
+    assert services.email_change_confirm(token=token).email == "new@example.com"
+    with pytest.raises(InvalidLink):
+        services.email_change_confirm(token=token)
+
+
+def test_email_change_refuses_the_same_address_and_rapid_repeats(db):
+    user = UserFactory(email="same@example.com")
+    with pytest.raises(DomainError):
+        services.email_change_request(user=user, new_email="SAME@example.com")
+    services.email_change_request(user=user, new_email="a@example.com")
+    with pytest.raises(RateLimited):
+        services.email_change_request(user=user, new_email="b@example.com")
+
+
+def test_a_tampered_email_change_link_is_refused(db):
+    user = UserFactory(email="old@example.com")
+    token = services.email_change_token(user=user, new_email="evil@example.com")
+    with pytest.raises(InvalidLink, match="not valid"):
+        services.email_change_confirm(token=token.replace(":", ":x", 1))
+    user.refresh_from_db()
+    assert user.email == "old@example.com"
+
+
+def test_profile_update_changes_phone_and_language(db):
+    user = UserFactory(phone="010-0000-0000")
+    services.profile_update(user=user, phone="010-1111-2222", language="en")
+    user.refresh_from_db()
+    assert (user.phone, user.language) == ("010-1111-2222", "en")
+
+
+def test_password_links_are_throttled_per_account(db, django_capture_on_commit_callbacks):
+    user = UserFactory(email="p@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.password_link_request(user=user)
+        assert not services.password_link_request(user=user)
+    assert len(mail.outbox) == 1

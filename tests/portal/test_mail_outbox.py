@@ -1,0 +1,92 @@
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from ustportal import mail as outbox
+from ustportal.models import OutgoingMail
+from ustportal.tasks import relay_queued_mail_task, send_mail_task
+
+
+@pytest.fixture
+def queued_mail(submitted_application):
+    return OutgoingMail.objects.create(
+        kind="application_confirmation", to=submitted_application.email, language="en",
+        params={"application_id": submitted_application.pk}, next_attempt_at=timezone.now(),
+    )
+
+
+def test_a_duplicated_task_sends_once(queued_mail):
+    send_mail_task(queued_mail.pk)
+    send_mail_task(queued_mail.pk)
+
+    assert len(mail.outbox) == 1
+    queued_mail.refresh_from_db()
+    assert queued_mail.status == OutgoingMail.Status.SENT
+    assert queued_mail.attempts == 1
+    assert queued_mail.subject.startswith("[UST Portal]")
+
+
+def test_a_broker_outage_keeps_the_mail_for_the_relay(application_data, django_capture_on_commit_callbacks):
+    from creditexchange.services import application_submit
+
+    with mock.patch("ustportal.tasks.send_mail_task.delay", side_effect=ConnectionRefusedError("redis down")):
+        with django_capture_on_commit_callbacks(execute=True):
+            application = application_submit(**application_data)
+    assert application.pk is not None
+    row = OutgoingMail.objects.get()
+    assert row.status == OutgoingMail.Status.QUEUED and len(mail.outbox) == 0
+
+    OutgoingMail.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    assert relay_queued_mail_task() == 1
+    assert relay_queued_mail_task() == 0
+    assert len(mail.outbox) == 1
+
+
+def test_an_smtp_failure_is_recorded_and_retried_with_backoff(queued_mail, settings):
+    settings.MAIL_MAX_ATTEMPTS = 2
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down")):
+        send_mail_task(queued_mail.pk)
+    queued_mail.refresh_from_db()
+    assert queued_mail.status == OutgoingMail.Status.QUEUED
+    assert "SMTP down" in queued_mail.last_error
+    assert queued_mail.next_attempt_at > timezone.now()
+
+    # Not due yet: the relay leaves it alone.
+    OutgoingMail.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+    assert relay_queued_mail_task() == 0
+
+    OutgoingMail.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down")):
+        relay_queued_mail_task()
+    queued_mail.refresh_from_db()
+    assert queued_mail.status == OutgoingMail.Status.FAILED
+    assert queued_mail.attempts == 2
+
+    outbox.mail_resend(mail=queued_mail)
+    queued_mail.refresh_from_db()
+    assert queued_mail.status == OutgoingMail.Status.QUEUED and queued_mail.attempts == 0
+
+
+def test_a_crashed_claim_is_released_after_a_while(queued_mail):
+    OutgoingMail.objects.filter(pk=queued_mail.pk).update(
+        status=OutgoingMail.Status.SENDING, claimed_at=timezone.now() - timedelta(minutes=11),
+        created_at=timezone.now() - timedelta(minutes=11),
+    )
+    relay_queued_mail_task()
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Confirm your temporary student ID application"), ("ko", "임시학번")],
+)
+def test_mail_is_written_in_the_recipients_language(queued_mail, language, expected):
+    OutgoingMail.objects.filter(pk=queued_mail.pk).update(language=language)
+    send_mail_task(queued_mail.pk)
+    message = mail.outbox[0]
+    assert expected in message.subject
+    html = message.alternatives[0][0]
+    assert "/credit-exchange/apply/confirm/" in html and "/credit-exchange/apply/confirm/" in message.body

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -40,7 +41,10 @@ def profile(request):
         if profile_form.is_valid():
             services.profile_update(user=user, **profile_form.cleaned_data)
             messages.success(request, _("Your profile has been saved."))
-            return redirect("accounts:profile")
+            response = redirect("accounts:profile")
+            # The preferred language also becomes the language of the pages.
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
+            return response
     elif request.method == "POST" and "change_email" in request.POST:
         email_form = EmailChangeForm(request.POST)
         if email_form.is_valid():

@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -58,6 +60,32 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
             services.application_correct(application_id=obj.pk, actor=request.user, values=values)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["can_decide"] = self.has_approve_permission(request)
+        context["can_issue"] = self.has_issue_permission(request)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def response_change(self, request, obj):
+        """The buttons under the change form decide one application at a time."""
+        decisions = {
+            "_approve": (self.has_approve_permission, lambda: services.application_approve(application_id=obj.pk, actor=request.user)),
+            "_reject": (self.has_approve_permission, lambda: services.application_reject(
+                application_id=obj.pk, actor=request.user, reason=request.POST.get("_reason", ""))),
+            "_issue": (self.has_issue_permission, lambda: services.temporary_id_issue(application_id=obj.pk, actor=request.user)),
+        }
+        for button, (allowed, decide) in decisions.items():
+            if button in request.POST:
+                if not allowed(request):
+                    raise PermissionDenied
+                try:
+                    application = decide()
+                except DomainError as exc:
+                    self.message_user(request, exc.message, messages.ERROR)
+                else:
+                    self.message_user(request, _("The application is now “%(status)s”.") % {"status": application.get_status_display()}, messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def has_approve_permission(self, request) -> bool:
         return request.user.has_perm("creditexchange.approve_temporaryidapplication")

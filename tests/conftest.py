@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from academics.models import TermWindow
 from accounts.roles import ensure_roles
@@ -46,7 +46,10 @@ def _fast_and_isolated(settings, tmp_path):  # noqa: F811 - the pytest-django fi
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     cache.clear()
+    # Service tests read messages in English; requests pick their own language in the middleware.
+    translation.activate("en")
     yield
+    translation.deactivate()
     cache.clear()
 
 

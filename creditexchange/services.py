@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +35,13 @@ def _record(application: TemporaryIdApplication, *, from_status: str, actor: Use
 
 
 def _lock(application_id: int) -> TemporaryIdApplication:
-    return TemporaryIdApplication.objects.select_for_update().select_related("term", "partner").get(pk=application_id)
+    application = (
+        TemporaryIdApplication.objects.select_for_update(of=("self",)).select_related("term", "partner")
+        .filter(pk=application_id).first()
+    )
+    if application is None:
+        raise DomainError(_("This application no longer exists. Unconfirmed applications are deleted after a few days; please apply again."))
+    return application
 
 
 def confirmation_token(application: TemporaryIdApplication) -> str:
@@ -271,7 +278,11 @@ def applications_purge_unconfirmed(*, at: datetime | None = None) -> int:
     """Delete applications whose e-mail was never confirmed within the configured number of days."""
     at = at or timezone.now()
     cutoff = at - timedelta(days=settings.TEMP_ID_UNCONFIRMED_EXPIRY_DAYS)
-    deleted, _detail = TemporaryIdApplication.objects.filter(status=Status.SUBMITTED, submitted_at__lt=cutoff).delete()
+    # Counted from the latest confirmation mail, so a link re-sent on day 6 still has its application.
+    stale = TemporaryIdApplication.objects.filter(status=Status.SUBMITTED).filter(
+        Q(confirmation_sent_at__lt=cutoff) | Q(confirmation_sent_at__isnull=True, submitted_at__lt=cutoff)
+    )
+    deleted, _detail = stale.delete()
     return deleted
 
 

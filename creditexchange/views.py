@@ -35,7 +35,9 @@ def application_create(request):
     context = {
         "form": form,
         "duplicate": duplicate,
-        "resend_token": signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate else "",
+        "resend_token": (
+            signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate and duplicate.status == "submitted" else ""
+        ),
         "open_terms": terms_with_open_window(kind=TermWindow.Kind.APPLICATION).prefetch_related("windows"),
     }
     return render(request, "creditexchange/application_form.html", context)

@@ -217,13 +217,14 @@ def test_purge_deletes_only_unconfirmed_applications_past_the_limit(open_term, p
     old = ApplicationFactory(term=open_term, partner=partner)
     fresh = ApplicationFactory(term=open_term, partner=partner)
     old_confirmed = ApplicationFactory(term=open_term, partner=partner, status=Status.CONFIRMED)
-    TemporaryIdApplication.objects.filter(pk__in=[old.pk, old_confirmed.pk]).update(
+    resent = ApplicationFactory(term=open_term, partner=partner, confirmation_sent_at=timezone.now() - timedelta(days=1))
+    TemporaryIdApplication.objects.filter(pk__in=[old.pk, old_confirmed.pk, resent.pk]).update(
         submitted_at=timezone.now() - timedelta(days=8)
     )
 
     assert services.applications_purge_unconfirmed() == 1
 
-    assert set(TemporaryIdApplication.objects.values_list("pk", flat=True)) == {fresh.pk, old_confirmed.pk}
+    assert set(TemporaryIdApplication.objects.values_list("pk", flat=True)) == {fresh.pk, old_confirmed.pk, resent.pk}
     assert not ApplicationEvent.objects.filter(application_id=old.pk).exists()
 
 

@@ -121,6 +121,10 @@ class Term(models.Model):
 
     year = models.PositiveSmallIntegerField(_("year"))
     season = models.CharField(_("season"), max_length=10, choices=Season.choices)
+    credit_limit = models.PositiveSmallIntegerField(
+        _("credit limit for exchange students"), default=12,
+        help_text=_("Most credits one exchange student may register for in this term."),
+    )
 
     class Meta:
         verbose_name = _("term")

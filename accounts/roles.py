@@ -14,6 +14,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_temporaryidapplication", "creditexchange.change_temporaryidapplication",
         "creditexchange.approve_temporaryidapplication", "creditexchange.issue_temporaryidapplication",
         "creditexchange.view_applicationevent",
+        "creditexchange.view_courseoffering", "creditexchange.add_courseoffering",
+        "creditexchange.change_courseoffering", "creditexchange.publish_courseoffering",
+        "creditexchange.view_timeslot", "creditexchange.add_timeslot", "creditexchange.change_timeslot",
+        "creditexchange.delete_timeslot", "creditexchange.view_courseregistration",
+        "creditexchange.change_courseregistration", "creditexchange.view_registrationevent",
         "ustportal.view_outgoingmail", "ustportal.resend_outgoingmail",
     ],
     "affiliation_committee": [

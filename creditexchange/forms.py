@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from academics.models import Institution, Term, TermWindow
 from academics.selectors import active_partners, partners, terms_with_open_window
 
-from .models import TemporaryIdApplication
+from .models import CourseOffering, TemporaryIdApplication, TimeSlot
 
 student_number_validator = RegexValidator(
     r"^[A-Za-z0-9-]{2,30}$", _("Use 2–30 letters, digits or hyphens, exactly as on your student card.")
@@ -96,3 +96,43 @@ class LookupForm(PartnerChoiceMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._set_partner_choices(offer_all=True)
+
+
+class CatalogueFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    department = forms.ModelChoiceField(label=_("Department"), queryset=None, required=False, to_field_name="code")
+    campus = forms.ModelChoiceField(label=_("Campus"), queryset=None, required=False, to_field_name="code")
+    weekday = forms.TypedChoiceField(
+        label=_("Weekday"), required=False, coerce=int, empty_value=None,
+        choices=[("", "---------")] + [(str(value), label) for value, label in TimeSlot.Weekday.choices],
+    )
+    credits = forms.TypedChoiceField(
+        label=_("Credits"), required=False, coerce=int, empty_value=None,
+        choices=[("", "---------")] + [(str(n), str(n)) for n in range(1, 7)],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from academics.models import Campus, Department
+
+        self.fields["department"].queryset = Department.objects.order_by("name_ko")
+        self.fields["campus"].queryset = Campus.objects.all()
+
+
+class StaffRegistrationForm(forms.Form):
+    student = forms.CharField(label=_("Temporary student ID"), max_length=30)
+    offering = forms.ModelChoiceField(label=_("Course offering"), queryset=CourseOffering.objects.select_related("term"))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OfferingImportForm(forms.Form):
+    term = forms.ModelChoiceField(label=_("Term"), queryset=Term.objects.all())
+    file = forms.FileField(label=_("CSV or XLSX file"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        return upload

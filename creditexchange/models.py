@@ -111,3 +111,137 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class CourseOffering(models.Model):
+    """A section offered in a term (SPEC §3.2). ``seats_taken`` is the counter a conditional UPDATE guards."""
+
+    term = models.ForeignKey("academics.Term", on_delete=models.PROTECT, related_name="offerings", verbose_name=_("term"))
+    code = models.CharField(_("course code"), max_length=20)
+    section = models.CharField(_("section"), max_length=5, default="01")
+    title_ko = models.CharField(_("title (Korean)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    credits = models.PositiveSmallIntegerField(_("credits"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    seats_taken = models.PositiveIntegerField(_("seats taken"), default=0, editable=False)
+    instructor = models.CharField(_("instructor"), max_length=100, blank=True)
+    department = models.ForeignKey(
+        "academics.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="offerings",
+        verbose_name=_("department"),
+    )
+    campus = models.ForeignKey("academics.Campus", on_delete=models.PROTECT, related_name="offerings", verbose_name=_("campus"))
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    open_to_exchange = models.BooleanField(_("open to exchange students"), default=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("course offering")
+        verbose_name_plural = _("course offerings")
+        ordering = ["code", "section"]
+        permissions = [("publish_courseoffering", _("Can publish course offerings"))]
+        constraints = [
+            models.UniqueConstraint(fields=["term", "code", "section"], name="offering_unique_section"),
+            models.CheckConstraint(condition=Q(seats_taken__lte=models.F("capacity")), name="offering_never_overbooked"),
+            models.CheckConstraint(condition=Q(credits__gte=1, credits__lte=6), name="offering_credits_range"),
+        ]
+        indexes = [models.Index(fields=["term", "published_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code}-{self.section} {self.title}"
+
+    @property
+    def title(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.title_en if (get_language() or "ko").startswith("en") and self.title_en else self.title_ko
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def has_capacity(self) -> bool:
+        return self.seats_taken < self.capacity
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class TimeSlot(models.Model):
+    class Weekday(models.IntegerChoices):
+        MON = 0, _("Mon")
+        TUE = 1, _("Tue")
+        WED = 2, _("Wed")
+        THU = 3, _("Thu")
+        FRI = 4, _("Fri")
+        SAT = 5, _("Sat")
+
+    offering = models.ForeignKey(CourseOffering, on_delete=models.CASCADE, related_name="slots")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    starts_at = models.TimeField(_("starts at"))
+    ends_at = models.TimeField(_("ends at"))
+
+    class Meta:
+        verbose_name = _("time slot")
+        verbose_name_plural = _("time slots")
+        ordering = ["weekday", "starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_at__lt=models.F("ends_at")), name="slot_starts_before_end"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+    def overlaps(self, other: "TimeSlot") -> bool:
+        return self.weekday == other.weekday and self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+
+class CourseRegistration(models.Model):
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        DROPPED = "dropped", _("Dropped")
+
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="course_registrations", verbose_name=_("student")
+    )
+    offering = models.ForeignKey(CourseOffering, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("course offering"))
+    term = models.ForeignKey("academics.Term", on_delete=models.PROTECT, related_name="+", verbose_name=_("term"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REGISTERED)
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    dropped_at = models.DateTimeField(_("dropped at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("course registration")
+        verbose_name_plural = _("course registrations")
+        ordering = ["-registered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "offering"], condition=Q(status="registered"), name="registration_once_per_offering"
+            ),
+        ]
+        indexes = [models.Index(fields=["student", "term", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.student} · {self.offering.code}-{self.offering.section}"
+
+
+class RegistrationEvent(models.Model):
+    """Audit trail of a registration: who (student or staff), when, from → to, reason."""
+
+    registration = models.ForeignKey(CourseRegistration, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("from"), max_length=12, blank=True)
+    to_status = models.CharField(_("to"), max_length=12)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor")
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("registration event")
+        verbose_name_plural = _("registration events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"

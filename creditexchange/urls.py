@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_courses
 
 app_name = "creditexchange"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("apply/resend/", views.application_resend, name="application_resend"),
     path("apply/confirm/<str:token>/", views.application_confirm, name="application_confirm"),
     path("apply/result/", views.application_lookup, name="application_lookup"),
+    path("courses/", views_courses.catalogue, name="catalogue"),
+    path("courses/<int:offering_id>/register/", views_courses.registration_create, name="registration_create"),
+    path("registrations/<int:registration_id>/drop/", views_courses.registration_delete, name="registration_delete"),
+    path("registrations/", views_courses.my_registrations, name="my_registrations"),
+    path("ping", views_courses.ping, name="ping"),
 ]

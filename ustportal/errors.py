@@ -35,3 +35,7 @@ class InvalidLink(DomainError):
 
 class RateLimited(DomainError):
     pass
+
+
+class CourseFull(DomainError):
+    pass

@@ -12,7 +12,8 @@ from academics.models import Campus, College, Department, Institution, Instituti
 from accounts.models import TemporaryStudentId, User
 from accounts.roles import ensure_roles
 from accounts.services import temporary_id_allocate
-from creditexchange.models import ApplicationEvent, TemporaryIdApplication
+from creditexchange.models import ApplicationEvent, CourseOffering, TemporaryIdApplication, TimeSlot
+from creditexchange.services import registration_submit
 
 STAFF_PASSWORD = "registrar-demo-2026"  # noqa: S105 - demo only, printed on start
 ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105
@@ -36,6 +37,7 @@ class Command(BaseCommand):
             self._reference()
             term = self._terms()
             self._people(term)
+            self._courses()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Registrar staff:  registrar / {STAFF_PASSWORD}   (http://127.0.0.1:8000/admin/)")
         self.stdout.write(f"  Superuser:        admin / {ADMIN_PASSWORD}")
@@ -168,3 +170,81 @@ class Command(BaseCommand):
             )
             if created:
                 ApplicationEvent.objects.create(application=application, from_status="", to_status=status, reason="demo data")
+
+    def _courses(self) -> None:
+        """A winter session in its registration window, ~30 offerings, some nearly full."""
+        today = timezone.localdate()
+        term, _ = Term.objects.get_or_create(year=self.previous_year, season=Term.Season.WINTER)
+        windows = {
+            TermWindow.Kind.APPLICATION: (_at(today - timedelta(days=40)), _at(today - timedelta(days=10))),
+            TermWindow.Kind.COURSE_OPENING: (_at(today - timedelta(days=20)), _at(today - timedelta(days=6))),
+            TermWindow.Kind.REGISTRATION: (_at(today - timedelta(days=3), 9), _at(today + timedelta(days=10), 18)),
+            TermWindow.Kind.CHANGE: (_at(today + timedelta(days=12)), _at(today + timedelta(days=20))),
+        }
+        for kind, (start, end) in windows.items():
+            TermWindow.objects.update_or_create(term=term, kind=kind, defaults={"starts_at": start, "ends_at": end})
+        if CourseOffering.objects.filter(term=term).exists():
+            return
+        departments = {d.code: d for d in Department.objects.select_related("campus")}
+        subjects = [
+            ("CSE", "cse", "자료구조", "Data Structures"), ("CSE", "cse", "운영체제", "Operating Systems"),
+            ("CSE", "cse", "데이터베이스", "Databases"), ("CSE", "cse", "컴퓨터네트워크", "Computer Networks"),
+            ("CSE", "cse", "인공지능", "Artificial Intelligence"), ("CSE", "cse", "알고리즘", "Algorithms"),
+            ("EE", "ee", "회로이론", "Circuit Theory"), ("EE", "ee", "신호및시스템", "Signals and Systems"),
+            ("EE", "ee", "전자기학", "Electromagnetics"), ("EE", "ee", "디지털논리", "Digital Logic"),
+            ("MATH", "math", "선형대수", "Linear Algebra"), ("MATH", "math", "해석학", "Analysis"),
+            ("MATH", "math", "확률론", "Probability"), ("MATH", "math", "미분방정식", "Differential Equations"),
+            ("BIZ", "biz", "회계원리", "Principles of Accounting"), ("BIZ", "biz", "마케팅", "Marketing"),
+            ("BIZ", "biz", "재무관리", "Financial Management"), ("BIZ", "biz", "경영전략", "Business Strategy"),
+            ("SJC", "sj-cse", "웹프로그래밍", "Web Programming"), ("SJC", "sj-cse", "모바일프로그래밍", "Mobile Programming"),
+            ("SJC", "sj-cse", "소프트웨어공학", "Software Engineering"), ("SJM", "sj-math", "수치해석", "Numerical Analysis"),
+            ("SJM", "sj-math", "통계학", "Statistics"), ("SJB", "sj-biz", "국제경영", "International Business"),
+            ("SJB", "sj-biz", "무역실무", "International Trade"), ("KOR", "biz", "한국어회화", "Korean Conversation"),
+            ("KOR", "biz", "한국문화의 이해", "Understanding Korean Culture"), ("CSE", "cse", "컴파일러", "Compilers"),
+            ("EE", "ee", "반도체공학", "Semiconductor Engineering"), ("MATH", "math", "정수론", "Number Theory"),
+        ]
+        published = _at(today - timedelta(days=15))
+        for index, (prefix, dept, title_ko, title_en) in enumerate(subjects):
+            department = departments[dept]
+            day, period = index % 5, index % 4
+            start_hour = 9 + period * 2
+            offering = CourseOffering.objects.create(
+                term=term, code=f"{prefix}{2000 + index * 10}", section="01", title_ko=title_ko, title_en=title_en,
+                credits=3 if index % 6 else 2, capacity=3 if index % 7 == 0 else 25 + index % 10,
+                instructor=f"교수{index + 1}", department=department, campus=department.campus,
+                location=f"{'S' if department.campus.code == 'sejong' else 'E'}{100 + index}", published_at=published,
+            )
+            TimeSlot.objects.create(offering=offering, weekday=day, starts_at=time(start_hour), ends_at=time(start_hour + 1, 30))
+            TimeSlot.objects.create(offering=offering, weekday=(day + 2) % 5, starts_at=time(start_hour), ends_at=time(start_hour + 1, 30))
+        self._fill_some(term)
+
+    def _fill_some(self, term: Term) -> None:
+        """Other exchange students take seats, so a few offerings are nearly full."""
+        garam = Institution.objects.get(code="garam")
+        at = _at(timezone.localdate())
+        crowded = list(CourseOffering.objects.filter(term=term, capacity=3))
+        for number in range(1, 3):
+            home_number = f"W{number:04d}"
+            student_id = temporary_id_allocate(year=term.year)
+            user = User.objects.create_user(student_id, f"winter{number}@garam.example", None, display_name=f"Winter {number}")
+            identity = TemporaryStudentId.objects.create(student_id=student_id, partner=garam, home_student_number=home_number, user=user)
+            TemporaryIdApplication.objects.create(
+                term=term, partner=garam, home_student_number=home_number, name_latin=f"Winter {number}",
+                date_of_birth=date(2002, 1, number), email=user.email, phone="010-0000-0000", home_department="CS",
+                degree_level="bachelor", consent_at=at, status="issued", issued_at=at, temporary_id=identity, language="en",
+            )
+            for offering in crowded:
+                try:
+                    registration_submit(student=user, offering_id=offering.pk, at=max(at, timezone.now()))
+                except Exception:  # a time clash between two crowded demo courses is fine to skip
+                    continue
+        returning = TemporaryStudentId.objects.get(partner__code="hanbit", home_student_number="20230001")
+        TemporaryIdApplication.objects.get_or_create(
+            term=term, partner=returning.partner, home_student_number="20230001",
+            defaults={
+                "name_ko": "이지우", "name_latin": "LEE JIWOO", "date_of_birth": date(2003, 5, 17),
+                "email": returning.user.email, "phone": returning.user.phone, "home_department": "컴퓨터공학과",
+                "degree_level": "bachelor", "consent_at": at, "status": "issued", "issued_at": at,
+                "temporary_id": returning, "returning": True,
+            },
+        )

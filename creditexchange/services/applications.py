@@ -19,7 +19,7 @@ from ustportal.errors import DomainError, DuplicateApplication, InvalidLink, Inv
 from ustportal.mail import mail_queue
 from ustportal.ratelimit import hit
 
-from .models import ApplicationEvent, TemporaryIdApplication
+from ..models import ApplicationEvent, TemporaryIdApplication
 
 logger = logging.getLogger(__name__)
 Status = TemporaryIdApplication.Status

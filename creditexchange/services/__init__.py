@@ -1,0 +1,33 @@
+"""Credit-exchange services, one module per entity; import them from here."""
+
+from .applications import (
+    CONFIRM_SALT,
+    CORRECTABLE_FIELDS,
+    BatchReport,
+    LookupResult,
+    application_approve,
+    application_confirm,
+    application_correct,
+    application_lookup,
+    application_reject,
+    application_resend_confirmation,
+    application_submit,
+    applications_purge_unconfirmed,
+    confirmation_token,
+    temporary_id_issue,
+    temporary_id_issue_batch,
+)
+from .offerings import ImportReport, offerings_import, offerings_publish, offerings_unpublish
+from .registrations import (
+    registration_drop,
+    registration_submit,
+    student_can_register,
+)
+
+__all__ = [
+    "CONFIRM_SALT", "CORRECTABLE_FIELDS", "BatchReport", "ImportReport", "LookupResult",
+    "application_approve", "application_confirm", "application_correct", "application_lookup", "application_reject",
+    "application_resend_confirmation", "application_submit", "applications_purge_unconfirmed", "confirmation_token",
+    "offerings_import", "offerings_publish", "offerings_unpublish", "registration_drop", "registration_submit",
+    "student_can_register", "temporary_id_issue", "temporary_id_issue_batch",
+]

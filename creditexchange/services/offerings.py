@@ -1,0 +1,156 @@
+"""Course offerings: import from CSV/XLSX (all or nothing) and publish in the course-opening window."""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from academics.models import Campus, Department, Term, TermWindow
+from academics.services import window_require_open
+from accounts.models import User
+from ustportal.errors import DomainError
+
+from ..models import CourseOffering, TimeSlot
+
+COLUMNS = [
+    "code", "section", "title_ko", "title_en", "credits", "capacity", "instructor", "department", "campus",
+    "location", "open_to_exchange", "slots",
+]
+WEEKDAYS = {
+    "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5,
+    "월": 0, "화": 1, "수": 2, "목": 3, "금": 4, "토": 5,
+}
+SLOT_RE = re.compile(r"^\s*(\w+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+TRUE = {"1", "true", "yes", "y", "o", "예"}
+FALSE = {"0", "false", "no", "n", "x", "아니오", ""}
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _read_rows(*, content: bytes, filename: str) -> list[dict]:
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise DomainError(_("The XLSX file could not be read: %(error)s") % {"error": exc}) from exc
+        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = content.decode("cp949", errors="strict")  # Excel on Korean Windows saves CSV as CP949
+        rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise DomainError(_("The file is empty."))
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})
+    return [dict(zip(header, (cell.strip() for cell in row), strict=False)) for row in rows[1:] if any(c.strip() for c in row)]
+
+
+def _parse_slots(value: str) -> list[tuple[int, time, time]]:
+    slots = []
+    for part in filter(None, (p.strip() for p in value.split(";"))):
+        match = SLOT_RE.match(part)
+        if not match or match.group(1).lower()[:3] not in WEEKDAYS and match.group(1) not in WEEKDAYS:
+            raise ValueError(_("time slot “%(slot)s” is not like “Mon 09:00-10:30”") % {"slot": part})
+        day = WEEKDAYS.get(match.group(1).lower()[:3], WEEKDAYS.get(match.group(1)))
+        start = time(int(match.group(2)), int(match.group(3)))
+        end = time(int(match.group(4)), int(match.group(5)))
+        if start >= end:
+            raise ValueError(_("time slot “%(slot)s” ends before it starts") % {"slot": part})
+        slots.append((day, start, end))
+    return slots
+
+
+def offerings_import(*, term: Term, content: bytes, filename: str) -> ImportReport:
+    """Create or update the term's offerings from a file; any row error and nothing is saved."""
+    report = ImportReport()
+    rows = _read_rows(content=content, filename=filename)
+    campuses = {c.code: c for c in Campus.objects.all()}
+    departments = {d.code: d for d in Department.objects.all()}
+    existing = {(o.code, o.section): o for o in CourseOffering.objects.filter(term=term)}
+    planned = []
+    seen = set()
+    for number, row in enumerate(rows, start=2):  # row 1 is the header, as Excel numbers it
+        try:
+            key = (row["code"], row["section"] or "01")
+            if key in seen:
+                raise ValueError(_("course %(code)s section %(section)s appears twice") % {"code": key[0], "section": key[1]})
+            seen.add(key)
+            if row["campus"] not in campuses:
+                raise ValueError(_("unknown campus code “%(code)s”") % {"code": row["campus"]})
+            if row["department"] and row["department"] not in departments:
+                raise ValueError(_("unknown department code “%(code)s”") % {"code": row["department"]})
+            flag = row["open_to_exchange"].lower()
+            if flag not in TRUE | FALSE:
+                raise ValueError(_("open_to_exchange must be yes or no"))
+            offering = existing.get(key) or CourseOffering(term=term, code=key[0], section=key[1])
+            offering.title_ko, offering.title_en = row["title_ko"], row["title_en"] or row["title_ko"]
+            offering.credits, offering.capacity = int(row["credits"] or 0), int(row["capacity"] or -1)
+            offering.instructor, offering.location = row["instructor"], row["location"]
+            offering.campus = campuses[row["campus"]]
+            offering.department = departments.get(row["department"])
+            offering.open_to_exchange = flag in TRUE
+            if offering.capacity < offering.seats_taken:
+                raise ValueError(
+                    _("capacity %(capacity)s is below the %(taken)s students already registered")
+                    % {"capacity": offering.capacity, "taken": offering.seats_taken}
+                )
+            slots = _parse_slots(row["slots"])
+            offering.full_clean(exclude=["term"], validate_unique=False)
+        except ValidationError as exc:
+            report.errors.append((number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())))
+        except (ValueError, KeyError) as exc:
+            report.errors.append((number, str(exc)))
+        else:
+            planned.append((offering, slots))
+    if report.errors:
+        return report
+    with transaction.atomic():
+        for offering, slots in planned:
+            is_new = offering.pk is None
+            offering.save()
+            TimeSlot.objects.filter(offering=offering).delete()
+            TimeSlot.objects.bulk_create(TimeSlot(offering=offering, weekday=d, starts_at=s, ends_at=e) for d, s, e in slots)
+            report.created += is_new
+            report.updated += not is_new
+    return report
+
+
+def offerings_publish(*, offerings, actor: User | None = None, at: datetime | None = None) -> int:
+    """Seed 000 §3.b: offerings are published during the term's course-opening window."""
+    at = at or timezone.now()
+    count = 0
+    for term_id in {o.term_id for o in offerings}:
+        window_require_open(term=Term.objects.get(pk=term_id), kind=TermWindow.Kind.COURSE_OPENING, at=at)
+    with transaction.atomic():
+        count = CourseOffering.objects.filter(pk__in=[o.pk for o in offerings], published_at__isnull=True).update(
+            published_at=at
+        )
+    return count
+
+
+def offerings_unpublish(*, offerings) -> int:
+    ids = [o.pk for o in offerings]
+    if CourseOffering.objects.filter(pk__in=ids, seats_taken__gt=0).exists():
+        raise DomainError(_("Offerings with registered students cannot be withdrawn from the catalogue."))
+    return CourseOffering.objects.filter(pk__in=ids).update(published_at=None)

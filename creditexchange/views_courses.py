@@ -1,0 +1,99 @@
+"""Catalogue, register/drop (htmx row swaps) and My registrations (SPEC §3.2)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from academics.models import Term
+from ustportal.errors import DomainError
+
+from . import selectors, services
+from .forms import CatalogueFilterForm
+from .models import CourseOffering
+
+PAGE_SIZE = 20
+
+
+def _student_state(request, term: Term) -> tuple[bool, dict]:
+    """Whether the visitor may register in ``term`` and their registrations by offering id (two queries)."""
+    if not request.user.is_authenticated:
+        return False, {}
+    mine = {r.offering_id: r for r in selectors.registrations_of(student=request.user, term=term).only("id", "offering_id")}
+    return services.student_can_register(student=request.user, term=term), mine
+
+
+def catalogue(request):
+    terms = list(selectors.catalogue_terms())
+    term = next((t for t in terms if str(t.pk) == request.GET.get("term")), None) or selectors.catalogue_default_term()
+    form = CatalogueFilterForm(request.GET or None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
+    page = None
+    can_register, mine = False, {}
+    if term is not None:
+        page = Paginator(selectors.catalogue_offerings(term=term, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        can_register, mine = _student_state(request, term)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "term": term, "terms": terms, "form": form, "page": page, "can_register": can_register, "mine": mine,
+        "query": query.urlencode(),
+    }
+    return render(request, "creditexchange/offering_list.html", context)
+
+
+def _after_change(request, offering_id: int, message: str, ok: bool):
+    if not request.headers.get("HX-Request"):
+        (messages.success if ok else messages.error)(request, message)
+        return redirect(request.POST.get("next") or "creditexchange:catalogue")
+    offering = get_object_or_404(CourseOffering.objects.select_related("department", "campus").prefetch_related("slots"), pk=offering_id)
+    can_register, mine = _student_state(request, offering.term)
+    context = {"offering": offering, "can_register": can_register, "mine": mine, "flash": message, "flash_ok": ok}
+    return render(request, "creditexchange/_offering_row.html", context)
+
+
+@login_required
+@require_POST
+def registration_create(request, offering_id: int):
+    try:
+        registration = services.registration_submit(student=request.user, offering_id=offering_id)
+    except DomainError as exc:
+        return _after_change(request, offering_id, exc.message, False)
+    return _after_change(request, offering_id, _("Registered for %(course)s.") % {"course": registration.offering}, True)
+
+
+@login_required
+@require_POST
+def registration_delete(request, registration_id: int):
+    offering_id = int(request.POST.get("offering", 0))
+    try:
+        registration = services.registration_drop(student=request.user, registration_id=registration_id)
+    except DomainError as exc:
+        return _after_change(request, offering_id, exc.message, False)
+    return _after_change(request, registration.offering_id, _("Dropped %(course)s.") % {"course": registration.offering}, True)
+
+
+@login_required
+def my_registrations(request):
+    term = Term.objects.filter(pk=request.GET.get("term")).first() or selectors.catalogue_default_term()
+    registrations = list(selectors.registrations_of(student=request.user, term=term)) if term else []
+    context = {
+        "term": term, "registrations": registrations, "timetable": selectors.timetable(registrations),
+        "total_credits": sum(r.offering.credits for r in registrations), "weekdays": _weekday_labels(),
+    }
+    return render(request, "creditexchange/registration_list.html", context)
+
+
+def _weekday_labels() -> list[str]:
+    from .models import TimeSlot
+
+    return [label for _value, label in TimeSlot.Weekday.choices]
+
+
+@login_required
+def ping(request):
+    """A trivial authenticated endpoint: the benchmark's baseline for the framework's own cost."""
+    return JsonResponse({"user": request.user.username})

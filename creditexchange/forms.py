@@ -13,7 +13,7 @@ student_number_validator = RegexValidator(
     r"^[A-Za-z0-9-]{2,30}$", _("Use 2–30 letters, digits or hyphens, exactly as on your student card.")
 )
 phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 -]{7,18}[0-9]$", _("Enter a phone number of digits, with an optional leading + and hyphens.")
+    r"^\+?[0-9][0-9 -]{7,18}[0-9]$", _("Enter a phone number: digits, with an optional leading + and hyphens or spaces.")
 )
 
 

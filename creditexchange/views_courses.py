@@ -13,7 +13,7 @@ from ustportal.errors import DomainError
 
 from . import selectors, services
 from .forms import CatalogueFilterForm
-from .models import CourseOffering
+from .models import CourseOffering, CourseRegistration
 
 PAGE_SIZE = 20
 
@@ -49,8 +49,17 @@ def _after_change(request, offering_id: int, message: str, ok: bool):
     if not request.headers.get("HX-Request"):
         (messages.success if ok else messages.error)(request, message)
         return redirect(request.POST.get("next") or "creditexchange:catalogue")
-    offering = get_object_or_404(CourseOffering.objects.select_related("department", "campus").prefetch_related("slots"), pk=offering_id)
-    can_register, mine = _student_state(request, offering.term)
+    offering = get_object_or_404(
+        CourseOffering.objects.select_related("department", "campus", "term").prefetch_related("slots"), pk=offering_id
+    )
+    # A success proves the student may register in this term; only a refusal needs the check.
+    can_register = ok or services.student_can_register(student=request.user, term=offering.term)
+    mine = {
+        r.offering_id: r
+        for r in CourseRegistration.objects.filter(
+            student=request.user, offering=offering, status=CourseRegistration.Status.REGISTERED
+        ).only("id", "offering_id")
+    }
     context = {"offering": offering, "can_register": can_register, "mine": mine, "flash": message, "flash_ok": ok}
     return render(request, "creditexchange/_offering_row.html", context)
 

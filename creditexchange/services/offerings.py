@@ -76,7 +76,7 @@ def _parse_slots(value: str) -> list[tuple[int, time, time]]:
         start = time(int(match.group(2)), int(match.group(3)))
         end = time(int(match.group(4)), int(match.group(5)))
         if start >= end:
-            raise ValueError(_("time slot “%(slot)s” ends before it starts") % {"slot": part})
+            raise ValueError(_("time slot “%(slot)s” must end after it starts") % {"slot": part})
         slots.append((day, start, end))
     return slots
 

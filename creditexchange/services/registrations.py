@@ -8,7 +8,7 @@ temporary-ID row, which also proves they hold an issued ID for the term.
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,14 +36,14 @@ def _windows_message(term: Term, windows: dict[str, TermWindow]) -> str:
     return "; ".join(parts) or _("not scheduled yet")
 
 
-def _require_window(*, term: Term, kinds: tuple[str, ...], at: datetime, action: str) -> None:
+def _require_window(*, term: Term, kinds: tuple[str, ...], at: datetime) -> None:
     windows = {w.kind: w for w in TermWindow.objects.filter(term=term, kind__in=[TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE])}
     if any(kind in windows and windows[kind].is_open(at) for kind in kinds):
         return
-    raise WindowClosed(
-        _("You cannot %(action)s courses for %(term)s now. %(windows)s (Asia/Seoul).")
-        % {"action": action, "term": term, "windows": _windows_message(term, windows)}
-    )
+    context = {"term": term, "windows": _windows_message(term, windows)}
+    if TermWindow.Kind.REGISTRATION in kinds:
+        raise WindowClosed(_("Registration for %(term)s is not open now. %(windows)s (Asia/Seoul).") % context)
+    raise WindowClosed(_("Courses of %(term)s can be dropped only in the change window. %(windows)s (Asia/Seoul).") % context)
 
 
 def _lock_identity(*, student: User, term: Term) -> TemporaryStudentId:
@@ -99,16 +99,23 @@ def registration_submit(
 ) -> CourseRegistration:
     """Register ``student`` for one offering; staff acting for a student give a reason and are not bound by windows."""
     at = at or timezone.now()
-    offering = CourseOffering.objects.select_related("term").filter(pk=offering_id).first()
+    # One query answers "which offering" and "is a window open"; the window rows are read only to explain a refusal.
+    open_window = TermWindow.objects.filter(
+        term=OuterRef("term"), kind__in=[TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE],
+        starts_at__lte=at, ends_at__gt=at,
+    )
+    offering = (
+        CourseOffering.objects.select_related("term").annotate(window_open=Exists(open_window))
+        .filter(pk=offering_id).first()
+    )
     if offering is None or not offering.is_published or not offering.open_to_exchange:
         raise NotEligible(_("This course is not open for registration by exchange students."))
     on_behalf = _is_staff_action(student, actor)
     if on_behalf and not reason.strip():
         raise DomainError(_("Give a reason when registering on a student's behalf."))
-    if not on_behalf:
+    if not on_behalf and not offering.window_open:
         _require_window(
-            term=offering.term, kinds=(TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE), at=at, action=_("register for")
-        )
+            term=offering.term, kinds=(TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE), at=at)
     if not offering.has_capacity:
         raise CourseFull(_("%(course)s is full.") % {"course": offering})  # fast path for the 09:00 rush
     with transaction.atomic():
@@ -145,7 +152,7 @@ def registration_drop(
         if registration.status != Status.REGISTERED:
             raise InvalidTransition(_("%(course)s is already dropped.") % {"course": registration.offering})
         if not on_behalf:
-            _require_window(term=registration.offering.term, kinds=(TermWindow.Kind.CHANGE,), at=at, action=_("drop"))
+            _require_window(term=registration.offering.term, kinds=(TermWindow.Kind.CHANGE,), at=at)
         registration.status = Status.DROPPED
         registration.dropped_at = at
         registration.save(update_fields=["status", "dropped_at"])

@@ -119,7 +119,7 @@ def test_it_keeps_the_phone_number_when_the_new_one_is_malformed(student_client,
     response = student_client.post(PROFILE_URL, {"save_profile": "", "phone": "call me", "language": "ko"})
 
     assert response.status_code == 200
-    assert "Enter a phone number of digits, with an optional leading + and hyphens." in _text(response)
+    assert "Enter a phone number: digits, with an optional leading + and hyphens or spaces." in _text(response)
     student.refresh_from_db()
     assert student.phone == "010-2222-3333"
 

@@ -123,7 +123,7 @@ def test_it_refuses_a_malformed_phone_number(client, application_data, phone):
     response = client.post(APPLY_URL, _form_data(application_data, phone=phone))
 
     assert response.status_code == 200
-    assert "Enter a phone number of digits, with an optional leading + and hyphens." in _text(response)
+    assert "Enter a phone number: digits, with an optional leading + and hyphens or spaces." in _text(response)
     assert not TemporaryIdApplication.objects.exists()
 
 

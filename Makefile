@@ -36,5 +36,9 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A ustportal beat --loglevel=info
 
+# The 09:00 registration rush against gunicorn + PostgreSQL + Redis (see bench/README.md).
+bench: install
+	$(PY) bench/rush.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

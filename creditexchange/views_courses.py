@@ -87,7 +87,8 @@ def registration_delete(request, registration_id: int):
 
 @login_required
 def my_registrations(request):
-    term = Term.objects.filter(pk=request.GET.get("term")).first() or selectors.catalogue_default_term()
+    term_id = request.GET.get("term", "")
+    term = (Term.objects.filter(pk=term_id).first() if term_id.isdigit() else None) or selectors.catalogue_default_term()
     registrations = list(selectors.registrations_of(student=request.user, term=term)) if term else []
     context = {
         "term": term, "registrations": registrations, "timetable": selectors.timetable(registrations),

@@ -117,3 +117,68 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     degree_level = TemporaryIdApplication.DegreeLevel.BACHELOR
     consent_at = factory.LazyFunction(timezone.now)
     status = TemporaryIdApplication.Status.SUBMITTED
+
+
+# --- Course offerings and registrations -------------------------------------------------------------------------
+
+from datetime import time  # noqa: E402
+
+from creditexchange.models import CourseOffering, CourseRegistration, TimeSlot  # noqa: E402
+
+
+def host_campus(code: str = "main") -> Campus:
+    """The host university's campus ``code``, created on first use (the host institution is unique)."""
+    host = Institution.objects.filter(kind=Institution.Kind.HOST).first() or InstitutionFactory(
+        kind=Institution.Kind.HOST, code="host", name_ko="호스트대학교", name_en="Host University"
+    )
+    return Campus.objects.filter(code=code).first() or CampusFactory(institution=host, code=code)
+
+
+class CourseOfferingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CourseOffering
+
+    term = factory.SubFactory(TermFactory)
+    code = factory.Sequence(lambda n: f"CSE{n + 1000}")
+    section = "01"
+    title_ko = factory.Sequence(lambda n: f"교과목{n}")
+    title_en = factory.Sequence(lambda n: f"Course {n}")
+    credits = 3
+    capacity = 30
+    campus = factory.LazyFunction(host_campus)
+    open_to_exchange = True
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class TimeSlotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimeSlot
+
+    offering = factory.SubFactory(CourseOfferingFactory)
+    weekday = TimeSlot.Weekday.MON
+    starts_at = time(9, 0)
+    ends_at = time(10, 30)
+
+
+class CourseRegistrationFactory(factory.django.DjangoModelFactory):
+    """A registration row written directly (no service checks, seats_taken untouched)."""
+
+    class Meta:
+        model = CourseRegistration
+
+    student = factory.SubFactory(UserFactory)
+    offering = factory.SubFactory(CourseOfferingFactory)
+    term = factory.SelfAttribute("offering.term")
+    status = CourseRegistration.Status.REGISTERED
+
+
+def issued_student(term: Term, partner: Institution | None = None, **identity_fields) -> User:
+    """A student account holding a temporary ID with an issued application for ``term``."""
+    if partner is not None:
+        identity_fields["partner"] = partner
+    identity = TemporaryStudentIdFactory(**identity_fields)
+    ApplicationFactory(
+        term=term, partner=identity.partner, home_student_number=identity.home_student_number,
+        status=TemporaryIdApplication.Status.ISSUED, temporary_id=identity,
+    )
+    return identity.user

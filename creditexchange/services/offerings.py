@@ -42,7 +42,8 @@ class ImportReport:
         return not self.errors
 
 
-def _read_rows(*, content: bytes, filename: str) -> list[dict]:
+def _read_rows(*, content: bytes, filename: str) -> list[tuple[int, dict]]:
+    """The data rows with the row number Excel shows (the header is row 1; blank rows keep their numbers)."""
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
@@ -55,7 +56,12 @@ def _read_rows(*, content: bytes, filename: str) -> list[dict]:
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            text = content.decode("cp949", errors="strict")  # Excel on Korean Windows saves CSV as CP949
+            try:
+                text = content.decode("cp949", errors="strict")  # Excel on Korean Windows saves CSV as CP949
+            except UnicodeDecodeError as exc:
+                raise DomainError(
+                    _("The CSV file is neither UTF-8 nor CP949 (EUC-KR) text. Save it as “CSV UTF-8” and upload it again.")
+                ) from exc
         rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise DomainError(_("The file is empty."))
@@ -63,7 +69,11 @@ def _read_rows(*, content: bytes, filename: str) -> list[dict]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})
-    return [dict(zip(header, (cell.strip() for cell in row), strict=False)) for row in rows[1:] if any(c.strip() for c in row)]
+    return [
+        (number, dict(zip(header, (cell.strip() for cell in row), strict=False)))
+        for number, row in enumerate(rows[1:], start=2)
+        if any(c.strip() for c in row)
+    ]
 
 
 def _parse_slots(value: str) -> list[tuple[int, time, time]]:
@@ -90,7 +100,7 @@ def offerings_import(*, term: Term, content: bytes, filename: str) -> ImportRepo
     existing = {(o.code, o.section): o for o in CourseOffering.objects.filter(term=term)}
     planned = []
     seen = set()
-    for number, row in enumerate(rows, start=2):  # row 1 is the header, as Excel numbers it
+    for number, row in rows:
         try:
             key = (row["code"], row["section"] or "01")
             if key in seen:

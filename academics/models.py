@@ -1,11 +1,13 @@
 from datetime import datetime
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from ustportal.cache import cache_forget
 
 
 class BilingualName(models.Model):
@@ -145,6 +147,41 @@ class Term(models.Model):
         return None
 
 
+WINDOWS_CACHE_SECONDS = 60
+
+
+def term_windows_cache_key(term_id: int) -> str:
+    return f"term-windows:v1:{term_id}"
+
+
+def forget_term_windows(term_ids) -> None:
+    """Drop cached windows (academics.selectors.term_windows) now and again when the transaction commits."""
+    keys = [term_windows_cache_key(term_id) for term_id in set(term_ids)]
+    if keys:
+        cache_forget(keys)
+        transaction.on_commit(lambda: cache_forget(keys))
+
+
+class TermWindowQuerySet(models.QuerySet):
+    # Bulk writes bypass save()/delete(), so they clear the cached windows themselves.
+    def update(self, **kwargs):
+        term_ids = list(self.values_list("term_id", flat=True))
+        count = super().update(**kwargs)
+        forget_term_windows(term_ids + ([kwargs["term"].pk] if "term" in kwargs else []))
+        return count
+
+    def delete(self):
+        term_ids = list(self.values_list("term_id", flat=True))
+        result = super().delete()
+        forget_term_windows(term_ids)
+        return result
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        forget_term_windows(o.term_id for o in created)
+        return created
+
+
 class TermWindow(models.Model):
     """A half-open interval [starts_at, ends_at) in which one kind of write is allowed."""
 
@@ -159,6 +196,8 @@ class TermWindow(models.Model):
     starts_at = models.DateTimeField(_("opens at"))
     ends_at = models.DateTimeField(_("closes at"), help_text=_("Exclusive: the window is closed from this instant."))
 
+    objects = TermWindowQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("term window")
         verbose_name_plural = _("term windows")
@@ -170,6 +209,15 @@ class TermWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} · {self.get_kind_display()}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_term_windows([self.term_id])
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        forget_term_windows([self.term_id])
+        return result
 
     def is_open(self, at: datetime | None = None) -> bool:
         at = at or timezone.now()

@@ -47,6 +47,20 @@ def catalogue_offerings(
     return offerings.select_related("department", "campus").prefetch_related("slots").order_by("code", "section")
 
 
+def offering_row(*, offering_id: int) -> CourseOffering | None:
+    """One offering with what its catalogue row shows (term, department, campus, slots): two queries."""
+    return (
+        CourseOffering.objects.select_related("term", "department", "campus").prefetch_related("slots")
+        .filter(pk=offering_id).first()
+    )
+
+
+def registrations_of_offering(*, student: User, offering: CourseOffering) -> QuerySet[CourseRegistration]:
+    return CourseRegistration.objects.filter(
+        student=student, offering=offering, status=CourseRegistration.Status.REGISTERED
+    ).only("id", "offering_id")
+
+
 def registrations_of(*, student: User, term: Term) -> QuerySet[CourseRegistration]:
     return (
         CourseRegistration.objects.filter(student=student, term=term, status=CourseRegistration.Status.REGISTERED)

@@ -3,8 +3,8 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,7 @@ from ustportal.errors import DomainError
 
 from . import selectors, services
 from .forms import CatalogueFilterForm
-from .models import CourseOffering, CourseRegistration
+from .models import CourseOffering
 
 PAGE_SIZE = 20
 
@@ -45,21 +45,19 @@ def catalogue(request):
     return render(request, "creditexchange/offering_list.html", context)
 
 
-def _after_change(request, offering_id: int, message: str, ok: bool):
+def _after_change(request, offering: CourseOffering | None, message: str, ok: bool, registration=None):
+    """Redirect with a message, or (htmx) render the offering's row from the row already loaded."""
     if not request.headers.get("HX-Request"):
         (messages.success if ok else messages.error)(request, message)
         return redirect(request.POST.get("next") or "creditexchange:catalogue")
-    offering = get_object_or_404(
-        CourseOffering.objects.select_related("department", "campus", "term").prefetch_related("slots"), pk=offering_id
-    )
-    # A success proves the student may register in this term; only a refusal needs the check.
-    can_register = ok or services.student_can_register(student=request.user, term=offering.term)
-    mine = {
-        r.offering_id: r
-        for r in CourseRegistration.objects.filter(
-            student=request.user, offering=offering, status=CourseRegistration.Status.REGISTERED
-        ).only("id", "offering_id")
-    }
+    if offering is None:
+        raise Http404
+    if ok:
+        # A success proves the student may register in this term and tells which registration is theirs.
+        can_register, mine = True, ({offering.pk: registration} if registration else {})
+    else:
+        can_register = services.student_can_register(student=request.user, term=offering.term)
+        mine = {r.offering_id: r for r in selectors.registrations_of_offering(student=request.user, offering=offering)}
     context = {"offering": offering, "can_register": can_register, "mine": mine, "flash": message, "flash_ok": ok}
     return render(request, "creditexchange/_offering_row.html", context)
 
@@ -67,22 +65,26 @@ def _after_change(request, offering_id: int, message: str, ok: bool):
 @login_required
 @require_POST
 def registration_create(request, offering_id: int):
+    offering = selectors.offering_row(offering_id=offering_id)
     try:
-        registration = services.registration_submit(student=request.user, offering_id=offering_id)
+        registration = services.registration_submit(student=request.user, offering_id=offering_id, offering=offering)
     except DomainError as exc:
-        return _after_change(request, offering_id, exc.message, False)
-    return _after_change(request, offering_id, _("Registered for %(course)s.") % {"course": registration.offering}, True)
+        return _after_change(request, offering, exc.message, False)
+    message = _("Registered for %(course)s.") % {"course": registration.offering}
+    return _after_change(request, offering, message, True, registration)
 
 
 @login_required
 @require_POST
 def registration_delete(request, registration_id: int):
-    offering_id = int(request.POST.get("offering", 0))
     try:
         registration = services.registration_drop(student=request.user, registration_id=registration_id)
     except DomainError as exc:
-        return _after_change(request, offering_id, exc.message, False)
-    return _after_change(request, registration.offering_id, _("Dropped %(course)s.") % {"course": registration.offering}, True)
+        offering_id = request.POST.get("offering", "")
+        offering = selectors.offering_row(offering_id=int(offering_id)) if offering_id.isdigit() else None
+        return _after_change(request, offering, exc.message, False)
+    offering = selectors.offering_row(offering_id=registration.offering_id)
+    return _after_change(request, offering, _("Dropped %(course)s.") % {"course": registration.offering}, True)
 
 
 @login_required

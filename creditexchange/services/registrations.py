@@ -8,12 +8,14 @@ temporary-ID row, which also proves they hold an issued ID for the term.
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from academics.models import Term, TermWindow
+from academics.selectors import term_windows
 from accounts.models import TemporaryStudentId, User
+from ustportal.cache import cache_get, cache_set
 from ustportal.errors import CourseFull, DomainError, InvalidTransition, NotEligible, WindowClosed
 
 from ..models import CourseOffering, CourseRegistration, RegistrationEvent, TemporaryIdApplication, TimeSlot
@@ -21,14 +23,31 @@ from ..models import CourseOffering, CourseRegistration, RegistrationEvent, Temp
 Status = CourseRegistration.Status
 
 
+ELIGIBLE_CACHE_SECONDS = 300
+
+
+def _eligible_key(student_id: int, term_id: int) -> str:
+    return f"can-register:v1:{term_id}:{student_id}"
+
+
 def student_can_register(*, student: User, term: Term) -> bool:
-    """Seed 000 §3.b.2: only students holding an issued temporary ID for this term."""
-    return TemporaryIdApplication.objects.filter(
+    """Seed 000 §3.b.2: only students holding an issued temporary ID for this term.
+
+    A yes is cached for a few minutes (an issued ID is never taken back); a no is always re-read,
+    so a student whose ID was issued a moment ago can register at once.
+    """
+    key = _eligible_key(student.pk, term.pk)
+    if cache_get(key):
+        return True
+    eligible = TemporaryIdApplication.objects.filter(
         term=term, status=TemporaryIdApplication.Status.ISSUED, temporary_id__user=student
     ).exists()
+    if eligible:
+        cache_set(key, True, ELIGIBLE_CACHE_SECONDS)
+    return eligible
 
 
-def _windows_message(term: Term, windows: dict[str, TermWindow]) -> str:
+def _windows_message(windows: dict[str, TermWindow]) -> str:
     parts = [
         f"{TermWindow.Kind(kind).label}: {windows[kind].describe()}" for kind in (TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE)
         if kind in windows
@@ -37,10 +56,10 @@ def _windows_message(term: Term, windows: dict[str, TermWindow]) -> str:
 
 
 def _require_window(*, term: Term, kinds: tuple[str, ...], at: datetime) -> None:
-    windows = {w.kind: w for w in TermWindow.objects.filter(term=term, kind__in=[TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE])}
+    windows = term_windows(term_id=term.pk)
     if any(kind in windows and windows[kind].is_open(at) for kind in kinds):
         return
-    context = {"term": term, "windows": _windows_message(term, windows)}
+    context = {"term": term, "windows": _windows_message(windows)}
     if TermWindow.Kind.REGISTRATION in kinds:
         raise WindowClosed(_("Registration for %(term)s is not open now. %(windows)s (Asia/Seoul).") % context)
     raise WindowClosed(_("Courses of %(term)s can be dropped only in the change window. %(windows)s (Asia/Seoul).") % context)
@@ -66,56 +85,51 @@ def _is_staff_action(student: User, actor: User | None) -> bool:
 
 
 def _check_plan(*, student: User, offering: CourseOffering) -> None:
-    """No duplicate, no overlapping time slot, and the term's credit limit."""
-    current = list(
+    """No duplicate, no overlapping time slot, and the term's credit limit (one query: current offerings × slots)."""
+    rows = list(
         CourseOffering.objects.filter(
             term_id=offering.term_id, registrations__student=student, registrations__status=Status.REGISTERED
-        ).only("id", "code", "section", "title_ko", "title_en", "credits")
+        ).values_list("pk", "credits", "slots__weekday", "slots__starts_at", "slots__ends_at")
     )
-    if any(o.pk == offering.pk for o in current):
+    credits = {pk: value for pk, value, *_slot in rows}
+    if offering.pk in credits:
         raise NotEligible(_("You are already registered for %(course)s.") % {"course": offering})
-    total = sum(o.credits for o in current) + offering.credits
+    total = sum(credits.values()) + offering.credits
     if total > offering.term.credit_limit:
         raise NotEligible(
             _("%(course)s would bring you to %(total)s credits; the limit for %(term)s is %(limit)s.")
             % {"course": offering, "total": total, "term": offering.term, "limit": offering.term.credit_limit}
         )
-    by_offering = {o.pk: o for o in current}
-    slots = list(TimeSlot.objects.filter(offering_id__in=[*by_offering, offering.pk]))
-    new_slots = [s for s in slots if s.offering_id == offering.pk]
-    for slot in slots:
-        if slot.offering_id == offering.pk:
-            continue
-        for new in new_slots:
+    taken = [(pk, TimeSlot(weekday=d, starts_at=s, ends_at=e)) for pk, _credits, d, s, e in rows if d is not None]
+    for new in offering.slots.all():
+        for other_id, slot in taken:
             if new.overlaps(slot):
                 raise NotEligible(
                     _("%(course)s overlaps %(other)s on %(slot)s.")
-                    % {"course": offering, "other": by_offering[slot.offering_id], "slot": slot}
+                    % {"course": offering, "other": CourseOffering.objects.get(pk=other_id), "slot": slot}
                 )
 
 
 def registration_submit(
-    *, student: User, offering_id: int, actor: User | None = None, reason: str = "", at: datetime | None = None
+    *, student: User, offering_id: int, actor: User | None = None, reason: str = "", at: datetime | None = None,
+    offering: CourseOffering | None = None,
 ) -> CourseRegistration:
-    """Register ``student`` for one offering; staff acting for a student give a reason and are not bound by windows."""
+    """Register ``student`` for one offering; staff acting for a student give a reason and are not bound by windows.
+
+    ``offering`` is that row if the caller has already read it (the catalogue row does, with its
+    slots), which saves the rush a query; capacity is decided by the conditional UPDATE, not by it.
+    On success ``registration.offering`` is that object with ``seats_taken`` counted up.
+    """
     at = at or timezone.now()
-    # One query answers "which offering" and "is a window open"; the window rows are read only to explain a refusal.
-    open_window = TermWindow.objects.filter(
-        term=OuterRef("term"), kind__in=[TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE],
-        starts_at__lte=at, ends_at__gt=at,
-    )
-    offering = (
-        CourseOffering.objects.select_related("term").annotate(window_open=Exists(open_window))
-        .filter(pk=offering_id).first()
-    )
+    if offering is None or offering.pk != offering_id:
+        offering = CourseOffering.objects.select_related("term").filter(pk=offering_id).first()
     if offering is None or not offering.is_published or not offering.open_to_exchange:
         raise NotEligible(_("This course is not open for registration by exchange students."))
     on_behalf = _is_staff_action(student, actor)
     if on_behalf and not reason.strip():
         raise DomainError(_("Give a reason when registering on a student's behalf."))
-    if not on_behalf and not offering.window_open:
-        _require_window(
-            term=offering.term, kinds=(TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE), at=at)
+    if not on_behalf:
+        _require_window(term=offering.term, kinds=(TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE), at=at)
     if not offering.has_capacity:
         raise CourseFull(_("%(course)s is full.") % {"course": offering})  # fast path for the 09:00 rush
     with transaction.atomic():
@@ -131,6 +145,7 @@ def registration_submit(
             registration=registration, from_status="", to_status=Status.REGISTERED, actor=actor or student,
             reason=reason.strip(),
         )
+    offering.seats_taken += 1
     return registration
 
 

@@ -503,6 +503,28 @@ class TestQueryCounts:
         assert small == large
         assert len(student_client.get(CATALOGUE_URL).context["page"].object_list) == 20
 
+    @staticmethod
+    def _click(client, offering) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(_register_url(offering), HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        return len(queries.captured_queries), _flash(response)
+
+    def test_a_register_click_runs_a_fixed_short_list_of_queries(self, student_client, student, term):
+        """The 09:00 rush path (bench/README.md): every query here is paid thousands of times a minute."""
+        first, second, full = (CourseOfferingFactory(term=term, code=code) for code in ("A101", "B101", "C101"))
+        TimeSlotFactory(offering=second, weekday=2)
+        full.capacity = full.seats_taken = 0
+        full.save()
+        student_client.get(CATALOGUE_URL)  # as in the rush, the catalogue page was open before the click
+        student_client.post(_register_url(first), HTTP_HX_REQUEST="true")  # the term's windows are cached now
+
+        # session, user, offering, its slots; savepoint, lock the ID, the plan (one joined query),
+        # seat UPDATE, registration INSERT, event INSERT, release.
+        assert self._click(student_client, second) == (11, f"Registered for {second}.")
+        # session, user, offering, its slots, the student's registration for the row.
+        assert self._click(student_client, full) == (5, f"{full} is full.")
+
     def test_my_registrations_for_one_course_cost_the_same_as_for_four(self, student_client, student, term):
         term.credit_limit = 20
         term.save()

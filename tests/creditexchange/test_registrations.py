@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import override_settings
 
 from academics.models import TermWindow
 from creditexchange import services
@@ -482,3 +483,60 @@ class TestOwnership:
         assert registration.status == Status.REGISTERED
         assert _seats(offering) == 1
         assert registration.events.count() == 1
+
+
+class TestCachedWindowsAndEligibility:
+    """Windows and a yes to "may register" are cached for the rush; edits and outages must not mislead."""
+
+    def test_a_window_moved_in_the_admin_applies_to_the_next_click(self, student, offering, term):
+        _register(student, offering)  # the term's windows are in the cache now
+        window = term.windows.get(kind=TermWindow.Kind.REGISTRATION)
+        window.ends_at = IN_REGISTRATION - SECOND
+        window.save()
+        other = _offering(term, ("tue", "09:00", "10:30"), code="CSE102")
+
+        with pytest.raises(WindowClosed):
+            _register(student, other)
+
+    def test_a_bulk_update_of_windows_applies_to_the_next_click(self, student, offering, term):
+        _register(student, offering)
+        TermWindow.objects.filter(term=term).update(starts_at=LONG_AFTER, ends_at=LONG_AFTER + timedelta(days=1))
+        other = _offering(term, ("tue", "09:00", "10:30"), code="CSE102")
+
+        with pytest.raises(WindowClosed):
+            _register(student, other)
+
+    def test_a_deleted_window_closes_registration_at_once(self, student, offering, term):
+        _register(student, offering)
+        term.windows.filter(kind=TermWindow.Kind.REGISTRATION).delete()
+        other = _offering(term, ("tue", "09:00", "10:30"), code="CSE102")
+
+        with pytest.raises(WindowClosed):
+            _register(student, other)
+
+    def test_a_student_refused_before_issuance_can_register_right_after_it(self, term, offering):
+        returning = issued_student(TermFactory(year=2026, season="fall"))
+        application = ApplicationFactory(
+            term=term, partner=returning.temporary_id.partner,
+            home_student_number=returning.temporary_id.home_student_number,
+            status=TemporaryIdApplication.Status.APPROVED,
+        )
+        with pytest.raises(NotEligible):
+            _register(returning, offering)
+
+        application.status, application.temporary_id = TemporaryIdApplication.Status.ISSUED, returning.temporary_id
+        application.save()
+
+        assert _register(returning, offering).status == Status.REGISTERED
+
+    def test_registration_works_without_a_reachable_cache(self, student, offering):
+        unreachable = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+        late = _offering(offering.term, ("fri", "09:00", "10:30"), code="LATE1")
+
+        with override_settings(CACHES=unreachable):
+            registration = _register(student, offering)
+            with pytest.raises(WindowClosed):
+                _register(student, late, at=LONG_AFTER)
+
+        assert registration.status == Status.REGISTERED
+        assert _seats(offering) == 1

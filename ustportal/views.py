@@ -39,7 +39,8 @@ def _cache() -> None:
 def _broker() -> None:
     from .celery import app
 
-    with app.connection_for_write() as conn:
+    # The configured URL, read now: what the workers and the mail relay will use.
+    with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

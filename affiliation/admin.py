@@ -1,0 +1,359 @@
+"""The committee's tools: records and imports, rounds and quotas, exceptions, scores, selection, after the pass.
+
+Actions and custom views only call services; states are read-only here.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from ustportal.errors import DomainError
+
+from . import services
+from .forms import ReasonForm, ScoreUploadForm, UploadForm
+from .models import (
+    AffiliationApplication,
+    AffiliationRound,
+    ApplicationEvent,
+    DepartmentQuota,
+    EligibilityException,
+    SemesterRecord,
+    SimilarMajor,
+    StudentRecord,
+)
+
+
+def _import_view(modeladmin, request, *, form_class, run, title: str, columns: list[str], help_text: str):
+    """A CSV/XLSX upload page: row errors listed by row number, nothing imported when any row is wrong."""
+    form = form_class(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = run(form.cleaned_data, upload.read(), upload.name)
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            if report.ok:
+                modeladmin.message_user(request, _("Imported %(count)s rows.") % {
+                    "count": getattr(report, "updated", 0) + getattr(report, "created", 0)}, messages.SUCCESS)
+                return HttpResponseRedirect("../")
+    context = {
+        **modeladmin.admin_site.each_context(request), "title": title, "form": form, "report": report,
+        "opts": modeladmin.model._meta, "columns": columns, "help_text": help_text,
+    }
+    return TemplateResponse(request, "admin/affiliation/import.html", context)
+
+
+class SemesterRecordInline(admin.TabularInline):
+    model = SemesterRecord
+    extra = 1
+    autocomplete_fields = ["term"]
+
+
+@admin.register(StudentRecord)
+class StudentRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "student_number", "name", "campus", "department", "earned_credits", "in_progress_credits", "gpa",
+        "liberal_arts_met", "teacher_training", "merit_scholarship_excluded_term",
+    ]
+    list_filter = ["campus", "department", "liberal_arts_met", "teacher_training", "applied_before"]
+    search_fields = ["student_number", "name", "user__username", "user__email"]
+    list_select_related = ["campus", "department", "merit_scholarship_excluded_term"]
+    autocomplete_fields = ["user", "campus", "department"]
+    readonly_fields = ["merit_scholarship_excluded_term", "previous_department", "affiliation_changed_at", "updated_at"]
+    inlines = [SemesterRecordInline]
+    change_list_template = "admin/affiliation/studentrecord/change_list.html"
+
+    def get_urls(self):
+        extra = [path("import/", self.admin_site.admin_view(self.import_view), name="affiliation_studentrecord_import")]
+        return extra + super().get_urls()
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return _import_view(
+            self, request, form_class=UploadForm, title=_("Import student academic records"),
+            columns=services.RECORD_COLUMNS,
+            help_text=_("semesters lists the regular semesters like “2023-1 enrolled; 2023-2 leave” (1 = spring, 2 = fall) "
+                        "and replaces the stored history. Rows with an existing student number update that record."),
+            run=lambda data, content, name: services.records_import(content=content, filename=name),
+        )
+
+
+@admin.register(SemesterRecord)
+class SemesterRecordAdmin(admin.ModelAdmin):
+    list_display = ["record", "term", "status"]
+    list_filter = ["status", "term"]
+    search_fields = ["record__student_number", "record__name"]
+    list_select_related = ["record", "term"]
+    autocomplete_fields = ["record", "term"]
+
+
+class DepartmentQuotaInline(admin.TabularInline):
+    model = DepartmentQuota
+    extra = 1
+    autocomplete_fields = ["department"]
+    fields = ["department", "general_transfer_number", "override", "quota"]
+    readonly_fields = ["quota"]
+
+
+@admin.register(AffiliationRound)
+class AffiliationRoundAdmin(admin.ModelAdmin):
+    list_display = [
+        "term", "opens_at", "closes_at", "stage1_publish_at", "final_publish_at", "target_policy",
+        "stage1_run_at", "stage1_published_at", "stage2_run_at", "final_published_at", "conditions_checked_at",
+    ]
+    list_filter = ["target_policy", "term__year"]
+    search_fields = ["term__year"]
+    list_select_related = ["term"]
+    autocomplete_fields = ["term"]
+    readonly_fields = ["stage1_run_at", "stage1_published_at", "stage2_run_at", "final_published_at", "conditions_checked_at"]
+    inlines = [DepartmentQuotaInline]
+    actions = ["run_stage1", "run_stage2", "publish_stage1", "publish_final", "check_conditions"]
+    fieldsets = [
+        (None, {"fields": ["term", "target_policy"]}),
+        (_("Dates (Asia/Seoul)"), {"fields": [
+            "opens_at", "closes_at", "stage1_publish_at", "interview_on", "final_publish_at", "conditions_check_at"]}),
+        (_("Eligibility thresholds"), {"fields": [
+            "min_semesters", "min_credits", "min_gpa", "min_toeic", "min_toefl", "min_teps", "english_validity_years"]}),
+        (_("Selection"), {"fields": [
+            "stage1_gpa_weight", "stage1_english_weight", "stage1_multiplier", "stage2_stage1_weight",
+            "stage2_document_weight", "stage2_interview_weight"]}),
+        (_("Progress"), {"fields": readonly_fields}),
+    ]
+
+    def has_run_permission(self, request) -> bool:
+        return request.user.has_perm("affiliation.run_selection")
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm("affiliation.publish_results")
+
+    def has_check_permission(self, request) -> bool:
+        return request.user.has_perm("affiliation.check_conditions")
+
+    def _each(self, request, queryset, call, describe) -> None:
+        for round in queryset:
+            try:
+                result = call(round)
+            except DomainError as exc:
+                self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{round}: {describe(result)}", messages.SUCCESS)
+
+    @admin.action(description=_("Run stage 1 (GPA and English)"), permissions=["run"])
+    def run_stage1(self, request, queryset):
+        self._each(request, queryset, lambda r: services.selection_run_stage1(round_id=r.pk, actor=request.user),
+                   lambda c: _("%(passed)s passed, %(failed)s did not pass stage 1.") % c)
+
+    @admin.action(description=_("Run stage 2 (documents and interview)"), permissions=["run"])
+    def run_stage2(self, request, queryset):
+        self._each(request, queryset, lambda r: services.selection_run_stage2(round_id=r.pk, actor=request.user),
+                   lambda c: _("%(admitted)s admitted, %(not_admitted)s not admitted.") % c)
+
+    @admin.action(description=_("Publish stage-1 results now"), permissions=["publish"])
+    def publish_stage1(self, request, queryset):
+        self._each(request, queryset, lambda r: services.results_publish(round_id=r.pk, stage="stage1"),
+                   lambda n: ngettext("%d result mail queued.", "%d result mails queued.", n) % n)
+
+    @admin.action(description=_("Publish final results now"), permissions=["publish"])
+    def publish_final(self, request, queryset):
+        self._each(request, queryset, lambda r: services.results_publish(round_id=r.pk, stage="final"),
+                   lambda n: ngettext("%d result mail queued.", "%d result mails queued.", n) % n)
+
+    @admin.action(description=_("Check the conditions after the winter session now"), permissions=["check"])
+    def check_conditions(self, request, queryset):
+        self._each(request, queryset, lambda r: services.conditions_check(round_id=r.pk, actor=request.user),
+                   lambda c: _("%(kept)s passes kept, %(cancelled)s cancelled.") % c)
+
+
+@admin.register(DepartmentQuota)
+class DepartmentQuotaAdmin(admin.ModelAdmin):
+    list_display = ["round", "department", "general_transfer_number", "override", "quota"]
+    list_filter = ["round", "department__college"]
+    search_fields = ["department__name_ko", "department__name_en", "department__code"]
+    list_select_related = ["round__term", "department"]
+    autocomplete_fields = ["round", "department"]
+
+
+@admin.register(SimilarMajor)
+class SimilarMajorAdmin(admin.ModelAdmin):
+    list_display = ["from_department", "to_department"]
+    list_filter = ["to_department__college"]
+    search_fields = ["from_department__name_ko", "from_department__name_en", "to_department__name_ko", "to_department__name_en"]
+    list_select_related = ["from_department", "to_department"]
+    autocomplete_fields = ["from_department", "to_department"]
+
+
+@admin.register(EligibilityException)
+class EligibilityExceptionAdmin(admin.ModelAdmin):
+    list_display = ["record", "round", "rule", "reason", "granted_by", "granted_at"]
+    list_filter = ["round", "rule"]
+    search_fields = ["record__student_number", "record__name", "reason"]
+    list_select_related = ["record", "round__term", "granted_by"]
+    autocomplete_fields = ["round", "record"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            saved = services.exception_grant(
+                round=obj.round, record=obj.record, rule=obj.rule, reason=obj.reason, actor=request.user
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            obj.pk = saved.pk
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.has_perm("affiliation.grant_eligibilityexception")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("affiliation.grant_eligibilityexception")
+
+
+class ApplicationEventInline(admin.TabularInline):
+    model = ApplicationEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "actor", "reason", "changes"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AffiliationApplication)
+class AffiliationApplicationAdmin(admin.ModelAdmin):
+    list_display = [
+        "record", "round", "target_department", "status", "submitted_at", "english", "stage1_score", "stage1_rank",
+        "document_score", "interview_score", "stage2_score", "final_rank",
+    ]
+    list_editable = ["document_score", "interview_score"]
+    list_filter = ["round", "status", "target_department", "english_test"]
+    search_fields = ["record__student_number", "record__name", "record__user__email"]
+    list_select_related = ["record", "round__term", "target_department"]
+    inlines = [ApplicationEventInline]
+    actions = ["confirm_selected", "cancel_selected"]
+    change_list_template = "admin/affiliation/affiliationapplication/change_list.html"
+    fields = [
+        "round", "record", "target_department", "status", "submitted_at", "english_test", "english_score",
+        "english_test_date", "certificate_link", "study_plan_link", "eligibility_summary", "stage1_score", "stage1_rank",
+        "document_score", "interview_score", "stage2_score", "final_rank", "decided_at", "cancelled_at", "cancel_reason",
+        "confirmed_at",
+    ]
+    readonly_fields = [f for f in fields if f not in ("document_score", "interview_score")]
+
+    @admin.display(description=_("English"))
+    def english(self, obj: AffiliationApplication) -> str:
+        return f"{obj.get_english_test_display()} {obj.english_score}" if obj.english_test else "—"
+
+    def _file_link(self, obj, kind: str):
+        if not getattr(obj, kind):
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("affiliation:application_file", args=[obj.pk, kind]), _("Download"))
+
+    @admin.display(description=_("English score certificate"))
+    def certificate_link(self, obj):
+        return self._file_link(obj, "english_certificate")
+
+    @admin.display(description=_("study plan"))
+    def study_plan_link(self, obj):
+        return self._file_link(obj, "study_plan")
+
+    @admin.display(description=_("eligibility at submission"))
+    def eligibility_summary(self, obj):
+        language = "en" if (get_language() or "ko").startswith("en") else "ko"
+        rows = (
+            ("✔" if r.get("passed") else ("⚑ " + r.get("exception_reason", "") if r.get("excepted") else "✘"),
+             r.get(f"label_{language}"), r.get(f"message_{language}"))
+            for r in obj.eligibility
+        )
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{} {} — {}</li>", rows)) if obj.eligibility else "—"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # applications come from students
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Score edits (change form or the list's editable columns) go through the service and its event."""
+        changed = [name for name in ("document_score", "interview_score") if name in form.changed_data]
+        if not changed:
+            return
+        try:
+            services.application_scores_set(
+                application_id=obj.pk, actor=request.user,
+                **{name: form.cleaned_data[name] for name in changed},
+            )
+        except DomainError as exc:
+            self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+
+    def get_urls(self):
+        extra = [path("import-scores/", self.admin_site.admin_view(self.import_scores_view),
+                      name="affiliation_affiliationapplication_import_scores")]
+        return extra + super().get_urls()
+
+    def import_scores_view(self, request):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return _import_view(
+            self, request, form_class=ScoreUploadForm, title=_("Import document and interview scores"),
+            columns=services.SCORE_COLUMNS,
+            help_text=_("Scores are 0–100 with at most two decimals; an empty cell leaves that score unchanged. "
+                        "Only applicants who passed stage 1 can be scored."),
+            run=lambda data, content, name: services.scores_import(
+                round=data["round"], content=content, filename=name, actor=request.user),
+        )
+
+    def has_confirm_permission(self, request) -> bool:
+        return request.user.has_perm("affiliation.confirm_affiliationapplication")
+
+    @admin.action(description=_("Confirm the change of affiliation of selected applicants"), permissions=["confirm"])
+    def confirm_selected(self, request, queryset):
+        done = 0
+        for application in queryset:
+            try:
+                services.application_confirm(application_id=application.pk, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{application}: {exc.message}", messages.WARNING)
+        if done:
+            self.message_user(request, ngettext("%d change of affiliation confirmed.", "%d changes of affiliation confirmed.", done) % done, messages.SUCCESS)
+
+    @admin.action(description=_("Cancel the pass of selected applicants (with a reason)"), permissions=["confirm"])
+    def cancel_selected(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            for application in queryset:
+                try:
+                    services.application_cancel(application_id=application.pk, actor=request.user,
+                                                reason=form.cleaned_data["reason"])
+                except DomainError as exc:
+                    self.message_user(request, f"{application}: {exc.message}", messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request), "title": _("Cancel passes"), "form": form, "queryset": queryset,
+            "opts": self.model._meta, "action": "cancel_selected", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/affiliation/reason_action.html", context)
+
+
+@admin.register(ApplicationEvent)
+class ApplicationEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "application", "from_status", "to_status", "actor", "reason"]
+    list_filter = ["to_status", "from_status", "created_at"]
+    search_fields = ["application__record__student_number", "application__record__name", "actor__username", "reason"]
+    list_select_related = ["application__record", "application__round__term", "actor"]
+    readonly_fields = ["application", "from_status", "to_status", "actor", "reason", "changes", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,46 @@
+"""Reading staff uploads (CSV in UTF-8 or CP949, or XLSX) into rows numbered as Excel shows them.
+
+The same approach as the course-offering importer (creditexchange/services/offerings.py), with the
+expected columns as a parameter.
+"""
+
+import csv
+import io
+
+from django.utils.translation import gettext as _
+
+from ustportal.errors import DomainError
+
+
+def read_rows(*, content: bytes, filename: str, columns: list[str]) -> list[tuple[int, dict]]:
+    """The data rows with the row number Excel shows (the header is row 1; blank rows keep their numbers)."""
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise DomainError(_("The XLSX file could not be read: %(error)s") % {"error": exc}) from exc
+        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = content.decode("cp949", errors="strict")  # Excel on Korean Windows saves CSV as CP949
+            except UnicodeDecodeError as exc:
+                raise DomainError(
+                    _("The CSV file is neither UTF-8 nor CP949 (EUC-KR) text. Save it as “CSV UTF-8” and upload it again.")
+                ) from exc
+        rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise DomainError(_("The file is empty."))
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})
+    return [
+        (number, dict(zip(header, (cell.strip() for cell in row), strict=False)))
+        for number, row in enumerate(rows[1:], start=2)
+        if any(c.strip() for c in row)
+    ]

@@ -1,0 +1,58 @@
+"""Change-of-affiliation mails, one function per kind (registered in ``ustportal.emails.BUILDERS``).
+
+Each renders subject, text and HTML from ``templates/emails/<kind>_{subject,body}.txt`` and
+``<kind>_body.html``, in the recipient's language (``render_mail`` activates it).
+"""
+
+from django.urls import reverse
+
+
+def _application(mail):
+    from .models import AffiliationApplication
+
+    return AffiliationApplication.objects.select_related(
+        "round__term", "record__user", "target_department"
+    ).get(pk=mail.params["application_id"])
+
+
+def _context(mail) -> dict:
+    from ustportal.emails import absolute
+
+    application = _application(mail)
+    return {"application": application, "record": application.record, "link": absolute(reverse("affiliation:index"))}
+
+
+def affiliation_submitted(mail) -> tuple[str, str, str]:
+    from ustportal.emails import _render
+
+    return _render("affiliation_submitted", _context(mail))
+
+
+def affiliation_result(mail) -> tuple[str, str, str]:
+    from ustportal.emails import _render
+
+    context = _context(mail)
+    stage = mail.params.get("stage", "final")
+    status = context["application"].status
+    passed = status in {"admitted", "confirmed", "cancelled"} or (stage == "stage1" and status in {"stage1_passed", "not_admitted"})
+    return _render("affiliation_result", {**context, "stage": stage, "passed": passed})
+
+
+def affiliation_cancelled(mail) -> tuple[str, str, str]:
+    from ustportal.emails import _render
+
+    return _render("affiliation_cancelled", {**_context(mail), **{k: v for k, v in mail.params.items() if k != "application_id"}})
+
+
+def affiliation_confirmed(mail) -> tuple[str, str, str]:
+    from ustportal.emails import _render
+
+    return _render("affiliation_confirmed", _context(mail))
+
+
+BUILDERS = {
+    "affiliation_submitted": affiliation_submitted,
+    "affiliation_result": affiliation_result,
+    "affiliation_cancelled": affiliation_cancelled,
+    "affiliation_confirmed": affiliation_confirmed,
+}

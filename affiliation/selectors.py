@@ -1,0 +1,205 @@
+"""Reads for the change of affiliation that span relations (rounds, quotas, records, eligibility inputs)."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import override
+
+from academics.models import Department
+
+from .eligibility import Bilingual, EligibilityInput, Semester, Target, Thresholds
+from .models import (
+    AffiliationApplication,
+    AffiliationRound,
+    DepartmentQuota,
+    EligibilityException,
+    SemesterRecord,
+    SimilarMajor,
+    StudentRecord,
+)
+
+
+def bilingual(obj) -> Bilingual:
+    """Names of BilingualName rows, or any object whose str() depends on the language (terms)."""
+    if hasattr(obj, "name_ko"):
+        return Bilingual(obj.name_ko or obj.name_en, obj.name_en or obj.name_ko)
+    with override("ko"):
+        ko = str(obj)
+    with override("en"):
+        en = str(obj)
+    return Bilingual(ko, en)
+
+
+def _when(at: datetime) -> str:
+    return date_format(timezone.localtime(at), "Y-m-d H:i")
+
+
+def record_for(user) -> StudentRecord | None:
+    if not user.is_authenticated:
+        return None
+    return StudentRecord.objects.select_related("campus", "department__college").filter(user=user).first()
+
+
+def round_current(at: datetime | None = None) -> AffiliationRound | None:
+    """The round a student deals with now: the open one, else the next to open, else the latest."""
+    at = at or timezone.now()
+    rounds = AffiliationRound.objects.select_related("term")
+    return (
+        rounds.filter(opens_at__lte=at, closes_at__gt=at).first()
+        or rounds.filter(opens_at__gt=at).order_by("opens_at").first()
+        or rounds.order_by("-opens_at").first()
+    )
+
+
+def quotas_for(round: AffiliationRound) -> dict[int, int]:
+    return {q.department_id: q.quota for q in DepartmentQuota.objects.filter(round=round)}
+
+
+def target_departments(*, round: AffiliationRound, record: StudentRecord | None = None) -> QuerySet[Department]:
+    """Departments a student may choose: main campus, college not excluded, quota > 0 (and similar, if required)."""
+    positive = [d for d, q in quotas_for(round).items() if q > 0]
+    departments = Department.objects.filter(
+        pk__in=positive, campus__is_main=True, college__excluded_from_affiliation_change=False
+    ).select_related("college").order_by("name_ko")
+    if round.target_policy == AffiliationRound.TargetPolicy.SIMILAR and record is not None:
+        similar = SimilarMajor.objects.filter(from_department=record.department_id).values("to_department")
+        departments = departments.filter(pk__in=similar)
+    return departments
+
+
+def _target(*, round: AffiliationRound, record: StudentRecord, department: Department | None) -> Target | None:
+    if department is None:
+        return None
+    similar_required = round.target_policy == AffiliationRound.TargetPolicy.SIMILAR
+    return Target(
+        name=bilingual(department),
+        on_main_campus=department.campus.is_main,
+        college=bilingual(department.college),
+        college_excluded=department.college.excluded_from_affiliation_change,
+        quota=quotas_for(round).get(department.pk, 0),
+        similar_required=similar_required,
+        similar=not similar_required or SimilarMajor.objects.filter(
+            from_department=record.department_id, to_department=department.pk
+        ).exists(),
+    )
+
+
+def eligibility_input(
+    *, record: StudentRecord, round: AffiliationRound, application: AffiliationApplication | None = None,
+    at: datetime | None = None, values: dict | None = None,
+) -> EligibilityInput:
+    """Everything the checks need, from the record, its history, the rounds and the application (or form values)."""
+    at = at or timezone.now()
+    values = values or {}
+    semesters = tuple(
+        Semester(year=s.term.year, season=s.term.season, enrolled=s.status == SemesterRecord.Status.ENROLLED,
+                 label=bilingual(s.term))
+        for s in record.semesters.select_related("term").filter(term__season__in=["spring", "fall"])
+    )
+    fall_years = set(AffiliationRound.objects.values_list("term__year", flat=True))
+    earlier = (
+        AffiliationApplication.objects.filter(record=record)
+        .exclude(status=AffiliationApplication.Status.DRAFT)
+        .exclude(pk=application.pk if application else None)
+        .select_related("round__term")
+        .first()
+    )
+    exceptions = dict(EligibilityException.objects.filter(round=round, record=record).values_list("rule", "reason"))
+
+    def pick(name: str, default=None):
+        if name in values:
+            return values[name]
+        return getattr(application, name) if application is not None else default
+
+    department = pick("target_department")
+    if department is not None and not isinstance(department, Department):
+        department = Department.objects.select_related("campus", "college").filter(pk=department).first()
+    certificate = pick("english_certificate")
+    state = "open" if round.window_open(at) else ("before" if at < round.opens_at else "after")
+    return EligibilityInput(
+        campus=bilingual(record.campus),
+        on_branch_campus=not record.campus.is_main,
+        major=bilingual(record.department),
+        semesters=semesters,
+        round_year=round.term.year,
+        round_years=frozenset(fall_years),
+        first_round_year=min(fall_years, default=round.term.year),
+        earned_credits=record.earned_credits,
+        in_progress_credits=record.in_progress_credits,
+        gpa=record.gpa,
+        application_date=timezone.localdate(at),
+        window_open=state == "open",
+        window_state=state,
+        round_label=bilingual(round.term),
+        opens=_when(round.opens_at),
+        closes=_when(round.closes_at),
+        english_test=pick("english_test", "") or "",
+        english_score=pick("english_score"),
+        english_test_date=pick("english_test_date"),
+        certificate_uploaded=bool(certificate),
+        applied_before=record.applied_before,
+        earlier_application=bilingual(earlier.round.term) if earlier else "",
+        target=_target(round=round, record=record, department=department),
+        thresholds=thresholds_of(round),
+        exceptions=exceptions,
+    )
+
+
+def thresholds_of(round: AffiliationRound) -> Thresholds:
+    return Thresholds(
+        min_semesters=round.min_semesters, min_credits=round.min_credits, min_gpa=round.min_gpa,
+        min_toeic=round.min_toeic, min_toefl=round.min_toefl, min_teps=round.min_teps,
+        english_validity_years=round.english_validity_years,
+    )
+
+
+def rounds_due_for_publication(at: datetime | None = None) -> QuerySet[AffiliationRound]:
+    at = at or timezone.now()
+    return AffiliationRound.objects.filter(
+        Q(stage1_publish_at__lte=at, stage1_published_at__isnull=True, stage1_run_at__isnull=False)
+        | Q(final_publish_at__lte=at, final_published_at__isnull=True, stage2_run_at__isnull=False)
+    )
+
+
+def rounds_due_for_conditions(at: datetime | None = None) -> QuerySet[AffiliationRound]:
+    at = at or timezone.now()
+    return AffiliationRound.objects.filter(conditions_check_at__lte=at, conditions_checked_at__isnull=True)
+
+
+def application_for(*, record: StudentRecord, round: AffiliationRound) -> AffiliationApplication | None:
+    return AffiliationApplication.objects.select_related("target_department", "round__term").filter(
+        record=record, round=round
+    ).first()
+
+
+STAGE1_SHOWN = {"stage1_passed", "stage1_failed"}
+FINAL_SHOWN = {"admitted", "not_admitted", "cancelled", "confirmed"}
+
+
+def student_view(*, application: AffiliationApplication, at: datetime | None = None) -> dict:
+    """What the applicant may see now: results only after their publication time (SPEC §4.4)."""
+    at = at or timezone.now()
+    round, status = application.round, application.status
+    stage1 = round.stage1_visible(at) and status != "draft"
+    final = round.final_visible(at) and stage1
+    if status in FINAL_SHOWN and final:
+        shown = status
+    elif status in FINAL_SHOWN | STAGE1_SHOWN and stage1:
+        shown = "stage1_passed" if status in FINAL_SHOWN else status
+    elif status == "draft":
+        shown = "draft"
+    else:
+        shown = "submitted"
+    competitors = AffiliationApplication.objects.filter(
+        round=round, target_department=application.target_department_id
+    ).exclude(status="draft")
+    return {
+        "status": shown,
+        "status_label": AffiliationApplication.Status(shown).label,
+        "stage1": stage1,
+        "final": final and status in FINAL_SHOWN,
+        "stage1_count": competitors.count() if stage1 else None,
+        "final_count": competitors.exclude(status__in=["submitted", "stage1_failed"]).count() if final else None,
+    }

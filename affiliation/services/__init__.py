@@ -1,0 +1,31 @@
+"""Change-of-affiliation services, one module per concern; import them from here."""
+
+from .after_pass import application_cancel, application_confirm, conditions_check, conditions_check_due
+from .applications import (
+    ALLOWED,
+    application_save,
+    application_submit,
+    eligibility_checklist,
+    exception_grant,
+    upload_check,
+)
+from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_import
+from .selection import (
+    SCORE_COLUMNS,
+    ScoreImportReport,
+    application_score_stage1,
+    application_scores_set,
+    results_publish,
+    results_publish_due,
+    scores_import,
+    selection_run_stage1,
+    selection_run_stage2,
+)
+
+__all__ = [
+    "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "ScoreImportReport", "application_cancel",
+    "application_confirm", "application_save", "application_score_stage1", "application_scores_set",
+    "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",
+    "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",
+    "selection_run_stage1", "selection_run_stage2", "upload_check",
+]

@@ -1,0 +1,163 @@
+"""Applications (SPEC §4.2–4.3): checklist, draft, uploads, submission once ever, staff exceptions."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ustportal.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
+
+from .. import eligibility, selectors
+from ..models import AffiliationApplication, AffiliationRound, EligibilityException, Rule, StudentRecord
+from ._common import event_record, mail_to
+
+Status = AffiliationApplication.Status
+
+# Magic numbers of the accepted formats: the content decides, not the file name.
+SIGNATURES = [(b"%PDF-", "pdf"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff", "jpg")]
+EXTENSIONS = {"pdf": {"pdf"}, "png": {"png"}, "jpg": {"jpg", "jpeg"}}
+ALLOWED = {"english_certificate": {"pdf", "png", "jpg"}, "study_plan": {"pdf"}}
+DRAFT_FIELDS = ["target_department", "english_test", "english_score", "english_test_date"]
+
+
+def upload_check(*, upload: UploadedFile, kind: str) -> str:
+    """The detected type of an upload ("pdf", "png", "jpg"); refuses a wrong size, type or disguised name."""
+    limit = settings.AFFILIATION_UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise DomainError(
+            _("%(name)s is %(size)s KB; files may be at most %(limit)s KB.")
+            % {"name": upload.name, "size": upload.size // 1024, "limit": limit // 1024},
+            code="upload",
+        )
+    if upload.size == 0:
+        raise DomainError(_("%(name)s is empty.") % {"name": upload.name}, code="upload")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    detected = next((kind_ for magic, kind_ in SIGNATURES if head.startswith(magic)), None)
+    allowed = ALLOWED[kind]
+    if detected not in allowed:
+        formats = ", ".join(sorted(k.upper() for k in allowed))
+        raise DomainError(
+            _("%(name)s is not a %(formats)s file (its content was checked, not only its name).")
+            % {"name": upload.name, "formats": formats},
+            code="upload",
+        )
+    extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+    if extension not in EXTENSIONS[detected]:
+        raise DomainError(
+            _("%(name)s contains a %(detected)s file but its name says otherwise; rename it and upload it again.")
+            % {"name": upload.name, "detected": detected.upper()},
+            code="upload",
+        )
+    return detected
+
+
+def _window_allowed(*, round: AffiliationRound, record: StudentRecord, at: datetime) -> None:
+    if round.window_open(at):
+        return
+    if EligibilityException.objects.filter(round=round, record=record, rule=Rule.WINDOW).exists() and round.stage1_run_at is None:
+        return
+    when = timezone.localtime(round.opens_at if at < round.opens_at else round.closes_at).strftime("%Y-%m-%d %H:%M")
+    if at < round.opens_at:
+        raise WindowClosed(_("Applications for %(round)s open on %(when)s.") % {"round": round, "when": when})
+    raise WindowClosed(_("Applications for %(round)s closed on %(when)s.") % {"round": round, "when": when})
+
+
+def eligibility_checklist(
+    *, record: StudentRecord, round: AffiliationRound, application: AffiliationApplication | None = None,
+    at: datetime | None = None,
+) -> list[eligibility.CheckResult]:
+    """Every rule for this student now, with their values; what is missing shows as failed checks."""
+    data = selectors.eligibility_input(record=record, round=round, application=application, at=at)
+    return eligibility.evaluate(data)
+
+
+def application_save(
+    *, record: StudentRecord, round: AffiliationRound, values: dict, files: dict | None = None, at: datetime | None = None,
+) -> AffiliationApplication:
+    """Create or update the student's draft (inside the window); uploads are checked and renamed by the server."""
+    at = at or timezone.now()
+    _window_allowed(round=round, record=record, at=at)
+    files = {k: v for k, v in (files or {}).items() if v}
+    for kind, upload in files.items():
+        detected = upload_check(upload=upload, kind=kind)
+        upload.name = f"upload.{detected}"
+    with transaction.atomic():
+        StudentRecord.objects.select_for_update().get(pk=record.pk)  # one writer per student
+        application = AffiliationApplication.objects.filter(round=round, record=record).first()
+        created = application is None
+        if created:
+            application = AffiliationApplication(round=round, record=record)
+        elif application.status != Status.DRAFT:
+            raise InvalidTransition(_("Your application is already submitted and can no longer be changed."))
+        before = {name: getattr(application, name) for name in DRAFT_FIELDS}
+        for name in DRAFT_FIELDS:
+            if name in values:
+                value = values[name]
+                setattr(application, name, (value or "") if name == "english_test" else value)
+        old_files = {}
+        for kind, upload in files.items():
+            old_files[kind] = getattr(application, kind).name
+            setattr(application, kind, upload)
+        application.save()
+        changes = {name: (before[name], getattr(application, name)) for name in DRAFT_FIELDS}
+        changes.update({kind: ("", "uploaded") for kind in files})
+        event_record(application=application, from_status="" if created else Status.DRAFT, actor=record.user,
+                     changes=changes)
+        storage = AffiliationApplication._meta.get_field("study_plan").storage
+        for name in filter(None, old_files.values()):
+            transaction.on_commit(lambda name=name: storage.delete(name))
+    return application
+
+
+def application_submit(*, application_id: int, at: datetime | None = None) -> AffiliationApplication:
+    """Re-check every rule on the server, store the evaluated snapshot, submit (once ever, rule 6)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        application = AffiliationApplication.objects.select_related("round__term", "record").get(pk=application_id)
+        record = StudentRecord.objects.select_for_update(of=("self",)).select_related("campus", "department", "user").get(
+            pk=application.record_id
+        )
+        application = AffiliationApplication.objects.select_for_update(of=("self",)).select_related("round__term").get(pk=application_id)
+        if application.status != Status.DRAFT:
+            raise InvalidTransition(_("This application is already submitted."))
+        round = application.round
+        _window_allowed(round=round, record=record, at=at)
+        results = eligibility_checklist(record=record, round=round, application=application, at=at)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise NotEligible(
+                _("You cannot submit yet: %(reasons)s") % {"reasons": " ".join(r.message for r in failed)}
+            )
+        if not application.study_plan:
+            raise NotEligible(_("Upload your study plan (PDF) before submitting."))
+        application.status = Status.SUBMITTED
+        application.submitted_at = at
+        application.eligibility = [r.snapshot() for r in results]
+        try:
+            with transaction.atomic():
+                application.save(update_fields=["status", "submitted_at", "eligibility"])
+        except IntegrityError:  # a parallel submission of another round's draft won the unique index
+            raise NotEligible(_("You have already submitted an application; a student may apply only once.")) from None
+        event_record(application=application, from_status=Status.DRAFT, actor=record.user,
+                     changes={"submitted_at": (None, at)})
+        mail_to(user=record.user, kind="affiliation_submitted", params={"application_id": application.pk})
+    return application
+
+
+def exception_grant(*, round: AffiliationRound, record: StudentRecord, rule: str, reason: str, actor) -> EligibilityException:
+    """Staff waive one rule for one student in one round; the reason is required and shown in the checklist."""
+    if rule not in Rule.values:
+        raise DomainError(_("Unknown rule."))
+    if not reason.strip():
+        raise DomainError(_("Give the reason for the exception."))
+    with transaction.atomic():
+        exception, _created = EligibilityException.objects.update_or_create(
+            round=round, record=record, rule=rule,
+            defaults={"reason": reason.strip(), "granted_by": actor, "granted_at": timezone.now()},
+        )
+    return exception

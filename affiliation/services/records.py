@@ -1,0 +1,163 @@
+"""Student academic records (SPEC §4.1): import from the student information system, all or nothing.
+
+The file format follows the course-offering importer (creditexchange/services/offerings.py): CSV
+(UTF-8 or CP949) or XLSX, a header row, errors listed by the row number Excel shows.
+``semesters`` lists the regular semesters like ``2023-1 enrolled; 2023-2 leave`` (1 = spring,
+2 = fall; ``spring``/``fall``, ``재학``/``휴학`` also accepted) and replaces the stored history.
+Students sign in with the account named by their student number; a missing account is created
+without a usable password (the university's sign-in sets it).
+"""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from academics.models import Campus, Department, Term
+from accounts.models import User
+
+from ..csv_io import read_rows
+from ..models import SemesterRecord, StudentRecord
+
+RECORD_COLUMNS = [
+    "student_number", "name", "email", "language", "campus", "department", "earned_credits", "in_progress_credits",
+    "gpa", "liberal_arts_met", "teacher_training", "applied_before", "semesters",
+]
+TRUE = {"1", "true", "yes", "y", "o", "예"}
+FALSE = {"0", "false", "no", "n", "x", "아니오", ""}
+SEASONS = {"1": "spring", "spring": "spring", "봄": "spring", "2": "fall", "fall": "fall", "가을": "fall"}
+STATUSES = {
+    "enrolled": SemesterRecord.Status.ENROLLED, "e": SemesterRecord.Status.ENROLLED, "재학": SemesterRecord.Status.ENROLLED,
+    "leave": SemesterRecord.Status.ON_LEAVE, "l": SemesterRecord.Status.ON_LEAVE, "on_leave": SemesterRecord.Status.ON_LEAVE,
+    "휴학": SemesterRecord.Status.ON_LEAVE,
+}
+SEMESTER_RE = re.compile(r"^(\d{4})\s*-\s*(\w+)\s*[: ]\s*(\w+)$")
+NUMBER_RE = re.compile(r"^[A-Za-z0-9-]{4,20}$")
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _flag(row: dict, name: str) -> bool:
+    value = row.get(name, "").lower()
+    if value not in TRUE | FALSE:
+        raise ValueError(_("%(column)s must be yes or no") % {"column": name})
+    return value in TRUE
+
+
+def _integer(row: dict, name: str) -> int:
+    try:
+        value = int(row.get(name) or 0)
+    except ValueError:
+        raise ValueError(_("%(column)s must be a whole number") % {"column": name}) from None
+    if not 0 <= value <= 300:
+        raise ValueError(_("%(column)s must be between 0 and 300") % {"column": name})
+    return value
+
+
+def parse_semesters(value: str) -> list[tuple[int, str, str]]:
+    semesters, seen = [], set()
+    for part in filter(None, (p.strip() for p in value.split(";"))):
+        match = SEMESTER_RE.match(part)
+        season = SEASONS.get(match.group(2).lower()) if match else None
+        status = STATUSES.get(match.group(3).lower()) if match else None
+        if not match or season is None or status is None:
+            raise ValueError(_("semester “%(part)s” is not like “2023-1 enrolled” or “2023-2 leave”") % {"part": part})
+        key = (int(match.group(1)), season)
+        if key in seen:
+            raise ValueError(_("semester “%(part)s” appears twice") % {"part": part})
+        seen.add(key)
+        semesters.append((*key, status))
+    return semesters
+
+
+def records_import(*, content: bytes, filename: str) -> ImportReport:
+    """Create or update records (and semester histories) from a file; any row error and nothing is saved."""
+    report = ImportReport()
+    rows = read_rows(content=content, filename=filename, columns=RECORD_COLUMNS)
+    campuses = {c.code: c for c in Campus.objects.all()}
+    departments = {d.code: d for d in Department.objects.select_related("campus")}
+    existing = {r.student_number: r for r in StudentRecord.objects.select_related("user")}
+    planned, seen = [], set()
+    for number, row in rows:
+        try:
+            student_number = row["student_number"]
+            if not NUMBER_RE.match(student_number):
+                raise ValueError(_("student number “%(value)s” is not 4–20 letters or digits") % {"value": student_number})
+            if student_number in seen:
+                raise ValueError(_("student number %(value)s appears twice") % {"value": student_number})
+            seen.add(student_number)
+            if row["campus"] not in campuses:
+                raise ValueError(_("unknown campus code “%(code)s”") % {"code": row["campus"]})
+            if row["department"] not in departments:
+                raise ValueError(_("unknown department code “%(code)s”") % {"code": row["department"]})
+            if departments[row["department"]].campus_id != campuses[row["campus"]].pk:
+                raise ValueError(_("department %(code)s is not on that campus") % {"code": row["department"]})
+            try:
+                gpa = Decimal(row["gpa"] or "0")
+            except InvalidOperation:
+                raise ValueError(_("gpa must be a number such as 3.75")) from None
+            if not Decimal(0) <= gpa <= Decimal("4.5") or gpa != gpa.quantize(Decimal("0.01")):
+                raise ValueError(_("gpa must be between 0.00 and 4.50 with at most two decimals"))
+            teacher_training = row.get("teacher_training") or StudentRecord.TeacherTraining.NONE
+            if teacher_training not in StudentRecord.TeacherTraining.values:
+                raise ValueError(
+                    _("teacher_training must be one of %(values)s")
+                    % {"values": ", ".join(StudentRecord.TeacherTraining.values)}
+                )
+            language = (row.get("language") or "ko").lower()
+            if language not in {"ko", "en"}:
+                raise ValueError(_("language must be ko or en"))
+            record = existing.get(student_number) or StudentRecord(student_number=student_number)
+            record.name = row["name"]
+            record.campus, record.department = campuses[row["campus"]], departments[row["department"]]
+            record.earned_credits = _integer(row, "earned_credits")
+            record.in_progress_credits = _integer(row, "in_progress_credits")
+            record.gpa = gpa
+            record.liberal_arts_met = _flag(row, "liberal_arts_met")
+            record.teacher_training = teacher_training
+            record.applied_before = _flag(row, "applied_before")
+            semesters = parse_semesters(row["semesters"]) if row["semesters"] else None
+            record.full_clean(exclude=["user", "merit_scholarship_excluded_term", "previous_department"],
+                              validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            report.errors.append((number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())))
+        except (ValueError, KeyError) as exc:
+            report.errors.append((number, str(exc)))
+        else:
+            planned.append((record, row["email"], language, semesters))
+    if report.errors:
+        return report
+    with transaction.atomic():
+        for record, email, language, semesters in planned:
+            is_new = record.pk is None
+            if is_new:
+                user = User.objects.filter(username=record.student_number).first()
+                if user is None:
+                    user = User(username=record.student_number, email=email, display_name=record.name, language=language)
+                    user.set_unusable_password()
+                    user.save()
+                record.user = user
+            else:
+                User.objects.filter(pk=record.user_id).update(email=email or record.user.email, language=language)
+            record.save()
+            if semesters is not None:
+                SemesterRecord.objects.filter(record=record).delete()
+                SemesterRecord.objects.bulk_create(
+                    SemesterRecord(record=record, term=Term.objects.get_or_create(year=year, season=season)[0], status=status)
+                    for year, season, status in semesters
+                )
+            report.created += is_new
+            report.updated += not is_new
+    return report

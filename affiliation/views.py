@@ -1,0 +1,96 @@
+"""Pages of a home student: checklist and status, the application form, their own uploads."""
+
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from ustportal.errors import DomainError
+
+from . import selectors, services
+from .forms import ApplicationForm
+from .models import AffiliationApplication
+
+
+def _student(request):
+    """The signed-in student's record and the current round, or a page that explains what is missing."""
+    record = selectors.record_for(request.user)
+    round = selectors.round_current() if record else None
+    return record, round
+
+
+def _snapshot(application: AffiliationApplication) -> list[dict]:
+    """The checklist stored at submission, in the reader's language."""
+    language = "en" if (get_language() or "ko").startswith("en") else "ko"
+    return [
+        {**row, "label": row.get(f"label_{language}", ""), "message": row.get(f"message_{language}", ""),
+         "ok": row.get("passed") or row.get("excepted")}
+        for row in application.eligibility
+    ]
+
+
+@login_required
+def index(request):
+    record, round = _student(request)
+    if record is None or round is None:
+        return render(request, "affiliation/status_missing.html", {"record": record}, status=404 if record is None else 200)
+    application = selectors.application_for(record=record, round=round)
+    submitted = application is not None and application.status != AffiliationApplication.Status.DRAFT
+    context = {
+        "record": record, "round": round, "application": application,
+        "semesters": record.semesters.select_related("term"),
+        "checklist": None if submitted else services.eligibility_checklist(record=record, round=round, application=application),
+        "view": selectors.student_view(application=application) if application else None,
+        "snapshot": _snapshot(application) if submitted else None,
+    }
+    return render(request, "affiliation/status_detail.html", context)
+
+
+@login_required
+def apply(request):
+    record, round = _student(request)
+    if record is None or round is None:
+        raise Http404
+    application = selectors.application_for(record=record, round=round)
+    if application and application.status != AffiliationApplication.Status.DRAFT:
+        return redirect("affiliation:index")
+    initial = {name: getattr(application, name) for name in services.applications.DRAFT_FIELDS} if application else {}
+    form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial,
+                           departments=selectors.target_departments(round=round, record=record))
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = services.application_save(record=record, round=round, values=form.values(),
+                                                    files=form.files_values())
+            if "submit" in request.POST:
+                services.application_submit(application_id=application.pk)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your application is submitted.") if "submit" in request.POST
+                             else _("Your draft is saved. It is not submitted yet."))
+            return redirect("affiliation:index")
+    return render(request, "affiliation/application_form.html", {"form": form, "round": round, "application": application,
+                                                                 "record": record})
+
+
+@login_required
+def application_file(request, application_id: int, kind: str):
+    """An uploaded file, only for its owner and the committee; never through a public media URL."""
+    if kind not in services.ALLOWED:
+        raise Http404
+    application = get_object_or_404(AffiliationApplication.objects.select_related("record"), pk=application_id)
+    if application.record.user_id != request.user.pk and not request.user.has_perm("affiliation.view_affiliationapplication"):
+        raise Http404
+    stored = getattr(application, kind)
+    if not stored:
+        raise Http404
+    content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    response = FileResponse(stored.open("rb"), content_type=content_type, as_attachment=True,
+                            filename=f"{kind}-{application.record.student_number}.{stored.name.rsplit('.', 1)[-1]}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

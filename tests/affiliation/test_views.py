@@ -1,0 +1,119 @@
+"""Student pages and file access: permissions, the happy path, domain errors (SPEC §5: own data only)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from affiliation.models import AffiliationApplication, ApplicationEvent
+
+from ..factories import AffiliationApplicationFactory, StudentRecordFactory
+from .conftest import PNG, draft, pdf
+
+Status = AffiliationApplication.Status
+
+
+def test_the_checklist_quotes_the_students_values(student_client, student, cse):
+    response = student_client.get("/affiliation/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-rule="gpa" data-ok="true"' in html and 'data-rule="english" data-ok="false"' in html
+    assert f"is {student.gpa}" in html and student.student_number in html
+
+
+def test_an_account_without_a_record_gets_no_affiliation_pages(outsider_client, fall_round):
+    assert outsider_client.get("/affiliation/").status_code == 404
+    assert outsider_client.get("/affiliation/apply/").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, fall_round):
+    response = client.get("/affiliation/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_apply_saves_a_draft_then_submits(student_client, student, fall_round, cse):
+    data = {"target_department": cse.pk, "english_test": "toeic", "english_score": 870,
+            "english_test_date": (timezone.localdate() - timedelta(days=10)).isoformat(),
+            "english_certificate": pdf("score.pdf"), "study_plan": pdf("plan.pdf"), "save": "1"}
+    response = student_client.post("/affiliation/apply/", data)
+    assert response.status_code == 302
+    application = AffiliationApplication.objects.get()
+    assert application.status == Status.DRAFT and application.english_score == 870
+    fields = ("target_department", "english_test", "english_score", "english_test_date")
+    response = student_client.post("/affiliation/apply/", {**{k: data[k] for k in fields}, "submit": "1"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == Status.SUBMITTED and application.study_plan  # the earlier files were kept
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'id="affiliation-status"' in page and 'data-status="submitted"' in page
+    assert student_client.get("/affiliation/apply/").status_code == 302  # nothing left to edit
+
+
+def test_a_refused_submission_shows_why_and_keeps_the_draft(student_client, student, fall_round, cse):
+    data = {"target_department": cse.pk, "english_test": "toefl", "english_score": 95,
+            "english_test_date": timezone.localdate().isoformat(), "english_certificate": pdf(), "study_plan": pdf(),
+            "submit": "1"}
+    response = student_client.post("/affiliation/apply/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "TOEFL iBT score is 95; at least 96" in response.content.decode()
+    assert AffiliationApplication.objects.get().status == Status.DRAFT
+
+
+def test_a_disguised_upload_is_refused_with_a_message(student_client, fall_round, cse):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = student_client.post("/affiliation/apply/", {
+        "target_department": cse.pk, "study_plan": SimpleUploadedFile("plan.pdf", PNG), "save": "1"},
+        HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and "not a PDF file" in response.content.decode()
+    assert not AffiliationApplication.objects.exists()
+
+
+def test_files_are_served_only_to_their_owner_and_the_committee(client, student, fall_round, cse, committee, outsider):
+    application = draft(student, fall_round, cse)
+    url = f"/affiliation/applications/{application.pk}/study_plan/"
+    client.force_login(student.user)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")
+    other = StudentRecordFactory()
+    client.force_login(other.user)
+    assert client.get(url).status_code == 404
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(committee)
+    assert client.get(url).status_code == 200
+    assert client.get(f"/affiliation/applications/{application.pk}/passport/").status_code == 404
+
+
+def test_uploads_are_not_reachable_through_a_media_url(client, student, fall_round, cse):
+    application = draft(student, fall_round, cse)
+    assert client.get(f"/media/{application.study_plan.name}").status_code == 404
+
+
+def test_results_and_ranks_appear_only_after_publication(student_client, student, fall_round, cse):
+    application = AffiliationApplicationFactory(
+        round=fall_round, record=student, target_department=cse, status=Status.STAGE1_PASSED,
+        submitted_at=fall_round.opens_at, stage1_score="91.250", stage1_rank=1,
+    )
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'data-status="submitted"' in page and "91.250" not in page
+    fall_round.closes_at = timezone.now() - timedelta(hours=2)
+    fall_round.stage1_publish_at = fall_round.stage1_published_at = timezone.now() - timedelta(hours=1)
+    fall_round.stage1_run_at = timezone.now() - timedelta(hours=1)
+    fall_round.save()
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'data-status="stage1_passed"' in page and "91.250" in page and 'id="stage1-rank">1 / 1' in page
+    assert application.pk
+
+
+def test_the_menu_shows_the_link_to_home_students_only(client, student, outsider, fall_round):
+    client.force_login(outsider)
+    assert 'id="nav-affiliation"' not in client.get("/").content.decode()
+    client.force_login(student.user)
+    assert 'id="nav-affiliation"' in client.get("/").content.decode()
+
+
+def test_draft_saving_records_the_student_as_actor(student_client, student, fall_round, cse):
+    student_client.post("/affiliation/apply/", {"target_department": cse.pk, "save": "1"})
+    assert ApplicationEvent.objects.get().actor == student.user

@@ -16,10 +16,12 @@ from .models import (
     ApplicationEvent,
     CourseOffering,
     CourseRegistration,
+    Recommendation,
     RegistrationEvent,
     TemporaryIdApplication,
     TimeSlot,
 )
+from .selectors_lists import registrations_with_credit_mark
 
 
 class ApplicationEventInline(admin.TabularInline):
@@ -48,7 +50,7 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
     list_select_related = ["term", "partner", "temporary_id"]
     date_hierarchy = "submitted_at"
     inlines = [ApplicationEventInline]
-    actions = ["approve_selected", "reject_selected", "issue_now"]
+    actions = ["approve_selected", "reject_selected", "issue_now", "record_recommendation"]
     fields = [
         "term", "partner", "home_student_number", "name_ko", "name_latin", "date_of_birth", "email", "phone",
         "home_department", "degree_level", "language", "consent_at", "status", "submitted_at", "confirmed_at",
@@ -142,6 +144,15 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/creditexchange/reject_applications.html", context)
+
+    def has_record_permission(self, request) -> bool:
+        return request.user.has_perm("creditexchange.record_recommendation")
+
+    @admin.action(description=_("Record a partner recommendation received by other means"), permissions=["record"])
+    def record_recommendation(self, request, queryset):
+        from .admin_lists import record_recommendations
+
+        return record_recommendations(self, request, list(queryset.values_list("pk", flat=True)), "record_recommendation")
 
     @admin.action(description=_("Issue temporary student IDs now"), permissions=["issue"])
     def issue_now(self, request, queryset):
@@ -260,7 +271,7 @@ class DropForm(forms.Form):
 
 @admin.register(CourseRegistration)
 class CourseRegistrationAdmin(admin.ModelAdmin):
-    list_display = ["registered_at", "student", "offering", "term", "status", "dropped_at"]
+    list_display = ["registered_at", "student", "offering", "term", "status", "dropped_at", "credit_mark"]
     list_filter = ["status", "term", "offering__campus", "registered_at"]
     search_fields = ["student__username", "student__display_name", "offering__code", "offering__title_ko"]
     list_select_related = ["student", "offering", "term"]
@@ -276,6 +287,13 @@ class CourseRegistrationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # staff register through "Register a student", which records the reason
+
+    def get_queryset(self, request):
+        return registrations_with_credit_mark(super().get_queryset(request))
+
+    @admin.display(description=_("credit"))
+    def credit_mark(self, obj: CourseRegistration) -> str:
+        return _("No credit (not recommended)") if obj.partner_decision == Recommendation.Decision.NOT_RECOMMENDED else ""
 
     def has_act_permission(self, request) -> bool:
         return request.user.has_perm("creditexchange.change_courseregistration")
@@ -351,3 +369,6 @@ class TimeSlotAdmin(admin.ModelAdmin):
     search_fields = ["offering__code", "offering__title_ko"]
     list_select_related = ["offering"]
     autocomplete_fields = ["offering"]
+
+
+from . import admin_lists  # noqa: E402,F401 - lists to partners, recommendations (SPEC §3.3)

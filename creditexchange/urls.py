@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_courses
+from . import views, views_courses, views_lists
 
 app_name = "creditexchange"
 urlpatterns = [
@@ -14,4 +14,5 @@ urlpatterns = [
     path("registrations/<int:registration_id>/drop/", views_courses.registration_delete, name="registration_delete"),
     path("registrations/", views_courses.my_registrations, name="my_registrations"),
     path("ping", views_courses.ping, name="ping"),
+    path("verify/<str:token>/", views_lists.partner_list_verify, name="partner_list_verify"),
 ]

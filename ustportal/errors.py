@@ -39,3 +39,7 @@ class RateLimited(DomainError):
 
 class CourseFull(DomainError):
     pass
+
+
+class AlreadySent(DomainError):
+    pass

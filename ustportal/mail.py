@@ -17,10 +17,16 @@ STALE_CLAIM = timedelta(minutes=10)
 RELAY_GRACE = timedelta(seconds=30)
 
 
-def mail_queue(*, kind: str, to: str, language: str, params: dict | None = None) -> OutgoingMail:
-    """Record a mail and hand it to the broker once the surrounding transaction commits."""
+def mail_queue(
+    *, kind: str, to: str, language: str, params: dict | None = None, attachments: list[dict] | None = None
+) -> OutgoingMail:
+    """Record a mail and hand it to the broker once the surrounding transaction commits.
+
+    ``attachments`` are references (see ``ustportal.emails.ATTACHMENTS``), resolved when the mail is sent.
+    """
     mail = OutgoingMail.objects.create(
-        kind=kind, to=to, language=language or settings.LANGUAGE_CODE, params=params or {}, next_attempt_at=timezone.now()
+        kind=kind, to=to, language=language or settings.LANGUAGE_CODE, params=params or {},
+        attachments=attachments or [], next_attempt_at=timezone.now(),
     )
     transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk))
     return mail
@@ -42,7 +48,7 @@ def _backoff(attempts: int) -> timedelta:
 
 def mail_deliver(*, mail_id: int) -> bool:
     """Send one queued mail; a duplicate or retried job finds nothing to claim and sends nothing."""
-    from .emails import render_mail
+    from .emails import render_attachments, render_mail
 
     now = timezone.now()
     claimed = OutgoingMail.objects.filter(pk=mail_id, status=OutgoingMail.Status.QUEUED).update(
@@ -55,6 +61,8 @@ def mail_deliver(*, mail_id: int) -> bool:
         subject, text, html = render_mail(mail)
         message = EmailMultiAlternatives(subject=subject, body=text, to=[mail.to])
         message.attach_alternative(html, "text/html")
+        for filename, content, mimetype in render_attachments(mail):
+            message.attach(filename, content, mimetype)
         message.send()
     except Exception as exc:  # SMTP and rendering failures alike are recorded, then retried or failed.
         give_up = mail.attempts >= settings.MAIL_MAX_ATTEMPTS

@@ -7,7 +7,8 @@ class OutgoingMail(models.Model):
 
     The row is written in the same transaction as the change that causes it, so a broker
     outage loses nothing: the relay task re-queues rows the broker never got. Only ids and
-    plain values are stored in ``params``; links with tokens are built at delivery time.
+    plain values are stored in ``params``; links with tokens are built at delivery time, and
+    attachments are references rendered at delivery, not copies.
     """
 
     class Status(models.TextChoices):
@@ -20,6 +21,9 @@ class OutgoingMail(models.Model):
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=8, default="ko")
     params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # References resolved at delivery (ustportal.emails.ATTACHMENTS), e.g. {"kind": "partner_list_file", "id": 7}:
+    # the bytes stay in one place and every retry attaches the very same file.
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -1,0 +1,191 @@
+"""The outbox with a real broker: a Redis outage while lists are sent, and an SMTP failure with retry and backoff.
+
+These run against real PostgreSQL and Redis (CI); the Celery app stops running tasks in-process, publishes
+to Redis, and the tests play the worker by taking each message off the queue and running its task.
+"""
+
+import smtplib
+import threading
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends import locmem
+from django.db import connection
+from django.utils import timezone
+from kombu import Connection
+
+from creditexchange.models import PartnerList
+from ustportal.celery import app as celery_app
+from ustportal.errors import AlreadySent
+from ustportal.mail import mail_relay
+from ustportal.models import OutgoingMail
+from ustportal.tasks import send_mail_task
+
+from .partner_list_helpers import build_scene, send
+
+CLOSED_PORT = "redis://127.0.0.1:6390/0"
+QUEUE = "celery"
+
+
+@contextmanager
+def broker(url: str):
+    """Point Celery at ``url`` and publish for real (not eagerly); restore afterwards."""
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        # Drop the override (rather than pinning the old value) so the conf reads Django settings live again.
+        celery_app.conf.changes.pop("broker_url", None)
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+
+def _purge() -> None:
+    with Connection(settings.REDIS_URL) as conn:
+        conn.SimpleQueue(QUEUE).clear()
+
+
+def work_off_queue() -> list[str]:
+    """Play the Celery worker: run every task waiting in Redis, once each, and acknowledge it."""
+    ran = []
+    with Connection(settings.REDIS_URL) as conn:
+        queue = conn.SimpleQueue(QUEUE)
+        while True:
+            try:
+                message = queue.get(timeout=1)
+            except queue.Empty:
+                break
+            args, kwargs, _embed = message.decode()
+            name = message.headers["task"]
+            message.ack()
+            celery_app.tasks[name](*args, **kwargs)
+            ran.append(name)
+        queue.close()
+    return ran
+
+
+@pytest.fixture
+def real_broker(db):
+    _purge()
+    yield
+    _purge()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_with_redis_down_send_now_answers_fast_and_the_mail_goes_out_once_redis_is_back(
+    real_broker, registrar_client, django_capture_on_commit_callbacks
+):
+    scene = build_scene()
+    with broker(CLOSED_PORT):
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = registrar_client.post(
+                "/admin/creditexchange/partnerlist/send/",
+                {"partner": scene.hanbit.pk, "term": scene.term.pk, "kind": "applicants"},
+            )
+        elapsed = time.monotonic() - started
+
+    assert response.status_code == 302
+    assert elapsed < 8, f"the request took {elapsed:.1f}s with the broker down"
+    assert PartnerList.objects.filter(partner=scene.hanbit, kind="applicants").exists()  # built in-process
+    rows = OutgoingMail.objects.filter(kind="partner_list")
+    assert rows.count() == 2 and set(rows.values_list("status", flat=True)) == {OutgoingMail.Status.QUEUED}
+    assert len(mail.outbox) == 0
+
+    # Redis is back: the beat's relay hands the rows to the broker, a worker delivers them.
+    rows.update(created_at=timezone.now() - timedelta(minutes=2))
+    with broker(settings.REDIS_URL):
+        assert mail_relay() == 2
+        assert work_off_queue() == ["ustportal.tasks.send_mail_task"] * 2
+        assert mail_relay() == 0
+        # A duplicated delivery job (a redelivered message, a second relay) sends nothing.
+        send_mail_task.delay(rows.first().pk)
+        assert work_off_queue() == ["ustportal.tasks.send_mail_task"]
+
+    assert sorted(m.to[0] for m in mail.outbox) == ["exchange@hanbit.example", "kim@hanbit.example"]
+    assert all(len(m.attachments) == 2 for m in mail.outbox)
+    assert set(rows.values_list("status", "attempts")) == {(OutgoingMail.Status.SENT, 1)}
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_an_smtp_failure_is_recorded_retried_with_growing_backoff_and_delivered_once(
+    real_broker, scene, django_capture_on_commit_callbacks
+):
+    attempts = []
+    original = locmem.EmailBackend.send_messages
+
+    def flaky_smtp(self, messages):
+        attempts.append(timezone.now())
+        if len(attempts) <= 2:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return original(self, messages)
+
+    with broker(settings.REDIS_URL), mock.patch.object(locmem.EmailBackend, "send_messages", flaky_smtp):
+        with django_capture_on_commit_callbacks(execute=True):
+            send(scene, scene.garam, PartnerList.Kind.REGISTRATIONS)
+        row = OutgoingMail.objects.get(kind="partner_list")
+        assert work_off_queue() == ["ustportal.tasks.send_mail_task"]
+
+        row.refresh_from_db()
+        assert (row.status, row.attempts) == (OutgoingMail.Status.QUEUED, 1)
+        assert "SMTPServerDisconnected" in row.last_error
+        assert timedelta(seconds=55) < row.next_attempt_at - attempts[0] <= timedelta(minutes=1, seconds=5)
+        OutgoingMail.objects.filter(pk=row.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+        assert mail_relay() == 0  # not due yet
+
+        OutgoingMail.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+        assert mail_relay() == 1
+        work_off_queue()
+        row.refresh_from_db()
+        assert (row.status, row.attempts) == (OutgoingMail.Status.QUEUED, 2)
+        assert timedelta(minutes=1, seconds=55) < row.next_attempt_at - attempts[1] <= timedelta(minutes=2, seconds=5)
+
+        OutgoingMail.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+        assert mail_relay() == 1
+        work_off_queue()
+        assert mail_relay() == 0
+        send_mail_task.delay(row.pk)  # a duplicate job after success
+        work_off_queue()
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error) == (OutgoingMail.Status.SENT, 3, "")
+    assert len(attempts) == 3
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["intl@garam.example"]
+    assert sorted(name for name, _c, _t in mail.outbox[0].attachments) == [
+        "2027-spring_garam_registrations.csv", "2027-spring_garam_registrations.xlsx"]
+
+
+@pytest.mark.postgres
+def test_two_jobs_for_the_same_list_at_the_same_instant_mail_once(transactional_db):
+    scene = build_scene()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def job():
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(send(scene, scene.hanbit, PartnerList.Kind.FINAL).pk)
+        except AlreadySent:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(outcomes) == 2 and outcomes.count("refused") == 1
+    assert PartnerList.objects.filter(partner=scene.hanbit, kind="final").count() == 1
+    assert OutgoingMail.objects.filter(kind="partner_list").count() == 2  # one per coordinator, not four

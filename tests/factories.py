@@ -182,3 +182,118 @@ def issued_student(term: Term, partner: Institution | None = None, **identity_fi
         status=TemporaryIdApplication.Status.ISSUED, temporary_id=identity,
     )
     return identity.user
+
+
+# --- Lists to partner universities -------------------------------------------------------------------------------
+
+from creditexchange.models import Recommendation  # noqa: E402
+
+
+class RecommendationFactory(factory.django.DjangoModelFactory):
+    """A staff-recorded answer outside any list (lines of sent lists come from the send service)."""
+
+    class Meta:
+        model = Recommendation
+
+    application = factory.SubFactory(ApplicationFactory, status=TemporaryIdApplication.Status.ISSUED)
+    partner_list = None
+    decision = Recommendation.Decision.RECOMMENDED
+    source = Recommendation.Source.STAFF
+    source_note = "e-mail from the coordinator"
+    decided_at = factory.LazyFunction(timezone.now)
+
+
+def partner_with_contacts(code: str, *emails: str, **fields) -> Institution:
+    """A partner university with active coordinator addresses (``emails``)."""
+    partner = InstitutionFactory(code=code, **fields)
+    for email in emails:
+        InstitutionContactFactory(institution=partner, email=email)
+    return partner
+
+
+# --- Change of affiliation ---------------------------------------------------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from affiliation.models import (  # noqa: E402
+    AffiliationApplication,
+    AffiliationRound,
+    DepartmentQuota,
+    SemesterRecord,
+    StudentRecord,
+)
+
+
+def affiliation_campus(*, main: bool) -> Campus:
+    """The Seoul main campus or the Sejong branch campus, created on first use."""
+    code = "seoul" if main else "sejong"
+    campus = Campus.objects.filter(code=code).first()
+    if campus is None:
+        campus = host_campus(code)
+        campus.is_main = main
+        campus.name_ko, campus.name_en = ("서울캠퍼스", "Seoul Campus") if main else ("세종캠퍼스", "Sejong Campus")
+        campus.save()
+    return campus
+
+
+class StudentRecordFactory(factory.django.DjangoModelFactory):
+    """A branch-campus student who meets every record rule (campus, credits, GPA); semesters are added separately."""
+
+    class Meta:
+        model = StudentRecord
+
+    user = factory.SubFactory(UserFactory)
+    student_number = factory.Sequence(lambda n: f"S{2024000 + n}")
+    name = factory.Sequence(lambda n: f"학생{n}")
+    campus = factory.LazyFunction(lambda: affiliation_campus(main=False))
+    department = factory.LazyAttribute(lambda o: DepartmentFactory(campus=o.campus))
+    earned_credits = 55
+    in_progress_credits = 18
+    gpa = Decimal("4.00")
+    liberal_arts_met = True
+
+
+class SemesterRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SemesterRecord
+
+    record = factory.SubFactory(StudentRecordFactory)
+    term = factory.SubFactory(TermFactory)
+    status = SemesterRecord.Status.ENROLLED
+
+
+class AffiliationRoundFactory(factory.django.DjangoModelFactory):
+    """A round whose application window is open now (fall 2026 unless told)."""
+
+    class Meta:
+        model = AffiliationRound
+
+    term = factory.SubFactory(TermFactory, year=2026, season=Term.Season.FALL)
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=10))
+    stage1_publish_at = factory.LazyAttribute(lambda o: o.closes_at + timedelta(days=7))
+    final_publish_at = factory.LazyAttribute(lambda o: o.stage1_publish_at + timedelta(days=14))
+    conditions_check_at = factory.LazyAttribute(lambda o: o.final_publish_at + timedelta(days=60))
+
+
+class DepartmentQuotaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DepartmentQuota
+
+    round = factory.SubFactory(AffiliationRoundFactory)
+    department = factory.LazyFunction(lambda: DepartmentFactory(campus=affiliation_campus(main=True)))
+    general_transfer_number = 2
+
+
+class AffiliationApplicationFactory(factory.django.DjangoModelFactory):
+    """An application row written directly (no service checks)."""
+
+    class Meta:
+        model = AffiliationApplication
+
+    round = factory.SubFactory(AffiliationRoundFactory)
+    record = factory.SubFactory(StudentRecordFactory)
+    english_test = "toeic"
+    english_score = 850
+    english_test_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    status = AffiliationApplication.Status.DRAFT

@@ -76,13 +76,49 @@ def email_change(mail: OutgoingMail) -> tuple[str, str, str]:
     return _render("email_change", {"user": user, "link": link, "new_email": mail.params["new_email"], "hours": hours})
 
 
+def partner_list(mail: OutgoingMail) -> tuple[str, str, str]:
+    """SPEC §3.3: the list to a partner's coordinator, with the signed verification link (built now, never stored)."""
+    from creditexchange.models import PartnerList
+    from creditexchange.services import partner_list_token
+
+    partner_list = PartnerList.objects.select_related("partner", "term").get(pk=mail.params["list_id"])
+    link = absolute(reverse("creditexchange:partner_list_verify", args=[partner_list_token(partner_list)]))
+    context = {
+        "list": partner_list, "link": link, "kind": partner_list.get_kind_display(),
+        "count": partner_list.student_count, "files": [f.filename for f in partner_list.files.all()],
+    }
+    return _render("partner_list", context)
+
+
 BUILDERS: dict[str, Callable[[OutgoingMail], tuple[str, str, str]]] = {
     "application_confirmation": application_confirmation,
     "application_issued": application_issued,
     "application_rejected": application_rejected,
     "set_password": set_password,
     "email_change": email_change,
+    "partner_list": partner_list,
 }
+
+from affiliation.emails import BUILDERS as AFFILIATION_BUILDERS  # noqa: E402 - affiliation mails (SPEC §4)
+
+BUILDERS.update(AFFILIATION_BUILDERS)
+
+
+def _partner_list_file(reference: dict) -> tuple[str, bytes, str]:
+    from creditexchange.models import PartnerListFile
+
+    stored = PartnerListFile.objects.get(pk=reference["id"])
+    return stored.filename, bytes(stored.content), stored.content_type
+
+
+# Attachment references an OutgoingMail may carry, by "kind"; each loader returns (filename, bytes, mimetype).
+ATTACHMENTS: dict[str, Callable[[dict], tuple[str, bytes, str]]] = {
+    "partner_list_file": _partner_list_file,
+}
+
+
+def render_attachments(mail: OutgoingMail) -> list[tuple[str, bytes, str]]:
+    return [ATTACHMENTS[reference["kind"]](reference) for reference in mail.attachments or []]
 
 
 def render_mail(mail: OutgoingMail) -> tuple[str, str, str]:

@@ -157,6 +157,11 @@ LOOKUP_RATE_WINDOW_SECONDS = env.int("LOOKUP_RATE_WINDOW_SECONDS", default=900)
 PASSWORD_MAIL_COOLDOWN_SECONDS = env.int("PASSWORD_MAIL_COOLDOWN_SECONDS", default=300)
 EMAIL_CHANGE_LINK_MAX_AGE_HOURS = env.int("EMAIL_CHANGE_LINK_MAX_AGE_HOURS", default=24)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
+# Change of affiliation (SPEC §4): largest upload (certificate, study plan) in bytes.
+AFFILIATION_UPLOAD_MAX_BYTES = env.int("AFFILIATION_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+# Lists to partner universities (SPEC §3.3).
+PARTNER_LIST_VERIFY_DAYS = env.int("PARTNER_LIST_VERIFY_DAYS", default=14)  # whole days to answer after the send day
+PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS = env.int("PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS", default=14)
 
 _issue_hour, _issue_minute = (int(part) for part in TEMP_ID_ISSUE_TIME.split(":"))
 CELERY_BEAT_SCHEDULE = {
@@ -171,6 +176,18 @@ CELERY_BEAT_SCHEDULE = {
     "relay-queued-mail": {
         "task": "ustportal.tasks.relay_queued_mail_task",
         "schedule": 60.0,
+    },
+    "publish-affiliation-results": {
+        "task": "affiliation.tasks.publish_due_results_task",
+        "schedule": 300.0,
+    },
+    "check-affiliation-conditions": {
+        "task": "affiliation.tasks.check_affiliation_conditions_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "send-due-partner-lists": {
+        "task": "creditexchange.tasks.send_due_partner_lists_task",
+        "schedule": 600.0,
     },
 }
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("credit-exchange/", include("creditexchange.urls")),
+    path("affiliation/", include("affiliation.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,9 @@ from academics.models import Campus, College, Department, Institution, Instituti
 from accounts.models import TemporaryStudentId, User
 from accounts.roles import ensure_roles
 from accounts.services import temporary_id_allocate
+from affiliation.demo import HOME_PASSWORD as AFFILIATION_PASSWORD
+from affiliation.demo import load_affiliation_demo
+from creditexchange.demo import load_partner_list_demo
 from creditexchange.models import ApplicationEvent, CourseOffering, TemporaryIdApplication, TimeSlot
 from creditexchange.services import registration_submit
 
@@ -38,6 +41,8 @@ class Command(BaseCommand):
             term = self._terms()
             self._people(term)
             self._courses()
+            affiliation_logins = load_affiliation_demo()
+            load_partner_list_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Registrar staff:  registrar / {STAFF_PASSWORD}   (http://127.0.0.1:8000/admin/)")
         self.stdout.write(f"  Superuser:        admin / {ADMIN_PASSWORD}")
@@ -46,6 +51,9 @@ class Command(BaseCommand):
             f"  Returning student: {returning.student_id} / {STUDENT_PASSWORD}"
             " (Hanbit University, 20230001, born 2003-05-17)"
         )
+        self.stdout.write(f"  Change of affiliation (home students: password {AFFILIATION_PASSWORD}, /affiliation/):")
+        for login, label in affiliation_logins:
+            self.stdout.write(f"    {login:<10} {label}")
         self.stdout.write("  Sent mail:        http://127.0.0.1:8000/dev/mailbox/")
 
     def _reference(self) -> None:

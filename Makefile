@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install lint messages worker beat bench clean
+.PHONY: run test install lint messages worker beat bench bench-inprocess clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,12 @@ beat: install
 
 # The 09:00 registration rush against gunicorn + PostgreSQL + Redis (see bench/README.md).
 bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(PY) bench/rush.py
+
+# Per-request CPU of ping / register / "full" in-process: where the rush's time goes.
+bench-inprocess: install
+	$(PY) bench/inprocess.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

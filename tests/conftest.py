@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from academics.models import TermWindow
 from accounts.roles import ensure_roles
 from creditexchange.models import TemporaryIdApplication
+from ustportal.broker import broker_resume
 from ustportal.celery import app as celery_app
 
 from .factories import (
@@ -46,6 +47,7 @@ def _fast_and_isolated(settings, tmp_path):  # noqa: F811 - the pytest-django fi
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     cache.clear()
+    broker_resume()
     # Service tests read messages in English; requests pick their own language in the middleware.
     translation.activate("en")
     yield

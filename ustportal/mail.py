@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .broker import broker_publish, broker_resume
 from .models import OutgoingMail
 
 logger = logging.getLogger(__name__)
@@ -32,14 +33,11 @@ def mail_queue(
     return mail
 
 
-def mail_dispatch(*, mail_id: int) -> None:
+def mail_dispatch(*, mail_id: int) -> bool:
     """Give the broker a delivery job; if it is down the relay picks the row up later."""
     from .tasks import send_mail_task
 
-    try:
-        send_mail_task.delay(mail_id)
-    except Exception:  # kombu raises a variety of connection errors; the row is safe either way.
-        logger.warning("Broker unavailable; mail %s stays queued for the relay.", mail_id, exc_info=True)
+    return broker_publish(send_mail_task, mail_id)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -81,7 +79,8 @@ def mail_deliver(*, mail_id: int) -> bool:
 
 
 def mail_relay() -> int:
-    """Re-dispatch mail the broker never delivered (outage, crash, retry due); returns the count."""
+    """Re-dispatch mail the broker never delivered (outage, crash, retry due); returns how many went to the broker."""
+    broker_resume()  # the relay is a fresh attempt: try the broker again even if this process saw it fail
     now = timezone.now()
     OutgoingMail.objects.filter(status=OutgoingMail.Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
         status=OutgoingMail.Status.QUEUED
@@ -91,9 +90,12 @@ def mail_relay() -> int:
             status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=now, created_at__lt=now - RELAY_GRACE
         ).values_list("pk", flat=True)[:500]
     )
+    handed_over = 0
     for mail_id in due:
-        mail_dispatch(mail_id=mail_id)
-    return len(due)
+        if not mail_dispatch(mail_id=mail_id):
+            break  # still down: the rest wait for the next run
+        handed_over += 1
+    return handed_over
 
 
 def mail_resend(*, mail: OutgoingMail) -> None:

@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 
 from academics.models import Institution, InstitutionContact, Term, TermWindow
 from accounts.models import User
+from ustportal.broker import broker_publish
 from ustportal.errors import AlreadySent, DomainError, InvalidLink, NotEligible, WindowClosed
 from ustportal.mail import mail_queue
 
@@ -149,6 +149,11 @@ def partner_list_send(
     return partner_list
 
 
+def partner_list_check(*, partner: Institution, term: Term, kind: str) -> None:
+    """Refuse at once, with its message, a send that would fail now (staff's "send now" before its job is queued)."""
+    _check_sendable(partner=partner, term=term, kind=kind)
+
+
 def partner_list_request(*, partner: Institution, term: Term, kind: str, actor: User) -> None:
     """Staff "send now": refuse at once what would fail, otherwise queue the job after the transaction commits."""
     _check_sendable(partner=partner, term=term, kind=kind)
@@ -160,16 +165,14 @@ def partner_list_dispatch(*, partner_id: int, term_id: int, kind: str, actor_id:
     """Hand the job to the broker; if it is down, build the list here (milliseconds), its mail still goes via the outbox."""
     from ..tasks import send_partner_list_task
 
+    if broker_publish(send_partner_list_task, partner_id, term_id, kind, actor_id):
+        return
     try:
-        send_partner_list_task.delay(partner_id, term_id, kind, actor_id)
-    except (OperationalError, OSError):
-        logger.warning("Broker unavailable; building partner list %s/%s/%s in-process.", partner_id, term_id, kind)
-        try:
-            partner_list_send(
-                partner_id=partner_id, term_id=term_id, kind=kind, actor=User.objects.filter(pk=actor_id).first(),
-            )
-        except DomainError as exc:
-            logger.warning("Partner list %s/%s/%s not sent: %s", partner_id, term_id, kind, exc.message)
+        partner_list_send(
+            partner_id=partner_id, term_id=term_id, kind=kind, actor=User.objects.filter(pk=actor_id).first(),
+        )
+    except DomainError as exc:
+        logger.warning("Partner list %s/%s/%s not sent: %s", partner_id, term_id, kind, exc.message)
 
 
 @dataclass

@@ -237,7 +237,7 @@ def test_staff_send_now_refuses_at_once_and_queues_the_job_otherwise(scene, regi
 
 
 def test_staff_send_now_still_works_while_the_broker_is_down(scene, registrar, django_capture_on_commit_callbacks):
-    with mock.patch("creditexchange.tasks.send_partner_list_task.delay", side_effect=ConnectionRefusedError("redis down")):
+    with mock.patch("creditexchange.tasks.send_partner_list_task.apply_async", side_effect=ConnectionRefusedError("redis down")):
         with django_capture_on_commit_callbacks(execute=True):
             services.partner_list_request(partner=scene.garam, term=scene.term, kind=Kind.FINAL, actor=registrar)
 

@@ -32,7 +32,7 @@ def test_a_duplicated_task_sends_once(queued_mail):
 def test_a_broker_outage_keeps_the_mail_for_the_relay(application_data, django_capture_on_commit_callbacks):
     from creditexchange.services import application_submit
 
-    with mock.patch("ustportal.tasks.send_mail_task.delay", side_effect=ConnectionRefusedError("redis down")):
+    with mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("redis down")):
         with django_capture_on_commit_callbacks(execute=True):
             application = application_submit(**application_data)
     assert application.pk is not None
@@ -90,3 +90,45 @@ def test_mail_is_written_in_the_recipients_language(queued_mail, language, expec
     assert expected in message.subject
     html = message.alternatives[0][0]
     assert "/credit-exchange/apply/confirm/" in html and "/credit-exchange/apply/confirm/" in message.body
+
+
+def _queued_mails(submitted_application, count: int) -> list[OutgoingMail]:
+    return [
+        OutgoingMail.objects.create(
+            kind="application_confirmation", to=submitted_application.email, language="en",
+            params={"application_id": submitted_application.pk}, next_attempt_at=timezone.now(),
+            created_at=timezone.now(),
+        )
+        for _ in range(count)
+    ]
+
+
+def test_a_request_queueing_several_mails_tries_a_down_broker_once(submitted_application, django_capture_on_commit_callbacks):
+    down = mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("redis down"))
+    with down as publish, django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            outbox.mail_queue(kind="application_confirmation", to="a@b.example", language="en",
+                              params={"application_id": submitted_application.pk})
+
+    assert publish.call_count == 1
+    assert OutgoingMail.objects.filter(status=OutgoingMail.Status.QUEUED).count() == 5
+    assert len(mail.outbox) == 0
+
+
+def test_the_relay_tries_the_broker_afresh_and_stops_at_the_first_failure(submitted_application):
+    _queued_mails(submitted_application, 4)
+    OutgoingMail.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    with mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("down")):
+        assert outbox.mail_dispatch(mail_id=OutgoingMail.objects.first().pk) is False  # this process saw it fail
+
+    calls = []
+
+    def flaky(args, **kwargs):
+        calls.append(args)
+        if len(calls) == 2:
+            raise ConnectionRefusedError("down again")
+
+    with mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=flaky):
+        assert relay_queued_mail_task() == 1
+
+    assert len(calls) == 2  # the first went through, the second failed, the other two were not tried

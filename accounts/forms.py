@@ -26,3 +26,8 @@ class ProfileForm(forms.ModelForm):
 
 class EmailChangeForm(forms.Form):
     new_email = forms.EmailField(label=_("New e-mail address"))
+
+
+class PasswordLinkForm(forms.Form):
+    username = forms.CharField(label=_("Temporary student ID or student number"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address on record"))

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from ustportal.errors import DomainError, InvalidLink, RateLimited
 from ustportal.mail import mail_queue
-from ustportal.ratelimit import cooldown
+from ustportal.ratelimit import cooldown, hit
 
 from .models import IdSequence, User
 
@@ -31,6 +31,20 @@ def password_link_request(*, user: User, language: str | None = None) -> bool:
         return False
     mail_queue(kind="set_password", to=user.email, language=language or user.language, params={"user_id": user.pk})
     return True
+
+
+def password_link_lookup(*, username: str, email: str, client_key: str) -> None:
+    """First sign-in or a forgotten password: a link goes to the account's own address when both match.
+
+    The answer is the same whether or not they match, so the form cannot be used to find out
+    which student numbers or addresses exist; attempts are limited per client like the result
+    look-up. Home students imported from the student information system start here.
+    """
+    if not hit(f"pwlookup:{client_key}", limit=settings.LOOKUP_RATE_LIMIT, window_seconds=settings.LOOKUP_RATE_WINDOW_SECONDS):
+        raise RateLimited(_("Too many attempts from your connection. Please try again in 15 minutes."))
+    user = User.objects.filter(username__iexact=username.strip(), email__iexact=email.strip(), is_active=True).first()
+    if user is not None and user.email:
+        password_link_request(user=user)
 
 
 def profile_update(*, user: User, phone: str, language: str, display_name: str | None = None) -> User:

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy
 from ustportal.errors import DomainError
 
 from . import services
-from .forms import EmailChangeForm, LoginForm, ProfileForm
+from ustportal.http import client_ip
+
+from .forms import EmailChangeForm, LoginForm, PasswordLinkForm, ProfileForm
 
 
 class LoginView(auth_views.LoginView):
@@ -67,3 +69,20 @@ def email_change_confirm(request, token: str):
     except DomainError as exc:
         return render(request, "accounts/email_change_confirm.html", {"error": exc.message}, status=400)
     return render(request, "accounts/email_change_confirm.html", {"email": user.email})
+
+
+def password_link(request):
+    """First sign-in (home students) or a forgotten password: the set-password link is mailed to the address on record."""
+    form = PasswordLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_link_lookup(**form.cleaned_data, client_key=client_ip(request))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.info(request, _(
+                "If the user name and the e-mail address belong to the same account, a link to set the password "
+                "is on its way to that address. It may take a few minutes."
+            ))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_link.html", {"form": form})

@@ -28,6 +28,8 @@ class TemporaryStudentIdAdmin(admin.ModelAdmin):
 @admin.register(IdSequence)
 class IdSequenceAdmin(admin.ModelAdmin):
     list_display = ["year", "last_value"]
+    list_filter = ["year"]
+    search_fields = ["year"]
     readonly_fields = ["year", "last_value"]
 
     def has_add_permission(self, request) -> bool:

@@ -8,10 +8,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ustportal.errors import DomainError
-
-from . import services
 from ustportal.http import client_ip
 
+from . import services
 from .forms import EmailChangeForm, LoginForm, PasswordLinkForm, ProfileForm
 
 

@@ -1,7 +1,12 @@
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ustportal.cache import cache_get, cache_set
 
@@ -37,3 +42,184 @@ def term_windows(*, term_id: int) -> dict[str, TermWindow]:
         kind: TermWindow(pk=pk, term_id=term_id, kind=kind, starts_at=starts_at, ends_at=ends_at)
         for pk, kind, starts_at, ends_at in rows
     }
+
+
+# --- The term timeline (home page, iCal feed) -------------------------------------------------------------------
+
+TIMELINE_MAX_TERMS = 3
+AFFILIATION_APPLICATION = "affiliation_application"
+AFFILIATION_STAGE1 = "affiliation_stage1"
+AFFILIATION_INTERVIEW = "affiliation_interview"
+AFFILIATION_FINAL = "affiliation_final"
+AFFILIATION_CONDITIONS = "affiliation_conditions"
+AFFILIATION_LABELS = {
+    AFFILIATION_APPLICATION: _("Change of affiliation: applications"),
+    AFFILIATION_STAGE1: _("Change of affiliation: stage-1 results"),
+    AFFILIATION_INTERVIEW: _("Change of affiliation: interviews"),
+    AFFILIATION_FINAL: _("Change of affiliation: final results"),
+    AFFILIATION_CONDITIONS: _("Change of affiliation: check of credits and liberal arts after the pass"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One dated item of a term: a half-open window [starts_at, ends_at), a moment (ends_at None) or a day."""
+
+    uid: str  # stable across edits of the dates: the iCal UID and the page anchor
+    term: Term
+    kind: str  # a TermWindow.Kind value or one of the AFFILIATION_* names
+    starts_at: datetime
+    ends_at: datetime | None = None
+    all_day: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.kind in AFFILIATION_LABELS:
+            return str(AFFILIATION_LABELS[self.kind])
+        return str(TermWindow.Kind(self.kind).label)
+
+    @property
+    def is_window(self) -> bool:
+        """Something can be done during it (apply, register, change): it opens and closes."""
+        return self.ends_at is not None and not self.all_day
+
+    def state(self, at: datetime) -> str:
+        """One of open, upcoming, past; a window is open on its first instant and closed on its end instant."""
+        if at < self.starts_at:
+            return "upcoming"
+        if self.ends_at is not None and at < self.ends_at:
+            return "open"
+        return "past"
+
+
+@dataclass(frozen=True)
+class Countdown:
+    entry: TimelineEntry
+    target: datetime
+    opens: bool  # True: counting down to the opening; False: to the close
+    seconds: int
+
+    @property
+    def remaining(self) -> str:
+        return format_countdown(self.seconds)
+
+
+@dataclass(frozen=True)
+class TermSchedule:
+    term: Term
+    entries: list[TimelineEntry]
+    at: datetime
+
+    @property
+    def rows(self) -> list[tuple[TimelineEntry, str]]:
+        """(entry, state) pairs for a template, which cannot pass ``at`` to a method."""
+        return [(entry, entry.state(self.at)) for entry in self.entries]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    at: datetime
+    terms: list[TermSchedule]
+    open_now: list[Countdown]  # every open window, soonest close first
+    next_opening: Countdown | None  # the window that opens next
+
+    @property
+    def countdown(self) -> Countdown | None:
+        """The headline: the close of the open window that closes first, else the next opening."""
+        return self.open_now[0] if self.open_now else self.next_opening
+
+
+def format_countdown(seconds: int) -> str:
+    """Remaining time as 3 days 04:05:06 (3일 04:05:06); static/js/countdown.js writes the same while it ticks."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    if not days:
+        return clock
+    unit = gettext("%(n)s day") if days == 1 else gettext("%(n)s days")
+    return f"{unit % {'n': days}} {clock}"
+
+
+def _seoul_midnight(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def term_schedule(term: Term) -> list[TimelineEntry]:
+    """Every dated item of ``term`` in time order: its windows and its change-of-affiliation round, if any.
+
+    Expects ``windows`` prefetched and ``affiliation_round`` selected (see _schedule_terms).
+    """
+    entries = [
+        TimelineEntry(uid=f"window-{w.pk}", term=term, kind=w.kind, starts_at=w.starts_at, ends_at=w.ends_at)
+        for w in term.windows.all()
+    ]
+    round = getattr(term, "affiliation_round", None)  # the reverse one-to-one raises when absent; getattr catches it
+    if round is not None:
+        prefix = f"affiliation-round-{round.pk}"
+        entries.append(TimelineEntry(uid=f"{prefix}-application", term=term, kind=AFFILIATION_APPLICATION,
+                                     starts_at=round.opens_at, ends_at=round.closes_at))
+        entries.append(TimelineEntry(uid=f"{prefix}-stage1", term=term, kind=AFFILIATION_STAGE1,
+                                     starts_at=round.stage1_publish_at))
+        if round.interview_on:
+            start = _seoul_midnight(round.interview_on)
+            entries.append(TimelineEntry(uid=f"{prefix}-interview", term=term, kind=AFFILIATION_INTERVIEW,
+                                         starts_at=start, ends_at=_seoul_midnight(round.interview_on + timedelta(days=1)),
+                                         all_day=True))
+        entries.append(TimelineEntry(uid=f"{prefix}-final", term=term, kind=AFFILIATION_FINAL,
+                                     starts_at=round.final_publish_at))
+        entries.append(TimelineEntry(uid=f"{prefix}-conditions", term=term, kind=AFFILIATION_CONDITIONS,
+                                     starts_at=round.conditions_check_at))
+    return sorted(entries, key=lambda e: (e.starts_at, e.ends_at or e.starts_at, e.uid))
+
+
+def _schedule_terms(condition: Q) -> list[Term]:
+    return list(
+        Term.objects.filter(condition).distinct()
+        .select_related("affiliation_round").prefetch_related("windows")
+    )
+
+
+def _ends_after(at: datetime) -> Q:
+    return (
+        Q(windows__ends_at__gt=at) | Q(affiliation_round__closes_at__gt=at)
+        | Q(affiliation_round__conditions_check_at__gt=at)
+    )
+
+
+def term_timeline(*, at: datetime | None = None, max_terms: int = TIMELINE_MAX_TERMS) -> Timeline:
+    """The current terms' timelines at ``at``: every term with an item not over yet, earliest first.
+
+    Several terms can be current at once (a winter session registering while next spring takes
+    applications), so the home page shows up to ``max_terms`` of them. Windows are half-open: at
+    ``starts_at`` a window is open, at ``ends_at`` it is closed, and the countdown moves on to the next one.
+    """
+    at = at or timezone.now()
+    schedules = []
+    for term in _schedule_terms(_ends_after(at)):
+        entries = term_schedule(term)
+        if any(entry.state(at) != "past" for entry in entries):
+            schedules.append(TermSchedule(term=term, entries=entries, at=at))
+    schedules.sort(key=lambda s: (s.entries[0].starts_at, s.term.pk))
+    schedules = schedules[:max_terms]
+    windows = [e for s in schedules for e in s.entries if e.is_window]
+    open_now = sorted(
+        (Countdown(entry=e, target=e.ends_at, opens=False, seconds=int((e.ends_at - at).total_seconds()))
+         for e in windows if e.state(at) == "open"),
+        key=lambda c: (c.target, c.entry.uid),
+    )
+    upcoming = sorted((e for e in windows if e.state(at) == "upcoming"), key=lambda e: (e.starts_at, e.uid))
+    next_opening = None
+    if upcoming:
+        first = upcoming[0]
+        next_opening = Countdown(entry=first, target=first.starts_at, opens=True,
+                                 seconds=int((first.starts_at - at).total_seconds()))
+    return Timeline(at=at, terms=schedules, open_now=open_now, next_opening=next_opening)
+
+
+def calendar_entries(*, term: Term | None = None, since: datetime | None = None) -> list[TimelineEntry]:
+    """Items for the iCal feed: one term's, or those of every term with an item ending after ``since``."""
+    if term is not None:
+        terms = _schedule_terms(Q(pk=term.pk))
+    else:
+        terms = _schedule_terms(_ends_after(since or timezone.now()))
+    return [entry for t in terms for entry in term_schedule(t)]

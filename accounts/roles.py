@@ -23,6 +23,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_partnerlist", "creditexchange.send_partnerlist", "creditexchange.view_partnerlistfile",
         "creditexchange.view_recommendation", "creditexchange.record_recommendation",
         "creditexchange.view_recommendationevent",
+        "staffdesk.view_staffjob",
     ],
     "affiliation_committee": [
         "academics.view_campus", "academics.view_college", "academics.view_department",
@@ -41,8 +42,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "affiliation.grant_eligibilityexception",
         "affiliation.view_affiliationapplication", "affiliation.change_affiliationapplication",
         "affiliation.confirm_affiliationapplication", "affiliation.view_applicationevent",
+        "staffdesk.view_staffjob",
     ],
-    "notice_editor": [],
+    "notice_editor": [
+        "notices.view_notice", "notices.add_notice", "notices.change_notice", "notices.delete_notice",
+        "notices.view_noticeattachment", "notices.add_noticeattachment", "notices.change_noticeattachment",
+        "notices.delete_noticeattachment",
+    ],
 }
 
 

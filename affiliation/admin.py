@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from staffdesk.models import StaffJob
+from staffdesk.services import job_start
 from ustportal.errors import DomainError
 
 from . import services
@@ -28,23 +30,20 @@ from .models import (
 )
 
 
-def _import_view(modeladmin, request, *, form_class, run, title: str, columns: list[str], help_text: str):
-    """A CSV/XLSX upload page: row errors listed by row number, nothing imported when any row is wrong."""
+def _import_view(modeladmin, request, *, form_class, kind: str, params, title: str, columns: list[str], help_text: str):
+    """A CSV/XLSX upload page. The import runs as a background job (staffdesk) whose page lists the row
+    errors by row number; nothing is imported when any row is wrong."""
     form = form_class(request.POST or None, request.FILES or None)
-    report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            report = run(form.cleaned_data, upload.read(), upload.name)
+            job = job_start(kind=kind, params=params(form.cleaned_data), file=(upload.name, upload.read()), actor=request.user)
         except DomainError as exc:
-            form.add_error("file", exc.message)
+            form.add_error(None, exc.message)
         else:
-            if report.ok:
-                modeladmin.message_user(request, _("Imported %(count)s rows.") % {
-                    "count": getattr(report, "updated", 0) + getattr(report, "created", 0)}, messages.SUCCESS)
-                return HttpResponseRedirect("../")
+            return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
     context = {
-        **modeladmin.admin_site.each_context(request), "title": title, "form": form, "report": report,
+        **modeladmin.admin_site.each_context(request), "title": title, "form": form,
         "opts": modeladmin.model._meta, "columns": columns, "help_text": help_text,
     }
     return TemplateResponse(request, "admin/affiliation/import.html", context)
@@ -82,7 +81,7 @@ class StudentRecordAdmin(admin.ModelAdmin):
             columns=services.RECORD_COLUMNS,
             help_text=_("semesters lists the regular semesters like “2023-1 enrolled; 2023-2 leave” (1 = spring, 2 = fall) "
                         "and replaces the stored history. Rows with an existing student number update that record."),
-            run=lambda data, content, name: services.records_import(content=content, filename=name),
+            kind=StaffJob.Kind.RECORDS_IMPORT, params=lambda data: {},
         )
 
 
@@ -146,15 +145,29 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{round}: {describe(result)}", messages.SUCCESS)
 
+    def _start_jobs(self, request, queryset, kind: str):
+        """One background job (staffdesk) per selected round: its page when there is one, else a link each."""
+        jobs = []
+        for round in queryset:
+            try:
+                jobs.append((round, job_start(kind=kind, params={"round_id": round.pk}, actor=request.user)))
+            except DomainError as exc:
+                self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
+        if len(jobs) == 1 and len(queryset) == 1:
+            return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[jobs[0][1].pk]))
+        for round, job in jobs:
+            self.message_user(request, format_html(
+                '{}: {} — <a href="{}">{}</a>', round, job.get_kind_display(),
+                reverse("staffdesk:job_detail", args=[job.pk]), _("progress and report")), messages.INFO)
+        return None
+
     @admin.action(description=_("Run stage 1 (GPA and English)"), permissions=["run"])
     def run_stage1(self, request, queryset):
-        self._each(request, queryset, lambda r: services.selection_run_stage1(round_id=r.pk, actor=request.user),
-                   lambda c: _("%(passed)s passed, %(failed)s did not pass stage 1.") % c)
+        return self._start_jobs(request, queryset, StaffJob.Kind.SELECTION_STAGE1)
 
     @admin.action(description=_("Run stage 2 (documents and interview)"), permissions=["run"])
     def run_stage2(self, request, queryset):
-        self._each(request, queryset, lambda r: services.selection_run_stage2(round_id=r.pk, actor=request.user),
-                   lambda c: _("%(admitted)s admitted, %(not_admitted)s not admitted.") % c)
+        return self._start_jobs(request, queryset, StaffJob.Kind.SELECTION_STAGE2)
 
     @admin.action(description=_("Publish stage-1 results now"), permissions=["publish"])
     def publish_stage1(self, request, queryset):
@@ -304,8 +317,7 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
             columns=services.SCORE_COLUMNS,
             help_text=_("Scores are 0–100 with at most two decimals; an empty cell leaves that score unchanged. "
                         "Only applicants who passed stage 1 can be scored."),
-            run=lambda data, content, name: services.scores_import(
-                round=data["round"], content=content, filename=name, actor=request.user),
+            kind=StaffJob.Kind.SCORES_IMPORT, params=lambda data: {"round_id": data["round"].pk},
         )
 
     def has_confirm_permission(self, request) -> bool:

@@ -3,11 +3,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from staffdesk.models import StaffJob
+from staffdesk.services import job_start
 from ustportal.errors import DomainError
 
 from . import services
@@ -156,11 +158,16 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Issue temporary student IDs now"), permissions=["issue"])
     def issue_now(self, request, queryset):
-        self._run(
-            request, queryset,
-            lambda a: services.temporary_id_issue(application_id=a.pk, actor=request.user),
-            lambda n: ngettext("%d temporary student ID issued.", "%d temporary student IDs issued.", n) % n,
-        )
+        """A background job (staffdesk) over the selected applications; its page reports each one skipped."""
+        try:
+            job = job_start(
+                kind=StaffJob.Kind.TEMPORARY_IDS_ISSUE, actor=request.user,
+                params={"application_ids": list(queryset.order_by("decided_at", "pk").values_list("pk", flat=True))},
+            )
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
 
 
 @admin.register(ApplicationEvent)
@@ -231,25 +238,21 @@ class CourseOfferingAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = OfferingImportForm(request.POST or None, request.FILES or None)
-        report = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                report = services.offerings_import(
-                    term=form.cleaned_data["term"], content=upload.read(), filename=upload.name
+                # A background job (staffdesk): the page shows its progress and the row errors, if any.
+                job = job_start(
+                    kind=StaffJob.Kind.OFFERINGS_IMPORT, params={"term_id": form.cleaned_data["term"].pk},
+                    file=(upload.name, upload.read()), actor=request.user,
                 )
             except DomainError as exc:
-                form.add_error("file", exc.message)
+                form.add_error(None, exc.message)
             else:
-                if report.ok:
-                    self.message_user(
-                        request, _("Imported: %(created)s created, %(updated)s updated.")
-                        % {"created": report.created, "updated": report.updated}, messages.SUCCESS,
-                    )
-                    return HttpResponseRedirect("../")
+                return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request), "title": _("Import course offerings"), "form": form,
-            "report": report, "opts": self.model._meta, "columns": services.offerings.COLUMNS,
+            "opts": self.model._meta, "columns": services.offerings.COLUMNS,
         }
         return TemplateResponse(request, "admin/creditexchange/courseoffering/import.html", context)
 

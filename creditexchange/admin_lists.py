@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from academics.models import Term, TermWindow
+from staffdesk.models import StaffJob
+from staffdesk.services import job_start
 from ustportal.errors import DomainError
 from ustportal.models import OutgoingMail
 
@@ -151,7 +153,12 @@ class PartnerListAdmin(ReadOnlyMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             partner, term, kind = (form.cleaned_data[k] for k in ("partner", "term", "kind"))
             try:
-                services.partner_list_request(partner=partner, term=term, kind=kind, actor=request.user)
+                # Refuse at once what would fail; otherwise a background job (staffdesk) builds and mails the list.
+                services.partner_list_check(partner=partner, term=term, kind=kind)
+                job = job_start(
+                    kind=StaffJob.Kind.PARTNER_LIST_SEND, actor=request.user,
+                    params={"partner_id": partner.pk, "term_id": term.pk, "kind": kind},
+                )
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -160,7 +167,7 @@ class PartnerListAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     _("The %(kind)s list for %(partner)s is being prepared and mailed.")
                     % {"kind": PartnerList.Kind(kind).label, "partner": partner.name}, messages.SUCCESS,
                 )
-                return HttpResponseRedirect(reverse("admin:creditexchange_partnerlist_term", args=[term.pk]))
+                return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request), "title": _("Send a list to a partner now"), "form": form,
             "opts": self.model._meta,

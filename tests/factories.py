@@ -297,3 +297,56 @@ class AffiliationApplicationFactory(factory.django.DjangoModelFactory):
     english_score = 850
     english_test_date = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     status = AffiliationApplication.Status.DRAFT
+
+
+# --- Notices ------------------------------------------------------------------------------------------------------
+
+from django.core.files.base import ContentFile  # noqa: E402
+
+from notices.models import Notice, NoticeAttachment  # noqa: E402
+
+
+class NoticeFactory(factory.django.DjangoModelFactory):
+    """A published notice (an hour ago) unless told otherwise; published_at=None makes a draft."""
+
+    class Meta:
+        model = Notice
+
+    category = Notice.Category.GENERAL
+    title_ko = factory.Sequence(lambda n: f"공지사항 {n}")
+    title_en = factory.Sequence(lambda n: f"Notice {n}")
+    body_ko = "본문입니다."
+    body_en = "This is the body."
+    published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+
+
+class NoticeAttachmentFactory(factory.django.DjangoModelFactory):
+    """A stored PDF attachment (written to MEDIA_ROOT: point it at tmp_path in the test)."""
+
+    class Meta:
+        model = NoticeAttachment
+
+    notice = factory.SubFactory(NoticeFactory)
+    original_name = "안내문.pdf"
+    content_type = "application/pdf"
+    file = factory.LazyFunction(lambda: ContentFile(b"%PDF-1.4\n%%EOF\n", name="stored.pdf"))
+    size = factory.LazyAttribute(lambda o: o.file.size)
+
+
+# --- Staff desk: background jobs ----------------------------------------------------------------------------------
+
+from staffdesk.models import StaffJob  # noqa: E402
+
+
+class StaffJobFactory(factory.django.DjangoModelFactory):
+    """A queued job row written directly (no permission check, no dispatch): pass kind, scope and params."""
+
+    class Meta:
+        model = StaffJob
+
+    kind = StaffJob.Kind.SELECTION_STAGE1
+    scope = factory.Sequence(lambda n: f"round:{n + 1000}")
+    params = factory.LazyAttribute(lambda o: {"round_id": int(o.scope.split(":")[1])} if o.scope.startswith("round:") else {})
+    status = StaffJob.Status.QUEUED
+    language = "en"
+    created_by = factory.SubFactory(UserFactory, is_staff=True)

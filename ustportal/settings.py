@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "academics",
     "creditexchange",
     "affiliation",
+    "staffdesk",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-partner-lists": {
         "task": "creditexchange.tasks.send_due_partner_lists_task",
         "schedule": 600.0,
+    },
+    "relay-staff-jobs": {
+        "task": "staffdesk.tasks.relay_staff_jobs_task",
+        "schedule": 60.0,
     },
 }
 

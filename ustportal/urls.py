@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from academics import views as academics_views
+
 from . import views
 
 admin.site.site_header = _("UST Portal administration")
@@ -16,5 +18,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("credit-exchange/", include("creditexchange.urls")),
     path("affiliation/", include("affiliation.urls")),
+    path("notices/", include("notices.urls")),
+    path("calendar.ics", academics_views.calendar_feed, name="calendar"),
+    path("calendar/<int:year>-<str:season>.ics", academics_views.term_calendar, name="term_calendar"),
+    path("staff/", include("staffdesk.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,18 +3,17 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from academics.models import Term
+from academics.selectors import term_timeline
+from notices.selectors import latest_notices
 
 from .mailbox import read_mailbox
 
 
 def home(request):
-    now = timezone.now()
-    terms = Term.objects.filter(windows__ends_at__gt=now).distinct().prefetch_related("windows").order_by("year")[:2]
-    return render(request, "home.html", {"terms": terms, "now": now})
+    """The current terms' timelines with what is open now and a countdown, the quick links and the latest notices."""
+    return render(request, "home.html", {"timeline": term_timeline(), "latest_notices": latest_notices(limit=5)})
 
 
 def _check(probe) -> str:

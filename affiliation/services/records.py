@@ -9,6 +9,7 @@ without a usable password (the university's sign-in sets it).
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -82,8 +83,13 @@ def parse_semesters(value: str) -> list[tuple[int, str, str]]:
     return semesters
 
 
-def records_import(*, content: bytes, filename: str) -> ImportReport:
-    """Create or update records (and semester histories) from a file; any row error and nothing is saved."""
+def records_import(
+    *, content: bytes, filename: str, progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    """Create or update records (and semester histories) from a file; any row error and nothing is saved.
+
+    ``progress(checked, total)`` is called after each row is checked (before the one saving transaction).
+    """
     report = ImportReport()
     rows = read_rows(content=content, filename=filename, columns=RECORD_COLUMNS)
     campuses = {c.code: c for c in Campus.objects.all()}
@@ -137,6 +143,8 @@ def records_import(*, content: bytes, filename: str) -> ImportReport:
             report.errors.append((number, str(exc)))
         else:
             planned.append((record, row["email"], language, semesters))
+        if progress is not None:
+            progress(len(planned) + len(report.errors), len(rows))
     if report.errors:
         return report
     with transaction.atomic():

@@ -4,6 +4,7 @@ Each run recomputes every score and rank of the round from the stored inputs (re
 the stage is published) and writes an event for each application whose state, score or rank changed.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -180,8 +181,14 @@ class ScoreImportReport:
         return not self.errors
 
 
-def scores_import(*, round: AffiliationRound, content: bytes, filename: str, actor=None) -> ScoreImportReport:
-    """Document and interview scores from CSV/XLSX (student_number, document_score, interview_score); all or nothing."""
+def scores_import(
+    *, round: AffiliationRound, content: bytes, filename: str, actor=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScoreImportReport:
+    """Document and interview scores from CSV/XLSX (student_number, document_score, interview_score); all or nothing.
+
+    ``progress(checked, total)`` is called after each row is checked (before the one saving transaction).
+    """
     report = ScoreImportReport()
     rows = read_rows(content=content, filename=filename, columns=SCORE_COLUMNS)
     applications = {
@@ -203,6 +210,8 @@ def scores_import(*, round: AffiliationRound, content: bytes, filename: str, act
                             _score(row["interview_score"], "interview_score")))
         except DomainError as exc:
             report.errors.append((number, str(exc.message)))
+        if progress is not None:
+            progress(len(planned) + len(report.errors), len(rows))
     if report.errors:
         return report
     with transaction.atomic():

@@ -1,7 +1,8 @@
 """Temporary student ID applications (SPEC §3.1): submit, confirm, decide, issue, look up, purge."""
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -255,21 +256,38 @@ def temporary_id_issue(*, application_id: int, actor: User | None = None) -> Tem
 class BatchReport:
     issued: int = 0
     skipped: int = 0
+    # (application id, reason) of every skipped application, for the staff job's report.
+    failures: list[tuple[int, str]] = field(default_factory=list)
 
 
-def temporary_id_issue_batch(*, actor: User | None = None, term: Term | None = None) -> BatchReport:
-    """The daily issuance batch (default 18:00 Asia/Seoul). Safe to run twice at once: each row is locked."""
+def temporary_id_issue_batch(
+    *, actor: User | None = None, term: Term | None = None, application_ids: Iterable[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchReport:
+    """The daily issuance batch (default 18:00 Asia/Seoul). Safe to run twice at once: each row is locked.
+
+    With ``application_ids`` (staff's "issue now" on selected applications) exactly those are tried,
+    and one that is not approved is skipped with its reason. ``progress(tried, total)`` is called
+    after each application; each issuance is its own transaction, so progress is visible at once.
+    """
     report = BatchReport()
-    approved = TemporaryIdApplication.objects.filter(status=Status.APPROVED)
-    if term is not None:
-        approved = approved.filter(term=term)
-    for application_id in approved.order_by("decided_at", "pk").values_list("pk", flat=True):
+    if application_ids is not None:
+        ids = list(dict.fromkeys(application_ids))
+    else:
+        approved = TemporaryIdApplication.objects.filter(status=Status.APPROVED)
+        if term is not None:
+            approved = approved.filter(term=term)
+        ids = list(approved.order_by("decided_at", "pk").values_list("pk", flat=True))
+    for tried, application_id in enumerate(ids, start=1):
         try:
             temporary_id_issue(application_id=application_id, actor=actor)
-        except InvalidTransition:
-            report.skipped += 1  # another batch or a staff member got there first
+        except DomainError as exc:
+            report.skipped += 1  # another batch or a staff member got there first, or it is not approved
+            report.failures.append((application_id, str(exc.message)))
         else:
             report.issued += 1
+        if progress is not None:
+            progress(tried, len(ids))
     logger.info("Temporary ID batch: %s issued, %s skipped", report.issued, report.skipped)
     return report
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -91,8 +92,13 @@ def _parse_slots(value: str) -> list[tuple[int, time, time]]:
     return slots
 
 
-def offerings_import(*, term: Term, content: bytes, filename: str) -> ImportReport:
-    """Create or update the term's offerings from a file; any row error and nothing is saved."""
+def offerings_import(
+    *, term: Term, content: bytes, filename: str, progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    """Create or update the term's offerings from a file; any row error and nothing is saved.
+
+    ``progress(checked, total)`` is called after each row is checked (before the one saving transaction).
+    """
     report = ImportReport()
     rows = _read_rows(content=content, filename=filename)
     campuses = {c.code: c for c in Campus.objects.all()}
@@ -133,6 +139,8 @@ def offerings_import(*, term: Term, content: bytes, filename: str) -> ImportRepo
             report.errors.append((number, str(exc)))
         else:
             planned.append((offering, slots))
+        if progress is not None:
+            progress(len(planned) + len(report.errors), len(rows))
     if report.errors:
         return report
     with transaction.atomic():

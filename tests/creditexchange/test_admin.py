@@ -3,6 +3,7 @@ from django.core import mail
 
 from accounts.models import TemporaryStudentId
 from creditexchange.models import ApplicationEvent, TemporaryIdApplication
+from staffdesk.models import StaffJob
 from ustportal.models import OutgoingMail
 
 from ..factories import UserFactory
@@ -131,6 +132,11 @@ def test_it_issues_an_id_now(registrar_client, registrar, approved_application, 
         response = _action(registrar_client, "issue_now", approved_application)
 
     assert response.status_code == 302
+    job = StaffJob.objects.get()
+    assert response["Location"] == f"/staff/jobs/{job.pk}/"
+    assert (job.kind, job.status, job.created_by) == ("temporary_ids_issue", "done", registrar)
+    assert (job.done, job.total, job.failures, job.report) == (1, 1, [], {"issued": 1, "skipped": 0})
+    assert "1 temporary student ID issued." in registrar_client.get(response["Location"]).content.decode()
     approved_application.refresh_from_db()
     assert approved_application.status == Status.ISSUED
     identity = TemporaryStudentId.objects.get()

@@ -13,6 +13,7 @@ from academics.models import TermWindow
 from creditexchange import services
 from creditexchange.models import CourseOffering, CourseRegistration, RegistrationEvent, TimeSlot
 from creditexchange.services.offerings import COLUMNS
+from staffdesk.models import StaffJob
 
 from ..factories import CourseOfferingFactory, TermFactory, TermWindowFactory, UserFactory, host_campus, issued_student
 
@@ -88,6 +89,16 @@ def _upload(client, term, content: bytes, name: str = "offerings.csv", **kwargs)
     return client.post(IMPORT_URL, {"term": term.pk, "file": SimpleUploadedFile(name, content, "text/csv")}, **kwargs)
 
 
+def _import(client, capture, term, content: bytes, name: str = "offerings.csv"):
+    """Upload; the import job runs when the request commits (in-process in tests); returns the job and its page."""
+    with capture(execute=True):
+        response = _upload(client, term, content, name)
+    job = StaffJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/staff/jobs/{job.pk}/"
+    job.refresh_from_db()
+    return job, client.get(response["Location"])
+
+
 def _action(client, action: str, *objects, url: str = OFFERINGS_URL, **extra):
     return client.post(url, {"action": action, "_selected_action": [o.pk for o in objects], **extra})
 
@@ -108,40 +119,43 @@ class TestOfferingAdmin:
         assert 'enctype="multipart/form-data"' in response.content.decode()
         assert {"term", "file"} <= set(response.context["form"].fields)
 
-    def test_it_imports_a_valid_csv(self, registrar_client, term, campus):
-        response = _upload(registrar_client, term, _csv({}, {"code": "MAT201", "slots": "Tue 13:00-14:30; Thu 13:00-14:30"}), follow=True)
+    def test_it_imports_a_valid_csv(self, registrar_client, registrar, term, campus, django_capture_on_commit_callbacks):
+        job, page = _import(
+            registrar_client, django_capture_on_commit_callbacks, term,
+            _csv({}, {"code": "MAT201", "slots": "Tue 13:00-14:30; Thu 13:00-14:30"}),
+        )
 
-        assert response.redirect_chain == [("../", 302)]
-        assert response.request["PATH_INFO"] == OFFERINGS_URL
-        assert _messages(response) == [("success", "Imported: 2 created, 0 updated.")]
+        assert (job.kind, job.status, job.params, job.created_by) == ("offerings_import", "done", {"term_id": term.pk}, registrar)
+        assert (job.done, job.total, job.failures, job.report) == (2, 2, [], {"created": 2, "updated": 0})
+        assert job.summary == "Imported: 2 created, 0 updated." and job.summary in _text(page)
         assert sorted(CourseOffering.objects.filter(term=term).values_list("code", flat=True)) == ["CSE101", "MAT201"]
         assert TimeSlot.objects.filter(offering__code="MAT201").count() == 2
         assert not CourseOffering.objects.filter(published_at__isnull=False).exists()
 
-    def test_it_lists_the_bad_row_and_imports_nothing(self, registrar_client, term, campus):
-        response = _upload(registrar_client, term, _csv({}, {"code": "BAD002", "campus": "atlantis"}))
+    def test_it_lists_the_bad_row_and_imports_nothing(self, registrar_client, term, campus, django_capture_on_commit_callbacks):
+        job, page = _import(registrar_client, django_capture_on_commit_callbacks, term,
+                            _csv({}, {"code": "BAD002", "campus": "atlantis"}))
 
-        assert response.status_code == 200
-        text = _text(response)
+        assert page.status_code == 200
+        text = _text(page)
         assert "Row 3: unknown campus code “atlantis”" in text
         assert "Nothing was imported." in text
-        assert [number for number, _message in response.context["report"].errors] == [3]
+        assert job.status == "failed" and [failure["row"] for failure in job.failures] == [3]
+        assert (job.done, job.total) == (0, 2)
         assert not CourseOffering.objects.exists()
 
-    def test_it_shows_a_missing_column_as_a_file_error(self, registrar_client, term, campus):
+    def test_it_shows_a_missing_column_as_a_file_error(self, registrar_client, term, campus, django_capture_on_commit_callbacks):
         content = "code,section,title_ko\nCSE101,01,자료구조\n".encode()
 
-        response = _upload(registrar_client, term, content)
+        job, page = _import(registrar_client, django_capture_on_commit_callbacks, term, content)
 
-        assert response.status_code == 200
-        assert "slots" in " ".join(response.context["form"].errors["file"])
+        assert job.status == "failed" and "slots" in job.error and job.error in _text(page)
         assert not CourseOffering.objects.exists()
 
-    def test_it_shows_an_unreadable_encoding_as_a_file_error(self, registrar_client, term, campus):
-        response = _upload(registrar_client, term, _csv({}).decode().encode("utf-16"))
+    def test_it_shows_an_unreadable_encoding_as_a_file_error(self, registrar_client, term, campus, django_capture_on_commit_callbacks):
+        job, _page = _import(registrar_client, django_capture_on_commit_callbacks, term, _csv({}).decode().encode("utf-16"))
 
-        assert response.status_code == 200
-        assert response.context["form"].errors["file"]
+        assert job.status == "failed" and "CP949" in job.error
         assert not CourseOffering.objects.exists()
 
     def test_it_refuses_a_file_that_is_neither_csv_nor_xlsx(self, registrar_client, term, campus):

@@ -20,6 +20,9 @@ from django.utils import timezone
 from kombu import Connection
 
 from creditexchange.models import PartnerList
+from staffdesk.models import StaffJob
+from staffdesk.services import jobs_relay
+from staffdesk.tasks import run_staff_job_task
 from ustportal.celery import app as celery_app
 from ustportal.errors import AlreadySent
 from ustportal.mail import mail_relay
@@ -81,7 +84,7 @@ def real_broker(db):
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_with_redis_down_send_now_answers_fast_and_the_mail_goes_out_once_redis_is_back(
+def test_with_redis_down_send_now_answers_fast_and_the_list_and_mail_go_out_once_redis_is_back(
     real_broker, registrar_client, django_capture_on_commit_callbacks
 ):
     scene = build_scene()
@@ -96,14 +99,32 @@ def test_with_redis_down_send_now_answers_fast_and_the_mail_goes_out_once_redis_
 
     assert response.status_code == 302
     assert elapsed < 8, f"the request took {elapsed:.1f}s with the broker down"
-    assert PartnerList.objects.filter(partner=scene.hanbit, kind="applicants").exists()  # built in-process
+    # The send is a background job: it waits, queued, for the broker; nothing is built or mailed yet.
+    job = StaffJob.objects.get()
+    assert response["Location"] == f"/staff/jobs/{job.pk}/"
+    assert (job.kind, job.status, job.dispatched_at) == ("partner_list_send", "queued", None)
+    assert not PartnerList.objects.exists()
+
+    # Redis is back: the beat's job relay hands the job over, a worker builds the list and queues its mail.
+    StaffJob.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    with broker(settings.REDIS_URL):
+        assert jobs_relay() == 1
+        assert work_off_queue() == ["staffdesk.tasks.run_staff_job_task"]
+        assert jobs_relay() == 0
+    job.refresh_from_db()
+    assert job.status == "done" and job.report["students"] == 3
+    assert PartnerList.objects.filter(partner=scene.hanbit, kind="applicants").exists()
     rows = OutgoingMail.objects.filter(kind="partner_list")
     assert rows.count() == 2 and set(rows.values_list("status", flat=True)) == {OutgoingMail.Status.QUEUED}
     assert len(mail.outbox) == 0
 
-    # Redis is back: the beat's relay hands the rows to the broker, a worker delivers them.
+    # The beat's mail relay hands the rows to the broker, a worker delivers them.
     rows.update(created_at=timezone.now() - timedelta(minutes=2))
     with broker(settings.REDIS_URL):
+        # A duplicated job message (a redelivery, a second relay) finds the job claimed and does nothing.
+        run_staff_job_task.delay(job.pk)
+        assert work_off_queue() == ["staffdesk.tasks.run_staff_job_task"]
+        assert PartnerList.objects.count() == 1 and rows.count() == 2
         assert mail_relay() == 2
         assert work_off_queue() == ["ustportal.tasks.send_mail_task"] * 2
         assert mail_relay() == 0

@@ -11,6 +11,7 @@ from django.utils import timezone
 from creditexchange import services
 from creditexchange.models import PartnerList, Recommendation, RecommendationEvent
 from creditexchange.services.partner_lists import VERIFY_SALT
+from staffdesk.models import StaffJob
 from ustportal.errors import InvalidLink, NotEligible, WindowClosed
 
 from ..factories import UserFactory
@@ -277,9 +278,15 @@ def test_staff_send_a_list_now_from_the_admin(registrar_client, registrar, scene
         )
 
     assert response.status_code == 302
-    assert response["Location"] == f"/admin/creditexchange/partnerlist/term/{scene.term.pk}/"
+    job = StaffJob.objects.get()
+    assert response["Location"] == f"/staff/jobs/{job.pk}/"
     partner_list = PartnerList.objects.get()
     assert (partner_list.partner, partner_list.sent_by, partner_list.trigger) == (scene.garam, registrar, "staff")
+    assert (job.kind, job.status, job.done, job.total) == ("partner_list_send", "done", 1, 1)
+    assert job.report["list_id"] == partner_list.pk and job.report["recipients"] == partner_list.recipients
+    page = registrar_client.get(response["Location"])
+    assert job.summary in page.content.decode()
+    assert f"/admin/creditexchange/partnerlist/term/{scene.term.pk}/" in page.content.decode()
 
     again = registrar_client.post(
         "/admin/creditexchange/partnerlist/send/", {"partner": scene.garam.pk, "term": scene.term.pk, "kind": "registrations"},

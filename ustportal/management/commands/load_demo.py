@@ -17,6 +17,7 @@ from affiliation.demo import load_affiliation_demo
 from creditexchange.demo import load_partner_list_demo
 from creditexchange.models import ApplicationEvent, CourseOffering, TemporaryIdApplication, TimeSlot
 from creditexchange.services import registration_submit
+from notices.demo import load_notice_demo
 
 STAFF_PASSWORD = "registrar-demo-2026"  # noqa: S105 - demo only, printed on start
 ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             self._courses()
             affiliation_logins = load_affiliation_demo()
             load_partner_list_demo()
+            load_notice_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Registrar staff:  registrar / {STAFF_PASSWORD}   (http://127.0.0.1:8000/admin/)")
         self.stdout.write(f"  Superuser:        admin / {ADMIN_PASSWORD}")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from staffdesk.models import StaffJob
 from staffdesk.services import job_start
+from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 
 from . import services
@@ -354,18 +355,9 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApplicationEvent)
-class ApplicationEventAdmin(admin.ModelAdmin):
+class ApplicationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "application", "from_status", "to_status", "actor", "reason"]
     list_filter = ["to_status", "from_status", "created_at"]
     search_fields = ["application__record__student_number", "application__record__name", "actor__username", "reason"]
     list_select_related = ["application__record", "application__round__term", "actor"]
     readonly_fields = ["application", "from_status", "to_status", "actor", "reason", "changes", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

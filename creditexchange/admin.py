@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from staffdesk.models import StaffJob
 from staffdesk.services import job_start
+from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 
 from . import services
@@ -171,21 +172,12 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApplicationEvent)
-class ApplicationEventAdmin(admin.ModelAdmin):
+class ApplicationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "application", "from_status", "to_status", "actor", "reason"]
     list_filter = ["to_status", "from_status", "created_at"]
     search_fields = ["application__home_student_number", "application__email", "actor__username", "reason"]
     list_select_related = ["application__term", "application__partner", "actor"]
     readonly_fields = ["application", "from_status", "to_status", "actor", "reason", "changes", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class TimeSlotInline(admin.TabularInline):
@@ -348,21 +340,12 @@ class CourseRegistrationAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegistrationEvent)
-class RegistrationEventAdmin(admin.ModelAdmin):
+class RegistrationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "registration", "from_status", "to_status", "actor", "reason"]
     list_filter = ["to_status", "created_at"]
     search_fields = ["registration__student__username", "registration__offering__code", "actor__username", "reason"]
     list_select_related = ["registration__student", "registration__offering", "actor"]
     readonly_fields = ["registration", "from_status", "to_status", "actor", "reason", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(TimeSlot)

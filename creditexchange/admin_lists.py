@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from academics.models import Term, TermWindow
 from staffdesk.models import StaffJob
 from staffdesk.services import job_start
+from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 from ustportal.models import OutgoingMail
 
@@ -26,20 +27,7 @@ from .models import PartnerList, PartnerListFile, Recommendation, Recommendation
 from .selectors_lists import partner_list_mail_states, partner_list_overview
 
 
-class ReadOnlyMixin:
-    """Sent lists and the answer trail are records: nobody adds, edits or deletes them in the admin."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class PartnerListFileInline(ReadOnlyMixin, admin.TabularInline):
+class PartnerListFileInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PartnerListFile
     extra = 0
     fields = ["filename", "content_type", "size", "sha256", "download"]
@@ -51,7 +39,7 @@ class PartnerListFileInline(ReadOnlyMixin, admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, _("Download"))
 
 
-class RecommendationInline(ReadOnlyMixin, admin.TabularInline):
+class RecommendationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Recommendation
     extra = 0
     fields = ["application", "decision", "comment", "source", "source_note", "decided_at", "decided_ip", "decided_by"]
@@ -85,7 +73,7 @@ def record_recommendations(modeladmin, request, application_ids: list[int], acti
 
 
 @admin.register(PartnerList)
-class PartnerListAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PartnerListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["sent_at", "term", "partner", "kind", "students", "answered", "recipient_list", "deadline", "trigger"]
     list_filter = ["kind", "term", "partner", "trigger", "sent_at"]
     search_fields = ["partner__code", "partner__name_ko", "partner__name_en"]
@@ -201,7 +189,7 @@ class PartnerListAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return response
 
 
-class RecommendationEventInline(ReadOnlyMixin, admin.TabularInline):
+class RecommendationEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = RecommendationEvent
     extra = 0
     fields = ["created_at", "from_decision", "to_decision", "from_comment", "to_comment", "source", "source_note", "actor", "ip", "user_agent"]
@@ -209,7 +197,7 @@ class RecommendationEventInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RecommendationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["application", "partner", "term", "list_kind", "decision", "comment", "source", "decided_at", "decided_ip"]
     list_filter = ["decision", "source", "partner_list__kind", "application__term", "application__partner"]
     search_fields = [
@@ -246,7 +234,7 @@ class RecommendationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(RecommendationEvent)
-class RecommendationEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RecommendationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "recommendation", "from_decision", "to_decision", "source", "actor", "ip"]
     list_filter = ["to_decision", "source", "created_at"]
     search_fields = [
@@ -261,7 +249,7 @@ class RecommendationEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PartnerListFile)
-class PartnerListFileAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PartnerListFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["filename", "partner_list", "content_type", "size", "sha256"]
     list_filter = ["content_type", "partner_list__kind", "partner_list__term"]
     search_fields = ["filename", "sha256"]

@@ -6,6 +6,19 @@ from .mail import mail_resend
 from .models import OutgoingMail
 
 
+class ReadOnlyAdminMixin:
+    """Records (audit trails, sent snapshots): staff read them; nobody adds, edits or deletes them in the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(admin.ModelAdmin):
     list_display = ["created_at", "kind", "to", "language", "status", "attempts", "sent_at", "short_error"]

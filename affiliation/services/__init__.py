@@ -12,7 +12,6 @@ from .applications import (
 from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_import
 from .selection import (
     SCORE_COLUMNS,
-    ScoreImportReport,
     application_score_stage1,
     application_scores_set,
     results_publish,
@@ -23,7 +22,7 @@ from .selection import (
 )
 
 __all__ = [
-    "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "ScoreImportReport", "application_cancel",
+    "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "application_cancel",
     "application_confirm", "application_save", "application_score_stage1", "application_scores_set",
     "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",
     "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",

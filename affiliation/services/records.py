@@ -10,7 +10,6 @@ without a usable password (the university's sign-in sets it).
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -19,16 +18,14 @@ from django.utils.translation import gettext as _
 
 from academics.models import Campus, Department, Term
 from accounts.models import User
+from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
 
-from ..csv_io import read_rows
 from ..models import SemesterRecord, StudentRecord
 
 RECORD_COLUMNS = [
     "student_number", "name", "email", "language", "campus", "department", "earned_credits", "in_progress_credits",
     "gpa", "liberal_arts_met", "teacher_training", "applied_before", "semesters",
 ]
-TRUE = {"1", "true", "yes", "y", "o", "예"}
-FALSE = {"0", "false", "no", "n", "x", "아니오", ""}
 SEASONS = {"1": "spring", "spring": "spring", "봄": "spring", "2": "fall", "fall": "fall", "가을": "fall"}
 STATUSES = {
     "enrolled": SemesterRecord.Status.ENROLLED, "e": SemesterRecord.Status.ENROLLED, "재학": SemesterRecord.Status.ENROLLED,
@@ -37,17 +34,6 @@ STATUSES = {
 }
 SEMESTER_RE = re.compile(r"^(\d{4})\s*-\s*(\w+)\s*[: ]\s*(\w+)$")
 NUMBER_RE = re.compile(r"^[A-Za-z0-9-]{4,20}$")
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def _flag(row: dict, name: str) -> bool:

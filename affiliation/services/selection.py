@@ -5,7 +5,6 @@ the stage is published) and writes an event for each application whose state, sc
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -14,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ustportal.errors import DomainError, InvalidTransition
+from ustportal.imports import ImportReport, read_rows
 
 from .. import scoring, selectors
-from ..csv_io import read_rows
 from ..models import AffiliationApplication, AffiliationRound
 from ._common import event_record, mail_to
 
@@ -171,25 +170,15 @@ def application_scores_set(
     return application
 
 
-@dataclass
-class ScoreImportReport:
-    updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
 def scores_import(
     *, round: AffiliationRound, content: bytes, filename: str, actor=None,
     progress: Callable[[int, int], None] | None = None,
-) -> ScoreImportReport:
+) -> ImportReport:
     """Document and interview scores from CSV/XLSX (student_number, document_score, interview_score); all or nothing.
 
     ``progress(checked, total)`` is called after each row is checked (before the one saving transaction).
     """
-    report = ScoreImportReport()
+    report = ImportReport()
     rows = read_rows(content=content, filename=filename, columns=SCORE_COLUMNS)
     applications = {
         a.record.student_number: a

@@ -1,10 +1,7 @@
 """Course offerings: import from CSV/XLSX (all or nothing) and publish in the course-opening window."""
 
-import csv
-import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.core.exceptions import ValidationError
@@ -16,6 +13,7 @@ from academics.models import Campus, Department, Term, TermWindow
 from academics.services import window_require_open
 from accounts.models import User
 from ustportal.errors import DomainError
+from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
 
 from ..models import CourseOffering, TimeSlot
 
@@ -28,55 +26,6 @@ WEEKDAYS = {
     "월": 0, "화": 1, "수": 2, "목": 3, "금": 4, "토": 5,
 }
 SLOT_RE = re.compile(r"^\s*(\w+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-TRUE = {"1", "true", "yes", "y", "o", "예"}
-FALSE = {"0", "false", "no", "n", "x", "아니오", ""}
-
-
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def _read_rows(*, content: bytes, filename: str) -> list[tuple[int, dict]]:
-    """The data rows with the row number Excel shows (the header is row 1; blank rows keep their numbers)."""
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise DomainError(_("The XLSX file could not be read: %(error)s") % {"error": exc}) from exc
-        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("cp949", errors="strict")  # Excel on Korean Windows saves CSV as CP949
-            except UnicodeDecodeError as exc:
-                raise DomainError(
-                    _("The CSV file is neither UTF-8 nor CP949 (EUC-KR) text. Save it as “CSV UTF-8” and upload it again.")
-                ) from exc
-        rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise DomainError(_("The file is empty."))
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})
-    return [
-        (number, dict(zip(header, (cell.strip() for cell in row), strict=False)))
-        for number, row in enumerate(rows[1:], start=2)
-        if any(c.strip() for c in row)
-    ]
-
-
 def _parse_slots(value: str) -> list[tuple[int, time, time]]:
     slots = []
     for part in filter(None, (p.strip() for p in value.split(";"))):
@@ -100,7 +49,7 @@ def offerings_import(
     ``progress(checked, total)`` is called after each row is checked (before the one saving transaction).
     """
     report = ImportReport()
-    rows = _read_rows(content=content, filename=filename)
+    rows = read_rows(content=content, filename=filename, columns=COLUMNS)
     campuses = {c.code: c for c in Campus.objects.all()}
     departments = {d.code: d for d in Department.objects.all()}
     existing = {(o.code, o.section): o for o in CourseOffering.objects.filter(term=term)}

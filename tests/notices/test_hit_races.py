@@ -3,57 +3,15 @@
 PostgreSQL only: SQLite serialises writers, so lost updates cannot happen there.
 """
 
-import queue
-import threading
-
 import pytest
-from django.db import connection
 
 from notices import services
 from notices.models import Notice
 
+from ..concurrency import run_at_once as _run_at_once
 from ..factories import NoticeFactory
 
 VISITORS = 24
-
-
-def _run_at_once(tasks, *, workers: int) -> list:
-    """Run ``tasks`` on ``workers`` threads released together by a Barrier (as in the registration races).
-
-    Each thread opens its own connection before the barrier and closes it at the end.
-    """
-    pending: queue.SimpleQueue = queue.SimpleQueue()
-    for task in tasks:
-        pending.put(task)
-    barrier = threading.Barrier(workers)
-    outcomes: list = []
-    lock = threading.Lock()
-
-    def worker():
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            while True:
-                try:
-                    task = pending.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    outcome = task()
-                except Exception as exc:  # collected and asserted by the test
-                    outcome = exc
-                with lock:
-                    outcomes.append(outcome)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    return outcomes
 
 
 @pytest.mark.postgres

@@ -1,15 +1,31 @@
-"""Reading staff uploads (CSV in UTF-8 or CP949, or XLSX) into rows numbered as Excel shows them.
+"""Staff uploads (course offerings, student records, scores): CSV in UTF-8 or CP949, or XLSX.
 
-The same approach as the course-offering importer (creditexchange/services/offerings.py), with the
-expected columns as a parameter.
+Rows are numbered as Excel shows them, so an error message points at the line a person sees;
+every importer checks all rows first and saves nothing if any is wrong (ImportReport).
 """
 
 import csv
 import io
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from ustportal.errors import DomainError
+from .errors import DomainError
+
+# Yes/no cells as staff type them in Korean and English spreadsheets.
+TRUE = {"1", "true", "yes", "y", "o", "예"}
+FALSE = {"0", "false", "no", "n", "x", "아니오", ""}
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 def read_rows(*, content: bytes, filename: str, columns: list[str]) -> list[tuple[int, dict]]:

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -49,7 +50,9 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
     """Redirect with a message, or (htmx) render the offering's row from the row already loaded."""
     if not request.headers.get("HX-Request"):
         (messages.success if ok else messages.error)(request, message)
-        return redirect(request.POST.get("next") or "creditexchange:catalogue")
+        target = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        return redirect(target if safe else "creditexchange:catalogue")
     if offering is None:
         raise Http404
     if ok:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_bytes
@@ -20,10 +21,15 @@ def absolute(path: str) -> str:
     return f"{settings.PORTAL_BASE_URL}{path}"
 
 
+def _plain(template_name: str, context: dict) -> str:
+    """A plain-text template rendered without HTML escaping: "O'Brien & Co." stays as typed in a text mail."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def _render(name: str, context: dict) -> tuple[str, str, str]:
     context = {"portal_url": settings.PORTAL_BASE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
-    text = render_to_string(f"emails/{name}_body.txt", context)
+    subject = " ".join(_plain(f"emails/{name}_subject.txt", context).split())
+    text = _plain(f"emails/{name}_body.txt", context)
     html = render_to_string(f"emails/{name}_body.html", context)
     return subject, text, html
 

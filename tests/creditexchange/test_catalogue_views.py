@@ -323,6 +323,13 @@ class TestRegisterAndDrop:
         assert [str(m) for m in response.context["messages"]] == ["Registered for CSE101-01 Data Structures."]
         assert CourseRegistration.objects.filter(student=student, status=Status.REGISTERED).count() == 1
 
+    @pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/x", "/\\evil.example"])
+    def test_without_htmx_it_never_redirects_to_another_site(self, student_client, offering, target):
+        response = student_client.post(_register_url(offering), {"next": target})
+
+        assert response.status_code == 302
+        assert response["Location"] == CATALOGUE_URL
+
     def test_without_htmx_a_domain_error_redirects_to_the_catalogue_with_the_message(self, student_client, student, offering):
         services.registration_submit(student=student, offering_id=offering.pk)
 

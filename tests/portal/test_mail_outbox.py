@@ -132,3 +132,22 @@ def test_the_relay_tries_the_broker_afresh_and_stops_at_the_first_failure(submit
         assert relay_queued_mail_task() == 1
 
     assert len(calls) == 2  # the first went through, the second failed, the other two were not tried
+
+
+def test_text_mail_keeps_what_was_typed_and_the_html_part_escapes_it(submitted_application):
+    from creditexchange.models import TemporaryIdApplication
+
+    TemporaryIdApplication.objects.filter(pk=submitted_application.pk).update(
+        status="rejected", rejection_reason="Documents from O'Brien & Co. <missing>"
+    )
+    row = OutgoingMail.objects.create(
+        kind="application_rejected", to=submitted_application.email, language="en",
+        params={"application_id": submitted_application.pk}, next_attempt_at=timezone.now(),
+    )
+
+    send_mail_task(row.pk)
+
+    message = mail.outbox[-1]
+    assert "Documents from O'Brien & Co. <missing>" in message.body
+    html_part = message.alternatives[0][0]
+    assert "O&#x27;Brien &amp; Co. &lt;missing&gt;" in html_part and "<missing>" not in html_part

@@ -45,6 +45,16 @@ def escape_cell(value):
     return value
 
 
+def _xlsx_cell(value):
+    # XML cannot hold most C0 control characters (openpyxl refuses the whole workbook), and applicants may
+    # type them; drop them before escaping, so "\x01=cmd" cannot turn into an unescaped "=cmd".
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return escape_cell(value)
+
+
 def columns(kind: str) -> list[tuple[str, str]]:
     return [*STUDENT_COLUMNS, *KIND_COLUMNS[kind]]
 
@@ -121,7 +131,7 @@ def render_xlsx(table: list[list], *, title: str) -> bytes:
     sheet = workbook.active
     sheet.title = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "List"
     for line in table:
-        sheet.append([escape_cell(value) for value in line])
+        sheet.append([_xlsx_cell(value) for value in line])
     for line in sheet.iter_rows():
         for cell in line:
             if isinstance(cell.value, str):

@@ -32,7 +32,15 @@ def partner_list_applies(*, partner: Institution, kind: str) -> bool:
 def partner_list_applications(*, partner_id: int, term_id: int, kind: str) -> QuerySet[TemporaryIdApplication]:
     """The students a list of this kind names: applicants whose e-mail is confirmed and who are not rejected;
     for registrations, students with an issued ID and at least one course; for the final list, every issued ID."""
-    applications = TemporaryIdApplication.objects.filter(partner_id=partner_id, term_id=term_id)
+    return (
+        _kind_applications(term_id=term_id, kind=kind).filter(partner_id=partner_id)
+        .select_related("temporary_id").order_by("home_student_number", "pk")
+    )
+
+
+def _kind_applications(*, term_id: int, kind: str) -> QuerySet[TemporaryIdApplication]:
+    """Every partner's students of this kind of list in the term (see ``partner_list_applications``)."""
+    applications = TemporaryIdApplication.objects.filter(term_id=term_id)
     if kind == PartnerList.Kind.APPLICANTS:
         applications = applications.filter(status__in=LISTED_APPLICATION_STATUSES)
     else:
@@ -43,7 +51,7 @@ def partner_list_applications(*, partner_id: int, term_id: int, kind: str) -> Qu
                 term_id=term_id, student=OuterRef("temporary_id__user"), status=CourseRegistration.Status.REGISTERED
             ))
         )
-    return applications.select_related("temporary_id").order_by("home_student_number", "pk")
+    return applications
 
 
 def latest_decisions(*, application_ids) -> dict[int, Recommendation]:
@@ -185,6 +193,13 @@ def partner_list_overview(*, term: Term) -> list[OverviewRow]:
     partner_ids = set(
         TemporaryIdApplication.objects.filter(term=term, status__in=LISTED_APPLICATION_STATUSES).values_list("partner_id", flat=True)
     ) | {partner_id for partner_id, _kind in lists}
+    # One count query per kind, not one per partner and kind.
+    eligible = {
+        (count["partner_id"], kind): count["students"]
+        for kind in PartnerList.Kind.values
+        for count in _kind_applications(term_id=term.pk, kind=kind).filter(partner_id__in=partner_ids)
+        .values("partner_id").annotate(students=Count("pk")).order_by()
+    }
     rows = []
     for partner in Institution.objects.filter(pk__in=partner_ids).prefetch_related("contacts").order_by("code"):
         cells = []
@@ -196,7 +211,7 @@ def partner_list_overview(*, term: Term) -> list[OverviewRow]:
                 labels = dict(OutgoingMail.Status.choices)
                 cell.mail = [(labels.get(s, s), n) for s, n in sorted(mail.get(cell.partner_list.pk, Counter()).items())]
             elif cell.applies:
-                cell.eligible = partner_list_applications(partner_id=partner.pk, term_id=term.pk, kind=kind).count()
+                cell.eligible = eligible.get((partner.pk, kind), 0)
             cells.append(cell)
         rows.append(OverviewRow(partner=partner, cells=cells))
     return rows

@@ -96,3 +96,14 @@ def test_a_student_without_courses_still_gets_a_line():
 
     assert len(table) == 2
     assert table[1][table[0].index("Course title")] == "No courses"
+
+
+def test_a_control_character_typed_by_an_applicant_neither_breaks_the_xlsx_nor_hides_a_formula():
+    # Application forms accept any text; XML (and so XLSX) cannot hold most C0 control characters.
+    rows = [_row(name_latin="KIM\x0bHANEUL", home_department="\x01=HYPERLINK(\"http://evil.example\")")]
+
+    sheet = load_workbook(io.BytesIO(exports.render_xlsx(exports.lines("final", rows, "en"), title="Final"))).active
+
+    assert sheet.cell(row=2, column=4).value == "KIMHANEUL"
+    assert sheet.cell(row=2, column=5).value == "'=HYPERLINK(\"http://evil.example\")"
+    assert not [c.coordinate for line in sheet.iter_rows() for c in line if c.data_type == "f"]

@@ -270,6 +270,29 @@ def test_the_term_overview_shows_who_got_which_list_and_how_far_they_answered(re
     assert "1 of 3 answered" in content and "exchange@hanbit.example, kim@hanbit.example" in content
 
 
+def test_the_term_overview_costs_the_same_queries_whatever_the_number_of_partners(scene):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from creditexchange.selectors_lists import partner_list_overview
+
+    from ..factories import issued_student, partner_with_contacts
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            partner_list_overview(term=scene.term)
+        return len(captured)
+
+    before = queries()
+    for code in ("nara", "dasom", "bora"):
+        issued_student(scene.term, partner_with_contacts(code, f"x@{code}.example"))
+    rows = {row.partner.code: {c.kind: c for c in row.cells} for row in partner_list_overview(term=scene.term)}
+
+    assert queries() == before
+    assert rows["nara"]["final"].eligible == 1 and rows["garam"]["registrations"].eligible == 1
+    assert rows["hanbit"]["applicants"].eligible == 3 and rows["garam"]["final"].eligible == 2
+
+
 def test_staff_send_a_list_now_from_the_admin(registrar_client, registrar, scene, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = registrar_client.post(

@@ -194,6 +194,9 @@ def partner_lists_send(
             )
         except DomainError as exc:
             report.refused.append(f"{target.code} · {term} · {kind}: {exc.message}")
+        except Exception as exc:  # one partner's broken data must not keep the others from their lists
+            logger.exception("Partner list %s/%s/%s failed", target.code, term, kind)
+            report.refused.append(f"{target.code} · {term} · {kind}: {type(exc).__name__}: {exc}")
     return report
 
 

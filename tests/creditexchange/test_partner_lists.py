@@ -326,3 +326,21 @@ def test_staff_resend_a_failed_list_mail_with_the_same_files(scene, settings, dj
     stored = {f.filename: bytes(f.content) for f in partner_list.files.all()}
     attached = {name: content if isinstance(content, bytes) else content.encode() for name, content, _t in mail.outbox[0].attachments}
     assert attached == stored
+
+
+def test_one_partner_failing_does_not_keep_the_others_from_their_list(scene, django_capture_on_commit_callbacks):
+    from creditexchange.services import partner_lists
+
+    original = partner_lists.partner_list_send
+
+    def broken_for_hanbit(**kwargs):
+        if kwargs["partner_id"] == scene.hanbit.pk:
+            raise RuntimeError("corrupt row")
+        return original(**kwargs)
+
+    with mock.patch.object(partner_lists, "partner_list_send", side_effect=broken_for_hanbit):
+        with django_capture_on_commit_callbacks(execute=True):
+            report = services.partner_lists_send(term=scene.term, kind=Kind.FINAL)
+
+    assert [p.partner for p in report.sent] == [scene.garam]
+    assert len(report.refused) == 1 and "hanbit" in report.refused[0] and "corrupt row" in report.refused[0]

@@ -240,6 +240,9 @@ class ApplicationEventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
 
 @admin.register(AffiliationApplication)
 class AffiliationApplicationAdmin(admin.ModelAdmin):

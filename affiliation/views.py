@@ -40,10 +40,14 @@ def index(request):
         return render(request, "affiliation/status_missing.html", {"record": record}, status=404 if record is None else 200)
     application = selectors.application_for(record=record, round=round)
     submitted = application is not None and application.status != AffiliationApplication.Status.DRAFT
+    checklist = None if submitted else services.eligibility_checklist(record=record, round=round, application=application)
+    window = next((check for check in checklist or [] if check.code == "window"), None)
     context = {
         "record": record, "round": round, "application": application,
         "semesters": record.semesters.select_related("term"),
-        "checklist": None if submitted else services.eligibility_checklist(record=record, round=round, application=application),
+        "checklist": checklist,
+        # as services.applications._window_allowed: open, or a window exception until stage 1 has run
+        "can_apply": window is not None and (window.passed or (window.excepted and round.stage1_run_at is None)),
         "view": selectors.student_view(application=application) if application else None,
         "snapshot": _snapshot(application) if submitted else None,
     }

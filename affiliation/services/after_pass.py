@@ -3,8 +3,9 @@
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from academics.models import Term
 from ustportal.errors import DomainError, InvalidTransition
@@ -14,6 +15,15 @@ from ..models import AffiliationApplication, AffiliationRound, StudentRecord
 from ._common import event_record, mail_to
 
 Status = AffiliationApplication.Status
+
+
+def _both_languages(reasons: list[tuple]) -> str:
+    """The stored reason is read by the student (in either language) and by staff: Korean, then English."""
+    texts = []
+    for language in ("ko", "en"):
+        with translation.override(language):
+            texts.append("; ".join(str(template) % params if params else str(template) for template, params in reasons))
+    return " / ".join(texts)
 
 
 def conditions_check(*, round_id: int, actor=None, at: datetime | None = None) -> dict[str, int]:
@@ -37,15 +47,16 @@ def conditions_check(*, round_id: int, actor=None, at: datetime | None = None) -
             record = application.record
             reasons = []
             if record.earned_credits < round.min_credits:
-                reasons.append(f"earned credits {record.earned_credits} < {round.min_credits}")
+                reasons.append((gettext_lazy("earned credits %(earned)s < %(minimum)s"),
+                                {"earned": record.earned_credits, "minimum": round.min_credits}))
             if not record.liberal_arts_met:
-                reasons.append("liberal-arts requirement not met")
+                reasons.append((gettext_lazy("liberal-arts requirement not met"), {}))
             if not reasons:
                 counts["kept"] += 1
                 continue
             application.status = Status.CANCELLED
             application.cancelled_at = at
-            application.cancel_reason = "; ".join(reasons)
+            application.cancel_reason = _both_languages(reasons)
             application.save(update_fields=["status", "cancelled_at", "cancel_reason"])
             event_record(
                 application=application, from_status=Status.ADMITTED, actor=actor, reason=application.cancel_reason,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from ustportal.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
 
-from .. import eligibility, selectors
+from .. import eligibility, scoring, selectors
 from ..models import AffiliationApplication, AffiliationRound, EligibilityException, Rule, StudentRecord
 from ._common import event_record, mail_to
 
@@ -56,6 +56,25 @@ def upload_check(*, upload: UploadedFile, kind: str) -> str:
     return detected
 
 
+def _english_check(application: AffiliationApplication) -> None:
+    """The test is one of TOEIC, TOEFL iBT and TEPS and the score lies on its scale (not only the form checks it)."""
+    test, score = application.english_test, application.english_score
+    if test and test not in scoring.ENGLISH_MAX:
+        raise DomainError(_("Choose TOEIC, TOEFL iBT or TEPS."))
+    if score is None:
+        return
+    if not test:
+        if not 0 <= score <= max(scoring.ENGLISH_MAX.values()):
+            raise DomainError(_("Choose TOEIC, TOEFL iBT or TEPS."))
+        return
+    maximum = scoring.ENGLISH_MAX[test]
+    if not 0 <= score <= maximum:
+        raise DomainError(
+            _("An English score of %(score)s is not possible: %(test)s scores range from 0 to %(maximum)s.")
+            % {"score": score, "test": AffiliationApplication.EnglishTest(test).label, "maximum": maximum}
+        )
+
+
 def _window_allowed(*, round: AffiliationRound, record: StudentRecord, at: datetime) -> None:
     if round.window_open(at):
         return
@@ -99,6 +118,7 @@ def application_save(
             if name in values:
                 value = values[name]
                 setattr(application, name, (value or "") if name == "english_test" else value)
+        _english_check(application)
         old_files = {}
         for kind, upload in files.items():
             old_files[kind] = getattr(application, kind).name

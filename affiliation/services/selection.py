@@ -4,6 +4,8 @@ Each run recomputes every score and rank of the round from the stored inputs (re
 the stage is published) and writes an event for each application whose state, score or rank changed.
 """
 
+import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -12,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from academics.models import Department
 from ustportal.errors import DomainError, InvalidTransition
 from ustportal.imports import ImportReport, read_rows
 
@@ -19,9 +22,13 @@ from .. import scoring, selectors
 from ..models import AffiliationApplication, AffiliationRound
 from ._common import event_record, mail_to
 
+logger = logging.getLogger(__name__)
 Status = AffiliationApplication.Status
-STAGE1_POOL = [Status.SUBMITTED, Status.STAGE1_PASSED, Status.STAGE1_FAILED]
 STAGE2_POOL = [Status.STAGE1_PASSED, Status.ADMITTED, Status.NOT_ADMITTED]
+# Stage 1 re-ranks every submitted application, including those stage 2 has already decided (a re-run
+# before publication); their stage-2 result is then void and stage 2 must run again.
+STAGE1_POOL = [Status.SUBMITTED, Status.STAGE1_FAILED, *STAGE2_POOL]
+STAGE2_RESET = {"stage2_score": None, "final_rank": None, "decided_at": None}
 SCORE_COLUMNS = ["student_number", "document_score", "interview_score"]
 
 
@@ -86,12 +93,12 @@ def selection_run_stage1(*, round_id: int, actor=None, at: datetime | None = Non
             placement = placements[application.pk]
             _apply(
                 application, status=Status.STAGE1_PASSED if placement.passed else Status.STAGE1_FAILED,
-                values={"stage1_score": scores[application.pk], "stage1_rank": placement.rank},
+                values={"stage1_score": scores[application.pk], "stage1_rank": placement.rank, **STAGE2_RESET},
                 actor=actor, reason="stage 1",
             )
             counts["passed" if placement.passed else "failed"] += 1
-        round.stage1_run_at = at
-        round.save(update_fields=["stage1_run_at"])
+        round.stage1_run_at, round.stage2_run_at = at, None
+        round.save(update_fields=["stage1_run_at", "stage2_run_at"])
     return counts
 
 
@@ -166,7 +173,10 @@ def application_scores_set(
             values["document_score"] = document
         if interview is not None:
             values["interview_score"] = interview
-        _apply(application, status=application.status, values=values, actor=actor, reason=reason or "scores")
+        changed = _apply(application, status=application.status, values=values, actor=actor, reason=reason or "scores")
+        if changed and application.round.stage2_run_at is not None:
+            # The stored stage-2 ranking no longer follows from the scores: stage 2 must run again before publication.
+            AffiliationRound.objects.filter(pk=application.round_id).update(stage2_run_at=None)
     return application
 
 
@@ -211,6 +221,29 @@ def scores_import(
     return report
 
 
+def _check_places(round: AffiliationRound, stage: str) -> None:
+    """Refuse to publish a result that gives a department more passes than it has places now (a quota or the
+    multiplier edited after the run): the stage has to run again first."""
+    quotas = selectors.quotas_for(round)
+    if stage == "stage1":
+        places = {d: scoring.stage1_cut(quota=q, multiplier=round.stage1_multiplier) for d, q in quotas.items()}
+        passed = STAGE2_POOL
+    else:
+        places, passed = quotas, [Status.ADMITTED]
+    counts = Counter(
+        AffiliationApplication.objects.filter(round=round, status__in=passed).values_list("target_department", flat=True)
+    )
+    over = [department for department, count in counts.items() if count > places.get(department, 0)]
+    if over:
+        names = ", ".join(sorted(str(d) for d in Department.objects.filter(pk__in=over)))
+        raise InvalidTransition(
+            _("%(departments)s: more applicants passed than the department has places now; run stage 1 again.")
+            % {"departments": names} if stage == "stage1" else
+            _("%(departments)s: more applicants are admitted than the quota now allows; run stage 2 again.")
+            % {"departments": names}
+        )
+
+
 def results_publish(*, round_id: int, stage: str, at: datetime | None = None) -> int:
     """Release stage-1 ("stage1") or final ("final") results and mail each applicant once; returns mails queued."""
     at = at or timezone.now()
@@ -231,6 +264,7 @@ def results_publish(*, round_id: int, stage: str, at: datetime | None = None) ->
             **{published_field: at}
         ) != 1:
             return 0
+        _check_places(round, stage)  # raising rolls the claim back
         statuses = [Status.ADMITTED, Status.NOT_ADMITTED]
         if stage == "stage1":  # stage 2 may already have run, unpublished
             statuses += [Status.STAGE1_PASSED, Status.STAGE1_FAILED]
@@ -247,10 +281,13 @@ def results_publish_due(*, at: datetime | None = None) -> int:
     at = at or timezone.now()
     queued = 0
     for round in selectors.rounds_due_for_publication(at):
-        if round.stage1_published_at is None and round.stage1_run_at and round.stage1_publish_at <= at:
-            queued += results_publish(round_id=round.pk, stage="stage1", at=at)
-            round.refresh_from_db()
-        if round.final_published_at is None and round.stage2_run_at and round.final_publish_at <= at \
-                and round.stage1_published_at is not None:
-            queued += results_publish(round_id=round.pk, stage="final", at=at)
+        try:
+            if round.stage1_published_at is None and round.stage1_run_at and round.stage1_publish_at <= at:
+                queued += results_publish(round_id=round.pk, stage="stage1", at=at)
+                round.refresh_from_db()
+            if round.final_published_at is None and round.stage2_run_at and round.final_publish_at <= at \
+                    and round.stage1_published_at is not None:
+                queued += results_publish(round_id=round.pk, stage="final", at=at)
+        except DomainError as exc:  # e.g. a quota edited after the run: the committee must re-run; other rounds go on
+            logger.warning("Results of %s not published: %s", round, exc.message)
     return queued

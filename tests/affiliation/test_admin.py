@@ -134,3 +134,24 @@ def test_every_page_of_the_committee_admin_opens(committee_client, fall_round, c
         "/admin/affiliation/studentrecord/import/", "/admin/affiliation/affiliationapplication/import-scores/",
     ]:
         assert committee_client.get(url).status_code == 200, url
+
+
+def test_the_application_page_reads_its_event_trail_in_a_fixed_number_of_queries(committee_client, fall_round, cse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ..factories import UserFactory
+
+    application = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=Status.SUBMITTED,
+                                                submitted_at=timezone.now())
+    url = f"/admin/affiliation/affiliationapplication/{application.pk}/change/"
+
+    def queries_with(events: int) -> int:
+        for _ in range(events):
+            ApplicationEvent.objects.create(application=application, to_status=Status.SUBMITTED, actor=UserFactory())
+        with CaptureQueriesContext(connection) as captured:
+            assert committee_client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    queries_with(0)  # warm the per-request caches (permissions, content types)
+    assert queries_with(2) == queries_with(6)

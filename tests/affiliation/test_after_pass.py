@@ -122,3 +122,16 @@ def test_staff_cancel_a_pass_with_a_reason(published_round, cse, committee):
     services.application_cancel(application_id=application.pk, reason="Withdrawn by the student", actor=committee)
     application.refresh_from_db()
     assert application.status == Status.CANCELLED and application.cancel_reason == "Withdrawn by the student"
+
+
+def test_the_reason_of_an_automatic_cancellation_is_in_korean_and_english(published_round, cse, client):
+    import re
+
+    application = admitted(published_round, cse, earned_credits=66, liberal_arts_met=False)
+    services.conditions_check(round_id=published_round.pk)
+    application.refresh_from_db()
+    reason = application.cancel_reason
+    assert re.search("[가-힣]", reason) and "66 < 67" in reason and "liberal-arts" in reason
+    client.force_login(application.record.user)
+    page = client.get("/affiliation/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert re.search("[가-힣]+[^<]*66 &lt; 67", page)

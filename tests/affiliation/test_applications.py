@@ -274,3 +274,11 @@ def test_a_round_belongs_to_a_fall_term(db):
     round = AffiliationRoundFactory.build(term=Term.objects.create(year=2026, season="spring"))
     with pytest.raises(ValidationError):
         round.full_clean()
+
+
+@pytest.mark.parametrize(("test", "score"), [("toefl", 121), ("toeic", 991), ("teps", 1000), ("ielts", 7)])
+def test_the_service_refuses_an_impossible_english_score(student, fall_round, cse, test, score):
+    """The form's ranges are checked again by the service (a TOEFL 150 would pass rule 5 and break stage 1)."""
+    with pytest.raises(DomainError):
+        draft(student, fall_round, cse, english_test=test, english_score=score)
+    assert not AffiliationApplication.objects.exists()

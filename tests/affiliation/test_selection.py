@@ -238,3 +238,81 @@ def test_nothing_reruns_after_publication(fall_round, cse, after_window):
         services.selection_run_stage2(round_id=fall_round.pk)
     with pytest.raises(InvalidTransition):
         services.application_scores_set(application_id=apps[0].pk, document_score=1)
+
+
+def test_a_stage1_rerun_after_stage2_keeps_the_cut_and_invalidates_stage2(fall_round, cse, after_window):
+    # quota 2, multiplier 2 → 4 of 6 pass stage 1; stage 2 admits 2. Re-running stage 1 (allowed until it is
+    # published) must rank all six again, not only the two who failed, and stage 2 must be run again.
+    apps = _through_stage1(fall_round, cse, after_window, gpas=("4.5", "4.4", "4.3", "4.2", "4.1", "4.0"))
+    for app in AffiliationApplication.objects.filter(status=Status.STAGE1_PASSED):
+        services.application_scores_set(application_id=app.pk, document_score=80, interview_score=80)
+    services.selection_run_stage2(round_id=fall_round.pk, at=after_window)
+    services.selection_run_stage1(round_id=fall_round.pk, at=after_window)
+    assert statuses(*apps) == [Status.STAGE1_PASSED] * 4 + [Status.STAGE1_FAILED] * 2
+    assert [AffiliationApplication.objects.get(pk=a.pk).stage1_rank for a in apps] == [1, 2, 3, 4, 5, 6]
+    assert not AffiliationApplication.objects.filter(final_rank__isnull=False).exists()
+    fall_round.refresh_from_db()
+    assert fall_round.stage2_run_at is None
+    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    with pytest.raises(InvalidTransition):
+        services.results_publish(round_id=fall_round.pk, stage="final")  # stage 2 must run on the new stage 1
+    event = AffiliationApplication.objects.get(pk=apps[0].pk).events.last()
+    assert (event.from_status, event.to_status) == (Status.ADMITTED, Status.STAGE1_PASSED)
+
+
+def test_results_are_not_published_when_a_department_has_more_passes_than_places(fall_round, cse, after_window):
+    from affiliation.models import DepartmentQuota
+
+    _finished(fall_round, cse, after_window)  # quota 2: 2 admitted
+    DepartmentQuota.objects.filter(round=fall_round, department=cse).update(override=1)  # edited after the run
+    with pytest.raises(InvalidTransition):
+        services.results_publish(round_id=fall_round.pk, stage="stage1")  # ⌈2 × 1⌉ = 2 places, 3 passed
+    services.selection_run_stage1(round_id=fall_round.pk, at=after_window)
+    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    for app in AffiliationApplication.objects.filter(status=Status.STAGE1_PASSED):
+        services.application_scores_set(application_id=app.pk, document_score=80, interview_score=80)
+    services.selection_run_stage2(round_id=fall_round.pk, at=after_window)
+    DepartmentQuota.objects.filter(round=fall_round, department=cse).update(override=0)
+    with pytest.raises(InvalidTransition):
+        services.results_publish(round_id=fall_round.pk, stage="final")
+    fall_round.refresh_from_db()
+    assert fall_round.final_published_at is None
+    assert AffiliationApplication.objects.filter(status=Status.ADMITTED).count() == 1
+
+
+def test_the_beat_task_skips_a_round_whose_result_no_longer_fits_its_places(fall_round, cse, after_window):
+    from affiliation.models import DepartmentQuota
+
+    _finished(fall_round, cse, after_window)
+    DepartmentQuota.objects.filter(round=fall_round, department=cse).update(override=1)
+    fall_round.closes_at = timezone.now() - timedelta(minutes=2)
+    fall_round.stage1_publish_at = timezone.now() - timedelta(minutes=1)
+    fall_round.save()
+    assert tasks.publish_due_results_task() == 0
+    fall_round.refresh_from_db()
+    assert fall_round.stage1_published_at is None
+
+
+def test_the_admission_mail_states_the_rounds_own_credit_minimum(fall_round, cse, after_window,
+                                                                 django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    fall_round.min_credits = 70
+    fall_round.save()
+    apps = _finished(fall_round, cse, after_window, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.results_publish(round_id=fall_round.pk, stage="stage1")
+        services.results_publish(round_id=fall_round.pk, stage="final")
+    body = [m for m in mail.outbox if m.to == [apps[0].record.user.email] and "Final result" in m.subject][0].body
+    assert "fewer than 70 earned credits" in body and "67" not in body
+
+
+def test_a_score_changed_after_stage2_must_be_ranked_again_before_publication(fall_round, cse, after_window):
+    apps = _finished(fall_round, cse, after_window)  # all scored 80/80; quota 2
+    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    services.application_scores_set(application_id=apps[2].pk, document_score=100, interview_score=100)
+    with pytest.raises(InvalidTransition):
+        services.results_publish(round_id=fall_round.pk, stage="final")  # the stored ranking ignores the new score
+    services.selection_run_stage2(round_id=fall_round.pk, at=after_window)
+    services.results_publish(round_id=fall_round.pk, stage="final")
+    assert AffiliationApplication.objects.get(pk=apps[2].pk).status == Status.ADMITTED

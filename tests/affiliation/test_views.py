@@ -117,3 +117,15 @@ def test_the_menu_shows_the_link_to_home_students_only(client, student, outsider
 def test_draft_saving_records_the_student_as_actor(student_client, student, fall_round, cse):
     student_client.post("/affiliation/apply/", {"target_department": cse.pk, "save": "1"})
     assert ApplicationEvent.objects.get().actor == student.user
+
+
+def test_a_student_with_a_window_exception_gets_the_apply_link_after_the_window(student_client, student, fall_round,
+                                                                                 cse, committee):
+    from affiliation import services
+
+    fall_round.opens_at, fall_round.closes_at = timezone.now() - timedelta(days=20), timezone.now() - timedelta(hours=1)
+    fall_round.save()
+    assert 'id="apply-link"' not in student_client.get("/affiliation/").content.decode()
+    services.exception_grant(round=fall_round, record=student, rule="window", reason="Hospitalised", actor=committee)
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'data-rule="window" data-ok="true"' in page and 'id="apply-link"' in page

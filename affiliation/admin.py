@@ -3,6 +3,7 @@
 Actions and custom views only call services; states are read-only here.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -206,12 +207,27 @@ class SimilarMajorAdmin(admin.ModelAdmin):
 
 @admin.register(EligibilityException)
 class EligibilityExceptionAdmin(admin.ModelAdmin):
+    """An exception is one rule waived for one student in one round (SPEC §4.2), so once granted its round, student
+    and rule are read-only: the change page edits only the reason of this exception (a re-grant through the
+    service: granted by/at become the editor and now). Waiving another rule is a new exception, and the old one is
+    deleted if it no longer applies; the admin history keeps who granted, re-worded and withdrew each one.
+    """
+
     list_display = ["record", "round", "rule", "reason", "granted_by", "granted_at"]
     list_filter = ["round", "rule"]
     search_fields = ["record__student_number", "record__name", "reason"]
     list_select_related = ["record", "round__term", "granted_by"]
     autocomplete_fields = ["round", "record"]
     readonly_fields = ["granted_by", "granted_at"]
+    fieldsets = [(None, {
+        "fields": ["round", "record", "rule", "reason", "granted_by", "granted_at"],
+        "description": _("One rule for one student in one round. Once granted, the round, student and rule stay fixed "
+                         "and only the reason can be edited; to waive another rule, add a new exception (and delete "
+                         "this one if it no longer applies)."),
+    })]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "round", "record", "rule"] if obj is not None else self.readonly_fields
 
     def save_model(self, request, obj, form, change) -> None:
         try:
@@ -228,6 +244,39 @@ class EligibilityExceptionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return request.user.has_perm("affiliation.grant_eligibilityexception")
+
+
+SCORE_FIELDS = ("document_score", "interview_score")
+
+
+class ScoresRefused(Exception):
+    """The service refused a score while saving, after the form had validated (the state changed in between)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ApplicationScoresForm(forms.ModelForm):
+    """Document and interview scores, on the change page and in the list's editable columns.
+
+    An edit is validated by the service's own check, so a refused score is an error on its form: Django then
+    saves no row of the list and reports nothing as changed.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        changed = [name for name in SCORE_FIELDS if name in self.changed_data and name not in self.errors]
+        for name in changed:
+            if cleaned.get(name) is None:  # the service reads an empty score as "unchanged"
+                self.add_error(name, _("A score cannot be removed; enter the corrected score."))
+        values = {name: cleaned[name] for name in changed if cleaned.get(name) is not None}
+        if values and self.instance.pk is not None:
+            try:
+                services.application_scores_check(application=self.instance, **values)
+            except DomainError as exc:
+                self.add_error(None, exc.message)
+        return cleaned
 
 
 class ApplicationEventInline(admin.TabularInline):
@@ -263,7 +312,8 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
         "document_score", "interview_score", "stage2_score", "final_rank", "decided_at", "cancelled_at", "cancel_reason",
         "confirmed_at",
     ]
-    readonly_fields = [f for f in fields if f not in ("document_score", "interview_score")]
+    readonly_fields = [f for f in fields if f not in SCORE_FIELDS]
+    form = ApplicationScoresForm
 
     @admin.display(description=_("English"))
     def english(self, obj: AffiliationApplication) -> str:
@@ -295,9 +345,16 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # applications come from students
 
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, **{"form": ApplicationScoresForm, **kwargs})
+
     def save_model(self, request, obj, form, change) -> None:
-        """Score edits (change form or the list's editable columns) go through the service and its event."""
-        changed = [name for name in ("document_score", "interview_score") if name in form.changed_data]
+        """Score edits (change form or the list's editable columns) go through the service and its event.
+
+        A refusal here (the form validated, then the state changed) raises, so Django's transaction around the
+        request undoes every row saved so far and its history entries; the views below show only the reason.
+        """
+        changed = [name for name in SCORE_FIELDS if name in form.changed_data]
         if not changed:
             return
         try:
@@ -306,7 +363,21 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
                 **{name: form.cleaned_data[name] for name in changed},
             )
         except DomainError as exc:
-            self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+            raise ScoresRefused(f"{obj}: {exc.message}") from exc
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except ScoresRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ScoresRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def get_urls(self):
         extra = [path("import-scores/", self.admin_site.admin_view(self.import_scores_view),

@@ -168,10 +168,14 @@ def rounds_due_for_conditions(at: datetime | None = None) -> QuerySet[Affiliatio
     return AffiliationRound.objects.filter(conditions_check_at__lte=at, conditions_checked_at__isnull=True)
 
 
-def application_for(*, record: StudentRecord, round: AffiliationRound) -> AffiliationApplication | None:
-    return AffiliationApplication.objects.select_related("target_department", "round__term").filter(
-        record=record, round=round
-    ).first()
+def application_for(*, record: StudentRecord, round: AffiliationRound | None) -> AffiliationApplication | None:
+    """The application a student's pages are about: the submitted one, from whichever round it belongs to (a
+    student applies once ever, rule 6, so a later round must not hide it), else their draft in ``round``."""
+    applications = AffiliationApplication.objects.select_related("target_department", "round__term").filter(record=record)
+    submitted = applications.exclude(status=AffiliationApplication.Status.DRAFT).first()
+    if submitted is not None or round is None:
+        return submitted
+    return applications.filter(round=round).first()
 
 
 STAGE1_SHOWN = {"stage1_passed", "stage1_failed"}

@@ -35,15 +35,18 @@ def _snapshot(application: AffiliationApplication) -> list[dict]:
 
 @login_required
 def index(request):
+    """The student's own application from whichever round it belongs to; otherwise the current round's checklist."""
     record, round = _student(request)
     if record is None or round is None:
         return render(request, "affiliation/status_missing.html", {"record": record}, status=404 if record is None else 200)
     application = selectors.application_for(record=record, round=round)
     submitted = application is not None and application.status != AffiliationApplication.Status.DRAFT
+    current, round = round, application.round if submitted else round  # its dates and publications, not a later round's
     checklist = None if submitted else services.eligibility_checklist(record=record, round=round, application=application)
     window = next((check for check in checklist or [] if check.code == "window"), None)
     context = {
         "record": record, "round": round, "application": application,
+        "later_round": current if current != round else None,  # open to others, not to someone who has applied
         "semesters": record.semesters.select_related("term"),
         "checklist": checklist,
         # as services.applications._window_allowed: open, or a window exception until stage 1 has run

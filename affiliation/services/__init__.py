@@ -13,6 +13,7 @@ from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_impo
 from .selection import (
     SCORE_COLUMNS,
     application_score_stage1,
+    application_scores_check,
     application_scores_set,
     results_publish,
     results_publish_due,
@@ -23,7 +24,8 @@ from .selection import (
 
 __all__ = [
     "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "application_cancel",
-    "application_confirm", "application_save", "application_score_stage1", "application_scores_set",
+    "application_confirm", "application_save", "application_score_stage1", "application_scores_check",
+    "application_scores_set",
     "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",
     "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",
     "selection_run_stage1", "selection_run_stage2", "upload_check",

@@ -157,6 +157,24 @@ def _score(value, name: str) -> Decimal | None:
     return score
 
 
+def _scores_open(application: AffiliationApplication) -> None:
+    if application.status not in STAGE2_POOL:
+        raise InvalidTransition(_("Scores are entered only for applicants who passed stage 1."))
+    if application.round.final_published_at is not None:
+        raise InvalidTransition(_("Final results are published; scores can no longer change."))
+
+
+def application_scores_check(*, application: AffiliationApplication, document_score=None, interview_score=None) -> None:
+    """Raise the DomainError ``application_scores_set`` would raise for these scores now, changing nothing.
+
+    The admin validates an edit with it, so a refused score is shown on its form and nothing is saved;
+    ``application_scores_set`` checks again under its lock.
+    """
+    _score(document_score, _("document score"))
+    _score(interview_score, _("interview score"))
+    _scores_open(application)
+
+
 def application_scores_set(
     *, application_id: int, document_score=None, interview_score=None, actor=None, reason: str = ""
 ) -> AffiliationApplication:
@@ -164,10 +182,7 @@ def application_scores_set(
     document, interview = _score(document_score, _("document score")), _score(interview_score, _("interview score"))
     with transaction.atomic():
         application = AffiliationApplication.objects.select_for_update(of=("self",)).select_related("round").get(pk=application_id)
-        if application.status not in STAGE2_POOL:
-            raise InvalidTransition(_("Scores are entered only for applicants who passed stage 1."))
-        if application.round.final_published_at is not None:
-            raise InvalidTransition(_("Final results are published; scores can no longer change."))
+        _scores_open(application)
         values = {}
         if document is not None:
             values["document_score"] = document

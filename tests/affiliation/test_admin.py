@@ -3,9 +3,12 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from affiliation import services
 from affiliation.models import AffiliationApplication, ApplicationEvent, EligibilityException, StudentRecord
 from staffdesk.models import StaffJob
 
@@ -67,6 +70,78 @@ def test_scores_edited_in_the_list_go_through_the_service(committee_client, comm
     assert event.actor == committee and event.changes == {"document_score": [None, "88.5"]}
 
 
+def _list_edit(client, *rows):
+    """POST the applications list's editable score columns: rows of (application, document, interview)."""
+    data = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": str(len(rows)), "_save": "Save"}
+    for i, (application, document, interview) in enumerate(rows):
+        data.update({f"form-{i}-id": application.pk, f"form-{i}-document_score": document,
+                     f"form-{i}-interview_score": interview})
+    return client.post("/admin/affiliation/affiliationapplication/", data, follow=True)
+
+
+def _nothing_changed(*applications):
+    for application in applications:
+        stored = AffiliationApplication.objects.get(pk=application.pk)
+        assert (stored.document_score, stored.interview_score) == (application.document_score, application.interview_score)
+    assert not ApplicationEvent.objects.exists() and not LogEntry.objects.exists()
+
+
+@pytest.mark.parametrize("status, final_published, error", [
+    (Status.SUBMITTED, False, "Scores are entered only for applicants who passed stage 1."),
+    (Status.STAGE1_PASSED, True, "Final results are published; scores can no longer change."),
+])
+def test_a_score_refused_in_the_list_shows_only_the_error_and_changes_nothing(
+    committee_client, fall_round, cse, status, final_published, error
+):
+    if final_published:
+        fall_round.stage1_published_at = fall_round.final_published_at = timezone.now()
+        fall_round.save()
+    refused = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=status,
+                                            submitted_at=fall_round.opens_at)
+    fine = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=Status.STAGE1_PASSED,
+                                         submitted_at=fall_round.opens_at)
+    response = _list_edit(committee_client, (fine, "70", "75"), (refused, "88.5", ""))
+    html = response.content.decode()
+    assert response.status_code == 200 and error in html
+    assert "changed successfully" not in html
+    _nothing_changed(fine, refused)  # the batch is all or nothing, like any other list error
+
+
+def test_a_score_cannot_be_emptied_in_the_list(committee_client, fall_round, cse):
+    application = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=Status.STAGE1_PASSED,
+                                                submitted_at=fall_round.opens_at, document_score=Decimal("80"))
+    response = _list_edit(committee_client, (application, "", ""))
+    html = response.content.decode()
+    assert "A score cannot be removed" in html and "changed successfully" not in html
+    _nothing_changed(application)
+
+
+def test_a_score_refused_only_when_saving_shows_only_the_error(committee_client, fall_round, cse, monkeypatch):
+    """The state may change between the list's validation and the save (another committee member, a stage run):
+    the service's refusal then undoes the whole batch and is the only message."""
+    refused = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=Status.SUBMITTED,
+                                            submitted_at=fall_round.opens_at)
+    fine = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=Status.STAGE1_PASSED,
+                                         submitted_at=fall_round.opens_at)
+    monkeypatch.setattr(services, "application_scores_check", lambda **kwargs: None)  # validation saw the old state
+    response = _list_edit(committee_client, (fine, "70", "75"), (refused, "88.5", ""))
+    html = response.content.decode()
+    assert "Scores are entered only for applicants who passed stage 1." in html
+    assert "changed successfully" not in html
+    _nothing_changed(fine, refused)
+
+
+def test_a_score_refused_in_the_change_form_shows_only_the_error(committee_client, fall_round, cse):
+    application = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=Status.SUBMITTED,
+                                                submitted_at=fall_round.opens_at)
+    response = committee_client.post(f"/admin/affiliation/affiliationapplication/{application.pk}/change/", {
+        "document_score": "88.5", "interview_score": "", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+        "_save": "Save"}, follow=True)
+    html = response.content.decode()
+    assert "Scores are entered only for applicants who passed stage 1." in html and "changed successfully" not in html
+    _nothing_changed(application)
+
+
 def test_the_score_import_page_lists_row_errors(committee_client, fall_round, cse, django_capture_on_commit_callbacks):
     _close(fall_round)
     response = _post_and_follow(committee_client, django_capture_on_commit_callbacks,
@@ -101,6 +176,30 @@ def test_an_exception_is_granted_through_the_service(committee_client, committee
     assert response.status_code == 302
     exception = EligibilityException.objects.get()
     assert exception.granted_by == committee and exception.reason == "Documented illness"
+
+
+def test_the_rule_of_a_granted_exception_stays_and_only_its_reason_changes(
+    committee_client, committee, fall_round, student
+):
+    """An exception is one rule for one student in one round: changing the rule or the student means granting a new
+    exception (and deleting this one); the change page edits the reason of this very exception."""
+    committee_client.post("/admin/affiliation/eligibilityexception/add/", {
+        "round": fall_round.pk, "record": student.pk, "rule": "gpa", "reason": "Documented illness"})
+    exception = EligibilityException.objects.get()
+    url = f"/admin/affiliation/eligibilityexception/{exception.pk}/change/"
+    page = committee_client.get(url).content.decode()
+    assert 'name="rule"' not in page and 'name="record"' not in page and 'name="round"' not in page
+    assert 'name="reason"' in page and "only the reason can be edited" in page
+    other = StudentRecordFactory()
+    response = committee_client.post(url, {"round": fall_round.pk, "record": other.pk, "rule": "credits",
+                                           "reason": "Documented illness (hospital letter of 3 May)"})
+    assert response.status_code == 302
+    changed = EligibilityException.objects.get()  # still one exception, the same row
+    assert (changed.pk, changed.record, changed.rule) == (exception.pk, student, "gpa")
+    assert changed.reason == "Documented illness (hospital letter of 3 May)" and changed.granted_by == committee
+    trail = LogEntry.objects.filter(object_id=str(exception.pk)).order_by("pk")
+    assert [(e.action_flag, e.user) for e in trail] == [(ADDITION, committee), (CHANGE, committee)]
+    assert "Reason" in trail[1].get_change_message()
 
 
 def test_confirm_action_needs_the_conditions_check(committee_client, fall_round, cse):

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from affiliation.models import AffiliationApplication, ApplicationEvent
@@ -129,3 +130,81 @@ def test_a_student_with_a_window_exception_gets_the_apply_link_after_the_window(
     services.exception_grant(round=fall_round, record=student, rule="window", reason="Hospitalised", actor=committee)
     page = student_client.get("/affiliation/").content.decode()
     assert 'data-rule="window" data-ok="true"' in page and 'id="apply-link"' in page
+
+
+# --- An applicant of an earlier round (one application ever, rule 6) -------------------------------------------------
+
+
+def _earlier_round(**progress):
+    """Fall 2025: window a year ago; the stages run and published only as told."""
+    from ..factories import AffiliationRoundFactory, TermFactory
+
+    closed = timezone.now() - timedelta(days=365)
+    return AffiliationRoundFactory(
+        term=TermFactory(year=2025, season="fall"), opens_at=closed - timedelta(days=14), closes_at=closed,
+        stage1_publish_at=closed + timedelta(days=7), final_publish_at=closed + timedelta(days=21),
+        conditions_check_at=closed + timedelta(days=80), **progress,
+    )
+
+
+def _published(*, final: bool) -> dict:
+    closed = timezone.now() - timedelta(days=365)
+    stage1, stage2 = closed + timedelta(days=7), closed + timedelta(days=21)
+    return {"stage1_run_at": stage1, "stage1_published_at": stage1, "stage2_run_at": stage2,
+            "final_published_at": stage2 if final else None}
+
+
+def _earlier_application(round, record, department, **values):
+    scores = {"stage1_score": "91.250", "stage1_rank": 1, "document_score": "80.00", "interview_score": "90.00",
+              "stage2_score": "88.125", "final_rank": 1}
+    return AffiliationApplicationFactory(
+        round=round, record=record, target_department=department, submitted_at=round.opens_at,
+        decided_at=round.final_publish_at, **{**scores, **values},
+    )
+
+
+@pytest.mark.parametrize("status, shown", [
+    (Status.CONFIRMED, "Change of affiliation confirmed"),
+    (Status.CANCELLED, "Only 60 credits at the end of the winter session"),
+])
+def test_an_applicant_of_an_earlier_round_still_sees_their_result_after_a_new_round_opens(
+    student_client, student, fall_round, cse, status, shown
+):
+    earlier = _earlier_round(**_published(final=True))
+    _earlier_application(earlier, student, cse, status=status, cancel_reason="Only 60 credits at the end of the "
+                         "winter session" if status == Status.CANCELLED else "")
+    assert fall_round.window_open()  # the 2026 round is open now
+    page = student_client.get("/affiliation/").content.decode()
+    assert f'data-status="{status}"' in page and shown in page
+    assert "2025" in page and "91.250" in page and "88.125" in page and 'id="final-rank">1 / 1' in page
+    assert 'id="eligibility-checklist"' not in page and 'id="apply-link"' not in page  # they cannot apply again
+    assert 'id="later-round"' in page and "The 2026 Fall round is not open to you" in page
+    response = student_client.get("/affiliation/apply/")
+    assert response.status_code == 302 and response["Location"] == "/affiliation/"
+
+
+def test_an_earlier_rounds_unpublished_stages_stay_hidden(student_client, student, fall_round, cse):
+    earlier = _earlier_round(**_published(final=False))  # stage 2 has run, its results are not published
+    application = _earlier_application(earlier, student, cse, status=Status.ADMITTED)
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'data-status="stage1_passed"' in page and 'id="stage1-rank">1 / 1' in page
+    assert "91.250" in page and "80.00" not in page  # committee scores come with the final results
+    assert "88.125" not in page and 'id="final-rank"' not in page and "Admitted" not in page
+    earlier.stage1_published_at = None  # nothing published yet
+    earlier.save()
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'data-status="submitted"' in page and "91.250" not in page and 'id="stage1-rank"' not in page
+    assert application.pk
+
+
+def test_another_students_application_never_shows(student_client, student, fall_round, cse):
+    earlier = _earlier_round(**_published(final=True))
+    other = StudentRecordFactory()
+    _earlier_application(earlier, other, cse, status=Status.CONFIRMED, stage1_score="77.777")
+    AffiliationApplicationFactory(round=fall_round, record=StudentRecordFactory(), target_department=cse,
+                                  status=Status.SUBMITTED, submitted_at=timezone.now(), english_score=935)
+    AffiliationApplicationFactory(round=earlier, record=student, target_department=cse)  # their own unsubmitted draft
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'id="affiliation-status"' not in page and "77.777" not in page and other.student_number not in page
+    assert "935" not in page
+    assert 'id="eligibility-checklist"' in page and 'id="apply-link"' in page  # a draft does not count (rule 6)

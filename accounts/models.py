@@ -13,6 +13,8 @@ class User(AbstractUser):
     display_name = models.CharField(_("name"), max_length=150, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=30, blank=True)
     language = models.CharField(_("preferred language"), max_length=2, choices=Language.choices, default=Language.KO)
+    # Part of every e-mail change link: confirming one voids all links mailed before it, even A → B → A.
+    email_changed_at = models.DateTimeField(_("e-mail address changed at"), null=True, blank=True, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

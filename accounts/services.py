@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ustportal.errors import DomainError, InvalidLink, RateLimited
@@ -73,9 +74,16 @@ def email_change_request(*, user: User, new_email: str) -> None:
         )
 
 
+def _email_change_stamp(user: User) -> str:
+    return user.email_changed_at.isoformat() if user.email_changed_at else ""
+
+
 def email_change_token(*, user: User, new_email: str) -> str:
-    # The current address is part of the payload, so a link stops working once any change is made.
-    return signing.dumps({"u": user.pk, "new": new_email, "old": user.email}, salt=EMAIL_CHANGE_SALT)
+    # The current address and the time of the last change are part of the payload, so a link stops
+    # working once any change is made, also when the address is later changed back.
+    return signing.dumps(
+        {"u": user.pk, "new": new_email, "old": user.email, "c": _email_change_stamp(user)}, salt=EMAIL_CHANGE_SALT
+    )
 
 
 def email_change_confirm(*, token: str) -> User:
@@ -88,8 +96,9 @@ def email_change_confirm(*, token: str) -> User:
         raise InvalidLink(_("This confirmation link is not valid.")) from exc
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=payload["u"]).first()
-        if user is None or user.email != payload["old"]:
+        if user is None or user.email != payload["old"] or _email_change_stamp(user) != payload.get("c", ""):
             raise InvalidLink(_("This confirmation link has already been used or is out of date."))
         user.email = payload["new"]
-        user.save(update_fields=["email"])
+        user.email_changed_at = timezone.now()
+        user.save(update_fields=["email", "email_changed_at"])
     return user

@@ -51,3 +51,30 @@ def test_password_links_are_throttled_per_account(db, django_capture_on_commit_c
         assert services.password_link_request(user=user)
         assert not services.password_link_request(user=user)
     assert len(mail.outbox) == 1
+
+
+def test_an_email_change_link_stays_void_after_the_address_is_changed_back(db):
+    # A → B, then B → A: the first link (old address A) must not switch the account to B again.
+    user = UserFactory(email="a@example.com")
+    to_b = services.email_change_token(user=user, new_email="b@example.com")
+    user = services.email_change_confirm(token=to_b)
+    back_to_a = services.email_change_token(user=user, new_email="a@example.com")
+    user = services.email_change_confirm(token=back_to_a)
+    assert user.email == "a@example.com"
+
+    with pytest.raises(InvalidLink, match="already been used"):
+        services.email_change_confirm(token=to_b)
+    user.refresh_from_db()
+    assert user.email == "a@example.com"
+
+
+def test_a_pending_email_change_link_is_void_once_another_change_is_confirmed(db):
+    user = UserFactory(email="a@example.com")
+    to_b = services.email_change_token(user=user, new_email="b@example.com")
+    to_c = services.email_change_token(user=user, new_email="c@example.com")
+    services.email_change_confirm(token=to_c)
+
+    with pytest.raises(InvalidLink):
+        services.email_change_confirm(token=to_b)
+    user.refresh_from_db()
+    assert user.email == "c@example.com"

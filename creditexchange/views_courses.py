@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from academics.models import Term
 from ustportal.errors import DomainError
+from ustportal.http import parse_id
 
 from . import selectors, services
 from .forms import CatalogueFilterForm
@@ -83,8 +84,8 @@ def registration_delete(request, registration_id: int):
     try:
         registration = services.registration_drop(student=request.user, registration_id=registration_id)
     except DomainError as exc:
-        offering_id = request.POST.get("offering", "")
-        offering = selectors.offering_row(offering_id=int(offering_id)) if offering_id.isdigit() else None
+        offering_id = parse_id(request.POST.get("offering"))
+        offering = selectors.offering_row(offering_id=offering_id) if offering_id is not None else None
         return _after_change(request, offering, exc.message, False)
     offering = selectors.offering_row(offering_id=registration.offering_id)
     return _after_change(request, offering, _("Dropped %(course)s.") % {"course": registration.offering}, True)
@@ -92,8 +93,8 @@ def registration_delete(request, registration_id: int):
 
 @login_required
 def my_registrations(request):
-    term_id = request.GET.get("term", "")
-    term = (Term.objects.filter(pk=term_id).first() if term_id.isdigit() else None) or selectors.catalogue_default_term()
+    term_id = parse_id(request.GET.get("term"))
+    term = (Term.objects.filter(pk=term_id).first() if term_id is not None else None) or selectors.catalogue_default_term()
     registrations = list(selectors.registrations_of(student=request.user, term=term)) if term else []
     context = {
         "term": term, "registrations": registrations, "timetable": selectors.timetable(registrations),

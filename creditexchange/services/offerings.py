@@ -21,6 +21,10 @@ COLUMNS = [
     "code", "section", "title_ko", "title_en", "credits", "capacity", "instructor", "department", "campus",
     "location", "open_to_exchange", "slots",
 ]
+# What a file may change on an existing offering; seats_taken and published_at are never written back.
+IMPORTED_FIELDS = [
+    "title_ko", "title_en", "credits", "capacity", "instructor", "location", "campus", "department", "open_to_exchange",
+]
 WEEKDAYS = {
     "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5,
     "월": 0, "화": 1, "수": 2, "목": 3, "금": 4, "토": 5,
@@ -87,15 +91,33 @@ def offerings_import(
         except (ValueError, KeyError) as exc:
             report.errors.append((number, str(exc)))
         else:
-            planned.append((offering, slots))
+            planned.append((number, offering, slots))
         if progress is not None:
             progress(len(planned) + len(report.errors), len(rows))
     if report.errors:
         return report
     with transaction.atomic():
-        for offering, slots in planned:
+        # Students keep registering while the file is checked: re-read the seats under a lock and
+        # never write the count read above back over theirs.
+        taken = dict(
+            CourseOffering.objects.select_for_update()
+            .filter(pk__in=[o.pk for _n, o, _s in planned if o.pk is not None]).values_list("pk", "seats_taken")
+        )
+        for number, offering, _slots in planned:
+            if offering.pk is not None and offering.capacity < taken.get(offering.pk, 0):
+                message = _("capacity %(capacity)s is below the %(taken)s students already registered") % {
+                    "capacity": offering.capacity, "taken": taken[offering.pk],
+                }
+                report.errors.append((number, message))
+        if report.errors:
+            return report
+        for _number, offering, slots in planned:
             is_new = offering.pk is None
-            offering.save()
+            if is_new:
+                offering.save()
+            else:
+                offering.seats_taken = taken.get(offering.pk, offering.seats_taken)
+                offering.save(update_fields=IMPORTED_FIELDS)
             TimeSlot.objects.filter(offering=offering).delete()
             TimeSlot.objects.bulk_create(TimeSlot(offering=offering, weekday=d, starts_at=s, ends_at=e) for d, s, e in slots)
             report.created += is_new

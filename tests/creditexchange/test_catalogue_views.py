@@ -398,6 +398,20 @@ class TestRegisterAndDrop:
         assert offering.seats_taken == 1
 
 
+    @pytest.mark.parametrize("value", ["²", "abc", "99999999999999999999999"])
+    def test_a_refused_drop_with_a_malformed_offering_field_answers_without_an_error_page(
+        self, student_client, student, offering, value
+    ):
+        registration = services.registration_submit(student=student, offering_id=offering.pk)
+
+        response = student_client.post(_drop_url(registration), {"offering": value})
+
+        assert response.status_code == 302
+        assert response["Location"] == CATALOGUE_URL
+        registration.refresh_from_db()
+        assert registration.status == Status.REGISTERED
+
+
 class TestMyRegistrations:
     def test_it_needs_a_login(self, client):
         response = client.get(MINE_URL)
@@ -415,8 +429,10 @@ class TestMyRegistrations:
         assert response.context["term"] == fall
         assert [r.offering.code for r in response.context["registrations"]] == ["OLD101"]
 
-    def test_it_falls_back_to_the_current_term_for_a_malformed_term_parameter(self, student_client, term):
-        response = student_client.get(MINE_URL, {"term": "abc"})
+    @pytest.mark.parametrize("value", ["abc", "²", "1²", "-1", "99999999999999999999999"])
+    def test_it_falls_back_to_the_current_term_for_a_malformed_term_parameter(self, student_client, term, value):
+        # "²" passes str.isdigit() but not int(): it once answered 500.
+        response = student_client.get(MINE_URL, {"term": value})
 
         assert response.status_code == 200
         assert response.context["term"] == term

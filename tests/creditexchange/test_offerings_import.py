@@ -5,6 +5,7 @@ import io
 from datetime import time
 
 import pytest
+from django.db.models import F
 from openpyxl import Workbook
 
 from creditexchange import services
@@ -161,6 +162,40 @@ class TestValidFiles:
         assert report.errors == [] and report.updated == 1
         offering.refresh_from_db()
         assert (offering.capacity, offering.seats_taken) == (10, 10)
+
+    def test_seats_taken_while_the_file_is_checked_are_kept(self, term, campus, department):
+        # Registrations go on during a (background) import: a seat taken between the check and
+        # the save must not be overwritten by the count read before it.
+        offering = CourseOfferingFactory(term=term, code="CSE101", section="01", capacity=40, campus=campus)
+        CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=10)
+
+        def a_student_registers(checked, total):
+            CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=F("seats_taken") + 1)
+
+        report = services.offerings_import(
+            term=term, content=_csv(_row(capacity="30")), filename="offerings.csv", progress=a_student_registers
+        )
+
+        assert report.errors == [] and report.updated == 1
+        offering.refresh_from_db()
+        assert (offering.capacity, offering.seats_taken) == (30, 11)
+
+    def test_a_capacity_below_the_seats_taken_during_the_check_is_refused(self, term, campus, department):
+        offering = CourseOfferingFactory(term=term, code="CSE101", section="01", capacity=40, campus=campus)
+        CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=10)
+
+        def a_student_registers(checked, total):
+            CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=F("seats_taken") + 1)
+
+        report = services.offerings_import(
+            term=term, content=_csv(_row(code="NEW001"), _row(capacity="10")), filename="offerings.csv",
+            progress=a_student_registers,
+        )
+
+        assert report.errors == [(3, "capacity 10 is below the 12 students already registered")]
+        offering.refresh_from_db()
+        assert (offering.capacity, offering.seats_taken) == (40, 12)
+        assert not CourseOffering.objects.filter(code="NEW001").exists()
 
 
 class TestBadRows:

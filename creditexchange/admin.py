@@ -185,8 +185,24 @@ class TimeSlotInline(admin.TabularInline):
     extra = 1
 
 
+class CourseOfferingAdminForm(forms.ModelForm):
+    class Meta:
+        model = CourseOffering
+        fields = services.offerings.EDITABLE_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and cleaned.get("capacity") is not None:
+            try:
+                services.offering_capacity_check(offering_id=self.instance.pk, capacity=cleaned["capacity"])
+            except DomainError as exc:
+                self.add_error("capacity", exc.message)
+        return cleaned
+
+
 @admin.register(CourseOffering)
 class CourseOfferingAdmin(admin.ModelAdmin):
+    form = CourseOfferingAdminForm
     list_display = [
         "code", "section", "title_ko", "term", "credits", "capacity", "seats_taken", "campus", "open_to_exchange",
         "published_at",
@@ -225,6 +241,9 @@ class CourseOfferingAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
         else:
             self.message_user(request, ngettext("%d offering withdrawn.", "%d offerings withdrawn.", count) % count)
+
+    def save_model(self, request, obj, form, change):
+        services.offering_save(offering=obj)
 
     def import_view(self, request):
         if not self.has_add_permission(request):

@@ -17,7 +17,14 @@ from .applications import (
     temporary_id_issue,
     temporary_id_issue_batch,
 )
-from .offerings import ImportReport, offerings_import, offerings_publish, offerings_unpublish
+from .offerings import (
+    ImportReport,
+    offering_capacity_check,
+    offering_save,
+    offerings_import,
+    offerings_publish,
+    offerings_unpublish,
+)
 from .partner_lists import (
     SendReport,
     partner_list_check,
@@ -42,7 +49,7 @@ __all__ = [
     "CONFIRM_SALT", "CORRECTABLE_FIELDS", "BatchReport", "ImportReport", "LookupResult",
     "application_approve", "application_confirm", "application_correct", "application_lookup", "application_reject",
     "application_resend_confirmation", "application_submit", "applications_purge_unconfirmed", "confirmation_token",
-    "offerings_import", "offerings_publish", "offerings_unpublish", "registration_drop", "registration_submit",
+    "offering_capacity_check", "offering_save", "offerings_import", "offerings_publish", "offerings_unpublish", "registration_drop", "registration_submit",
     "student_can_register", "temporary_id_issue", "temporary_id_issue_batch",
     "SendReport", "partner_list_check", "partner_list_deadline", "partner_list_dispatch", "partner_list_open",
     "partner_list_request", "partner_list_send", "partner_list_token", "partner_lists_send", "partner_lists_send_due", "recommendation_record",

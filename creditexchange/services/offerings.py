@@ -125,6 +125,33 @@ def offerings_import(
     return report
 
 
+# What staff may change on an existing offering in the admin (seats and publication have their own paths).
+EDITABLE_FIELDS = [*IMPORTED_FIELDS, "term", "code", "section"]
+
+
+def offering_capacity_check(*, offering_id: int | None, capacity: int) -> None:
+    """A capacity may not drop below the students already registered (read now, not when the form was opened)."""
+    taken = CourseOffering.objects.filter(pk=offering_id).values_list("seats_taken", flat=True).first() or 0
+    if capacity < taken:
+        raise DomainError(
+            _("The capacity cannot be lower than the %(taken)s students already registered.") % {"taken": taken}
+        )
+
+
+def offering_save(*, offering: CourseOffering) -> CourseOffering:
+    """A staff edit: the seat count is locked and re-read, never written back from the form's stale copy."""
+    if offering.pk is None:
+        offering.full_clean()
+        offering.save()
+        return offering
+    with transaction.atomic():
+        taken = CourseOffering.objects.select_for_update().values_list("seats_taken", flat=True).get(pk=offering.pk)
+        offering_capacity_check(offering_id=offering.pk, capacity=offering.capacity)
+        offering.seats_taken = taken
+        offering.save(update_fields=EDITABLE_FIELDS)
+    return offering
+
+
 def offerings_publish(*, offerings, actor: User | None = None, at: datetime | None = None) -> int:
     """Seed 000 §3.b: offerings are published during the term's course-opening window."""
     at = at or timezone.now()

@@ -4,6 +4,7 @@ import csv
 import html
 import io
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -326,3 +327,51 @@ class TestAccess:
         assert imported.status_code == 302 and registered.status_code == 302
         assert not CourseOffering.objects.filter(code="SNEAK1").exists()
         assert not CourseRegistration.objects.exists()
+
+
+class TestEditingAnOffering:
+    """An edit in the admin never writes back the seat count it read when the form was opened."""
+
+    @staticmethod
+    def _form_data(offering, **changes) -> dict:
+        data = {
+            "term": offering.term_id, "code": offering.code, "section": offering.section, "title_ko": offering.title_ko,
+            "title_en": offering.title_en, "credits": offering.credits, "capacity": offering.capacity,
+            "instructor": offering.instructor, "location": offering.location, "campus": offering.campus_id,
+            "department": "", "open_to_exchange": "on",
+            "slots-TOTAL_FORMS": "0", "slots-INITIAL_FORMS": "0", "slots-MIN_NUM_FORMS": "0", "slots-MAX_NUM_FORMS": "1000",
+        }
+        return {**data, **changes}
+
+    def test_students_registering_while_staff_edit_keep_their_seats(self, registrar_client, term, campus):
+        from creditexchange.admin import CourseOfferingAdminForm
+
+        offering = CourseOfferingFactory(term=term, campus=campus, capacity=30)
+        original_clean = CourseOfferingAdminForm.clean
+
+        def clean_while_students_register(form):
+            # The admin has read the row; seven students register before it saves.
+            CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=7)
+            return original_clean(form)
+
+        with mock.patch.object(CourseOfferingAdminForm, "clean", clean_while_students_register):
+            response = registrar_client.post(
+                f"{OFFERINGS_URL}{offering.pk}/change/", self._form_data(offering, title_en="Renamed")
+            )
+
+        assert response.status_code == 302
+        offering.refresh_from_db()
+        assert (offering.title_en, offering.seats_taken) == ("Renamed", 7)
+
+    def test_the_capacity_cannot_drop_below_the_registered_students(self, registrar_client, term, campus):
+        offering = CourseOfferingFactory(term=term, campus=campus, capacity=30)
+        CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=12)
+
+        response = registrar_client.post(f"{OFFERINGS_URL}{offering.pk}/change/", self._form_data(offering, capacity=10))
+
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["capacity"] == [
+            "The capacity cannot be lower than the 12 students already registered."
+        ]
+        offering.refresh_from_db()
+        assert (offering.capacity, offering.seats_taken) == (30, 12)

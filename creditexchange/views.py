@@ -18,14 +18,14 @@ RESEND_SALT = "creditexchange.resend-offer"
 
 def application_create(request):
     form = ApplicationForm(request.POST or None)
-    duplicate = None
+    duplicate, duplicate_refused = None, False
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_submit(
-                **{k: v for k, v in form.cleaned_data.items()}, language=get_language()[:2]
+                **form.cleaned_data, language=get_language()[:2], client_key=client_ip(request)
             )
         except DuplicateApplication as exc:
-            duplicate = exc.application
+            duplicate, duplicate_refused = exc.application, True
             form.add_error(None, exc.message)
         except DomainError as exc:
             form.add_error(None, exc.message)
@@ -34,7 +34,7 @@ def application_create(request):
             return redirect("creditexchange:application_sent")
     context = {
         "form": form,
-        "duplicate": duplicate,
+        "duplicate": duplicate, "duplicate_refused": duplicate_refused,
         "resend_token": (
             signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate and duplicate.status == "submitted" else ""
         ),

@@ -24,7 +24,9 @@ class NotEligible(DomainError):
 
 
 class DuplicateApplication(DomainError):
-    def __init__(self, message, *, application):
+    """``application`` is the existing one only when the applicant proved it is theirs (same birth date)."""
+
+    def __init__(self, message, *, application=None):
         super().__init__(message, code="duplicate")
         self.application = application
 

@@ -59,9 +59,14 @@ def _queue_confirmation(application: TemporaryIdApplication) -> None:
 def application_submit(
     *, term: Term, partner: Institution, home_student_number: str, name_ko: str, name_latin: str,
     date_of_birth: date, email: str, phone: str, home_department: str, degree_level: str,
-    consent: bool, language: str, at: datetime | None = None,
+    consent: bool, language: str, at: datetime | None = None, client_key: str = "",
 ) -> TemporaryIdApplication:
-    """Seed 000 §1: apply for a temporary student ID; one per term, partner and home student number."""
+    """Seed 000 §1: apply for a temporary student ID; one per term, partner and home student number.
+
+    A repeat is refused with a clear message; the earlier application's state and the re-send
+    offer come only with the same date of birth, and such answers count against the result
+    look-up's rate limit (``client_key``), so the form reveals no more than the look-up does.
+    """
     at = at or timezone.now()
     if not consent:
         raise NotEligible(_("You must agree to the collection and use of personal information to apply."))
@@ -78,7 +83,7 @@ def application_submit(
         term=term, partner=partner, home_student_number=home_student_number
     ).first()
     if existing is not None:
-        raise _duplicate(existing)
+        raise _duplicate(existing, date_of_birth=date_of_birth, client_key=client_key)
     application = TemporaryIdApplication(
         term=term, partner=partner, home_student_number=home_student_number, name_ko=name_ko.strip(),
         name_latin=name_latin.strip(), date_of_birth=date_of_birth, email=email.strip(), phone=phone.strip(),
@@ -98,15 +103,23 @@ def application_submit(
         ).first()
         if existing is None:
             raise
-        raise _duplicate(existing) from None
+        raise _duplicate(existing, date_of_birth=date_of_birth, client_key=client_key) from None
     return application
 
 
-def _duplicate(existing: TemporaryIdApplication) -> DuplicateApplication:
+def _lookup_allowed(client_key: str) -> bool:
+    return not client_key or hit(
+        f"lookup:{client_key}", limit=settings.LOOKUP_RATE_LIMIT, window_seconds=settings.LOOKUP_RATE_WINDOW_SECONDS
+    )
+
+
+def _duplicate(existing: TemporaryIdApplication, *, date_of_birth: date, client_key: str) -> DuplicateApplication:
+    if not _lookup_allowed(client_key):
+        raise RateLimited(_("Too many look-ups from your connection. Please try again in 15 minutes."))
     return DuplicateApplication(
         _("An application for %(term)s from this student number at %(partner)s already exists.")
         % {"term": existing.term, "partner": existing.partner.name},
-        application=existing,
+        application=existing if existing.date_of_birth == date_of_birth else None,
     )
 
 
@@ -332,7 +345,7 @@ def application_lookup(
 
     A mismatch and an unknown number get the same answer, so the page reveals nothing.
     """
-    if not hit(f"lookup:{client_key}", limit=settings.LOOKUP_RATE_LIMIT, window_seconds=settings.LOOKUP_RATE_WINDOW_SECONDS):
+    if not _lookup_allowed(client_key):
         raise RateLimited(_("Too many look-ups from your connection. Please try again in 15 minutes."))
     application = (
         TemporaryIdApplication.objects.select_related("term", "partner", "temporary_id__user")

@@ -215,7 +215,10 @@ def test_it_explains_a_resend_for_an_application_deleted_in_the_meantime(
 
 
 def test_it_offers_no_resend_for_a_duplicate_of_a_confirmed_application(client, application_data, confirmed_application):
-    data = _form_data(application_data, home_student_number=confirmed_application.home_student_number)
+    data = _form_data(
+        application_data, home_student_number=confirmed_application.home_student_number,
+        date_of_birth=confirmed_application.date_of_birth.isoformat(),
+    )
 
     response = client.post(APPLY_URL, data)
 
@@ -522,3 +525,31 @@ def test_it_switches_language_with_the_language_form(db, open_term, partner):
     page = browser.get(APPLY_URL)
     assert '<html lang="en">' in page.content.decode()
     assert "Apply for a temporary student ID" in _text(page)
+
+
+def test_a_duplicate_with_another_birth_date_reveals_no_state_and_offers_no_resend(client, application_data):
+    services.application_submit(**application_data)
+
+    response = client.post(APPLY_URL, _form_data(application_data, date_of_birth="2001-01-01"))
+
+    text = _text(response)
+    assert "An application for 2027 Spring from this student number at Hanbit University already exists." in text
+    assert 'id="duplicate-offer"' not in text and "Re-send confirmation mail" not in text
+    assert "waiting for e-mail confirmation" not in text
+    assert 'id="duplicate-hint"' in text
+    assert response.context["resend_token"] == ""
+    assert TemporaryIdApplication.objects.count() == 1
+
+
+def test_duplicate_answers_count_against_the_lookup_limit(client, application_data, settings):
+    settings.LOOKUP_RATE_LIMIT = 2
+    services.application_submit(**application_data)
+    for _ in range(2):
+        client.post(APPLY_URL, _form_data(application_data, date_of_birth="2001-01-01"))
+
+    response = client.post(APPLY_URL, _form_data(application_data))  # the right birth date, too late
+
+    text = _text(response)
+    assert "Too many look-ups from your connection. Please try again in 15 minutes." in text
+    assert 'id="duplicate-offer"' not in text
+    assert TemporaryIdApplication.objects.count() == 1

@@ -114,6 +114,20 @@ class Department(BilingualName):
         ordering = ["campus", "name_ko"]
 
 
+class TermQuerySet(models.QuerySet):
+    def chronological(self, *, newest_first: bool = True) -> "TermQuerySet":
+        """Year, then season in the academic calendar (spring, summer, fall, winter), not alphabetically."""
+        position = models.Case(
+            *(models.When(season=season, then=models.Value(n)) for n, season in enumerate(SEASONS_IN_ORDER)),
+            output_field=models.IntegerField(),
+        )
+        order = (models.F("year").desc(), position.desc()) if newest_first else (models.F("year").asc(), position.asc())
+        return self.order_by(*order)
+
+
+SEASONS_IN_ORDER = ("spring", "summer", "fall", "winter")
+
+
 class Term(models.Model):
     class Season(models.TextChoices):
         SPRING = "spring", _("Spring")
@@ -127,6 +141,8 @@ class Term(models.Model):
         _("credit limit for exchange students"), default=12,
         help_text=_("Most credits one exchange student may register for in this term."),
     )
+
+    objects = TermQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("term")

@@ -165,7 +165,7 @@ class PartnerListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def overview_view(self, request, term_id: int | None = None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        terms = list(Term.objects.order_by("-year", "-season"))
+        terms = list(Term.objects.chronological())
         term = get_object_or_404(Term, pk=term_id) if term_id else (terms[0] if terms else None)
         windows = []
         if term is not None:

@@ -25,7 +25,7 @@ def catalogue_default_term() -> Term | None:
 
 
 def catalogue_terms() -> QuerySet[Term]:
-    return Term.objects.filter(offerings__published_at__isnull=False).distinct().order_by("-year", "-season")
+    return Term.objects.filter(offerings__published_at__isnull=False).distinct().chronological()
 
 
 def catalogue_offerings(

@@ -12,6 +12,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ustportal.models import StatusEvent
+
 SEASON_ORDER = {"spring": 1, "summer": 2, "fall": 3, "winter": 4}
 
 
@@ -372,24 +374,14 @@ class AffiliationApplication(models.Model):
         return f"{self.round.term} · {self.record}"
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(StatusEvent):
     """Audit trail of an affiliation application: state and score changes, who, when, before/after."""
 
     application = models.ForeignKey(AffiliationApplication, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(_("from"), max_length=15, blank=True)
     to_status = models.CharField(_("to"), max_length=15)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("actor"),
-    )
-    reason = models.TextField(_("reason"), blank=True)
     changes = models.JSONField(_("changed values"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("affiliation application event")
         verbose_name_plural = _("affiliation application events")
-        ordering = ["created_at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"

@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ustportal.models import StatusEvent
+
 
 def _new_nonce() -> str:
     return secrets.token_urlsafe(12)
@@ -92,27 +94,18 @@ class TemporaryIdApplication(models.Model):
         return " / ".join(part for part in (self.name_ko, self.name_latin) if part)
 
 
-class ApplicationEvent(models.Model):
+class ApplicationEvent(StatusEvent):
     """Audit trail of a temporary-ID application: who, when, from → to, why, and changed values."""
 
     application = models.ForeignKey(TemporaryIdApplication, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(_("from"), max_length=10, blank=True)
     to_status = models.CharField(_("to"), max_length=10)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("actor"),
-    )
-    reason = models.TextField(_("reason"), blank=True)
     changes = models.JSONField(_("changed values"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("application event")
         verbose_name_plural = _("application events")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
 
 
 class CourseOffering(models.Model):
@@ -228,25 +221,17 @@ class CourseRegistration(models.Model):
         return f"{self.student} · {self.offering.code}-{self.offering.section}"
 
 
-class RegistrationEvent(models.Model):
+class RegistrationEvent(StatusEvent):
     """Audit trail of a registration: who (student or staff), when, from → to, reason."""
 
     registration = models.ForeignKey(CourseRegistration, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("actor")
-    )
-    reason = models.TextField(_("reason"), blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("registration event")
         verbose_name_plural = _("registration events")
-        ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
 
 
 # --- Lists to partner universities (SPEC §3.3) ---------------------------------------------------------------------

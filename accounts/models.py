@@ -1,14 +1,34 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
+class PortalUserManager(UserManager):
+    """User names are matched case-insensitively: ``t202600001`` signs in as ``T202600001``."""
+
+    def get_by_natural_key(self, username):
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
 class User(AbstractUser):
-    """Portal account. Exchange students log in with their temporary student ID as username."""
+    """Portal account. Exchange students log in with their temporary student ID as username.
+
+    ``kind`` says who the account belongs to and so which process may write it: issuance creates
+    and re-activates only ``exchange`` accounts, the student-record import creates and updates only
+    ``home`` accounts it created itself, and nothing automatic ever touches a ``staff`` account.
+    """
 
     class Language(models.TextChoices):
         KO = "ko", _("Korean")
         EN = "en", _("English")
+
+    class Kind(models.TextChoices):
+        STAFF = "staff", _("staff or other")
+        EXCHANGE = "exchange", _("exchange student")
+        HOME = "home", _("home student")
+
+    kind = models.CharField(_("kind of account"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
 
     display_name = models.CharField(_("name"), max_length=150, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=30, blank=True)
@@ -16,9 +36,15 @@ class User(AbstractUser):
     # Part of every e-mail change link: confirming one voids all links mailed before it, even A → B → A.
     email_changed_at = models.DateTimeField(_("e-mail address changed at"), null=True, blank=True, editable=False)
 
+    objects = PortalUserManager()
+
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # Log-in matches case-insensitively, so two names that differ only in case must not exist.
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.username} ({self.display_name})" if self.display_name else self.username

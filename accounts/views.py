@@ -25,6 +25,7 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
     template_name = "accounts/set_password.html"
     post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("accounts:profile")
 
     def form_valid(self, form):

@@ -108,7 +108,7 @@ def load_affiliation_demo() -> list[tuple[str, str]]:
         logins.append((number, label))
         if StudentRecord.objects.filter(student_number=number).exists():
             continue
-        user = User.objects.filter(username=number).first() or User(username=number)
+        user = User.objects.filter(username=number).first() or User(username=number, kind=User.Kind.HOME)
         user.email, user.display_name = f"{number.lower()}@sejong.ust.invalid", name
         user.set_password(HOME_PASSWORD)
         user.save()

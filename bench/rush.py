@@ -135,7 +135,7 @@ def seed() -> tuple[list[int], list[str]]:
 
         password = make_password("bench-password-not-secret")  # hashed once, shared: login is not measured
         users = User.objects.bulk_create([
-            User(username=f"T2027{n:05d}", email=f"student{n}@partner.example", password=password,
+            User(username=f"T2027{n:05d}", kind="exchange", email=f"student{n}@partner.example", password=password,
                  display_name=f"Student {n}", language="en")
             for n in range(STUDENTS)
         ], batch_size=1000)

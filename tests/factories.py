@@ -98,7 +98,7 @@ class TemporaryStudentIdFactory(factory.django.DjangoModelFactory):
     student_id = factory.Sequence(lambda n: f"T2026{n + 90000:05d}")
     partner = factory.SubFactory(InstitutionFactory)
     home_student_number = factory.Sequence(lambda n: f"2023{n:04d}")
-    user = factory.SubFactory(UserFactory, username=factory.SelfAttribute("..student_id"))
+    user = factory.SubFactory(UserFactory, username=factory.SelfAttribute("..student_id"), kind="exchange")
 
 
 class ApplicationFactory(factory.django.DjangoModelFactory):
@@ -242,7 +242,7 @@ class StudentRecordFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = StudentRecord
 
-    user = factory.SubFactory(UserFactory)
+    user = factory.SubFactory(UserFactory, kind="home")
     student_number = factory.Sequence(lambda n: f"S{2024000 + n}")
     name = factory.Sequence(lambda n: f"학생{n}")
     campus = factory.LazyFunction(lambda: affiliation_campus(main=False))

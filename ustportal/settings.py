@@ -39,6 +39,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_celery_beat",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "ustportal",
     "accounts",
     "academics",
@@ -56,8 +61,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ustportal.urls"
@@ -92,6 +101,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out user name + address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -164,6 +175,11 @@ AFFILIATION_UPLOAD_MAX_BYTES = env.int("AFFILIATION_UPLOAD_MAX_BYTES", default=5
 # Lists to partner universities (SPEC §3.3).
 PARTNER_LIST_VERIFY_DAYS = env.int("PARTNER_LIST_VERIFY_DAYS", default=14)  # whole days to answer after the send day
 PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS = env.int("PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS", default=14)
+
+# Personal data (PIPA). The consent text shows these numbers; the retention job destroys what has passed them.
+PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", default="2026-12")  # the consent text's version, stored with each consent
+PERSONAL_DATA_RETENTION_YEARS = env.int("PERSONAL_DATA_RETENTION_YEARS", default=5)  # after the term or round ends
+ACCESS_LOG_RETENTION_YEARS = env.int("ACCESS_LOG_RETENTION_YEARS", default=2)  # the safety-measure standard's minimum
 
 _issue_hour, _issue_minute = (int(part) for part in TEMP_ID_ISSUE_TIME.split(":"))
 CELERY_BEAT_SCHEDULE = {

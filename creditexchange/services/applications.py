@@ -238,7 +238,7 @@ def temporary_id_issue(*, application_id: int, actor: User | None = None) -> Tem
         if identity is None:
             student_id = temporary_id_allocate(year=application.term.year)
             user = User(
-                username=student_id, email=application.email, phone=application.phone,
+                username=student_id, kind=User.Kind.EXCHANGE, email=application.email, phone=application.phone,
                 display_name=application.display_name, language=application.language,
             )
             user.set_unusable_password()

@@ -8,7 +8,7 @@ from django.urls import reverse
 from ..factories import UserFactory
 
 # Models Django or a library owns; ours must all be registered.
-FOREIGN_APPS = {"admin", "auth", "contenttypes", "sessions", "django_celery_beat"}
+FOREIGN_APPS = {"admin", "auth", "contenttypes", "sessions", "django_celery_beat", "axes", "otp_totp", "otp_static"}
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ class Command(BaseCommand):
             student_id = temporary_id_allocate(year=self.previous_year)
             user = User.objects.create_user(
                 student_id, "jiwoo.lee@hanbit.example", STUDENT_PASSWORD, display_name="이지우 / LEE JIWOO",
-                phone="010-1234-5678",
+                phone="010-1234-5678", kind=User.Kind.EXCHANGE,
             )
             identity = TemporaryStudentId.objects.create(
                 student_id=student_id, partner=hanbit, home_student_number="20230001", user=user
@@ -236,7 +236,9 @@ class Command(BaseCommand):
         for number in range(1, 3):
             home_number = f"W{number:04d}"
             student_id = temporary_id_allocate(year=term.year)
-            user = User.objects.create_user(student_id, f"winter{number}@garam.example", None, display_name=f"Winter {number}")
+            user = User.objects.create_user(
+                student_id, f"winter{number}@garam.example", None, display_name=f"Winter {number}", kind=User.Kind.EXCHANGE
+            )
             identity = TemporaryStudentId.objects.create(student_id=student_id, partner=garam, home_student_number=home_number, user=user)
             TemporaryIdApplication.objects.create(
                 term=term, partner=garam, home_student_number=home_number, name_latin=f"Winter {number}",

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import twofactor, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -11,4 +11,8 @@ urlpatterns = [
     path("password/", views.password_link, name="password_link"),
     path("set-password/<uidb64>/<token>/", views.SetPasswordView.as_view(), name="set_password"),
     path("email/confirm/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
+    path("two-factor/", twofactor.manage, name="two_factor"),
+    path("two-factor/verify/", twofactor.verify, name="two_factor_verify"),
+    path("two-factor/setup/", twofactor.setup, name="two_factor_setup"),
+    path("two-factor/recovery-codes/", twofactor.recovery_codes, name="two_factor_codes"),
 ]

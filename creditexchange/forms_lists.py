@@ -9,8 +9,10 @@ from academics.models import Institution, Term
 
 from .models import PartnerList, Recommendation
 
-DECISION_KEY = re.compile(r"^decision-(\d+)$")
-COMMENT_KEY = re.compile(r"^comment-(\d+)$")
+FIELD_PREFIXES = ("decision-", "comment-")
+# A line id as the page writes it: ASCII digits, no sign, no leading zero, and within a bigint primary key.
+LINE_ID = re.compile(r"[1-9][0-9]{0,18}", re.ASCII)
+LINE_ID_MAX = 2**63 - 1
 ANSWER_CHOICES = [
     (Recommendation.Decision.RECOMMENDED, Recommendation.Decision.RECOMMENDED.label),
     (Recommendation.Decision.NOT_RECOMMENDED, Recommendation.Decision.NOT_RECOMMENDED.label),
@@ -18,31 +20,60 @@ ANSWER_CHOICES = [
 COMMENT_MAX = 1000
 
 
+def _line_id(key: str) -> int:
+    raw = key.split("-", 1)[1]
+    if LINE_ID.fullmatch(raw) and int(raw) <= LINE_ID_MAX:
+        return int(raw)
+    raise forms.ValidationError(
+        _("The answer field “%(field)s” does not name a student on this list. Nothing was saved; please reload the page "
+          "and answer again.") % {"field": key[:40]},
+        code="bad_line",
+    )
+
+
 class VerificationForm(forms.Form):
     """The coordinator's answers, posted as ``decision-<line id>`` and ``comment-<line id>``.
 
-    Every posted line id is passed on, also one that is not on the page, so the service can refuse
-    the whole answer instead of silently dropping a part of it.
+    Every posted field is checked (a malformed line id, a second value, an unknown choice, a NUL byte
+    refuse the whole answer), and every well-formed line id is passed on, also one that is not on
+    the page, so the service can refuse the whole answer instead of silently dropping a part of it.
     """
 
     def clean(self):
-        decisions: dict[int, tuple[str, str]] = {}
-        commented = set()
-        for key, value in self.data.items():
-            if match := DECISION_KEY.match(key):
+        decisions: dict[int, str] = {}
+        comments: dict[int, str] = {}
+        for key, values in self.data.lists():
+            if not key.startswith(FIELD_PREFIXES):
+                continue
+            line_id = _line_id(key)
+            if len(values) != 1:
+                raise forms.ValidationError(
+                    _("The answer for one student was sent twice. Nothing was saved; please reload the page and answer again."),
+                    code="repeated",
+                )
+            value = values[0]
+            if key.startswith("decision-"):
                 if value not in dict(ANSWER_CHOICES):
-                    raise forms.ValidationError(_("Choose “Recommended” or “Not recommended” for each student you answer for."))
-                line_id = int(match.group(1))
-                decisions[line_id] = (value, self.data.get(f"comment-{line_id}", "").strip())
-            elif (match := COMMENT_KEY.match(key)) and value.strip():
-                commented.add(int(match.group(1)))
-                if len(value.strip()) > COMMENT_MAX:
-                    raise forms.ValidationError(_("A comment can be at most %(max)s characters.") % {"max": COMMENT_MAX})
-        if commented - set(decisions):
+                    raise forms.ValidationError(
+                        _("Choose “Recommended” or “Not recommended” for each student you answer for."), code="choice"
+                    )
+                decisions[line_id] = value
+                continue
+            value = value.strip()
+            if "\x00" in value:
+                raise forms.ValidationError(_("A comment cannot contain a NUL character."), code="null")
+            if len(value) > COMMENT_MAX:
+                raise forms.ValidationError(
+                    _("A comment can be at most %(max)s characters.") % {"max": COMMENT_MAX}, code="long"
+                )
+            comments[line_id] = value
+        if {line_id for line_id, comment in comments.items() if comment} - set(decisions):
             raise forms.ValidationError(_("Choose “Recommended” or “Not recommended” for every student you comment on."))
         if not decisions:
             raise forms.ValidationError(_("Mark at least one student before saving."))
-        self.cleaned_data["decisions"] = decisions
+        self.cleaned_data["decisions"] = {
+            line_id: (decision, comments.get(line_id, "")) for line_id, decision in decisions.items()
+        }
         return self.cleaned_data
 
 

@@ -3,11 +3,12 @@ from django.core import signing
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from academics.models import TermWindow
 from academics.selectors import terms_with_open_window
-from ustportal.errors import DomainError, DuplicateApplication
+from ustportal.errors import DomainError, DuplicateApplication, InvalidLink
 from ustportal.http import client_ip
 
 from . import services
@@ -62,13 +63,34 @@ def application_resend(request):
     return redirect("creditexchange:application_create")
 
 
+# Where a refused confirmation link leaves the applicant: a broken link, an expired one, a deleted application.
+CONFIRM_LINK_STATUS = {"bad": 400, "expired": 410, "closed": 410, "gone": 404}
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def application_confirm(request, token: str):
-    # A GET completes the application, as the seed describes: "click the linked address".
+    # Opening the link (a GET or HEAD, also by a link scanner or a mail preview) only shows the button; its POST confirms.
+    template = "creditexchange/application_confirm.html"
     try:
-        application = services.application_confirm(token=token)
-    except DomainError as exc:
-        return render(request, "creditexchange/application_confirm.html", {"error": exc.message}, status=400)
-    return render(request, "creditexchange/application_confirm.html", {"application": application})
+        if request.method == "POST":
+            try:
+                context = {"application": services.application_confirm(token=token), "state": "done"}
+            except InvalidLink as exc:
+                if exc.code != "used":
+                    raise
+                context = {"application": services.application_confirm_check(token=token), "state": "already"}
+        else:
+            application = services.application_confirm_check(token=token)
+            context = {"application": application, "state": "already" if application.confirmed_at else "pending"}
+        response = render(request, template, context)
+    except InvalidLink as exc:
+        context = {"error": exc.message, "code": exc.code}
+        response = render(request, template, context, status=CONFIRM_LINK_STATUS.get(exc.code, 400))
+    # The token is in the URL: no Referer to other sites, no search engine; "same-origin" keeps the button's Origin.
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 def application_lookup(request):

@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
-from ustportal.errors import DomainError, InvalidLink
+from ustportal.errors import DomainError, InvalidLink, WindowClosed
 from ustportal.http import client_ip
 
 from . import services
@@ -13,29 +14,45 @@ from .forms_lists import VerificationForm
 from .selectors_lists import verification_lines
 
 TEMPLATE = "creditexchange/partner_list_verify.html"
+CLOSED_TEMPLATE = "creditexchange/partner_list_verify_closed.html"
 
 
 def _private(response):
-    # The token is in the URL: keep it out of Referer headers and search engines.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: keep it out of other sites' Referer headers and out of search engines. Not
+    # "no-referrer": Chromium then posts the form with `Origin: null`, which Django's CSRF check refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
+def _closed(request, link: services.PartnerListLink, *, refused: bool):
+    # After the deadline the page names no student: only which list closed, when, and whom to write to.
+    host, contacts = services.partner_list_contacts()
+    context = {"list": link.partner_list, "closed_since": link.deadline, "host": host, "contacts": contacts,
+               "refused": refused}
+    return _private(render(request, CLOSED_TEMPLATE, context, status=403 if refused else 200))
+
+
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def partner_list_verify(request, token: str):
     try:
-        partner_list = services.partner_list_open(token=token)
+        link = services.partner_list_link(token=token)
     except InvalidLink as exc:
         return _private(render(request, TEMPLATE, {"error": exc.message}, status=400 if exc.code == "bad" else 403))
+    if not link.is_open():
+        return _closed(request, link, refused=request.method == "POST")
+    partner_list = link.partner_list
     form = VerificationForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.recommendations_submit(
                 partner_list_id=partner_list.pk, decisions=form.cleaned_data["decisions"], ip=client_ip(request),
-                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""), deadline=link.deadline,
             )
+        except WindowClosed:
+            return _closed(request, link, refused=True)
         except DomainError as exc:
             form.add_error(None, exc.message)
             status = 403
@@ -46,7 +63,7 @@ def partner_list_verify(request, token: str):
         status = 400
     lines = verification_lines(partner_list=partner_list)
     context = {
-        "list": partner_list, "lines": lines, "form": form, "is_open": partner_list.is_open(),
+        "list": partner_list, "lines": lines, "form": form,
         "answered": sum(1 for line in lines if line.recommendation.decided_at),
     }
     return _private(render(request, TEMPLATE, context, status=status))

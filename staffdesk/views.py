@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
+from accounts import twofactor
 from creditexchange import exports
 
 from . import selectors
@@ -26,6 +27,8 @@ def staff_required(view):
             return redirect_to_login(request.get_full_path())
         if not request.user.is_staff:
             raise PermissionDenied
+        if twofactor.verification_needed(request.user):
+            return twofactor.redirect_to_verification(request)
         return view(request, *args, **kwargs)
 
     return wrapped

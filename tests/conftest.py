@@ -44,6 +44,7 @@ def _fast_and_isolated(settings, tmp_path):  # noqa: F811 - the pytest-django fi
     settings.MAIL_DIR = tmp_path / "mail"
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.OTP_REQUIRED_FOR_STAFF = False  # tests that need the second factor turn it on themselves
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     cache.clear()

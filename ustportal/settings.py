@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.twofactor.StaffSecondFactorMiddleware",  # staff finish the second factor before any other page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -174,6 +175,7 @@ MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
 AFFILIATION_UPLOAD_MAX_BYTES = env.int("AFFILIATION_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 # Lists to partner universities (SPEC §3.3).
 PARTNER_LIST_VERIFY_DAYS = env.int("PARTNER_LIST_VERIFY_DAYS", default=14)  # whole days to answer after the send day
+REGISTRAR_EMAIL = env.str("REGISTRAR_EMAIL", default="")  # shown on closed partner links if the host has no contact
 PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS = env.int("PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS", default=14)
 
 # Personal data (PIPA). The consent text shows these numbers; the retention job destroys what has passed them.
@@ -212,6 +214,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+
+# Second factor for staff (django-otp: TOTP app + one-time recovery codes; accounts/twofactor.py).
+# A staff user with a confirmed device always verifies; with this on, every staff user must also enrol
+# before using the admin or the staff pages. Students are never asked.
+OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=not DEBUG)
+OTP_TOTP_ISSUER = "UST Portal"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the device admins never show a secret key or recovery code
+TWO_FACTOR_RECOVERY_CODES = 10
 
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -3,12 +3,15 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from academics import views as academics_views
+from accounts import twofactor
 
 from . import views
 
 admin.site.site_header = _("UST Portal administration")
 admin.site.site_title = _("UST Portal")
 admin.site.index_title = _("Registrar and committee work")
+# Staff verify their second factor before any admin page (accounts.twofactor middleware); the device admins are superuser-only.
+twofactor.restrict_device_admins(admin.site)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -7,6 +7,7 @@ from .applications import (
     LookupResult,
     application_approve,
     application_confirm,
+    application_confirm_check,
     application_correct,
     application_lookup,
     application_reject,
@@ -26,10 +27,13 @@ from .offerings import (
     offerings_unpublish,
 )
 from .partner_lists import (
+    PartnerListLink,
     SendReport,
     partner_list_check,
+    partner_list_contacts,
     partner_list_deadline,
     partner_list_dispatch,
+    partner_list_link,
     partner_list_open,
     partner_list_request,
     partner_list_send,
@@ -47,11 +51,11 @@ from .registrations import (
 
 __all__ = [
     "CONFIRM_SALT", "CORRECTABLE_FIELDS", "BatchReport", "ImportReport", "LookupResult",
-    "application_approve", "application_confirm", "application_correct", "application_lookup", "application_reject",
+    "application_approve", "application_confirm", "application_confirm_check", "application_correct", "application_lookup", "application_reject",
     "application_resend_confirmation", "application_submit", "applications_purge_unconfirmed", "confirmation_token",
     "offering_capacity_check", "offering_save", "offerings_import", "offerings_publish", "offerings_unpublish", "registration_drop", "registration_submit",
     "student_can_register", "temporary_id_issue", "temporary_id_issue_batch",
-    "SendReport", "partner_list_check", "partner_list_deadline", "partner_list_dispatch", "partner_list_open",
+    "PartnerListLink", "SendReport", "partner_list_check", "partner_list_contacts", "partner_list_link", "partner_list_deadline", "partner_list_dispatch", "partner_list_open",
     "partner_list_request", "partner_list_send", "partner_list_token", "partner_lists_send", "partner_lists_send_due", "recommendation_record",
     "recommendations_submit",
 ]

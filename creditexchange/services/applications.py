@@ -150,21 +150,62 @@ def application_resend_confirmation(*, application_id: int, at: datetime | None 
     return application
 
 
-def application_confirm(*, token: str, at: datetime | None = None) -> TemporaryIdApplication:
-    """Seed 000 §1.a: clicking the mailed link completes the application. The link works once."""
-    max_age = timedelta(hours=settings.TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS)
+def _confirmation_value(token: str) -> tuple[str, str, bool]:
+    """(application pk, nonce, expired) of a correctly signed confirmation token; a bad signature is refused."""
+    signer = signing.TimestampSigner(salt=CONFIRM_SALT)
     try:
-        value = signing.TimestampSigner(salt=CONFIRM_SALT).unsign(token, max_age=max_age)
-    except signing.SignatureExpired as exc:
-        raise InvalidLink(_("This confirmation link has expired. Use “Re-send confirmation mail” to get a new one.")) from exc
+        value = signer.unsign(token)
     except signing.BadSignature as exc:
-        raise InvalidLink(_("This confirmation link is not valid. Please use the link exactly as it was mailed.")) from exc
+        raise InvalidLink(
+            _("This confirmation link is not valid. Please use the link exactly as it was mailed."), code="bad"
+        ) from exc
+    try:
+        signer.unsign(token, max_age=timedelta(hours=settings.TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS))
+        expired = False
+    except signing.SignatureExpired:
+        expired = True
     pk, _sep, nonce = value.partition(":")
+    return pk, nonce, expired
+
+
+def _confirmable(application: TemporaryIdApplication | None, *, nonce: str, expired: bool) -> bool:
+    """False if the link was already used; raises if it cannot confirm (gone, expired, closed)."""
+    if application is None or application.confirmation_nonce != nonce:
+        raise InvalidLink(
+            _("This application no longer exists. Unconfirmed applications are deleted after a few days; please apply again."),
+            code="gone",
+        )
+    if application.confirmed_at is not None:
+        return False
+    if application.status != Status.SUBMITTED:
+        raise InvalidLink(
+            _("This application was closed before its e-mail address was confirmed. Check its result on the look-up page."),
+            code="closed",
+        )
+    if expired:
+        raise InvalidLink(
+            _("This confirmation link has expired. Use “Re-send confirmation mail” to get a new one."), code="expired"
+        )
+    return True
+
+
+def application_confirm_check(*, token: str) -> TemporaryIdApplication:
+    """What a confirmation link would do, without doing it (a GET or HEAD, e.g. a mail preview or a link scanner).
+
+    Returns the application (``confirmed_at`` set if the link was already used) or raises ``InvalidLink``.
+    """
+    pk, nonce, expired = _confirmation_value(token)
+    application = TemporaryIdApplication.objects.select_related("term").filter(pk=pk).first()
+    _confirmable(application, nonce=nonce, expired=expired)
+    return application
+
+
+def application_confirm(*, token: str, at: datetime | None = None) -> TemporaryIdApplication:
+    """Seed 000 §1.a: pressing the button behind the mailed link completes the application. The link works once."""
+    pk, nonce, expired = _confirmation_value(token)
     with transaction.atomic():
         application = TemporaryIdApplication.objects.select_for_update().filter(pk=pk).first()
-        if application is None or application.confirmation_nonce != nonce:
-            raise InvalidLink(_("This application no longer exists. Unconfirmed applications are deleted after a few days; please apply again."))
-        if application.status != Status.SUBMITTED:
+        if not _confirmable(application, nonce=nonce, expired=expired):
             raise InvalidLink(_("This link has already been used. Your e-mail address is confirmed."), code="used")
         application.status = Status.CONFIRMED
         application.confirmed_at = at or timezone.now()

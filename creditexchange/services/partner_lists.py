@@ -9,7 +9,7 @@ import hashlib
 import ipaddress
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -223,27 +223,69 @@ def partner_lists_send_due(*, at: datetime | None = None) -> SendReport:
 # --- The coordinator's signed link ---------------------------------------------------------------------------------
 
 
-def partner_list_token(partner_list: PartnerList) -> str:
-    """The verification link's token: the list and its partner, signed; the deadline is checked on the server."""
-    return signing.dumps({"list": partner_list.pk, "partner": partner_list.partner_id}, salt=VERIFY_SALT)
+@dataclass(frozen=True)
+class PartnerListLink:
+    """What a verification link opens: the list, and until when the link works."""
+
+    partner_list: PartnerList
+    deadline: datetime  # the earlier of the token's own expiry and the list's deadline
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        return (at or timezone.now()) < self.deadline
 
 
-def partner_list_open(*, token: str) -> PartnerList:
-    """The list a link opens; a tampered link, or one whose list belongs to another partner, is refused."""
+def partner_list_token(partner_list: PartnerList, *, expires_at: datetime | None = None) -> str:
+    """The verification link's token: the list, its partner and the link's own expiry (the list's deadline), signed.
+
+    The expiry travels in the signed payload, so a link stops working by itself even if the
+    list's deadline were ever moved later; the server still applies the earlier of the two.
+    """
+    expires_at = expires_at or partner_list.deadline
+    return signing.dumps(
+        {"list": partner_list.pk, "partner": partner_list.partner_id, "exp": int(expires_at.timestamp())}, salt=VERIFY_SALT
+    )
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def partner_list_link(*, token: str) -> PartnerListLink:
+    """The list a link opens and its effective deadline; a tampered link, or one for another partner, is refused."""
     try:
         value = signing.loads(token, salt=VERIFY_SALT)
     except signing.BadSignature as exc:
         raise InvalidLink(
             _("This verification link is not valid. Please open the link exactly as it was mailed to you."), code="bad"
         ) from exc
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or not all(_is_int(value.get(key)) for key in ("list", "partner", "exp")):
         raise InvalidLink(_("This verification link is not valid."), code="bad")
-    partner_list = PartnerList.objects.select_related("partner", "term").filter(pk=value.get("list")).first()
-    if partner_list is None or partner_list.partner_id != value.get("partner"):
+    partner_list = PartnerList.objects.select_related("partner", "term").filter(pk=value["list"]).first()
+    if partner_list is None or partner_list.partner_id != value["partner"]:
         raise InvalidLink(
             _("This link does not open a list of your university. Please use the link from your own mail."), code="scope"
         )
-    return partner_list
+    try:
+        expires_at = datetime.fromtimestamp(value["exp"], tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidLink(_("This verification link is not valid."), code="bad") from exc
+    return PartnerListLink(partner_list=partner_list, deadline=min(expires_at, partner_list.deadline))
+
+
+def partner_list_open(*, token: str) -> PartnerList:
+    """The list a link opens (see ``partner_list_link`` for its deadline)."""
+    return partner_list_link(token=token).partner_list
+
+
+def partner_list_contacts() -> tuple[str, list[str]]:
+    """Whom a coordinator writes to once a list is closed: the host university's active contacts, else REGISTRAR_EMAIL."""
+    host = Institution.objects.filter(kind=Institution.Kind.HOST).first()
+    emails = list(
+        InstitutionContact.objects.filter(institution=host, is_active=True).order_by("email").values_list("email", flat=True)
+    ) if host else []
+    if not emails and getattr(settings, "REGISTRAR_EMAIL", ""):
+        emails = [settings.REGISTRAR_EMAIL]
+    return (host.name if host else ""), emails
 
 
 def _clean_ip(ip: str | None) -> str | None:
@@ -270,20 +312,22 @@ def _decide(
 
 def recommendations_submit(
     *, partner_list_id: int, decisions: dict[int, tuple[str, str]], ip: str | None, user_agent: str = "",
-    at: datetime | None = None,
+    at: datetime | None = None, deadline: datetime | None = None,
 ) -> int:
     """The coordinator marks students recommended or not, with an optional comment; revisable until the deadline.
 
     ``decisions`` maps recommendation line ids to (decision, comment). A line that is not on this
     list refuses the whole answer, so nothing is half-saved. Returns how many lines changed.
+    ``deadline`` is the link's own (``PartnerListLink.deadline``); the earlier of it and the list's applies.
     """
     at = at or timezone.now()
     with transaction.atomic():
         partner_list = PartnerList.objects.select_related("partner", "term").get(pk=partner_list_id)
-        if at >= partner_list.deadline:
+        deadline = min(deadline, partner_list.deadline) if deadline else partner_list.deadline
+        if at >= deadline:
             raise WindowClosed(
                 _("Answers for this list were accepted until %(deadline)s (Asia/Seoul). Nothing was changed; "
-                  "please write to the registrar's office.") % {"deadline": _local(partner_list.deadline)}
+                  "please write to the registrar's office.") % {"deadline": _local(deadline)}
             )
         lines = {
             line.pk: line

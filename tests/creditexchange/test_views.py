@@ -258,8 +258,11 @@ def test_it_refuses_a_term_whose_window_is_closed_even_when_posted_directly(
 # --- The confirmation link ------------------------------------------------------------------
 
 
-def test_it_confirms_an_application_from_the_mailed_link(client, submitted_application):
-    response = client.get(_confirm_url(services.confirmation_token(submitted_application)))
+def test_it_confirms_an_application_from_the_mailed_links_button(client, submitted_application):
+    url = _confirm_url(services.confirmation_token(submitted_application))
+    assert 'id="confirm-button"' in client.get(url).content.decode()  # opening the link only shows the button
+
+    response = client.post(url)
 
     assert response.status_code == 200
     assert "Thank you. Your application for 2027 Spring is complete." in _text(response)
@@ -270,16 +273,16 @@ def test_it_confirms_an_application_from_the_mailed_link(client, submitted_appli
     assert (event.from_status, event.to_status) == (Status.SUBMITTED, Status.CONFIRMED)
 
 
-def test_it_refuses_a_confirmation_link_the_second_time(client, submitted_application):
+def test_it_answers_a_confirmation_link_the_second_time_with_a_friendly_page(client, submitted_application):
     url = _confirm_url(services.confirmation_token(submitted_application))
-    client.get(url)
+    client.post(url)
     submitted_application.refresh_from_db()
     confirmed_at = submitted_application.confirmed_at
 
-    response = client.get(url)
+    response = client.post(url)
 
-    assert response.status_code == 400
-    assert "This link has already been used." in _text(response)
+    assert response.status_code == 200
+    assert "Your application for 2027 Spring is already confirmed." in _text(response)
     submitted_application.refresh_from_db()
     assert submitted_application.status == Status.CONFIRMED
     assert submitted_application.confirmed_at == confirmed_at
@@ -291,7 +294,7 @@ def test_it_refuses_a_tampered_confirmation_link(client, submitted_application):
     value, signature = token.rsplit(":", 1)
     tampered = f"{value}:{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
 
-    response = client.get(_confirm_url(tampered))
+    response = client.post(_confirm_url(tampered))
 
     assert response.status_code == 400
     assert "This confirmation link is not valid." in _text(response)
@@ -309,9 +312,9 @@ def test_it_refuses_a_signed_link_whose_nonce_belongs_to_another_application(
         f"{other.pk}:{submitted_application.confirmation_nonce}"
     )
 
-    response = client.get(_confirm_url(forged))
+    response = client.post(_confirm_url(forged))
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "This application no longer exists." in _text(response)
     other.refresh_from_db()
     assert other.status == Status.SUBMITTED
@@ -323,9 +326,9 @@ def test_it_refuses_an_expired_confirmation_link(client, settings, submitted_app
     with patch("time.time", return_value=issued_at):
         token = services.confirmation_token(submitted_application)
 
-    response = client.get(_confirm_url(token))
+    response = client.post(_confirm_url(token))
 
-    assert response.status_code == 400
+    assert response.status_code == 410
     assert "This confirmation link has expired." in _text(response)
     submitted_application.refresh_from_db()
     assert submitted_application.status == Status.SUBMITTED
@@ -339,7 +342,7 @@ def test_it_still_accepts_a_confirmation_link_just_inside_its_lifetime(client, s
     with patch("time.time", return_value=issued_at):
         token = services.confirmation_token(submitted_application)
 
-    response = client.get(_confirm_url(token))
+    response = client.post(_confirm_url(token))
 
     assert response.status_code == 200
     submitted_application.refresh_from_db()

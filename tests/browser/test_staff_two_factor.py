@@ -1,0 +1,99 @@
+"""In a real browser: a staff member enrols an authenticator app from the QR page (typing the code an app would
+compute from the shown key), keeps the recovery codes, and signs in again with a code, then with a recovery code."""
+
+import base64
+import time
+
+import pytest
+from django.contrib.auth.models import Group
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.roles import ensure_roles
+from tests.browser.conftest import submit
+
+from ..factories import UserFactory
+
+PASSWORD = "correct-horse-battery"  # noqa: S105 - the factories' password
+HEADINGS = {
+    "ko": {"setup": "2단계 인증 설정", "codes": "복구 코드", "verify": "로그인 인증 코드 입력"},
+    "en": {"setup": "Set up the second factor", "codes": "Your recovery codes", "verify": "Enter your sign-in code"},
+}
+
+
+def app_code(secret: str, steps: int = 0) -> str:
+    """What an authenticator app shows for the key typed in by hand (RFC 6238: SHA-1, 30 s, 6 digits)."""
+    totp = TOTP(base64.b32decode(secret.replace(" ", "")), step=30, digits=6)
+    totp.time = time.time() + steps * 30
+    return f"{totp.token():06d}"
+
+
+def log_in(page, base_url: str, *, next_url: str = "/staff/") -> None:
+    page.goto(f"{base_url}/accounts/login/?next={next_url}")
+    page.fill("#id_username", "clerk")
+    page.fill("#id_password", PASSWORD)
+    submit(page, "main form button[type=submit]")
+
+
+def log_out(page, phone: bool) -> None:
+    if phone:
+        page.locator(".navbar-toggler").click()
+    submit(page, "nav form[action$='/logout/'] button")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", False), ("ko", True)], ids=["ko", "en", "ko-phone"])
+def test_staff_enrol_and_sign_in_with_a_code_then_a_recovery_code(open_page, live_server, problems, shot, settings,
+                                                                 language, phone):
+    from playwright.sync_api import expect
+
+    settings.OTP_REQUIRED_FOR_STAFF = True
+    ensure_roles()
+    staff = UserFactory(username="clerk", is_staff=True, language=language)
+    staff.groups.add(Group.objects.get(name="registrar"))
+    page = open_page(language=language, phone=phone)
+    words = HEADINGS[language]
+
+    # 1. password, then the enrolment page: QR code drawn server-side, key in text
+    log_in(page, live_server.url)
+    assert "/accounts/two-factor/setup/" in page.url
+    expect(page.locator("h1")).to_have_text(words["setup"])
+    expect(page.locator(".two-factor-qr-box svg path").first).to_be_attached()
+    assert page.locator("svg [style]").count() == 0
+    secret = page.locator("#two-factor-secret").inner_text()
+    shot(page, f"two_factor_setup_{language}{'_phone' if phone else ''}")
+    page.fill("#id_token", app_code(secret))
+    submit(page, "#two-factor-setup button[type=submit]")
+
+    # 2. ten recovery codes, shown once, with a print button (static JS)
+    expect(page.locator("h1")).to_have_text(words["codes"])
+    codes = [code.replace("-", "") for code in page.locator("#recovery-codes code").all_inner_texts()]
+    assert len(codes) == 10
+    expect(page.locator("[data-two-factor-print]")).to_be_visible()
+    shot(page, f"two_factor_codes_{language}{'_phone' if phone else ''}")
+    device = TOTPDevice.objects.get(user=staff)
+    assert device.confirmed and base64.b32encode(device.bin_key).decode() == secret.replace(" ", "")
+    assert sorted(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True)) == sorted(codes)
+    submit(page, "#two-factor-continue")
+    assert page.url == f"{live_server.url}/staff/"
+
+    # 3. next sign-in: the 6-digit code (the next time step: the enrolment code cannot be replayed)
+    log_out(page, phone)
+    log_in(page, live_server.url)
+    assert "/accounts/two-factor/verify/" in page.url
+    expect(page.locator("h1")).to_have_text(words["verify"])
+    page.fill("#id_token", app_code(secret, steps=1))
+    submit(page, "#two-factor-verify button[type=submit]")
+    assert page.url == f"{live_server.url}/staff/"
+
+    # 4. and once with a recovery code, which is then used up
+    log_out(page, phone)
+    log_in(page, live_server.url, next_url="/admin/")
+    page.fill("#id_token", codes[0].upper())
+    submit(page, "#two-factor-verify button[type=submit]")
+    assert page.url == f"{live_server.url}/admin/"
+    tokens = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    assert codes[0] not in tokens and len(tokens) == 9
+    assert TOTPDevice.objects.filter(user=staff, confirmed=True).count() == 1
+    assert problems == []

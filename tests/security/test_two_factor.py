@@ -1,0 +1,318 @@
+"""Staff sign in with a second factor (TOTP + one-time recovery codes); students are never asked."""
+
+import base64
+import re
+import time
+
+import pytest
+from django.contrib.auth.models import Group
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.roles import ensure_roles
+
+from ..factories import UserFactory
+
+PASSWORD = "correct-horse-battery"  # noqa: S105 - the factories' password
+VERIFY, SETUP, MANAGE = "/accounts/two-factor/verify/", "/accounts/two-factor/setup/", "/accounts/two-factor/"
+
+
+def code(device: TOTPDevice, steps: int = 0) -> str:
+    """The code the staff member's app shows now (or ``steps`` time steps later, within the tolerance)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def enrol(user, recovery: tuple[str, ...] = ()) -> TOTPDevice:
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    if recovery:
+        static = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
+        for token in recovery:
+            static.token_set.create(token=token)
+    return device
+
+
+@pytest.fixture
+def required(settings):
+    settings.OTP_REQUIRED_FOR_STAFF = True
+
+
+@pytest.fixture
+def no_throttle(settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+
+
+@pytest.fixture
+def staff(db):
+    ensure_roles()
+    user = UserFactory(username="clerk", is_staff=True)
+    user.groups.add(Group.objects.get(name="registrar"))
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+# --- who is asked ---------------------------------------------------------------------------------
+
+
+def test_it_refuses_unverified_staff_from_the_admin_and_the_staff_pages_when_required(required, staff_client):
+    for page in ("/admin/", "/admin/accounts/user/", "/staff/"):
+        response = staff_client.get(page)
+
+        assert response.status_code == 302, page
+        assert response["Location"].startswith(SETUP + "?next=" + page.replace("/", "%2F")), page
+
+
+def test_it_sends_staff_with_a_device_to_verify_even_when_the_setting_is_off(staff_client, staff):
+    enrol(staff)
+
+    for page in ("/admin/", "/staff/", "/accounts/profile/"):
+        assert staff_client.get(page)["Location"].startswith(VERIFY + "?next="), page
+
+
+def test_it_leaves_the_admin_as_before_when_the_setting_is_off_and_there_is_no_device(staff_client):
+    assert staff_client.get("/admin/").status_code == 200
+    assert staff_client.get("/staff/").status_code == 200
+
+
+def test_it_never_asks_students(db, required, client):
+    student = UserFactory(username="T202600001")
+    client.force_login(student)
+
+    assert client.get("/accounts/profile/").status_code == 200
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")  # the admin's own refusal, as before
+    assert client.get("/staff/").status_code == 403
+    assert client.get(VERIFY).status_code == 403
+    assert client.get(SETUP).status_code == 403
+    assert not TOTPDevice.objects.exists()
+
+
+def test_it_sends_staff_to_verify_right_after_the_password_on_either_login_page(required, client, staff):
+    enrol(staff)
+
+    portal = client.post("/accounts/login/", {"username": "CLERK", "password": PASSWORD, "next": "/staff/"}, follow=True)
+    assert portal.redirect_chain[-1][0] == VERIFY + "?next=%2Fstaff%2F"
+    client.logout()
+    admin = client.post("/admin/login/?next=/admin/", {"username": "clerk", "password": PASSWORD, "next": "/admin/"}, follow=True)
+    assert admin.redirect_chain[-1][0] == VERIFY + "?next=%2Fadmin%2F"
+
+
+def test_it_still_throttles_wrong_passwords_with_axes(required, client, staff, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "clerk", "password": "wrong-password"})
+    response = client.post("/accounts/login/", {"username": "clerk", "password": PASSWORD})
+
+    assert response.status_code != 302 and "_auth_user_id" not in client.session
+
+
+# --- verify ---------------------------------------------------------------------------------------
+
+
+def test_it_refuses_a_wrong_code_and_stays_unverified(staff_client, staff):
+    device = enrol(staff)
+    wrong = f"{(int(code(device)) + 1) % 1_000_000:06d}"
+
+    response = staff_client.post(VERIFY, {"token": wrong, "next": "/admin/"})
+
+    assert response.status_code == 200
+    assert "That code is not right" in response.content.decode()
+    assert staff_client.get("/admin/")["Location"].startswith(VERIFY)
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
+
+
+def test_it_lets_staff_in_with_the_right_code(staff_client, staff):
+    device = enrol(staff)
+
+    response = staff_client.post(VERIFY, {"token": code(device), "next": "/admin/"})
+
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert staff_client.get("/admin/").status_code == 200
+    assert staff_client.get("/staff/").status_code == 200
+
+
+def test_it_refuses_the_same_code_twice(no_throttle, client, staff):
+    device = enrol(staff)
+    token = code(device)
+    client.force_login(staff)
+    client.post(VERIFY, {"token": token})
+    client.logout()
+    client.force_login(staff)
+
+    response = client.post(VERIFY, {"token": token})
+
+    assert response.status_code == 200 and client.get("/admin/").status_code == 302
+
+
+def test_it_shows_django_otps_throttle_message_in_korean(client, staff):
+    device = enrol(staff)
+    client.force_login(staff)
+    client.post(VERIFY, {"token": "000000"} if code(device) != "000000" else {"token": "111111"})
+
+    response = client.post(VERIFY, {"token": code(device)}, HTTP_ACCEPT_LANGUAGE="ko")
+
+    assert response.status_code == 200
+    assert "잘못된 코드가 1번 입력되어 확인이 잠시 중지되었습니다" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_it_accepts_a_recovery_code_once(no_throttle, client, staff):
+    enrol(staff, recovery=("abcd2345", "wxyz6789"))
+    client.force_login(staff)
+
+    assert client.post(VERIFY, {"token": "ABCD-2345", "next": "/staff/"})["Location"] == "/staff/"
+    assert client.get("/admin/").status_code == 200
+    assert list(StaticToken.objects.values_list("token", flat=True)) == ["wxyz6789"]
+    client.logout()
+    client.force_login(staff)
+    again = client.post(VERIFY, {"token": "abcd2345"})
+    assert again.status_code == 200 and client.get("/admin/").status_code == 302
+
+
+def test_it_ignores_an_off_site_next(no_throttle, client, staff):
+    device = enrol(staff)
+    client.force_login(staff)
+
+    for target in ("https://evil.example/", "//evil.example/admin/", "/\\evil.example"):
+        response = client.post(VERIFY, {"token": code(device), "next": target})
+        assert response["Location"] == "/accounts/profile/", target
+        client.logout()
+        client.force_login(staff)
+        device.refresh_from_db()
+        device.last_t = -1  # a fresh code for the next round; replay protection is tested above
+        device.save()
+
+
+def test_it_rejects_an_empty_or_absurd_code_without_crashing(client, staff):
+    enrol(staff)
+    client.force_login(staff)
+
+    for token in ("", " ", "x" * 5000, "\x00", "１２３４５６"):
+        response = client.post(VERIFY, {"token": token})
+        assert response.status_code == 200, repr(token)
+    assert client.get("/admin/").status_code == 302
+
+
+# --- setup ----------------------------------------------------------------------------------------
+
+
+def test_it_enrols_from_the_setup_page_and_shows_ten_recovery_codes_once(required, staff_client, staff):
+    page = staff_client.get(SETUP + "?next=/staff/")
+    html = page.content.decode()
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    secret = re.search(r'id="two-factor-secret"[^>]*>([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+
+    assert "style=" not in svg and "data:" not in svg and "<script" not in svg
+    assert base64.b32decode(secret) == device.bin_key
+    assert staff_client.get(SETUP).content.decode().count(secret[:4]) >= 1  # a reload keeps the same secret
+    assert TOTPDevice.objects.filter(user=staff).count() == 1
+
+    done = staff_client.post(SETUP, {"token": code(device), "next": "/staff/"})
+
+    assert done.status_code == 302 and done["Location"].startswith("/accounts/two-factor/recovery-codes/")
+    device.refresh_from_db()
+    assert device.confirmed
+    shown = staff_client.get(done["Location"])
+    tokens = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    assert len(tokens) == 10
+    assert all(f"{t[:4]}-{t[4:]}" in shown.content.decode() for t in tokens)
+    assert 'href="/staff/"' in shown.content.decode()
+    assert staff_client.get(done["Location"])["Location"] == MANAGE  # shown once
+    assert staff_client.get("/staff/").status_code == 200  # verified by the enrolment
+
+
+def test_it_keeps_the_device_unconfirmed_after_a_wrong_first_code(required, staff_client, staff):
+    staff_client.get(SETUP)
+    device = TOTPDevice.objects.get(user=staff)
+
+    response = staff_client.post(SETUP, {"token": f"{(int(code(device)) + 7) % 1_000_000:06d}"})
+
+    assert response.status_code == 200 and "That code is not right" in response.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed and not StaticDevice.objects.exists()
+    assert staff_client.get("/admin/").status_code == 302
+
+
+def test_it_does_not_let_a_staff_member_with_a_device_enrol_another_without_the_code(staff_client, staff):
+    enrol(staff)
+
+    response = staff_client.get(SETUP)
+
+    assert response.status_code == 302
+    assert TOTPDevice.objects.filter(user=staff).count() == 1
+
+
+# --- manage ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def verified_client(no_throttle, staff_client, staff):
+    device = enrol(staff, recovery=("aaaa2222",))
+    staff_client.post(VERIFY, {"token": code(device)})
+    staff_client.device = device
+    return staff_client
+
+
+def test_it_regenerates_recovery_codes_only_with_the_current_code(verified_client, staff):
+    refused = verified_client.post(MANAGE, {"action": "regenerate", "token": "123"})
+    assert refused.status_code == 200 and list(StaticToken.objects.values_list("token", flat=True)) == ["aaaa2222"]
+
+    done = verified_client.post(MANAGE, {"action": "regenerate", "token": code(verified_client.device, steps=1)})
+
+    assert done["Location"].startswith("/accounts/two-factor/recovery-codes/")
+    tokens = list(StaticToken.objects.values_list("token", flat=True))
+    assert len(tokens) == 10 and "aaaa2222" not in tokens
+    assert verified_client.get("/admin/").status_code == 200
+
+
+def test_it_removes_the_device_only_with_the_current_code(verified_client, staff, settings):
+    refused = verified_client.post(MANAGE, {"action": "remove", "token": "000000" if code(verified_client.device, 1) != "000000" else "111111"})
+    assert refused.status_code == 200 and TOTPDevice.objects.filter(user=staff).exists()
+
+    settings.OTP_REQUIRED_FOR_STAFF = True
+    done = verified_client.post(MANAGE, {"action": "remove", "token": code(verified_client.device, steps=1)})
+
+    assert done["Location"] == SETUP
+    assert not TOTPDevice.objects.filter(user=staff).exists() and not StaticDevice.objects.filter(user=staff).exists()
+    assert verified_client.get("/admin/")["Location"].startswith(SETUP)
+
+
+def test_the_manage_page_asks_an_unverified_staff_member_to_verify_first(staff_client, staff):
+    enrol(staff)
+
+    assert staff_client.get(MANAGE)["Location"].startswith(VERIFY)
+    assert staff_client.post(MANAGE, {"action": "remove", "token": "123456"})["Location"].startswith(VERIFY)
+    assert TOTPDevice.objects.filter(user=staff).exists()
+
+
+# --- the device admins ----------------------------------------------------------------------------
+
+
+def test_a_superuser_can_open_the_device_admins_to_remove_a_lost_device(client, staff):
+    device = enrol(staff)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 200
+    assert client.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.exists()
+    assert client.get("/admin/otp_static/staticdevice/").status_code == 200
+
+
+def test_staff_with_device_permissions_still_cannot_open_the_device_admins(staff_client, staff):
+    from django.contrib.auth.models import Permission
+
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label__in=["otp_totp", "otp_static"]))
+
+    assert staff_client.get("/admin/otp_totp/totpdevice/").status_code == 403
+    assert staff_client.get("/admin/otp_static/staticdevice/").status_code == 403
+    assert "otp_totp" not in staff_client.get("/admin/").content.decode()

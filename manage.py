@@ -5,11 +5,17 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ustportal.settings")
-    if not os.environ.get("SECRET_KEY"):
-        # No secret means a developer's checkout: run commands with the local defaults (DEBUG,
-        # SQLite, mail to var/mail). A deployment sets SECRET_KEY, and the web server (wsgi.py)
-        # never gets this default, so it refuses to start without one.
-        os.environ.setdefault("DEBUG", "true")
+    # DEBUG comes from the environment or .env only (`make run` sets DEBUG=true): a host without a
+    # SECRET_KEY is a misconfigured deployment, never a reason to switch development mode on.
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        from django.conf import settings
+
+        settings.INSTALLED_APPS  # noqa: B018 - loads the settings, which check SECRET_KEY and DEBUG
+    except ImproperlyConfigured as error:
+        sys.stderr.write(f"manage.py: {error}\n")
+        sys.exit(2)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -8,20 +8,31 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The process environment wins over the file; ENV_FILE points elsewhere (e.g. /etc/ustportal/env).
+ENV_FILE = Path(env.str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
+# DEBUG is on only when asked for (`make run` asks). Nothing turns it on by itself: a deployment that
+# forgot its SECRET_KEY stops with an error instead of running in development mode.
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
+PLACEHOLDER_SECRET_KEYS = {"change-me"}  # .env.example's value
+if not DEBUG and (not SECRET_KEY or SECRET_KEY in PLACEHOLDER_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set (or still the placeholder of .env.example) and DEBUG is off. A deployment sets "
+        "SECRET_KEY in the environment or in .env (generate one with `python -c \"from django.core.management.utils "
+        "import get_random_secret_key as k; print(k())\"`); a developer's checkout sets DEBUG=true (`make run` does)."
+    )
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-used-with-debug"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-only-used-with-debug"  # noqa: S105 - only ever with DEBUG on
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -66,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "ustportal.security_headers.PermissionsPolicyMiddleware",
     # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -223,11 +235,46 @@ OTP_TOTP_ISSUER = "UST Portal"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the device admins never show a secret key or recovery code
 TWO_FACTOR_RECOVERY_CODES = 10
 
+# --- Transport and browser security. The production values are in .env.example, and
+# `manage.py check --deploy --fail-level WARNING` is clean with them (tests/security/test_headers.py).
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients' requests).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# The load balancer probes /healthz over plain HTTP, straight to gunicorn: no redirect for it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Not "no-referrer": Chromium then sends `Origin: null` on same-origin POSTs and CSRF checks fail.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browser features no page uses (ustportal.security_headers sends them as Permissions-Policy).
+PERMISSIONS_POLICY_DISABLED = [
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
+    "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",
+    "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+]
+# No inline script or style anywhere: JS lives in static/js, CSS in static/css (tests/security scans the
+# templates). data: images only for Bootstrap's CSS icons (select arrow, check marks, navbar toggler).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # reverse proxies in front of gunicorn, for client IPs
 
 LOGGING = {

@@ -1,4 +1,14 @@
-"""Demo data for `make run`: idempotent, safe to run on every start; refuses to run without DEBUG."""
+"""Demo data for `make run`: idempotent, safe to run on every start over its own data.
+
+It publishes its passwords (``admin`` / ``admin-demo-2026`` among them), so it refuses:
+
+* without DEBUG, always (there is no override);
+* on a database that holds non-demo data. The demo gives every person it creates an e-mail address
+  under a reserved domain that can never be delivered (RFC 2606: ``….example``, ``….invalid``). So
+  *non-demo data* is any user account, temporary-ID application or partner contact whose e-mail
+  address is anything else, an empty address included (``createsuperuser`` without e-mail). Real
+  people always have a real address; the refusal names what it found.
+"""
 
 from datetime import date, datetime, time, timedelta
 
@@ -6,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from academics.models import Campus, College, Department, Institution, InstitutionContact, Term, TermWindow
@@ -24,6 +35,28 @@ ADMIN_PASSWORD = "admin-demo-2026"  # noqa: S105
 STUDENT_PASSWORD = "student-demo-2026"  # noqa: S105
 
 
+# Reserved by RFC 2606 and never deliverable: the only domains the demo uses for its people.
+DEMO_EMAIL_SUFFIXES = (".example", ".invalid")
+BLOCKERS_SHOWN = 5
+
+
+def _real(model, field: str, label_field: str) -> list[str]:
+    demo = Q()
+    for suffix in DEMO_EMAIL_SUFFIXES:
+        demo |= Q(**{f"{field}__iendswith": suffix})
+    found = model.objects.exclude(demo).order_by("pk").values_list(label_field, field)[:BLOCKERS_SHOWN]
+    return [f"{model._meta.verbose_name} {label!s} <{email or 'no e-mail'}>" for label, email in found]
+
+
+def demo_data_blockers() -> list[str]:
+    """What makes this database non-demo (see the module docstring); empty when loading is safe."""
+    return (
+        _real(User, "email", "username")
+        + _real(TemporaryIdApplication, "email", "home_student_number")
+        + _real(InstitutionContact, "email", "institution__code")
+    )
+
+
 def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
@@ -31,13 +64,16 @@ def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
 class Command(BaseCommand):
     help = "Load demo data (host university, partners, an open term, staff accounts)."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--allow-without-debug", action="store_true", help="Load even when DEBUG is off.")
-
-    def handle(self, *args, allow_without_debug=False, **options):
-        if not settings.DEBUG and not allow_without_debug:
-            raise CommandError("Demo data is for local use; set DEBUG=true or pass --allow-without-debug.")
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Demo data is for local development only and needs DEBUG=true (`make run` sets it).")
         with transaction.atomic():
+            blockers = demo_data_blockers()
+            if blockers:
+                raise CommandError(
+                    "This database holds non-demo data, so no demo data (with its published passwords) is loaded "
+                    "into it: " + "; ".join(blockers) + ". Use an empty database for the demo."
+                )
             self._reference()
             term = self._terms()
             self._people(term)

@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notices.view_noticeattachment", "notices.add_noticeattachment", "notices.change_noticeattachment",
         "notices.delete_noticeattachment",
     ],
+    # PIPA: reads (and exports) the personal-data access log; nothing else.
+    "privacy_officer": ["ustportal.view_personaldataaccess"],
 }
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from ustportal.errors import DomainError, InvalidLink, WindowClosed
 from ustportal.http import client_ip
+from ustportal.privacy import access_note
 
 from . import services
 from .forms_lists import VerificationForm
@@ -62,6 +63,7 @@ def partner_list_verify(request, token: str):
     elif request.method == "POST":
         status = 400
     lines = verification_lines(partner_list=partner_list)
+    access_note(request, partner_list, reference=f"partner {partner_list.partner.code}", count=len(lines), anonymous=True)
     context = {
         "list": partner_list, "lines": lines, "form": form,
         "answered": sum(1 for line in lines if line.recommendation.decided_at),

@@ -48,3 +48,5 @@ class OutgoingMailAdmin(admin.ModelAdmin):
             mail_resend(mail=mail)
             count += 1
         self.message_user(request, ngettext("%d mail queued again.", "%d mails queued again.", count) % count, messages.SUCCESS)
+
+from . import admin_privacy  # noqa: E402, F401  (PIPA access log)

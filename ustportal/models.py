@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -61,3 +62,73 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class PersonalDataAccessQuerySet(models.QuerySet):
+    def delete(self):
+        # The safety-measure standard keeps access records for at least ACCESS_LOG_RETENTION_YEARS: refuse younger ones.
+        from .privacy import access_log_cutoff
+
+        if self.filter(at__gt=access_log_cutoff()).exists():
+            raise ImmutableAccessRecord("Access-log entries younger than the retention period cannot be deleted.")
+        return super().delete()
+
+    def update(self, **kwargs):
+        raise ImmutableAccessRecord("Access-log entries cannot change.")
+
+
+class ImmutableAccessRecord(Exception):
+    """Raised when code tries to change an access-log entry or delete one inside its retention period."""
+
+
+class PersonalDataAccess(models.Model):
+    """One access to personal data (PIPA safety-measure standard, art. 8): who, when, from where, what, whose.
+
+    ``subject`` names the data by model label, ids and a short reference (an id or a student
+    number, never a name or an address). ``actor_name`` is a copy of the user name, so the entry
+    outlives the account; the coordinator's signed link has no account and leaves ``actor`` empty.
+    Entries never change; none younger than ``settings.ACCESS_LOG_RETENTION_YEARS`` is ever deleted.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        LIST = "list", _("Listed")
+        CHANGE = "change", _("Changed")
+        ADD = "add", _("Added")
+        DELETE = "delete", _("Deleted")
+        EXPORT = "export", _("Exported")
+        DOWNLOAD = "download", _("Downloaded")
+        DESTROY = "destroy", _("Destroyed (retention period over)")
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_name = models.CharField(_("actor's user name"), max_length=150, blank=True)
+    address = models.CharField(_("address"), max_length=64, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    model = models.CharField(_("data"), max_length=100, help_text=_("App and model label, e.g. affiliation.studentrecord."))
+    object_ids = models.JSONField(_("object ids"), default=list, blank=True)
+    count = models.PositiveIntegerField(_("rows"), default=0)
+    reference = models.CharField(_("reference"), max_length=255, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+
+    objects = PersonalDataAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal-data access")
+        verbose_name_plural = _("personal-data access log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["model", "at"]), models.Index(fields=["actor_name", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or '—'} {self.action} {self.model}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableAccessRecord(f"Access-log entry {self.pk} cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        return type(self).objects.filter(pk=self.pk).delete()

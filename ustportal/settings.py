@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "accounts.twofactor.StaffSecondFactorMiddleware",  # staff finish the second factor before any other page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "ustportal.privacy.PersonalDataAccessMiddleware",  # PIPA access log: who saw whose data (admin, downloads, exports)
     "csp.middleware.CSPMiddleware",
     "ustportal.security_headers.PermissionsPolicyMiddleware",
     # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
@@ -224,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
     "relay-staff-jobs": {
         "task": "staffdesk.tasks.relay_staff_jobs_task",
         "schedule": 60.0,
+    },
+    "destroy-expired-personal-data": {
+        "task": "ustportal.tasks.destroy_expired_personal_data_task",
+        "schedule": crontab(hour=4, minute=15),
     },
 }
 

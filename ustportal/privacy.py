@@ -1,0 +1,247 @@
+"""The access log of personal data (PIPA safety-measure standard, art. 8): one middleware, driven by a registry.
+
+``PERSONAL_DATA_MODELS`` names the models that hold personal data; their admin pages (change, list,
+delete, history, actions) are recorded from the URL name alone, so no admin needs an edit.
+``PORTAL_URLS`` names the few non-admin pages that hand out personal data (file downloads, staff
+exports). A view the registry cannot describe calls ``access_note`` itself (the coordinator's page).
+
+Every other request is looked up in a dict and left alone: the middleware adds no query to them.
+References name a row by id or student number only, never by a person's name or address.
+"""
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.contrib.admin.utils import unquote as admin_unquote
+from django.utils import timezone
+
+from .http import client_ip
+
+MAX_IDS = 1000  # an entry names at most this many rows; ``count`` keeps the real number
+
+# Model label → how an entry names one row without personal data (default: "#<pk>").
+PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
+    "accounts.user": lambda o: o.get_username(),
+    "accounts.temporarystudentid": lambda o: o.student_id,
+    "academics.institutioncontact": None,
+    "creditexchange.temporaryidapplication": lambda o: f"{o.partner_id}:{o.home_student_number}",
+    "creditexchange.applicationevent": None,
+    "creditexchange.courseregistration": None,
+    "creditexchange.registrationevent": None,
+    "creditexchange.partnerlist": None,
+    "creditexchange.partnerlistfile": None,
+    "creditexchange.recommendation": None,
+    "creditexchange.recommendationevent": None,
+    "affiliation.studentrecord": lambda o: o.student_number,
+    "affiliation.semesterrecord": None,
+    "affiliation.eligibilityexception": None,
+    "affiliation.affiliationapplication": None,
+    "affiliation.applicationevent": None,
+    "staffdesk.staffjob": None,
+    "ustportal.outgoingmail": None,
+    "axes.accessattempt": None,
+    "axes.accesslog": None,
+    "axes.accessfailurelog": None,
+}
+
+ADMIN_VIEWS = ("changelist", "change", "delete", "history", "add")
+
+
+def access_log_cutoff(at: datetime | None = None) -> datetime:
+    """Entries at or after this instant are inside the access log's retention period and are never deleted."""
+    return years_before(at or timezone.now(), settings.ACCESS_LOG_RETENTION_YEARS)
+
+
+def years_before(at, years: int):
+    """The same calendar day ``years`` earlier (29 February → 28 February); works for dates and datetimes."""
+    try:
+        return at.replace(year=at.year - years)
+    except ValueError:
+        return at.replace(year=at.year - years, day=28)
+
+
+def _reference(label: str, obj) -> str:
+    describe = PERSONAL_DATA_MODELS.get(label)
+    return describe(obj) if describe else f"#{obj.pk}"
+
+
+def _actor(request):
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def access_record(
+    *, request=None, action: str, model: str, ids=(), count: int | None = None, reference: str = "",
+    actor=None, anonymous: bool = False,
+):
+    """Write one entry. With a request, the actor (unless ``anonymous``), address and path come from it."""
+    from .models import PersonalDataAccess
+
+    if request is not None and actor is None and not anonymous:
+        actor = _actor(request)
+    ids = [str(i) for i in ids]
+    return PersonalDataAccess.objects.create(
+        actor=actor, actor_name=actor.get_username() if actor else "",
+        address=client_ip(request)[:64] if request is not None else "",
+        action=action, model=model, object_ids=ids[:MAX_IDS], count=len(ids) if count is None else count,
+        reference=reference[:255], path=request.path[:500] if request is not None else "",
+    )
+
+
+def access_note(
+    request, obj, *, action: str = "view", reference: str = "", count: int | None = None, anonymous: bool = False,
+) -> None:
+    """For a view that shows personal data the registry cannot see: written once the view has answered."""
+    notes = request.__dict__.setdefault("_personal_data_notes", [])
+    notes.append({
+        "action": action, "model": obj._meta.label_lower, "ids": [obj.pk],
+        "reference": reference or f"#{obj.pk}", "count": count, "anonymous": anonymous,
+    })
+
+
+# --- What a response tells --------------------------------------------------------------------------------------
+
+
+def _is_attachment(response) -> bool:
+    return response.get("Content-Disposition", "").startswith("attachment")
+
+
+def _context(response) -> dict:
+    return getattr(response, "context_data", None) or {}
+
+
+def _admin_object_id(match) -> str:
+    return admin_unquote(unquote(str(match.kwargs.get("object_id", ""))))
+
+
+def _admin_changelist(request, response, label):
+    if request.method == "POST" and "action" in request.POST:
+        selected = request.POST.getlist("_selected_action")
+        across = request.POST.get("select_across") == "1"
+        reference = "all matching rows" if across else ""
+        action_name = request.POST.get("action", "")
+        if not (selected or across):
+            return []  # the admin refused: nothing was selected
+        if _is_attachment(response):
+            return [{"action": "export", "ids": selected, "reference": (reference or action_name)}]
+        if response.status_code == 302 or (action_name == "delete_selected" and "post" in request.POST):
+            verb = "delete" if action_name == "delete_selected" else "change"
+            return [{"action": verb, "ids": selected, "reference": reference or action_name}]
+        return [{"action": "view", "ids": selected, "reference": reference or action_name}]
+    if request.method == "POST" and "_save" in request.POST:  # list_editable
+        ids = [value for key, value in request.POST.items() if re.fullmatch(r"form-\d+-id", key)]
+        return [{"action": "change", "ids": ids}]
+    changelist = _context(response).get("cl")
+    if request.method != "GET" or changelist is None:
+        return []
+    ids = [obj.pk for obj in changelist.result_list]  # already evaluated by the template: no query
+    return [{"action": "list", "ids": ids, "reference": f"{len(ids)} of {changelist.result_count}"}]
+
+
+def _admin_change(request, response, label, match):
+    object_id = _admin_object_id(match)
+    original = _context(response).get("original")
+    reference = _reference(label, original) if original is not None else f"#{object_id}"
+    if request.method == "POST" and response.status_code == 302:
+        return [{"action": "change", "ids": [object_id], "reference": reference}]
+    if response.status_code == 200:
+        return [{"action": "view", "ids": [object_id], "reference": reference}]
+    return []
+
+
+def _admin_add(request, response, label):
+    if request.method != "POST" or response.status_code != 302:
+        return []
+    from django.contrib.admin.models import ADDITION, LogEntry
+
+    app_label, model_name = label.split(".")
+    entry = (
+        LogEntry.objects.filter(user_id=request.user.pk, action_flag=ADDITION, content_type__app_label=app_label,
+                                content_type__model=model_name).order_by("-pk").only("object_id").first()
+    )
+    return [{"action": "add", "ids": [entry.object_id] if entry else []}]
+
+
+def _admin_entries(request, response, match) -> tuple[str, list[dict]] | None:
+    target = ADMIN_URLS.get(match.view_name)
+    if target is None:
+        if _is_attachment(response) and response.status_code == 200:  # any other admin download or export
+            return match.view_name.removeprefix("admin:"), [{"action": "export", "ids": list(match.kwargs.values())}]
+        return None
+    label, view = target
+    if view == "changelist":
+        return label, _admin_changelist(request, response, label)
+    if view == "add":
+        return label, _admin_add(request, response, label)
+    object_id = _admin_object_id(match)
+    if view == "change":
+        return label, _admin_change(request, response, label, match)
+    if view == "delete":
+        deleted = request.method == "POST" and response.status_code == 302
+        return label, [{"action": "delete" if deleted else "view", "ids": [object_id]}] if response.status_code in (200, 302) else []
+    return label, [{"action": "view", "ids": [object_id], "reference": "history"}] if response.status_code == 200 else []
+
+
+def _partner_list_file(request, response, match):
+    return "creditexchange.partnerlistfile", [{"action": "download", "ids": [match.kwargs["file_id"]],
+                                               "reference": f"list #{match.kwargs['list_id']}"}]
+
+
+def _application_file(request, response, match):
+    return "affiliation.affiliationapplication", [{"action": "download", "ids": [match.kwargs["application_id"]],
+                                                   "reference": str(match.kwargs["kind"])[:40]}]
+
+
+def _staff_export(request, response, match):
+    if not (request.GET.get("format") or request.GET.get("figure")):
+        return None
+    params = {key: request.GET.get(key, "")[:40] for key in ("term", "figure", "format")}
+    return "staffdesk.figure", [{"action": "export", "reference": " ".join(f"{k}={v}" for k, v in params.items())}]
+
+
+def _staff_job(request, response, match):
+    if request.headers.get("HX-Request"):
+        return None  # the status part polled every 2 s; the full page was recorded
+    return "staffdesk.staffjob", [{"action": "view", "ids": [match.kwargs["job_id"]]}]
+
+
+PORTAL_URLS = {
+    "admin:creditexchange_partnerlist_file": _partner_list_file,
+    "affiliation:application_file": _application_file,
+    "staffdesk:dashboard": _staff_export,
+    "staffdesk:job_detail": _staff_job,
+}
+
+ADMIN_URLS = {
+    f"admin:{label.replace('.', '_')}_{view}": (label, view) for label in PERSONAL_DATA_MODELS for view in ADMIN_VIEWS
+}
+
+
+class PersonalDataAccessMiddleware:
+    """Records accesses to personal data after the view has answered (only answers below 400 and redirects)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        for note in request.__dict__.get("_personal_data_notes", ()):  # the view showed the data, whatever the status
+            access_record(request=request, **note)
+        match = getattr(request, "resolver_match", None)
+        if match is None or response.status_code >= 400 or getattr(response, "access_logged", False):
+            return response
+        found = None
+        handler = PORTAL_URLS.get(match.view_name)
+        if handler is not None:
+            found = handler(request, response, match)
+        elif match.view_name.startswith("admin:"):
+            found = _admin_entries(request, response, match)
+        if found:
+            model, entries = found
+            for entry in entries:
+                access_record(request=request, model=model, **entry)
+        return response

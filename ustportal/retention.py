@@ -1,0 +1,268 @@
+"""Retention and destruction of personal data (PIPA art. 21): what the consent text promised, done every night.
+
+``personal_data_destroy_expired`` destroys, irreversibly (rows deleted, uploaded files removed from
+storage), whatever has been kept ``settings.PERSONAL_DATA_RETENTION_YEARS`` past the end of the term
+or round it belongs to — the same setting the consent text states. The rules, per kind:
+
+* **End of a term**: the day the next regular semester begins — 1 September for spring and summer,
+  1 March of the next year for fall and winter — or the close of the term's last window, if later.
+* **End of a change-of-affiliation round**: the end of its fall term or its conditions check
+  (after the winter session), whichever is later.
+* **Temporary-ID applications** (with their events, conflicts and the partners' recommendations),
+  **lists sent to partners** (their student rows and attached files) and **course registrations**
+  go when their term ended more than N years ago.
+* **Exchange identities and accounts** (``TemporaryStudentId`` and its ``exchange`` user) go once
+  none of their applications is left, i.e. when the *last* term they applied for ended more than N
+  years ago, and the identity was first issued more than N years ago.
+* **Affiliation applications** (events and uploaded certificate and study plan) and the round's
+  eligibility exceptions go when their round ended more than N years ago.
+* **Student records** (with their semesters) go when the student's last semester record ended —
+  and the record was last imported — more than N years ago, and no affiliation application is left;
+  the ``home`` account goes with the record.
+* Any ``exchange`` or ``home`` account left with no record, identity or registration that was
+  created and last signed in more than N years ago goes too. **Staff accounts** (kind ``staff``,
+  ``is_staff`` or ``is_superuser``) are never destroyed.
+* Outgoing mail and finished staff jobs older than N years (addresses, student numbers in reports).
+* Access-log entries older than ``settings.ACCESS_LOG_RETENTION_YEARS`` (but never a ``destroy``
+  entry, which holds only counts and ids); nothing younger is ever deleted.
+
+Each kind destroyed is written to the access log (action ``destroy``: counts and ids, no personal
+data). Runs in one transaction under a PostgreSQL advisory lock, so two runs at once cannot
+interleave; a second run finds nothing left to destroy. ``dry_run`` does the same work and rolls
+it back (exact counts, nothing changed, no file touched).
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, ProtectedError, Q, RestrictedError
+from django.utils import timezone
+
+from .privacy import access_log_cutoff, access_record, years_before
+
+logger = logging.getLogger(__name__)
+
+LOCK_KEY = 0x50495041  # "PIPA": the advisory-lock key of the retention job
+STAFF = Q(kind="staff") | Q(is_staff=True) | Q(is_superuser=True)
+
+
+@dataclass
+class DestructionReport:
+    cutoff: datetime
+    dry_run: bool = False
+    skipped: bool = False  # another run holds the lock
+    destroyed: dict[str, int] = field(default_factory=dict)  # model label → rows (cascades included)
+    ids: dict[str, list] = field(default_factory=dict)  # model label → primary keys of the rows chosen
+    files: list[str] = field(default_factory=list)  # storage names removed
+    blocked: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.destroyed.values())
+
+    def lines(self) -> list[str]:
+        lines = [f"{label}: {count}" for label, count in sorted(self.destroyed.items()) if count]
+        lines += [f"file: {name}" for name in self.files]
+        lines += [f"blocked: {reason}" for reason in self.blocked]
+        return lines
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _seoul(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def term_end(*, year: int, season: str, last_window_end: datetime | None = None) -> datetime:
+    """When a term's personal data start their retention period (see the module docstring)."""
+    end = _seoul(date(year, 9, 1) if season in ("spring", "summer") else date(year + 1, 3, 1))
+    return max(end, last_window_end) if last_window_end else end
+
+
+def _term_ends() -> dict[int, datetime]:
+    Term = apps.get_model("academics", "Term")
+    rows = Term.objects.annotate(last_window=Max("windows__ends_at")).values_list("pk", "year", "season", "last_window")
+    return {pk: term_end(year=year, season=season, last_window_end=last) for pk, year, season, last in rows}
+
+
+def retention_cutoff(at: datetime | None = None) -> datetime:
+    """Data whose term or round ended before this instant has been kept long enough."""
+    return years_before(at or timezone.now(), settings.PERSONAL_DATA_RETENTION_YEARS)
+
+
+def _optional_model(label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+class _Run:
+    def __init__(self, report: DestructionReport):
+        self.report = report
+
+    def destroy(self, label: str, queryset) -> list:
+        """Delete ``queryset`` in a savepoint; a row still protected by something unforeseen is reported, not fatal."""
+        ids = list(queryset.values_list("pk", flat=True))
+        if not ids:
+            return []
+        model = queryset.model
+        try:
+            with transaction.atomic():
+                _total, per_model = model._base_manager.filter(pk__in=ids).delete()
+        except (ProtectedError, RestrictedError) as exc:
+            blockers = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", None) or ()
+            reason = f"{label}: {len(ids)} kept, still referenced by {sorted({o._meta.label_lower for o in blockers})}"
+            logger.warning("Retention: %s", reason)
+            self.report.blocked.append(reason)
+            return []
+        for model_label, count in per_model.items():
+            key = model_label.lower()
+            self.report.destroyed[key] = self.report.destroyed.get(key, 0) + count
+        self.report.ids.setdefault(label, []).extend(ids)
+        return ids
+
+    def destroy_users(self, queryset) -> None:
+        """Accounts one by one when the bulk delete is refused, so one protected account keeps only itself."""
+        queryset = queryset.exclude(STAFF)
+        if self.destroy("accounts.user", queryset) or not queryset.exists():
+            return
+        for pk in list(queryset.values_list("pk", flat=True)):
+            self.destroy("accounts.user", queryset.model._base_manager.filter(pk=pk).exclude(STAFF))
+
+
+def _destroy_credit_exchange(run: _Run, *, cutoff: datetime, expired_terms: list[int]) -> None:
+    Application = apps.get_model("creditexchange", "TemporaryIdApplication")
+    PartnerList = apps.get_model("creditexchange", "PartnerList")
+    Recommendation = apps.get_model("creditexchange", "Recommendation")
+    Registration = apps.get_model("creditexchange", "CourseRegistration")
+    Identity = apps.get_model("accounts", "TemporaryStudentId")
+    User = apps.get_model("accounts", "User")
+
+    applications = Application.objects.filter(term_id__in=expired_terms)
+    lists = PartnerList.objects.filter(term_id__in=expired_terms)
+    run.destroy("creditexchange.recommendation", Recommendation.objects.filter(
+        Q(application__in=applications) | Q(partner_list__in=lists)
+    ))
+    Conflict = _optional_model("creditexchange.ApplicationConflict")
+    if Conflict is not None:
+        run.destroy("creditexchange.applicationconflict", Conflict.objects.filter(term_id__in=expired_terms))
+    run.destroy("creditexchange.partnerlist", lists)  # the rows as sent and the attached files (stored as bytes)
+    run.destroy("creditexchange.temporaryidapplication", applications)
+    run.destroy("creditexchange.courseregistration", Registration.objects.filter(term_id__in=expired_terms))
+
+    identities = Identity.objects.filter(
+        first_issued_at__lt=cutoff, applications__isnull=True, user__course_registrations__isnull=True
+    )
+    user_ids = list(identities.values_list("user_id", flat=True))
+    run.destroy("accounts.temporarystudentid", identities)
+    run.destroy_users(User.objects.filter(pk__in=user_ids, kind="exchange"))
+
+
+def _destroy_affiliation(run: _Run, *, cutoff: datetime, ends: dict[int, datetime]) -> None:
+    Round = apps.get_model("affiliation", "AffiliationRound")
+    Application = apps.get_model("affiliation", "AffiliationApplication")
+    Exception_ = apps.get_model("affiliation", "EligibilityException")
+    Record = apps.get_model("affiliation", "StudentRecord")
+    Semester = apps.get_model("affiliation", "SemesterRecord")
+    User = apps.get_model("accounts", "User")
+
+    expired_rounds = [
+        pk for pk, term_id, checked in Round.objects.values_list("pk", "term_id", "conditions_check_at")
+        if max(ends[term_id], checked) < cutoff
+    ]
+    applications = Application.objects.filter(round_id__in=expired_rounds)
+    names = [
+        name for pair in applications.values_list("english_certificate", "study_plan") for name in pair if name
+    ]
+    if run.destroy("affiliation.affiliationapplication", applications):
+        storage = Application._meta.get_field("study_plan").storage
+        run.report.files.extend(names)
+        for name in names:
+            # Only once the rows are gone for good: a rolled-back run must still find its files.
+            transaction.on_commit(lambda name=name: storage.delete(name))
+    run.destroy("affiliation.eligibilityexception", Exception_.objects.filter(round_id__in=expired_rounds))
+
+    last_semester: dict[int, datetime] = {}
+    for record_id, term_id in Semester.objects.values_list("record_id", "term_id"):
+        last_semester[record_id] = max(last_semester.get(record_id, ends[term_id]), ends[term_id])
+    expired_records = [
+        pk for pk, updated_at in Record.objects.filter(updated_at__lt=cutoff, applications__isnull=True)
+        .values_list("pk", "updated_at")
+        if max(last_semester.get(pk, updated_at), updated_at) < cutoff
+    ]
+    records = Record.objects.filter(pk__in=expired_records)
+    user_ids = list(records.values_list("user_id", flat=True))
+    run.destroy("affiliation.studentrecord", records)
+    run.destroy_users(User.objects.filter(pk__in=user_ids, kind="home"))
+
+
+def _destroy_orphan_accounts(run: _Run, *, cutoff: datetime) -> None:
+    User = apps.get_model("accounts", "User")
+    run.destroy_users(
+        User.objects.filter(kind__in=["exchange", "home"], date_joined__lt=cutoff)
+        .filter(Q(last_login__isnull=True) | Q(last_login__lt=cutoff))
+        .filter(temporary_id__isnull=True, student_record__isnull=True, course_registrations__isnull=True)
+    )
+
+
+def _destroy_records_of_work(run: _Run, *, cutoff: datetime) -> None:
+    OutgoingMail = apps.get_model("ustportal", "OutgoingMail")
+    StaffJob = apps.get_model("staffdesk", "StaffJob")
+    run.destroy("ustportal.outgoingmail", OutgoingMail.objects.filter(created_at__lt=cutoff).exclude(status="sending"))
+    run.destroy("staffdesk.staffjob", StaffJob.objects.filter(created_at__lt=cutoff, status__in=["done", "failed"]))
+
+
+def _purge_access_log(run: _Run, *, at: datetime) -> None:
+    Access = apps.get_model("ustportal", "PersonalDataAccess")
+    old = Access.objects.filter(at__lt=access_log_cutoff(at)).exclude(action="destroy")
+    ids = list(old.values_list("pk", flat=True))
+    if ids:
+        _total, per_model = Access.objects.filter(pk__in=ids).delete()  # the queryset refuses anything younger
+        run.report.destroyed["ustportal.personaldataaccess"] = per_model.get("ustportal.PersonalDataAccess", 0)
+
+
+def _lock() -> bool:
+    if connection.vendor != "postgresql":
+        return True  # SQLite serialises writers on the whole database file
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def personal_data_destroy_expired(*, at: datetime | None = None, dry_run: bool = False) -> DestructionReport:
+    """PIPA art. 21: destroy personal data kept PERSONAL_DATA_RETENTION_YEARS past its term or round (docstring above)."""
+    at = at or timezone.now()
+    cutoff = retention_cutoff(at)
+    report = DestructionReport(cutoff=cutoff, dry_run=dry_run)
+    run = _Run(report)
+    try:
+        with transaction.atomic():
+            if not _lock():
+                report.skipped = True
+                return report
+            ends = _term_ends()
+            expired_terms = [pk for pk, end in ends.items() if end < cutoff]
+            _destroy_credit_exchange(run, cutoff=cutoff, expired_terms=expired_terms)
+            _destroy_affiliation(run, cutoff=cutoff, ends=ends)
+            _destroy_orphan_accounts(run, cutoff=cutoff)
+            _destroy_records_of_work(run, cutoff=cutoff)
+            _purge_access_log(run, at=at)
+            reference = f"retention {settings.PERSONAL_DATA_RETENTION_YEARS} years, ended before {cutoff:%Y-%m-%d}"
+            for label, ids in report.ids.items():
+                access_record(action="destroy", model=label, ids=ids, count=len(ids), reference=reference)
+            if report.total:
+                counts = ", ".join(f"{label}={count}" for label, count in sorted(report.destroyed.items()) if count)
+                access_record(action="destroy", model="ustportal.retention", count=report.total,
+                              reference=f"{reference}; {counts}"[:255])
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report

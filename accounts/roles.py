@@ -1,6 +1,16 @@
-"""Staff roles are Django groups with model permissions (SPEC §1), kept in code and synced on migrate."""
+"""Staff roles are Django groups with model permissions (SPEC §1), kept in code and synced on migrate.
 
+Least privilege (issue 10): the registrar works on exchange students, the affiliation committee on home
+students; neither sees the other's people. Besides its permissions each role names the kinds of account
+(``ROLE_USER_KINDS``) and the mail (``ROLE_MAIL_KINDS``) its work needs; superusers see everything.
+Sync is exact: a group ends up with precisely the listed permissions, and an unknown codename stops the
+sync instead of silently granting nothing.
+"""
+
+from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "registrar": [
@@ -43,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "affiliation.view_affiliationapplication", "affiliation.change_affiliationapplication",
         "affiliation.confirm_affiliationapplication", "affiliation.view_applicationevent",
         "staffdesk.view_staffjob",
+        "ustportal.view_outgoingmail", "ustportal.resend_outgoingmail",  # its own mail only, see ROLE_MAIL_KINDS
     ],
     "notice_editor": [
         "notices.view_notice", "notices.add_notice", "notices.change_notice", "notices.delete_notice",
@@ -54,13 +65,63 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+# The accounts each role may see in the User admin (and pick nowhere: only superusers pick accounts).
+ROLE_USER_KINDS: dict[str, list[str]] = {
+    "registrar": ["exchange"],
+    "affiliation_committee": ["home"],
+}
+
+# The outgoing mail each role may see and re-send. A mail about an account (its params carry ``user_id``:
+# set_password, email_change, and any later account mail) belongs to the roles that see that account's
+# kind (ROLE_USER_KINDS), whatever its kind; any other mail belongs to the role owning its kind, given as
+# exact kinds or prefixes ending in ``*``. A mail no role owns (a staff account's, a new kind) is for
+# superusers only until a role is given it here.
+ROLE_MAIL_KINDS: dict[str, list[str]] = {
+    "registrar": ["application_*", "partner_list*"],
+    "affiliation_committee": ["affiliation_*"],
+}
+
+
+def role_names(user) -> list[str]:
+    return list(user.groups.values_list("name", flat=True)) if user.is_authenticated else []
+
+
+def user_kinds_for(user) -> set[str] | None:
+    """The kinds of account ``user`` may see; None means all (a superuser)."""
+    if user.is_superuser:
+        return None
+    return {kind for role in role_names(user) for kind in ROLE_USER_KINDS.get(role, [])}
+
+
+def mail_kinds_for(user) -> list[str] | None:
+    """The mail-kind patterns ``user`` may see (see ROLE_MAIL_KINDS); None means all (a superuser)."""
+    if user.is_superuser:
+        return None
+    return [pattern for role in role_names(user) for pattern in ROLE_MAIL_KINDS.get(role, [])]
+
+
+def _last_app_with_models() -> str:
+    return [config.label for config in global_apps.get_app_configs() if config.models_module is not None][-1]
+
+
 def ensure_roles(sender=None, **kwargs) -> None:
+    """Make every role group hold exactly its listed permissions.
+
+    Run after migrate (post_migrate fires once per app; only the last app's signal comes after every app's
+    permissions exist) and by tests and the demo loader directly.
+    """
+    if sender is not None and getattr(sender, "label", None) != _last_app_with_models():
+        return
+    resolved = {}
     for name, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
+        resolved[name] = []
         for dotted in codenames:
-            app_label, codename = dotted.split(".")
+            app_label, _, codename = dotted.partition(".")
             perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
-            if perm is not None:
-                wanted.append(perm)
-        group.permissions.add(*wanted)
+            if perm is None:
+                raise ImproperlyConfigured(f"Role {name!r} lists the unknown permission {dotted!r} (accounts/roles.py).")
+            resolved[name].append(perm)
+    with transaction.atomic():  # all roles or none
+        for name, perms in resolved.items():
+            group, _ = Group.objects.get_or_create(name=name)
+            group.permissions.set(perms)

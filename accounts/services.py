@@ -32,6 +32,9 @@ def password_link_request(*, user: User, language: str | None = None) -> bool:
         return False
     mail_queue(kind="set_password", to=user.email, language=language or user.language, params={"user_id": user.pk})
     return True
+    # A number that is already some account's user name (a home student's, say) is skipped, never shared.
+    while User.objects.filter(username__iexact=settings.TEMP_ID_FORMAT.format(year=year, seq=sequence.last_value)).exists():
+        sequence.last_value += 1
 
 
 def password_link_lookup(*, username: str, email: str, client_key: str) -> None:

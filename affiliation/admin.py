@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from staffdesk.models import StaffJob
 from staffdesk.services import job_start
 from ustportal.admin import ReadOnlyAdminMixin
@@ -30,6 +31,7 @@ from .models import (
     SimilarMajor,
     StudentRecord,
 )
+from .services.records import AccountRefused, record_account_resolve, record_account_write
 
 
 def _import_view(modeladmin, request, *, form_class, kind: str, params, title: str, columns: list[str], help_text: str):
@@ -57,8 +59,27 @@ class SemesterRecordInline(admin.TabularInline):
     autocomplete_fields = ["term"]
 
 
+class StudentRecordAdminForm(forms.ModelForm):
+    """A new record gets the home-student account named by its student number, under the import's rules."""
+
+    def clean(self):
+        cleaned = super().clean()
+        number = cleaned.get("student_number")
+        if self.instance.pk is None and number and "user" not in self.fields:
+            try:
+                record_account_resolve(student_number=number)
+            except AccountRefused as exc:
+                self.add_error("student_number", exc.message)
+        return cleaned
+
+
 @admin.register(StudentRecord)
 class StudentRecordAdmin(admin.ModelAdmin):
+    """Only superusers link a record to an account, and then only to a home student's (issue 10, finding 1);
+    for everyone else the account is read-only, and a record added here gets its own home account like an
+    imported one."""
+
+    form = StudentRecordAdminForm
     list_display = [
         "student_number", "name", "campus", "department", "earned_credits", "in_progress_credits", "gpa",
         "liberal_arts_met", "teacher_training", "merit_scholarship_excluded_term",
@@ -70,6 +91,27 @@ class StudentRecordAdmin(admin.ModelAdmin):
     readonly_fields = ["merit_scholarship_excluded_term", "previous_department", "affiliation_changed_at", "updated_at"]
     inlines = [SemesterRecordInline]
     change_list_template = "admin/affiliation/studentrecord/change_list.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        # The account is named by the student number, so neither changes here once the record exists.
+        return [*fields, "user", "student_number"] if obj is not None else fields
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        return exclude if request.user.is_superuser or obj is not None else [*exclude, "user"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = User.objects.filter(kind=User.Kind.HOME, is_staff=False, is_superuser=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if obj.user_id is None:
+            record_account_write(record=obj, email="", language=User.Language.KO)
+        super().save_model(request, obj, form, change)
 
     def get_urls(self):
         extra = [path("import/", self.admin_site.admin_view(self.import_view), name="affiliation_studentrecord_import")]

@@ -340,7 +340,9 @@ class CourseRegistrationAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = StaffRegistrationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            student = User.objects.filter(username=form.cleaned_data["student"].strip()).first()
+            student = User.objects.filter(  # exchange students only: a home or staff account is never registered here
+                username__iexact=form.cleaned_data["student"].strip(), kind=User.Kind.EXCHANGE
+            ).first()
             if student is None:
                 form.add_error("student", _("No account has this temporary student ID."))
             else:

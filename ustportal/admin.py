@@ -1,4 +1,7 @@
 from django.contrib import admin, messages
+from django.db.models import IntegerField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -19,8 +22,30 @@ class ReadOnlyAdminMixin:
         return False
 
 
+def mail_visible_to(queryset, user):
+    """The mail ``user``'s roles own (``accounts.roles.ROLE_MAIL_KINDS``): a mail about an account by that account's
+    kind, any other by its kind; a superuser sees all."""
+    from accounts.models import User
+    from accounts.roles import mail_kinds_for, user_kinds_for
+
+    patterns = mail_kinds_for(user)
+    if patterns is None:
+        return queryset
+    by_kind = Q(pk__in=[])
+    for pattern in patterns:
+        by_kind |= Q(kind__startswith=pattern[:-1]) if pattern.endswith("*") else Q(kind=pattern)
+    about_account = Q(params__has_key="user_id")
+    queryset = queryset.annotate(
+        recipient_account=Cast(KeyTextTransform("user_id", "params"), IntegerField()),
+        recipient_kind=Subquery(User.objects.filter(pk=OuterRef("recipient_account")).values("kind")[:1]),
+    )
+    return queryset.filter((about_account & Q(recipient_kind__in=user_kinds_for(user))) | (~about_account & by_kind))
+
+
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(admin.ModelAdmin):
+    """Each role sees and re-sends the mail of its own work only (``mail_visible_to``)."""
+
     list_display = ["created_at", "kind", "to", "language", "status", "attempts", "sent_at", "short_error"]
     list_filter = ["status", "kind", "language", "created_at"]
     search_fields = ["to", "subject", "last_error"]
@@ -31,6 +56,9 @@ class OutgoingMailAdmin(admin.ModelAdmin):
     @admin.display(description=_("last error"))
     def short_error(self, obj: OutgoingMail) -> str:
         return obj.last_error[:80]
+
+    def get_queryset(self, request):
+        return mail_visible_to(super().get_queryset(request), request.user)
 
     def has_add_permission(self, request) -> bool:
         return False

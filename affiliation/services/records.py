@@ -6,6 +6,11 @@ The file format follows the course-offering importer (creditexchange/services/of
 2 = fall; ``spring``/``fall``, ``재학``/``휴학`` also accepted) and replaces the stored history.
 Students sign in with the account named by their student number; a missing account is created
 without a usable password (the university's sign-in sets it).
+
+The import writes only *home-student* accounts named by the row's student number (issue 10, finding 1):
+a number that is the user name of a staff, superuser or exchange account is a row error, as is a record
+linked to any other account; an e-mail the student changed themselves is kept, and an account's
+``is_active`` is never touched, so a deactivated student stays deactivated.
 """
 
 import re
@@ -13,11 +18,13 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from academics.models import Campus, Department, Term
 from accounts.models import User
+from ustportal.errors import DomainError
 from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
 
 from ..models import SemesterRecord, StudentRecord
@@ -69,6 +76,60 @@ def parse_semesters(value: str) -> list[tuple[int, str, str]]:
     return semesters
 
 
+class AccountRefused(DomainError):
+    """The account a record would write is not a home-student account the import may touch."""
+
+
+def record_account_resolve(*, student_number: str, record: StudentRecord | None = None, lock: bool = False) -> User | None:
+    """The home-student account a record of ``student_number`` may write; None when one is to be created.
+
+    Only a ``home`` account whose user name is the student number (case-insensitively) and that has no staff
+    rights qualifies; anything else raises ``AccountRefused`` and nothing is written (issue 10, finding 1).
+    """
+    users = User.objects.select_for_update() if lock else User.objects
+    if record is not None and record.user_id is not None:
+        user = users.get(pk=record.user_id)
+        if user.kind != User.Kind.HOME or user.username.lower() != student_number.lower():
+            raise AccountRefused(
+                _("the record %(number)s is linked to an account that is not a home-student account this import "
+                  "created; a superuser must check it") % {"number": student_number}
+            )
+    else:
+        user = users.filter(username__iexact=student_number).first()
+        if user is None:
+            return None
+        if user.kind != User.Kind.HOME:
+            raise AccountRefused(
+                _("student number %(number)s is already the user name of a staff or exchange-student account")
+                % {"number": student_number}
+            )
+    if user.is_staff or user.is_superuser or user.groups.exists():
+        raise AccountRefused(
+            _("the account %(number)s has staff rights; the import does not change it") % {"number": student_number}
+        )
+    return user
+
+
+def record_account_write(*, record: StudentRecord, email: str, language: str) -> User:
+    """Create or update the record's home-student account (call inside a transaction, after the checks above).
+
+    An e-mail the student confirmed themselves (``email_changed_at``) is kept; ``is_active`` is never changed.
+    """
+    user = record_account_resolve(student_number=record.student_number, record=record if record.pk else None, lock=True)
+    if user is None:
+        user = User(username=record.student_number, kind=User.Kind.HOME, email=email, display_name=record.name,
+                    language=language)
+        user.set_unusable_password()
+        user.save()
+    else:
+        if email and user.email_changed_at is None:
+            user.email = email
+        user.language = language
+        user.save(update_fields=["email", "language"])
+    record.user = user
+    return user
+
+
 def records_import(
     *, content: bytes, filename: str, progress: Callable[[int, int], None] | None = None
 ) -> ImportReport:
@@ -80,16 +141,24 @@ def records_import(
     rows = read_rows(content=content, filename=filename, columns=RECORD_COLUMNS)
     campuses = {c.code: c for c in Campus.objects.all()}
     departments = {d.code: d for d in Department.objects.select_related("campus")}
-    existing = {r.student_number: r for r in StudentRecord.objects.select_related("user")}
+    # Student numbers compare case-insensitively, like the user names they become.
+    existing = {r.student_number.lower(): r for r in StudentRecord.objects.all()}
     planned, seen = [], set()
     for number, row in rows:
         try:
             student_number = row["student_number"]
             if not NUMBER_RE.match(student_number):
                 raise ValueError(_("student number “%(value)s” is not 4–20 letters or digits") % {"value": student_number})
-            if student_number in seen:
+            if student_number.lower() in seen:
                 raise ValueError(_("student number %(value)s appears twice") % {"value": student_number})
-            seen.add(student_number)
+            seen.add(student_number.lower())
+            record = existing.get(student_number.lower()) or StudentRecord(student_number=student_number)
+            record_account_resolve(student_number=record.student_number, record=record if record.pk else None)
+            if row["email"]:
+                try:
+                    validate_email(row["email"])
+                except ValidationError:
+                    raise ValueError(_("e-mail address “%(value)s” is not valid") % {"value": row["email"]}) from None
             if row["campus"] not in campuses:
                 raise ValueError(_("unknown campus code “%(code)s”") % {"code": row["campus"]})
             if row["department"] not in departments:
@@ -111,7 +180,6 @@ def records_import(
             language = (row.get("language") or "ko").lower()
             if language not in {"ko", "en"}:
                 raise ValueError(_("language must be ko or en"))
-            record = existing.get(student_number) or StudentRecord(student_number=student_number)
             record.name = row["name"]
             record.campus, record.department = campuses[row["campus"]], departments[row["department"]]
             record.earned_credits = _integer(row, "earned_credits")
@@ -125,33 +193,35 @@ def records_import(
                               validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             report.errors.append((number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())))
+        except AccountRefused as exc:
+            report.errors.append((number, str(exc.message)))
         except (ValueError, KeyError) as exc:
             report.errors.append((number, str(exc)))
         else:
-            planned.append((record, row["email"], language, semesters))
+            planned.append((number, record, row["email"], language, semesters))
         if progress is not None:
             progress(len(planned) + len(report.errors), len(rows))
     if report.errors:
         return report
-    with transaction.atomic():
-        for record, email, language, semesters in planned:
-            is_new = record.pk is None
-            if is_new:
-                user = User.objects.filter(username=record.student_number).first()
-                if user is None:
-                    user = User(username=record.student_number, email=email, display_name=record.name, language=language)
-                    user.set_unusable_password()
-                    user.save()
-                record.user = user
-            else:
-                User.objects.filter(pk=record.user_id).update(email=email or record.user.email, language=language)
-            record.save()
-            if semesters is not None:
-                SemesterRecord.objects.filter(record=record).delete()
-                SemesterRecord.objects.bulk_create(
-                    SemesterRecord(record=record, term=Term.objects.get_or_create(year=year, season=season)[0], status=status)
-                    for year, season, status in semesters
-                )
-            report.created += is_new
-            report.updated += not is_new
+    try:
+        with transaction.atomic():
+            for number, record, email, language, semesters in planned:
+                is_new = record.pk is None
+                try:
+                    # Checked again under a row lock: an account may have changed since the file was read.
+                    record_account_write(record=record, email=email, language=language)
+                except AccountRefused as exc:
+                    report.errors.append((number, str(exc.message)))
+                    raise
+                record.save()
+                if semesters is not None:
+                    SemesterRecord.objects.filter(record=record).delete()
+                    SemesterRecord.objects.bulk_create(
+                        SemesterRecord(record=record, term=Term.objects.get_or_create(year=year, season=season)[0], status=status)
+                        for year, season, status in semesters
+                    )
+                report.created += is_new
+                report.updated += not is_new
+    except AccountRefused:
+        report.created = report.updated = 0
     return report

@@ -28,7 +28,8 @@ def calendar_feed(request):
 
 @require_safe
 def term_calendar(request, year: int, season: str):
-    term = Term.objects.filter(year=year, season=season).first()
+    # A season outside the choices (a NUL byte among them: PostgreSQL refuses it) matches no term.
+    term = Term.objects.filter(year=year, season=season).first() if season in Term.Season.values else None
     if term is None:
         raise Http404
     return _ics(build_calendar(selectors.calendar_entries(term=term), term=term), f"ust-portal-{year}-{season}.ics")

@@ -52,7 +52,10 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
     if not request.headers.get("HX-Request"):
         (messages.success if ok else messages.error)(request, message)
         target = request.POST.get("next", "")
-        safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        # Only a path: redirect() would take any other word for a URL name (NoReverseMatch, a 500).
+        safe = target.startswith("/") and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
         return redirect(target if safe else "creditexchange:catalogue")
     if offering is None:
         raise Http404

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_safe
 from ustportal.http import client_ip
 
 from . import selectors, services
+from .forms import NoticeSearchForm
 from .models import Notice
 
 PAGE_SIZE = 15
@@ -22,15 +23,15 @@ def _visitor(request) -> str:
 
 @require_safe
 def notice_list(request):
-    category = request.GET.get("category", "")
-    if category not in Notice.Category.values:
-        category = ""
-    query = request.GET.get("q", "").strip()[:100]
+    form = NoticeSearchForm(request.GET)
+    form.is_valid()  # a refused search text shows its error above the whole board
+    category, query = form.cleaned_data.get("category", ""), form.cleaned_data.get("q", "")
     page = Paginator(selectors.notice_board(category=category, query=query), PAGE_SIZE).get_page(request.GET.get("page"))
     first_number = page.paginator.count - page.start_index() + 1
     rows = [(first_number - index, notice) for index, notice in enumerate(page.object_list)]
     return render(request, "notices/notice_list.html", {
         "page": page, "rows": rows, "category": category, "query": query, "categories": Notice.Category.choices,
+        "query_errors": form.errors.get("q", []),
     })
 
 

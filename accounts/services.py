@@ -1,5 +1,7 @@
 """Account services: temporary-ID numbers, password links, contact changes (SPEC §3.1)."""
 
+import unicodedata
+
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
@@ -8,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from ustportal.errors import DomainError, InvalidLink, RateLimited
 from ustportal.mail import mail_queue
-from ustportal.ratelimit import cooldown, hit
+from ustportal.ratelimit import cooldown, keyed_limit, retry_message
 
 from .models import IdSequence, User
 
@@ -44,8 +46,12 @@ def password_link_lookup(*, username: str, email: str, client_key: str) -> None:
     which student numbers or addresses exist; attempts are limited per client like the result
     look-up. Home students imported from the student information system start here.
     """
-    if not hit(f"pwlookup:{client_key}", limit=settings.LOOKUP_RATE_LIMIT, window_seconds=settings.LOOKUP_RATE_WINDOW_SECONDS):
-        raise RateLimited(_("Too many attempts from your connection. Please try again in 15 minutes."))
+    # Keyed per lower-cased user name (tightly per address, and across addresses) with a looser per-address ceiling.
+    verdict = keyed_limit(scope="pwlookup", address=client_key, key=unicodedata.normalize("NFKC", username).strip().lower())
+    if not verdict.allowed:
+        reason = (_("Too many attempts for this user name.") if verdict.by_key
+                  else _("Too many attempts from your connection."))
+        raise RateLimited(f"{reason} {retry_message(verdict.retry_after)}")
     user = User.objects.filter(username__iexact=username.strip(), email__iexact=email.strip(), is_active=True).first()
     if user is not None and user.email:
         password_link_request(user=user)

@@ -1,13 +1,34 @@
+import ipaddress
+
 from django.conf import settings
 
 
+def _ip(value: str) -> str | None:
+    """``value`` as a normalised IP address, or None (a forged or broken header entry never becomes a key)."""
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request) -> str:
-    """The caller's address; behind NUM_PROXIES trusted proxies, the matching X-Forwarded-For entry."""
-    proxies = settings.NUM_PROXIES
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies and len(forwarded) >= proxies:
-        return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The caller's address, for rate limits and logs; "unknown" only without any usable address.
+
+    With ``NUM_PROXIES`` = N trusted proxies in front of gunicorn, each appends the address it saw to
+    X-Forwarded-For, so the N-th entry from the right is the one the outermost proxy appended: the
+    client as that proxy saw it. Entries further left were written by the client and are ignored. With
+    N = 0 the header is ignored entirely. A header with fewer than N entries (a proxy was bypassed or
+    is misconfigured) or a malformed N-th entry falls back to REMOTE_ADDR, the nearest proxy: every
+    such request then shares one key, which fails closed rather than letting the client choose one.
+    """
+    remote = _ip(request.META.get("REMOTE_ADDR", "")) or "unknown"
+    proxies = max(0, settings.NUM_PROXIES)
+    if not proxies:
+        return remote
+    forwarded = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < proxies:
+        return remote
+    return _ip(forwarded[-proxies]) or remote
 
 
 def parse_id(value: str | None) -> int | None:

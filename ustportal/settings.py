@@ -179,8 +179,12 @@ TEMP_ID_UNCONFIRMED_EXPIRY_DAYS = env.int("TEMP_ID_UNCONFIRMED_EXPIRY_DAYS", def
 TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS = env.int("TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS", default=72)
 TEMP_ID_RESEND_COOLDOWN_SECONDS = env.int("TEMP_ID_RESEND_COOLDOWN_SECONDS", default=300)
 TEMP_ID_RESEND_MAX = env.int("TEMP_ID_RESEND_MAX", default=5)
-LOOKUP_RATE_LIMIT = env.int("LOOKUP_RATE_LIMIT", default=10)  # lookups per client per window
+# Result look-ups, duplicate-application answers and password-link requests (ustportal.ratelimit.keyed_limit):
+LOOKUP_RATE_LIMIT = env.int("LOOKUP_RATE_LIMIT", default=100)  # per address (a campus NAT shares one) per window
+LOOKUP_RATE_LIMIT_PER_KEY_ADDRESS = env.int("LOOKUP_RATE_LIMIT_PER_KEY_ADDRESS", default=5)  # one student from one address
 LOOKUP_RATE_WINDOW_SECONDS = env.int("LOOKUP_RATE_WINDOW_SECONDS", default=900)
+LOOKUP_RATE_LIMIT_PER_KEY = env.int("LOOKUP_RATE_LIMIT_PER_KEY", default=20)  # one student from all addresses
+LOOKUP_RATE_KEY_WINDOW_SECONDS = env.int("LOOKUP_RATE_KEY_WINDOW_SECONDS", default=86400)
 PASSWORD_MAIL_COOLDOWN_SECONDS = env.int("PASSWORD_MAIL_COOLDOWN_SECONDS", default=300)
 EMAIL_CHANGE_LINK_MAX_AGE_HOURS = env.int("EMAIL_CHANGE_LINK_MAX_AGE_HOURS", default=24)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)

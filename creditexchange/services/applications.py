@@ -18,7 +18,7 @@ from accounts.models import TemporaryStudentId, User
 from accounts.services import password_link_request, temporary_id_allocate
 from ustportal.errors import DomainError, DuplicateApplication, InvalidLink, InvalidTransition, NotEligible, RateLimited
 from ustportal.mail import mail_queue
-from ustportal.ratelimit import hit
+from ustportal.ratelimit import keyed_limit, retry_message
 
 from ..models import ApplicationEvent, TemporaryIdApplication
 
@@ -107,15 +107,24 @@ def application_submit(
     return application
 
 
-def _lookup_allowed(client_key: str) -> bool:
-    return not client_key or hit(
-        f"lookup:{client_key}", limit=settings.LOOKUP_RATE_LIMIT, window_seconds=settings.LOOKUP_RATE_WINDOW_SECONDS
-    )
+def _lookup_limit(client_key: str, *, partner: Institution, home_student_number: str) -> None:
+    """Count a guess at this student's birth date from the address ``client_key``; RateLimited when over a limit.
+
+    Keyed per partner and normalised student number (tightly per address, and across addresses), with a
+    looser ceiling per address, so one attacker behind a campus NAT does not lock out everyone there.
+    """
+    if not client_key:
+        return
+    key = f"{partner.pk}:{home_student_number.strip().upper()}"
+    verdict = keyed_limit(scope="lookup", address=client_key, key=key)
+    if not verdict.allowed:
+        reason = (_("Too many look-ups for this student number.") if verdict.by_key
+                  else _("Too many look-ups from your connection."))
+        raise RateLimited(f"{reason} {retry_message(verdict.retry_after)}")
 
 
 def _duplicate(existing: TemporaryIdApplication, *, date_of_birth: date, client_key: str) -> DuplicateApplication:
-    if not _lookup_allowed(client_key):
-        raise RateLimited(_("Too many look-ups from your connection. Please try again in 15 minutes."))
+    _lookup_limit(client_key, partner=existing.partner, home_student_number=existing.home_student_number)
     return DuplicateApplication(
         _("An application for %(term)s from this student number at %(partner)s already exists.")
         % {"term": existing.term, "partner": existing.partner.name},
@@ -386,8 +395,7 @@ def application_lookup(
 
     A mismatch and an unknown number get the same answer, so the page reveals nothing.
     """
-    if not _lookup_allowed(client_key):
-        raise RateLimited(_("Too many look-ups from your connection. Please try again in 15 minutes."))
+    _lookup_limit(client_key, partner=partner, home_student_number=home_student_number)
     application = (
         TemporaryIdApplication.objects.select_related("term", "partner", "temporary_id__user")
         .filter(partner=partner, home_student_number=home_student_number.strip(), date_of_birth=date_of_birth)

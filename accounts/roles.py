@@ -24,6 +24,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_temporaryidapplication", "creditexchange.change_temporaryidapplication",
         "creditexchange.approve_temporaryidapplication", "creditexchange.issue_temporaryidapplication",
         "creditexchange.view_applicationevent",
+        "creditexchange.view_applicationconflict", "creditexchange.resolve_applicationconflict",
+        "creditexchange.view_applicationconflictevent",
         "creditexchange.view_courseoffering", "creditexchange.add_courseoffering",
         "creditexchange.change_courseoffering", "creditexchange.publish_courseoffering",
         "creditexchange.view_timeslot", "creditexchange.add_timeslot", "creditexchange.change_timeslot",

@@ -109,6 +109,10 @@ from affiliation.emails import BUILDERS as AFFILIATION_BUILDERS  # noqa: E402 - 
 
 BUILDERS.update(AFFILIATION_BUILDERS)
 
+from creditexchange.emails import BUILDERS as CREDITEXCHANGE_BUILDERS  # noqa: E402 - conflicting applications (issue 10)
+
+BUILDERS.update(CREDITEXCHANGE_BUILDERS)
+
 
 def _partner_list_file(reference: dict) -> tuple[str, bytes, str]:
     from creditexchange.models import PartnerListFile

@@ -1,6 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,7 +51,11 @@ class User(AbstractUser):
 
 
 class TemporaryStudentId(models.Model):
-    """The person behind an exchange account: one per (partner, home student number), kept across terms."""
+    """The person behind an exchange account: one per (partner, home student number), kept across terms.
+
+    Home student numbers compare case-insensitively (issue 10, finding 3): the unique constraint is on
+    ``UPPER(home_student_number)`` and issuance matches a returning student with ``__iexact``.
+    """
 
     student_id = models.CharField(_("temporary student ID"), max_length=30, unique=True)
     partner = models.ForeignKey("academics.Institution", on_delete=models.PROTECT, related_name="temporary_ids")
@@ -64,7 +68,9 @@ class TemporaryStudentId(models.Model):
         verbose_name_plural = _("temporary student IDs")
         ordering = ["-first_issued_at"]
         constraints = [
-            models.UniqueConstraint(fields=["partner", "home_student_number"], name="temporary_id_one_per_person"),
+            models.UniqueConstraint(
+                "partner", Upper("home_student_number"), name="temporary_id_one_per_person_any_case"
+            ),
         ]
 
     def __str__(self) -> str:

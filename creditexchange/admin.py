@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -16,6 +18,7 @@ from ustportal.errors import DomainError
 from . import services
 from .forms import OfferingImportForm, StaffRegistrationForm
 from .models import (
+    ApplicationConflict,
     ApplicationEvent,
     CourseOffering,
     CourseRegistration,
@@ -42,13 +45,30 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason (sent to the applicant)"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ConflictFilter(admin.SimpleListFilter):
+    """Finding 3: the applications whose student number another person also used, while staff have not decided."""
+
+    title = _("conflict")
+    parameter_name = "conflict"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("In conflict (open)")), ("none", _("No open conflict"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(in_conflict=True)
+        if self.value() == "none":
+            return queryset.filter(in_conflict=False)
+        return queryset
+
+
 @admin.register(TemporaryIdApplication)
 class TemporaryIdApplicationAdmin(admin.ModelAdmin):
     list_display = [
         "submitted_at", "term", "partner", "home_student_number", "display_name", "email", "status",
-        "student_id", "returning",
+        "conflict_flag", "student_id", "returning",
     ]
-    list_filter = ["status", "term", "partner", "degree_level", "returning", "submitted_at"]
+    list_filter = [ConflictFilter, "status", "term", "partner", "degree_level", "returning", "submitted_at"]
     search_fields = ["home_student_number", "name_ko", "name_latin", "email", "phone", "temporary_id__student_id"]
     list_select_related = ["term", "partner", "temporary_id"]
     date_hierarchy = "submitted_at"
@@ -56,7 +76,8 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
     actions = ["approve_selected", "reject_selected", "issue_now", "record_recommendation"]
     fields = [
         "term", "partner", "home_student_number", "name_ko", "name_latin", "date_of_birth", "email", "phone",
-        "home_department", "degree_level", "language", "consent_at", "status", "submitted_at", "confirmed_at",
+        "home_department", "degree_level", "language", "consent_at", "consent_version", "conflict", "status",
+        "submitted_at", "confirmed_at",
         "decided_at", "decided_by", "rejection_reason", "issued_at", "temporary_id", "returning",
         "confirmation_sent_at", "confirmation_resends",
     ]
@@ -65,6 +86,23 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
     @admin.display(description=_("temporary student ID"), ordering="temporary_id__student_id")
     def student_id(self, obj: TemporaryIdApplication) -> str:
         return obj.temporary_id.student_id if obj.temporary_id else "—"
+
+    def get_queryset(self, request):
+        open_conflicts = ApplicationConflict.objects.filter(applications=OuterRef("pk"), resolved_at__isnull=True)
+        return super().get_queryset(request).annotate(in_conflict=Exists(open_conflicts))
+
+    @admin.display(description=_("in conflict"), boolean=True, ordering="in_conflict")
+    def conflict_flag(self, obj: TemporaryIdApplication) -> bool:
+        return obj.in_conflict
+
+    @admin.display(description=_("conflict"))
+    def conflict(self, obj: TemporaryIdApplication) -> str:
+        conflict = obj.conflicts.order_by(F("resolved_at").desc(nulls_first=True)).first() if obj.pk else None
+        if conflict is None:
+            return "—"
+        state = _("open: no ID can be issued") if conflict.is_open else _("resolved")
+        url = reverse("admin:creditexchange_applicationconflict_change", args=[conflict.pk])
+        return format_html('<a href="{}">{} ({})</a>', url, _("Conflict no. %(number)s") % {"number": conflict.pk}, state)
 
     def has_add_permission(self, request) -> bool:
         return False  # applications come from applicants
@@ -378,4 +416,5 @@ class TimeSlotAdmin(admin.ModelAdmin):
     autocomplete_fields = ["offering"]
 
 
-from . import admin_lists  # noqa: E402,F401 - lists to partners, recommendations (SPEC §3.3)
+from . import admin_lists  # noqa: E402,F401,I001 - lists to partners, recommendations (SPEC §3.3)
+from . import admin_conflicts  # noqa: E402,F401,I001 - conflicting applications (issue 10, finding 3)

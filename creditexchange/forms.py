@@ -1,7 +1,9 @@
 from datetime import date
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from academics.models import Institution, Term, TermWindow
@@ -39,8 +41,9 @@ class PartnerChoiceMixin:
 
 
 class ApplicationForm(PartnerChoiceMixin, forms.ModelForm):
+    """The application with its PIPA consent; the notice's numbers and version come from settings, never typed twice."""
+
     consent = forms.BooleanField(
-        label=_("I agree to the collection and use of my personal information as described above."),
         required=True,
         error_messages={"required": _("You must agree to the collection and use of personal information to apply.")},
     )
@@ -67,6 +70,13 @@ class ApplicationForm(PartnerChoiceMixin, forms.ModelForm):
         if len(open_terms) == 1:
             term_field.initial = open_terms[0].pk
         self.fields["partner"].label = _("Home (partner) university")
+        # What the applicant agrees to is this version of the notice; the service stores it with the consent.
+        self.notice_version = settings.PRIVACY_NOTICE_VERSION
+        self.retention_years = settings.PERSONAL_DATA_RETENTION_YEARS
+        self.unconfirmed_days = settings.TEMP_ID_UNCONFIRMED_EXPIRY_DAYS
+        self.fields["consent"].label = _(
+            "I agree to the collection and use of my personal information as described above (notice version %(version)s)."
+        ) % {"version": self.notice_version}
         self.fields["home_student_number"].validators.append(student_number_validator)
         self.fields["phone"].validators.append(phone_validator)
 
@@ -136,3 +146,40 @@ class OfferingImportForm(forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
         return upload
+
+
+class ConflictResolveForm(forms.Form):
+    """Staff keep one application of a conflict; ``members`` is the set the page showed (a stale page is refused)."""
+
+    keep = forms.TypedChoiceField(label=_("Application to keep"), coerce=int, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason (kept with the conflict and sent to every applicant rejected)"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    members = forms.CharField(widget=forms.HiddenInput, max_length=2000)
+
+    def __init__(self, *args, applications, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].choices = [(a.pk, conflict_member_label(a)) for a in applications]
+        self.fields["members"].initial = ",".join(str(a.pk) for a in applications)
+
+    def clean_members(self) -> list[int]:
+        parts = self.cleaned_data["members"].split(",")
+        if not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts):
+            raise forms.ValidationError(_("This page is out of date. Open the conflict again."))
+        return [int(part) for part in parts]
+
+
+class ConflictReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the resolution is undone (kept in the record)"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def conflict_member_label(application: TemporaryIdApplication) -> str:
+    return _("No. %(id)s · %(name)s · %(email)s · born %(birth)s · %(status)s · submitted %(submitted)s") % {
+        "id": application.pk, "name": application.display_name, "email": application.email,
+        "birth": application.date_of_birth.isoformat(), "status": application.get_status_display(),
+        "submitted": timezone.localtime(application.submitted_at).strftime("%Y-%m-%d %H:%M"),
+    }

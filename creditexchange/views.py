@@ -32,6 +32,8 @@ def application_create(request):
             form.add_error(None, exc.message)
         else:
             request.session["applied_email"] = application.email
+            # Another person applied with this number first: the next page says plainly what happens now.
+            request.session["applied_in_conflict"] = services.application_conflict_open_for(application=application) is not None
             return redirect("creditexchange:application_sent")
     context = {
         "form": form,
@@ -45,7 +47,8 @@ def application_create(request):
 
 
 def application_sent(request):
-    return render(request, "creditexchange/application_sent.html", {"email": request.session.get("applied_email")})
+    context = {"email": request.session.get("applied_email"), "in_conflict": request.session.get("applied_in_conflict", False)}
+    return render(request, "creditexchange/application_sent.html", context)
 
 
 @require_POST
@@ -59,6 +62,7 @@ def application_resend(request):
         messages.error(request, exc.message)
     else:
         request.session["applied_email"] = application.email
+        request.session["applied_in_conflict"] = False
         return redirect("creditexchange:application_sent")
     return redirect("creditexchange:application_create")
 

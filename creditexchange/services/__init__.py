@@ -3,6 +3,7 @@
 from .applications import (
     CONFIRM_SALT,
     CORRECTABLE_FIELDS,
+    ApplicationInConflict,
     BatchReport,
     LookupResult,
     application_approve,
@@ -18,6 +19,13 @@ from .applications import (
     temporary_id_issue,
     temporary_id_issue_batch,
 )
+from .conflict_resolution import (
+    StaleConflict,
+    application_conflict_check_members,
+    application_conflict_reopen,
+    application_conflict_resolve,
+)
+from .conflicts import application_conflict_open_for
 from .offerings import (
     ImportReport,
     offering_capacity_check,
@@ -58,4 +66,6 @@ __all__ = [
     "PartnerListLink", "SendReport", "partner_list_check", "partner_list_contacts", "partner_list_link", "partner_list_deadline", "partner_list_dispatch", "partner_list_open",
     "partner_list_request", "partner_list_send", "partner_list_token", "partner_lists_send", "partner_lists_send_due", "recommendation_record",
     "recommendations_submit",
+    "ApplicationInConflict", "StaleConflict", "application_conflict_check_members", "application_conflict_open_for", "application_conflict_reopen",
+    "application_conflict_resolve",
 ]

@@ -20,11 +20,16 @@ from ustportal.errors import DomainError, DuplicateApplication, InvalidLink, Inv
 from ustportal.mail import mail_queue
 from ustportal.ratelimit import keyed_limit, retry_message
 
-from ..models import ApplicationEvent, TemporaryIdApplication
+from ..models import ApplicationEvent, TemporaryIdApplication, student_number_key
+from .conflicts import application_conflict_open_for, conflict_open
 
 logger = logging.getLogger(__name__)
 Status = TemporaryIdApplication.Status
 CONFIRM_SALT = "creditexchange.application-confirm"
+
+
+class ApplicationInConflict(InvalidTransition):
+    """Issuance refused: another person applied with the same home student number (finding 3)."""
 
 
 def _record(application: TemporaryIdApplication, *, from_status: str, actor: User | None = None,
@@ -61,11 +66,16 @@ def application_submit(
     date_of_birth: date, email: str, phone: str, home_department: str, degree_level: str,
     consent: bool, language: str, at: datetime | None = None, client_key: str = "",
 ) -> TemporaryIdApplication:
-    """Seed 000 §1: apply for a temporary student ID; one per term, partner and home student number.
+    """Seed 000 §1: apply for a temporary student ID for a term, at a partner, with a home student number.
 
-    A repeat is refused with a clear message; the earlier application's state and the re-send
-    offer come only with the same date of birth, and such answers count against the result
-    look-up's rate limit (``client_key``), so the form reveals no more than the look-up does.
+    Student numbers compare by ``student_number_key`` (stripped, upper-cased). A plain repeat, i.e. the
+    same birth date and e-mail (any case) as an application of that number, is refused with a clear
+    message and the re-send offer (``DuplicateApplication``); it never makes a second row. Anyone else
+    is kept as their own application and the number gets an ``ApplicationConflict`` (finding 3: whoever
+    applies first must not block the real student), which blocks issuance until staff resolve it; the
+    earlier applicants get a notice, the new one a mail saying what happens next. Repeat and conflict
+    answers count against the result look-up's rate limit (``client_key``), as they reveal that the
+    number has applied. The consent stores ``settings.PRIVACY_NOTICE_VERSION`` (PIPA).
     """
     at = at or timezone.now()
     if not consent:
@@ -78,32 +88,44 @@ def application_submit(
     window_require_open(term=term, kind=TermWindow.Kind.APPLICATION, at=at)
     if not (name_ko.strip() or name_latin.strip()):
         raise NotEligible(_("Enter your name in Korean, in Latin letters, or both."))
-    home_student_number = home_student_number.strip()
-    existing = TemporaryIdApplication.objects.filter(
-        term=term, partner=partner, home_student_number=home_student_number
-    ).first()
-    if existing is not None:
-        raise _duplicate(existing, date_of_birth=date_of_birth, client_key=client_key)
+    home_student_number, email = home_student_number.strip(), email.strip()
+    key = student_number_key(home_student_number)
     application = TemporaryIdApplication(
         term=term, partner=partner, home_student_number=home_student_number, name_ko=name_ko.strip(),
-        name_latin=name_latin.strip(), date_of_birth=date_of_birth, email=email.strip(), phone=phone.strip(),
+        name_latin=name_latin.strip(), date_of_birth=date_of_birth, email=email, phone=phone.strip(),
         home_department=home_department.strip(), degree_level=degree_level, language=language, consent_at=at,
-        confirmation_sent_at=at,
+        consent_version=settings.PRIVACY_NOTICE_VERSION, confirmation_sent_at=at,
     )
     application.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
+            # Two people applying with one number at the same instant: the partner row serialises them, so the
+            # second sees the first and opens the conflict (the same lock order as issuance and resolution).
+            Institution.objects.select_for_update().get(pk=partner.pk)
+            earlier = list(
+                TemporaryIdApplication.objects.select_related("term", "partner")
+                .filter(term=term, partner=partner, number_key=key).order_by("submitted_at", "pk")
+            )
+            repeat = next(
+                (a for a in earlier if a.date_of_birth == date_of_birth and a.email.lower() == email.lower()), None
+            )
+            if repeat is not None:
+                raise _duplicate(repeat, date_of_birth=date_of_birth, client_key=client_key)
+            if earlier:
+                _lookup_limit(client_key, partner=partner, home_student_number=key)
             application.save()
             _record(application, from_status="")
             _queue_confirmation(application)
+            if earlier:
+                conflict_open(application=application, earlier=earlier, at=at)
     except IntegrityError:
-        # Two submissions in the same instant: the unique constraint lets one through.
-        existing = TemporaryIdApplication.objects.filter(
-            term=term, partner=partner, home_student_number=home_student_number
+        # Only without the row lock (SQLite): the identity constraint lets one plain repeat through.
+        repeat = TemporaryIdApplication.objects.filter(
+            term=term, partner=partner, number_key=key, date_of_birth=date_of_birth, email__iexact=email
         ).first()
-        if existing is None:
+        if repeat is None:
             raise
-        raise _duplicate(existing, date_of_birth=date_of_birth, client_key=client_key) from None
+        raise _duplicate(repeat, date_of_birth=date_of_birth, client_key=client_key) from None
     return application
 
 
@@ -115,7 +137,7 @@ def _lookup_limit(client_key: str, *, partner: Institution, home_student_number:
     """
     if not client_key:
         return
-    key = f"{partner.pk}:{home_student_number.strip().upper()}"
+    key = f"{partner.pk}:{student_number_key(home_student_number)}"
     verdict = keyed_limit(scope="lookup", address=client_key, key=key)
     if not verdict.allowed:
         reason = (_("Too many look-ups for this student number.") if verdict.by_key
@@ -272,17 +294,31 @@ def temporary_id_issue(*, application_id: int, actor: User | None = None) -> Tem
     the application never overwrite the account's.
     """
     with transaction.atomic():
+        # One identity per (partner, home number), and no issuance while the number is in conflict: lock the
+        # partner row first, then the application (the order submission and conflict resolution use too).
+        partner_id = TemporaryIdApplication.objects.filter(pk=application_id).values_list("partner_id", flat=True).first()
+        if partner_id is not None:
+            Institution.objects.select_for_update().get(pk=partner_id)
         application = _lock(application_id)
         if application.status != Status.APPROVED:
             raise InvalidTransition(
                 _("Only approved applications can be issued an ID; this one is “%(status)s”.")
                 % {"status": application.get_status_display()}
             )
-        # One identity per (partner, home number): lock the partner row before looking it up.
-        Institution.objects.select_for_update().get(pk=application.partner_id)
+        conflict = application_conflict_open_for(application=application)
+        if conflict is not None:
+            raise ApplicationInConflict(
+                _(
+                    "No ID can be issued: another application with the same home student number (%(number)s) was "
+                    "made for %(term)s, and the conflict is not resolved yet. Resolve it under “Application "
+                    "conflicts” (no. %(conflict)s) first."
+                )
+                % {"number": application.home_student_number, "term": application.term, "conflict": conflict.pk}
+            )
+        # Returning students are matched case-insensitively, like the unique constraint on TemporaryStudentId.
         identity = (
             TemporaryStudentId.objects.select_related("user")
-            .filter(partner_id=application.partner_id, home_student_number=application.home_student_number)
+            .filter(partner_id=application.partner_id, home_student_number__iexact=application.number_key)
             .first()
         )
         if identity is None:
@@ -371,6 +407,8 @@ def applications_purge_unconfirmed(*, at: datetime | None = None) -> int:
 class LookupResult:
     application: TemporaryIdApplication
     password_mail_sent: bool = False
+    # Another person applied with this number; the registrar's office checks before any ID is issued.
+    in_conflict: bool = False
 
     @property
     def account(self) -> User | None:
@@ -393,18 +431,19 @@ def application_lookup(
 ) -> LookupResult:
     """“Check the application and verify for student ID”: the latest application of this person.
 
-    A mismatch and an unknown number get the same answer, so the page reveals nothing.
+    The number compares by ``student_number_key`` (spaces and case do not matter). A mismatch and an
+    unknown number get the same answer, so the page reveals nothing.
     """
     _lookup_limit(client_key, partner=partner, home_student_number=home_student_number)
     application = (
         TemporaryIdApplication.objects.select_related("term", "partner", "temporary_id__user")
-        .filter(partner=partner, home_student_number=home_student_number.strip(), date_of_birth=date_of_birth)
+        .filter(partner=partner, number_key=student_number_key(home_student_number), date_of_birth=date_of_birth)
         .order_by("-term__year", "-submitted_at")
         .first()
     )
     if application is None:
         raise DomainError(_("No application matches these details. Check the university, student number and date of birth."))
-    result = LookupResult(application=application)
+    result = LookupResult(application=application, in_conflict=application_conflict_open_for(application=application) is not None)
     if application.status == Status.ISSUED and (result.needs_password or send_password_link):
         result.password_mail_sent = password_link_request(user=result.account, language=application.language)
     return result

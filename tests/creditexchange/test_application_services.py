@@ -36,9 +36,10 @@ def test_it_submits_an_application_and_mails_a_confirmation_link(application_dat
 
 
 def test_it_refuses_a_duplicate_and_points_to_the_existing_application(application_data):
+    # Issue 10: a repeat is the same birth date and e-mail (any case); another e-mail is another person (a conflict).
     first = services.application_submit(**application_data)
     with pytest.raises(DuplicateApplication) as excinfo:
-        services.application_submit(**{**application_data, "email": "other@hanbit.example"})
+        services.application_submit(**{**application_data, "email": "HANEUL@hanbit.example", "phone": "010-5555-6666"})
     assert excinfo.value.application == first
     assert TemporaryIdApplication.objects.count() == 1
     assert TemporaryIdApplication.objects.get().email == "haneul@hanbit.example"

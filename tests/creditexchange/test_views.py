@@ -139,8 +139,9 @@ def test_it_refuses_a_malformed_student_number(client, application_data, number)
 def test_it_answers_a_duplicate_with_a_resend_offer(client, application_data, django_capture_on_commit_callbacks):
     services.application_submit(**application_data)
 
+    # Issue 10: a repeat has the same birth date and e-mail (any case); another e-mail would open a conflict.
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(APPLY_URL, _form_data(application_data, email="other@hanbit.example"))
+        response = client.post(APPLY_URL, _form_data(application_data, email="Haneul@Hanbit.example", phone="010-5555-6666"))
 
     assert response.status_code == 200
     text = _text(response)
@@ -177,7 +178,7 @@ def test_it_resends_the_confirmation_mail_once_the_cooldown_is_over(
     settings.TEMP_ID_RESEND_COOLDOWN_SECONDS = 0
     with django_capture_on_commit_callbacks(execute=True):
         client.post(APPLY_URL, _form_data(application_data))
-    duplicate = client.post(APPLY_URL, _form_data(application_data, email="typo@hanbit.example"))
+    duplicate = client.post(APPLY_URL, _form_data(application_data, email="HANEUL@hanbit.example"))
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(RESEND_URL, {"token": duplicate.context["resend_token"]})
@@ -217,7 +218,7 @@ def test_it_explains_a_resend_for_an_application_deleted_in_the_meantime(
 def test_it_offers_no_resend_for_a_duplicate_of_a_confirmed_application(client, application_data, confirmed_application):
     data = _form_data(
         application_data, home_student_number=confirmed_application.home_student_number,
-        date_of_birth=confirmed_application.date_of_birth.isoformat(),
+        date_of_birth=confirmed_application.date_of_birth.isoformat(), email=confirmed_application.email,
     )
 
     response = client.post(APPLY_URL, data)
@@ -530,18 +531,18 @@ def test_it_switches_language_with_the_language_form(db, open_term, partner):
     assert "Apply for a temporary student ID" in _text(page)
 
 
-def test_a_duplicate_with_another_birth_date_reveals_no_state_and_offers_no_resend(client, application_data):
+def test_another_birth_date_is_kept_as_a_conflict_and_reveals_no_state_and_offers_no_resend(client, application_data):
+    # Issue 10, finding 3: another birth date is another person; their application is kept, never refused.
     services.application_submit(**application_data)
 
-    response = client.post(APPLY_URL, _form_data(application_data, date_of_birth="2001-01-01"))
+    response = client.post(APPLY_URL, _form_data(application_data, date_of_birth="2001-01-01"), follow=True)
 
     text = _text(response)
-    assert "An application for 2027 Spring from this student number at Hanbit University already exists." in text
+    assert response.redirect_chain == [(SENT_URL, 302)]
+    assert 'id="conflict-next-steps"' in text
     assert 'id="duplicate-offer"' not in text and "Re-send confirmation mail" not in text
     assert "waiting for e-mail confirmation" not in text
-    assert 'id="duplicate-hint"' in text
-    assert response.context["resend_token"] == ""
-    assert TemporaryIdApplication.objects.count() == 1
+    assert TemporaryIdApplication.objects.count() == 2
 
 
 def test_duplicate_answers_count_against_the_lookup_limit(client, application_data, settings):
@@ -555,4 +556,5 @@ def test_duplicate_answers_count_against_the_lookup_limit(client, application_da
     text = _text(response)
     assert "Too many look-ups from your connection. Please try again in 15 minutes." in text
     assert 'id="duplicate-offer"' not in text
-    assert TemporaryIdApplication.objects.count() == 1
+    # The first other-birth-date answer kept a conflicting application (issue 10); the second was its repeat.
+    assert TemporaryIdApplication.objects.count() == 2

@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_recommendation", "creditexchange.record_recommendation",
         "creditexchange.view_recommendationevent",
         "staffdesk.view_staffjob",
+        "axes.view_accessattempt", "axes.delete_accessattempt",  # sign-in lock-outs: see and lift them
     ],
     "affiliation_committee": [
         "academics.view_campus", "academics.view_college", "academics.view_department",

@@ -1,12 +1,18 @@
 """Account services: temporary-ID numbers, password links, contact changes (SPEC §3.1)."""
 
+import math
 import unicodedata
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core import signing
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ustportal.errors import DomainError, InvalidLink, RateLimited
 from ustportal.mail import mail_queue
@@ -15,6 +21,11 @@ from ustportal.ratelimit import cooldown, keyed_limit, retry_message
 from .models import IdSequence, User
 
 EMAIL_CHANGE_SALT = "accounts.email-change"
+EMAIL_REPORT_SALT = "accounts.email-change-report"
+
+
+class AlreadyReported(DomainError):
+    """A "this wasn't me" link whose address is already back: a friendly answer, not an error page."""
 
 
 def temporary_id_allocate(*, year: int) -> str:
@@ -22,6 +33,9 @@ def temporary_id_allocate(*, year: int) -> str:
     IdSequence.objects.get_or_create(year=year)
     sequence = IdSequence.objects.select_for_update().get(year=year)
     sequence.last_value += 1
+    # A number that is already some account's user name (a home student's, say) is skipped, never shared.
+    while User.objects.filter(username__iexact=settings.TEMP_ID_FORMAT.format(year=year, seq=sequence.last_value)).exists():
+        sequence.last_value += 1
     sequence.save(update_fields=["last_value"])
     return settings.TEMP_ID_FORMAT.format(year=year, seq=sequence.last_value)
 
@@ -34,9 +48,6 @@ def password_link_request(*, user: User, language: str | None = None) -> bool:
         return False
     mail_queue(kind="set_password", to=user.email, language=language or user.language, params={"user_id": user.pk})
     return True
-    # A number that is already some account's user name (a home student's, say) is skipped, never shared.
-    while User.objects.filter(username__iexact=settings.TEMP_ID_FORMAT.format(year=year, seq=sequence.last_value)).exists():
-        sequence.last_value += 1
 
 
 def password_link_lookup(*, username: str, email: str, client_key: str) -> None:
@@ -69,8 +80,32 @@ def profile_update(*, user: User, phone: str, language: str, display_name: str |
     return user
 
 
-def email_change_request(*, user: User, new_email: str) -> None:
-    """Mail a confirmation link to the *new* address; the account changes only when it is clicked."""
+def _reauthenticate(*, user: User, password: str) -> None:
+    """Re-authentication for a sensitive change (ASVS V6): the current password, with failures limited per user.
+
+    Once ``REAUTH_FAILURE_LIMIT`` wrong passwords fell in the window even the right one waits, so a
+    borrowed session cannot be used to guess the password.
+    """
+    key = f"accounts:reauth-failures:{user.pk}"
+    if (cache.get(key) or 0) >= settings.REAUTH_FAILURE_LIMIT:
+        minutes = math.ceil(settings.REAUTH_FAILURE_WINDOW_SECONDS / 60)
+        raise RateLimited(ngettext(
+            "Too many wrong passwords. Please wait %(minutes)d minute and try again.",
+            "Too many wrong passwords. Please wait %(minutes)d minutes and try again.", minutes,
+        ) % {"minutes": minutes}, code="password")
+    if not user.check_password(password):
+        if not cache.add(key, 1, timeout=settings.REAUTH_FAILURE_WINDOW_SECONDS):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=settings.REAUTH_FAILURE_WINDOW_SECONDS)
+        raise DomainError(_("The password is not correct."), code="password")
+    cache.delete(key)
+
+
+def email_change_request(*, user: User, new_email: str, password: str) -> None:
+    """Mail a confirmation link to the *new* address once the current password is given; nothing changes yet."""
+    _reauthenticate(user=user, password=password)
     new_email = new_email.strip()
     if new_email.lower() == (user.email or "").lower():
         raise DomainError(_("That is already your e-mail address."))
@@ -95,19 +130,132 @@ def email_change_token(*, user: User, new_email: str) -> str:
     )
 
 
-def email_change_confirm(*, token: str) -> User:
+def _email_change_payload(token: str) -> dict:
     max_age = settings.EMAIL_CHANGE_LINK_MAX_AGE_HOURS * 3600
     try:
-        payload = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=max_age)
+        return signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise InvalidLink(_("This confirmation link has expired. Please request the change again.")) from exc
     except signing.BadSignature as exc:
         raise InvalidLink(_("This confirmation link is not valid.")) from exc
+
+
+def _email_change_current(user: User | None, payload: dict) -> None:
+    if user is None or user.email != payload["old"] or _email_change_stamp(user) != payload.get("c", ""):
+        raise InvalidLink(_("This confirmation link has already been used or is out of date."))
+
+
+def email_change_check(*, token: str) -> str:
+    """The new address a confirmation link would set, if it still works; changes nothing (the page's GET)."""
+    payload = _email_change_payload(token)
+    _email_change_current(User.objects.filter(pk=payload["u"]).first(), payload)
+    return payload["new"]
+
+
+def email_change_confirm(*, token: str) -> User:
+    """Set the new address (the link's POST), record it in the user's trail and tell the *old* address (finding 4)."""
+    payload = _email_change_payload(token)
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=payload["u"]).first()
-        if user is None or user.email != payload["old"] or _email_change_stamp(user) != payload.get("c", ""):
-            raise InvalidLink(_("This confirmation link has already been used or is out of date."))
+        _email_change_current(user, payload)
+        old_email = user.email
         user.email = payload["new"]
         user.email_changed_at = timezone.now()
         user.save(update_fields=["email", "email_changed_at"])
+        security_trail_record(user=user, message=f"E-mail address changed from {old_email} to {user.email}.")
+        if old_email:
+            mail_queue(
+                kind="email_change_notice", to=old_email, language=user.language,
+                params={"user_id": user.pk, "new_email": user.email, "changed_at": user.email_changed_at.isoformat()},
+            )
     return user
+
+
+def security_trail_record(*, user: User, message: str, actor: User | None = None) -> None:
+    """One line in the account's security trail: the admin's history of that user (``LogEntry``), no new table.
+
+    Kept in English like the admin's own entries; the registrar reads it under the user's "History".
+    """
+    LogEntry.objects.log_actions(
+        user_id=(actor or user).pk, queryset=[user], action_flag=CHANGE, change_message=message, single_object=True
+    )
+
+
+def email_change_report_token(*, user_id: int, old_email: str, new_email: str, changed_at: str) -> str:
+    """The signed "this wasn't me" link in the notice to the old address; built when the mail renders, never stored."""
+    return signing.dumps({"u": user_id, "old": old_email, "new": new_email, "at": changed_at}, salt=EMAIL_REPORT_SALT)
+
+
+def _email_change_report_payload(token: str) -> dict:
+    max_age = timedelta(days=settings.EMAIL_CHANGE_REPORT_MAX_AGE_DAYS)
+    expired = InvalidLink(_("This link has expired. Please contact the registrar's office about your account."))
+    try:
+        payload = signing.loads(token, salt=EMAIL_REPORT_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise expired from exc
+    except signing.BadSignature as exc:
+        raise InvalidLink(_("This link is not valid.")) from exc
+    if timezone.now() - datetime.fromisoformat(payload["at"]) > max_age:  # counted from the change, not the mail
+        raise expired
+    return payload
+
+
+def email_change_report_check(*, token: str) -> dict:
+    """What a "this wasn't me" link would undo (the page's GET); changes nothing."""
+    payload = _email_change_report_payload(token)
+    user = User.objects.filter(pk=payload["u"]).first()
+    if user is None:
+        raise InvalidLink(_("This link is not valid."))
+    if user.email.lower() == payload["old"].lower():
+        raise AlreadyReported(_("The account already uses {email} again. Nothing else to do.").format(email=payload["old"]))
+    return {"old_email": payload["old"], "changed_at": datetime.fromisoformat(payload["at"])}
+
+
+def email_change_report(*, token: str) -> User:
+    """"This wasn't me": whoever reads the old address takes the account back.
+
+    The old address is restored; the password becomes unusable, which ends every session of the account
+    (each one carries the password's session hash) including the intruder's; second-factor devices the
+    intruder may have added are removed; a set-password link goes to the restored address; and the
+    account's security trail records it. Pending e-mail change links die with the new change time.
+    """
+    from django_otp import devices_for_user
+
+    payload = _email_change_report_payload(token)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=payload["u"]).first()
+        if user is None:
+            raise InvalidLink(_("This link is not valid."))
+        if user.email.lower() == payload["old"].lower():
+            raise AlreadyReported(_("The account already uses {email} again. Nothing else to do.").format(email=payload["old"]))
+        intruder_email = user.email
+        user.email = payload["old"]
+        user.email_changed_at = timezone.now()
+        user.set_unusable_password()
+        user.save(update_fields=["email", "email_changed_at", "password"])
+        for device in devices_for_user(user, confirmed=None):
+            device.delete()
+        security_trail_record(user=user, message=(
+            f"E-mail change to {intruder_email} reported from {payload['old']} as not made by the owner: "
+            "address restored, password disabled, sessions ended, second-factor devices removed, set-password link mailed."
+        ))
+        mail_queue(kind="set_password", to=user.email, language=user.language, params={"user_id": user.pk})
+    return user
+
+
+def lockout_wait_minutes(*, username: str | None, ip_address: str | None) -> int:
+    """Whole minutes until django-axes lets this user name try again from this address (at least 1)."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+
+    cool_off = get_cool_off() or timedelta(0)
+    latest = AccessAttempt.objects.filter(username=username, ip_address=ip_address).aggregate(at=Max("attempt_time"))["at"]
+    remaining = (latest + cool_off - timezone.now()) if latest else cool_off
+    return max(1, math.ceil(remaining.total_seconds() / 60))
+
+
+def lockout_reset(*, attempts) -> int:
+    """Lift the lock-outs of the given django-axes attempts (the admin action); returns how many records went."""
+    from axes.utils import reset
+
+    return sum(reset(ip=attempt.ip_address, username=attempt.username) for attempt in attempts)

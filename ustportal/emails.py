@@ -113,6 +113,10 @@ from creditexchange.emails import BUILDERS as CREDITEXCHANGE_BUILDERS  # noqa: E
 
 BUILDERS.update(CREDITEXCHANGE_BUILDERS)
 
+from accounts.emails import BUILDERS as ACCOUNT_BUILDERS  # noqa: E402 - account security mails (issue 10)
+
+BUILDERS.update(ACCOUNT_BUILDERS)
+
 
 def _partner_list_file(reference: dict) -> tuple[str, bytes, str]:
     from creditexchange.models import PartnerListFile

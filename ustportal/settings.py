@@ -4,6 +4,7 @@ With nothing set it runs the embedded default: SQLite, tasks in-process, mail wr
 to var/mail and readable at /dev/mailbox/ while DEBUG is on.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",  # idle timeout and lifetime, before anything else sees the user
     "django_otp.middleware.OTPMiddleware",
     "accounts.twofactor.StaffSecondFactorMiddleware",  # staff finish the second factor before any other page
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -287,6 +289,31 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # reverse proxies in front of gunicorn, for client IPs
+
+# Sign-in throttling (django-axes). A lock holds one user name from one address only, so someone elsewhere
+# cannot keep a real student locked out; user names count case-insensitively (accounts.forms.login_key).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked are not recorded, so the wait the page states is the real one.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_USERNAME_CALLABLE = "accounts.forms.axes_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.views.axes_client_ip"  # ustportal.http.client_ip, governed by NUM_PROXIES
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"  # the login page again (portal or admin), status 429
+# Sessions (accounts.middleware.SessionLifetimeMiddleware): idle timeouts per kind of user and a fixed lifetime
+# from sign-in. A password change or reset ends every other session (Django's session auth hash).
+SESSION_IDLE_MINUTES_STAFF = env.int("SESSION_IDLE_MINUTES_STAFF", default=30)
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=120)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)  # shared lab PCs
+# Re-authentication (e-mail change): wrong current passwords per user before a pause.
+REAUTH_FAILURE_LIMIT = env.int("REAUTH_FAILURE_LIMIT", default=5)
+REAUTH_FAILURE_WINDOW_SECONDS = env.int("REAUTH_FAILURE_WINDOW_SECONDS", default=900)
+# The "this wasn't me" link in the notice to the old address after an e-mail change.
+EMAIL_CHANGE_REPORT_MAX_AGE_DAYS = env.int("EMAIL_CHANGE_REPORT_MAX_AGE_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ from ustportal.errors import DomainError, InvalidLink, RateLimited
 def test_email_change_needs_the_link_sent_to_the_new_address(db, django_capture_on_commit_callbacks):
     user = UserFactory(email="old@example.com")
     with django_capture_on_commit_callbacks(execute=True):
-        services.email_change_request(user=user, new_email="new@example.com")
+        services.email_change_request(user=user, new_email="new@example.com", password="correct-horse-battery")
     user.refresh_from_db()
     assert user.email == "old@example.com"
     assert mail.outbox[0].to == ["new@example.com"]
@@ -23,10 +23,10 @@ def test_email_change_needs_the_link_sent_to_the_new_address(db, django_capture_
 def test_email_change_refuses_the_same_address_and_rapid_repeats(db):
     user = UserFactory(email="same@example.com")
     with pytest.raises(DomainError):
-        services.email_change_request(user=user, new_email="SAME@example.com")
-    services.email_change_request(user=user, new_email="a@example.com")
+        services.email_change_request(user=user, new_email="SAME@example.com", password="correct-horse-battery")
+    services.email_change_request(user=user, new_email="a@example.com", password="correct-horse-battery")
     with pytest.raises(RateLimited):
-        services.email_change_request(user=user, new_email="b@example.com")
+        services.email_change_request(user=user, new_email="b@example.com", password="correct-horse-battery")
 
 
 def test_a_tampered_email_change_link_is_refused(db):

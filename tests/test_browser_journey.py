@@ -142,13 +142,16 @@ def test_temporary_student_id_journey_in_a_real_browser(
             assert application.date_of_birth == APPLICANT["date_of_birth"]
             assert application.language == "ko"
 
-            # ---- 2. The confirmation mail's link completes the application. ----
+            # ---- 2. The confirmation mail's link opens a page whose one button completes the application. ----
             confirm_link = _wait_for_mail(
                 page, to=APPLICANT["email"], already_seen=0,
                 link_pattern=link_prefix + r"/credit-exchange/apply/confirm/[^\s\"<>]+/",
             )
             seen = len(mail.outbox)
             page.goto(confirm_link)
+            application.refresh_from_db()
+            assert application.status == Status.SUBMITTED  # opening the link (a GET) changes nothing
+            _submit(page, "#confirm-form")
             with translation.override("ko"):
                 term_label = str(open_term)
             expect(page.locator("main .alert-success[role=status]")).to_contain_text(term_label)

@@ -431,3 +431,22 @@ def test_a_bad_choice_or_comment_is_a_400_and_nothing_is_saved(client, scene, ex
     assert response.status_code == 400
     assert 'role="alert"' in response.content.decode()
     _nothing_saved()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/credit-exchange/apply/confirm/bogus/",
+        "/credit-exchange/verify/bogus/",
+        "/accounts/set-password/MQ/bogus-token/",
+        "/accounts/email/confirm/bogus/",
+        "/accounts/email/report/bogus/",
+        "/credit-exchange/apply/result/",
+    ],
+)
+def test_no_page_reached_from_a_mail_link_sends_no_referrer(client, db, url):
+    """Each page a mail links to lets the browser send its Origin on the page's own forms (CSRF), never "null"."""
+    response = client.get(url)
+
+    assert response.status_code < 500
+    assert response["Referrer-Policy"] in ("same-origin", "strict-origin", "strict-origin-when-cross-origin")

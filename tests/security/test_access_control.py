@@ -196,6 +196,7 @@ def test_the_record_admin_has_no_account_picker_for_the_committee(client, commit
 
 def test_a_record_added_by_the_committee_gets_its_own_home_account(client, committee, root, reference):
     client.force_login(committee)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     campus = affiliation_campus(main=False)
     data = {
         "user": root.pk, "student_number": "S2024777", "name": "Kim", "campus": campus.pk,
@@ -292,12 +293,15 @@ def test_each_role_sees_only_the_kinds_of_account_it_needs(client, root, registr
     home = StudentRecordFactory(user__username="S2024001").user
     client.force_login(registrar)
     assert _listed_users(client) == {exchange_student.username}
+    assert client.get(reverse("admin:accounts_user_change", args=[exchange_student.pk])).status_code == 200
     assert client.get(reverse("admin:accounts_user_change", args=[home.pk])).status_code == 302  # not found → index
     client.force_login(committee)
     assert _listed_users(client) == {home.username}
     assert client.get(reverse("admin:accounts_user_change", args=[root.pk])).status_code == 302
     client.force_login(root)
     assert _listed_users(client) >= {"root", "registrar", "committee", home.username, exchange_student.username}
+    page = client.get(reverse("admin:accounts_user_change", args=[home.pk])).content.decode()
+    assert 'name="is_superuser"' in page and 'name="kind"' in page
 
 
 def test_a_non_superuser_with_change_rights_cannot_edit_staff_rights(client, committee, root):
@@ -393,14 +397,17 @@ def mails(exchange_student, root):
         "affiliation_result": mail("affiliation_result", home.email, application_id=1, stage="final"),
         "set_password_home": mail("set_password", home.email, user_id=home.pk),
         "email_change_home": mail("email_change", "new@ust.example", user_id=home.pk, new_email="n@ust.example"),
+        "email_change_notice_home": mail("email_change_notice", home.email, user_id=home.pk, new_email="n@ust.example"),
+        "application_conflict_notice": mail("application_conflict_notice", "b@partner.example", application_id=2),
         "set_password_staff": mail("set_password", root.email, user_id=root.pk),
         "unknown_kind": mail("something_new", "x@ust.example"),
     }
 
 
 MAILS_OF = {
-    "registrar": {"application_confirmation", "partner_list", "set_password_exchange", "email_change_exchange"},
-    "committee": {"affiliation_result", "set_password_home", "email_change_home"},
+    "registrar": {"application_confirmation", "application_conflict_notice", "partner_list", "set_password_exchange",
+                  "email_change_exchange"},
+    "committee": {"affiliation_result", "set_password_home", "email_change_home", "email_change_notice_home"},
 }
 
 

@@ -7,6 +7,7 @@ is itself an access to personal data (user names, student numbers, addresses) an
 import csv
 import io
 
+from django.apps import apps
 from django.contrib import admin
 from django.http import HttpResponse
 from django.utils import timezone
@@ -22,7 +23,7 @@ CSV_COLUMNS = ["at", "actor_name", "address", "action", "model", "object_ids", "
 
 @admin.register(PersonalDataAccess)
 class PersonalDataAccessAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_name", "address", "action", "model", "short_ids", "count", "reference", "path"]
+    list_display = ["at", "who", "action", "subject", "rows", "reference"]
     list_filter = ["action", "model", "at", "actor_name"]
     search_fields = ["actor_name", "reference", "address"]
     date_hierarchy = "at"
@@ -31,10 +32,22 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
     list_per_page = 100
     actions = ["export_csv"]
 
+    @admin.display(description=_("data"), ordering="model")
+    def subject(self, obj: PersonalDataAccess) -> str:
+        """The model's name in the reader's language (the label stays in the filter, the detail and the CSV)."""
+        try:
+            return str(apps.get_model(obj.model)._meta.verbose_name_plural)
+        except (LookupError, ValueError):
+            return obj.model
+
+    @admin.display(description=_("actor"), ordering="actor_name")
+    def who(self, obj: PersonalDataAccess) -> str:
+        return f"{obj.actor_name or '—'} · {obj.address}" if obj.address else (obj.actor_name or "—")
+
     @admin.display(description=_("object ids"))
-    def short_ids(self, obj: PersonalDataAccess) -> str:
-        ids = ", ".join(str(i) for i in obj.object_ids[:10])
-        return ids + (" …" if len(obj.object_ids) > 10 else "")
+    def rows(self, obj: PersonalDataAccess) -> str:
+        ids = ", ".join(str(i) for i in obj.object_ids[:5]) + (" …" if len(obj.object_ids) > 5 else "")
+        return f"{ids} ({obj.count})" if obj.count != 1 or len(obj.object_ids) != 1 else ids
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -110,7 +110,7 @@ class PersonalDataAccess(models.Model):
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     model = models.CharField(_("data"), max_length=100, help_text=_("App and model label, e.g. affiliation.studentrecord."))
     object_ids = models.JSONField(_("object ids"), default=list, blank=True)
-    count = models.PositiveIntegerField(_("rows"), default=0)
+    count = models.PositiveIntegerField(_("number of rows"), default=0)
     reference = models.CharField(_("reference"), max_length=255, blank=True)
     path = models.CharField(_("path"), max_length=500, blank=True)
 

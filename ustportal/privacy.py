@@ -30,6 +30,8 @@ PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
     "academics.institutioncontact": None,
     "creditexchange.temporaryidapplication": lambda o: f"{o.partner_id}:{o.home_student_number}",
     "creditexchange.applicationevent": None,
+    "creditexchange.applicationconflict": lambda o: f"{o.partner_id}:{o.number_key}",
+    "creditexchange.applicationconflictevent": None,
     "creditexchange.courseregistration": None,
     "creditexchange.registrationevent": None,
     "creditexchange.partnerlist": None,

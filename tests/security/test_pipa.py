@@ -17,6 +17,7 @@ from accounts.roles import ensure_roles
 from affiliation.models import AffiliationApplication, SemesterRecord, StudentRecord
 from creditexchange import services as credit_services
 from creditexchange.models import (
+    ApplicationConflict,
     ApplicationEvent,
     CourseRegistration,
     PartnerList,
@@ -384,7 +385,12 @@ def old_exchange(db):
     PartnerListFile.objects.create(partner_list=partner_list, filename="list.csv", content_type="text/csv",
                                    content=b"OLD1", sha256="0" * 64, size=4)
     Recommendation.objects.create(partner_list=partner_list, application=application)
-    return {"user": user, "application": application, "registration": registration, "list": partner_list}
+    conflict = ApplicationConflict.objects.create(
+        term=term, partner=partner, number_key="OLD1", opened_at=timezone.make_aware(datetime(2019, 2, 1))
+    )
+    conflict.applications.add(application)
+    return {"user": user, "application": application, "registration": registration, "list": partner_list,
+            "conflict": conflict}
 
 
 @pytest.fixture
@@ -429,6 +435,7 @@ def test_it_destroys_exchange_data_past_the_retention_period_and_keeps_younger_d
     assert not CourseRegistration.objects.filter(pk=old["registration"].pk).exists()
     assert not PartnerList.objects.filter(pk=old["list"].pk).exists() and not PartnerListFile.objects.exists()
     assert not Recommendation.objects.exists()
+    assert not ApplicationConflict.objects.filter(pk=old["conflict"].pk).exists()
     assert not TemporaryStudentId.objects.filter(user_id=old["user"].pk).exists()
     assert not User.objects.filter(pk=old["user"].pk).exists()
     # Fall 2022 ended on 1 March 2023: still inside the five years.

@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('action', models.CharField(choices=[('view', 'Viewed'), ('list', 'Listed'), ('change', 'Changed'), ('add', 'Added'), ('delete', 'Deleted'), ('export', 'Exported'), ('download', 'Downloaded'), ('destroy', 'Destroyed (retention period over)')], max_length=10, verbose_name='action')),
                 ('model', models.CharField(help_text='App and model label, e.g. affiliation.studentrecord.', max_length=100, verbose_name='data')),
                 ('object_ids', models.JSONField(blank=True, default=list, verbose_name='object ids')),
-                ('count', models.PositiveIntegerField(default=0, verbose_name='rows')),
+                ('count', models.PositiveIntegerField(default=0, verbose_name='number of rows')),
                 ('reference', models.CharField(blank=True, max_length=255, verbose_name='reference')),
                 ('path', models.CharField(blank=True, max_length=500, verbose_name='path')),
                 ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='actor')),

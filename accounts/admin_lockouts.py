@@ -7,10 +7,13 @@ see and lift lock-outs; the logs of successful and failed sign-ins hold addresse
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .models import User
+from .roles import user_kinds_for
 
 for _model in (AccessAttempt, AccessLog, AccessFailureLog):
     if admin.site.is_registered(_model):
@@ -23,6 +26,16 @@ class LockoutAdmin(AccessAttemptAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # a record of what happened; reset it, never edit it
+
+    def get_queryset(self, request):
+        # Least privilege: a role sees only the lock-outs of the accounts it looks after (roles.ROLE_USER_KINDS).
+        queryset = super().get_queryset(request)
+        kinds = user_kinds_for(request.user)
+        if kinds is None:
+            return queryset
+        accounts = User.objects.filter(kind__in=kinds, is_staff=False, is_superuser=False,
+                                       username__iexact=OuterRef("username"))
+        return queryset.filter(Exists(accounts))
 
     @admin.action(description=_("Reset the lock-out of the selected attempts"), permissions=["delete"])
     def reset_lockouts(self, request, queryset):

@@ -491,3 +491,18 @@ def test_the_import_page_shows_the_refusal_and_imports_nothing(client, committee
     assert StaffJob.objects.get().status == "failed"
     assert snapshot(root) == before and not StudentRecord.objects.exists()
     assert timezone.now() - root.date_joined < timedelta(days=1)
+
+
+# --- sign-in lock-outs: the registrar sees its own students' only ---------------------------------------------------
+
+def test_the_registrar_sees_only_exchange_students_lockouts(client, registrar, root, exchange_student):
+    from axes.models import AccessAttempt
+
+    home = StudentRecordFactory(user__username="S2024001").user
+    for name in (exchange_student.username.lower(), home.username, root.username, "nobody-typed-this"):
+        AccessAttempt.objects.create(username=name, ip_address="192.0.2.7", user_agent="x", failures_since_start=5,
+                                     get_data="", post_data="", http_accept="", path_info="/accounts/login/")
+    client.force_login(registrar)
+    response = client.get(reverse("admin:axes_accessattempt_changelist"))
+    assert response.status_code == 200
+    assert [a.username for a in response.context["cl"].result_list] == [exchange_student.username.lower()]

@@ -7,7 +7,7 @@ second-factor pages through, so the admin, the staff desk and the profile all wa
 """
 
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import segno
 from django import forms
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django_otp import devices_for_user, user_has_device
+from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -48,13 +48,22 @@ class SecondFactorRefused(DomainError):
 # --- services -------------------------------------------------------------------------------------
 
 
+def has_app(user) -> bool:
+    """A confirmed authenticator app (the recovery codes are only its back-up)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
 def verification_needed(user) -> bool:
-    """Staff with a confirmed device, or all staff when OTP_REQUIRED_FOR_STAFF, must present the second factor."""
+    """Staff with a confirmed app, or all staff when OTP_REQUIRED_FOR_STAFF, must present the second factor."""
     if not (user.is_authenticated and user.is_staff):
         return False
     if getattr(user, "is_verified", lambda: False)():
         return False
-    return settings.OTP_REQUIRED_FOR_STAFF or user_has_device(user)
+    if settings.OTP_REQUIRED_FOR_STAFF:
+        return True
+    if not hasattr(user, "_second_factor_app"):  # asked by the middleware and again by staff pages: one query
+        user._second_factor_app = has_app(user)
+    return user._second_factor_app
 
 
 def _normalise(token: str) -> str:
@@ -146,7 +155,10 @@ def recovery_codes_regenerate(*, user, token: str) -> list[str]:
 
 def _safe_next(request) -> str:
     url = request.POST.get("next") or request.GET.get("next") or ""
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # Only a path: redirect() would take any other word for a URL name (NoReverseMatch, a 500).
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return url
     return ""
 
@@ -158,11 +170,15 @@ def _with_next(name: str, next_url: str) -> str:
 
 def redirect_to_verification(request) -> HttpResponse:
     """To the code page (or to enrolment when there is no device yet), coming back to this page afterwards."""
-    name = "accounts:two_factor_verify" if user_has_device(request.user) else "accounts:two_factor_setup"
-    url = _with_next(name, request.get_full_path() if request.method == "GET" else "")
+    name = "accounts:two_factor_verify" if has_app(request.user) else "accounts:two_factor_setup"
     if request.headers.get("HX-Request"):
-        return HttpResponse(status=204, headers={"HX-Redirect": url})
-    return redirect(url)
+        # A partial's own URL is no page to come back to; the page the browser shows is.
+        current = request.headers.get("HX-Current-URL", "")
+        safe = url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+        parts = urlsplit(current)
+        back = parts.path + (f"?{parts.query}" if parts.query else "") if safe and parts.path else ""
+        return HttpResponse(status=204, headers={"HX-Redirect": _with_next(name, back)})
+    return redirect(_with_next(name, request.get_full_path() if request.method == "GET" else ""))
 
 
 class StaffSecondFactorMiddleware:
@@ -245,7 +261,7 @@ def _show_codes(request, codes: list[str], next_url: str) -> HttpResponse:
 @staff_only
 def verify(request):
     next_url = _safe_next(request)
-    if not user_has_device(request.user):
+    if not has_app(request.user):
         return redirect(_with_next("accounts:two_factor_setup", next_url)) if verification_needed(request.user) else _done(request, next_url)
     if request.user.is_verified():
         return _done(request, next_url)
@@ -294,7 +310,7 @@ def recovery_codes(request):
     codes = request.session.pop(CODES_SESSION_KEY, None)
     if not codes:
         return redirect("accounts:two_factor")
-    shown = [f"{code[:4]}-{code[4:]}" for code in codes]
+    shown = [f"{code[:4]}-{code[4:]}".upper() for code in codes]  # upper case: base32 has no 0 or 1 to mistake for O or l
     return render(request, "accounts/two_factor_codes.html", {"codes": shown, "next": _safe_next(request)})
 
 
@@ -326,7 +342,8 @@ def qr_svg(url: str) -> str:
     svg = segno.make(url, error="m").svg_inline(scale=5, light="#fff", dark="#000", svgclass="two-factor-qr", lineclass=None)
     if "style=" in svg or "data:" in svg or "<script" in svg:  # pragma: no cover - segno does not write them
         raise ValueError("unexpected markup in segno's SVG")
-    return mark_safe(svg)  # noqa: S308  # nosec B308 B703 - segno's own markup: path data and numbers, no user text
+    # segno's own markup: path data and numbers, no user text.
+    return mark_safe(svg)  # nosec B308 B703 # noqa: S308
 
 
 def _grouped_secret(device: TOTPDevice) -> str:

@@ -71,6 +71,16 @@ def test_it_refuses_unverified_staff_from_the_admin_and_the_staff_pages_when_req
         assert response["Location"].startswith(SETUP + "?next=" + page.replace("/", "%2F")), page
 
 
+def test_it_tells_htmx_to_load_the_verify_page_instead_of_swapping_it_in(required, staff_client, staff):
+    enrol(staff)
+
+    response = staff_client.get("/staff/jobs/1/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/staff/jobs/1/")
+    elsewhere = staff_client.get("/staff/jobs/1/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="https://evil.example/x")
+
+    assert response.status_code == 204 and response["HX-Redirect"] == VERIFY + "?next=%2Fstaff%2Fjobs%2F1%2F"
+    assert elsewhere["HX-Redirect"] == VERIFY
+
+
 def test_it_sends_staff_with_a_device_to_verify_even_when_the_setting_is_off(staff_client, staff):
     enrol(staff)
 
@@ -209,12 +219,13 @@ def test_it_enrols_from_the_setup_page_and_shows_ten_recovery_codes_once(require
     page = staff_client.get(SETUP + "?next=/staff/")
     html = page.content.decode()
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
-    secret = re.search(r'id="two-factor-secret"[^>]*>([A-Z2-7 ]+)<', html).group(1).replace(" ", "")
+    shown_secret = re.search(r'id="two-factor-secret"[^>]*>([A-Z2-7 ]+)<', html).group(1)
+    secret = shown_secret.replace(" ", "")
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
 
     assert "style=" not in svg and "data:" not in svg and "<script" not in svg
     assert base64.b32decode(secret) == device.bin_key
-    assert staff_client.get(SETUP).content.decode().count(secret[:4]) >= 1  # a reload keeps the same secret
+    assert shown_secret in staff_client.get(SETUP).content.decode()  # a reload keeps the same secret
     assert TOTPDevice.objects.filter(user=staff).count() == 1
 
     done = staff_client.post(SETUP, {"token": code(device), "next": "/staff/"})
@@ -225,7 +236,7 @@ def test_it_enrols_from_the_setup_page_and_shows_ten_recovery_codes_once(require
     shown = staff_client.get(done["Location"])
     tokens = set(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
     assert len(tokens) == 10
-    assert all(f"{t[:4]}-{t[4:]}" in shown.content.decode() for t in tokens)
+    assert all(f"{t[:4]}-{t[4:]}".upper() in shown.content.decode() for t in tokens)
     assert 'href="/staff/"' in shown.content.decode()
     assert staff_client.get(done["Location"])["Location"] == MANAGE  # shown once
     assert staff_client.get("/staff/").status_code == 200  # verified by the enrolment

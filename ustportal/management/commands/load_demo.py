@@ -84,6 +84,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Registrar staff:  registrar / {STAFF_PASSWORD}   (http://127.0.0.1:8000/admin/)")
         self.stdout.write(f"  Superuser:        admin / {ADMIN_PASSWORD}")
+        self.stdout.write("  Staff 2FA:        http://127.0.0.1:8000/accounts/two-factor/ (optional here; required when DEBUG is off)")
         returning = TemporaryStudentId.objects.get(partner__code="hanbit", home_student_number="20230001")
         self.stdout.write(
             f"  Returning student: {returning.student_id} / {STUDENT_PASSWORD}"

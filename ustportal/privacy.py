@@ -168,11 +168,22 @@ def _admin_add(request, response, label):
     return [{"action": "add", "ids": [entry.object_id] if entry else []}]
 
 
+def _inline_entries(request, response) -> None:
+    """A page of a model without personal data can still show some in its inlines (an institution's contacts)."""
+    for inline in _context(response).get("inline_admin_formsets") or ():
+        label = inline.formset.model._meta.label_lower
+        ids = [form.instance.pk for form in inline.formset.initial_forms]  # built from the evaluated queryset
+        if label in PERSONAL_DATA_MODELS and ids:
+            access_record(request=request, action="view", model=label, ids=ids, reference="inline")
+
+
 def _admin_entries(request, response, match) -> tuple[str, list[dict]] | None:
     target = ADMIN_URLS.get(match.view_name)
     if target is None:
         if _is_attachment(response) and response.status_code == 200:  # any other admin download or export
             return match.view_name.removeprefix("admin:"), [{"action": "export", "ids": list(match.kwargs.values())}]
+        if match.view_name.endswith("_change") and response.status_code == 200:
+            _inline_entries(request, response)
         return None
     label, view = target
     if view == "changelist":

@@ -583,3 +583,37 @@ def test_two_runs_at_once_destroy_once(old_exchange):
     assert sum(o.total for o in outcomes) > 0
     assert PersonalDataAccess.objects.filter(action=Action.DESTROY, model="accounts.user").count() == 1
     assert not User.objects.filter(pk=old_exchange["user"].pk).exists()
+
+
+def test_it_records_personal_data_shown_in_an_inline_of_another_model(boss_client, db):
+    from tests.factories import InstitutionContactFactory
+
+    contact = InstitutionContactFactory(name="Kim Coordinator")
+
+    response = boss_client.get(f"/admin/academics/institution/{contact.institution_id}/change/")
+
+    assert response.status_code == 200
+    [entry] = _entries()
+    assert (entry.action, entry.model, entry.object_ids) == (Action.VIEW, "academics.institutioncontact", [str(contact.pk)])
+    assert "Kim" not in entry.reference
+
+
+def test_it_records_an_admin_addition_with_the_new_id(boss_client, db):
+    from tests.factories import InstitutionFactory
+
+    institution = InstitutionFactory()
+
+    response = boss_client.post("/admin/academics/institutioncontact/add/",
+                                {"institution": institution.pk, "email": "new@partner.example", "is_active": "on"})
+
+    assert response.status_code == 302
+    contact = institution.contacts.get()
+    [entry] = _entries()
+    assert (entry.action, entry.model, entry.object_ids) == (Action.ADD, "academics.institutioncontact", [str(contact.pk)])
+
+
+def test_it_records_the_history_of_an_application(boss_client, confirmed_application):
+    assert boss_client.get(f"{APPLICATIONS}{confirmed_application.pk}/history/").status_code == 200
+
+    [entry] = _entries()
+    assert (entry.action, entry.object_ids, entry.reference) == (Action.VIEW, [str(confirmed_application.pk)], "history")

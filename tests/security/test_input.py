@@ -284,7 +284,7 @@ TARGET_NAMES = [
     "email_report", "password_change",
 ]
 # Tried in every parameter of every target before hypothesis draws its own examples.
-CORE = ["\x00", "a\x00b", "%00", "²", "9" * 25, "-1", "-" + "9" * 30, "x" * 10_000, "' OR '1'='1", "<script>", "", "nope"]
+CORE = ["\x00", "%00", "²", "9" * 25, "-" + "9" * 30, "x" * 10_000, "' OR '1'='1", "nope"]
 
 
 @pytest.mark.parametrize("name", TARGET_NAMES)

@@ -134,3 +134,58 @@ def test_a_student_changes_the_email_with_the_password_and_the_old_address_is_to
     assert "ha****@ex****.org" in notice.body and "haneul.new@example.org" not in notice.body
     assert "/accounts/email/report/" in notice.body
     assert problems == [], problems
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("language", "phone"), CASES, ids=IDS)
+def test_this_wasnt_me_from_the_notice_takes_the_account_back(open_page, live_server, problems, shot, language, phone):
+    from playwright.sync_api import expect
+
+    from accounts import services
+
+    student = _student(language)
+    intruder = open_page(language=language, phone=phone)
+    _sign_in(intruder, live_server.url, "T202600001", PASSWORD)
+    services.email_change_confirm(token=services.email_change_token(user=student, new_email="attacker@evil.example"))
+    notice = mail.outbox[-1]
+    assert notice.to == ["haneul@hanbit.example"]
+
+    owner = open_page(language=language, phone=phone)
+    owner.goto(live_server.url + _path(notice, "/accounts/email/report/"))
+    student.refresh_from_db()
+    assert student.email == "attacker@evil.example"  # opening the link changes nothing
+    shot(owner, f"email_change_report_{IDS[CASES.index((language, phone))]}")
+    submit(owner, "#report-change")
+
+    expect(owner.locator("main .alert-success")).to_contain_text("haneul@hanbit.example")
+    student.refresh_from_db()
+    assert student.email == "haneul@hanbit.example" and not student.has_usable_password()
+    assert mail.outbox[-1].to == ["haneul@hanbit.example"] and "/accounts/set-password/" in mail.outbox[-1].body
+    intruder.goto(f"{live_server.url}/accounts/profile/")
+    assert "/accounts/login/" in intruder.url  # the intruder's session is over
+    assert problems == [], problems
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("language", "phone"), CASES, ids=IDS)
+def test_a_password_change_signs_the_other_browser_out(open_page, live_server, problems, shot, language, phone):
+    new_password = "Blue-Lantern-Orbit-42"  # noqa: S105
+    student = _student(language)
+    other = open_page(language=language, phone=phone)
+    _sign_in(other, live_server.url, "T202600001", PASSWORD)
+    page = open_page(language=language, phone=phone)
+    _sign_in(page, live_server.url, "T202600001", PASSWORD)
+
+    page.locator("a[href='/accounts/password/change/']").click()
+    page.fill("#id_old_password", PASSWORD)
+    page.fill("#id_new_password1", new_password)
+    page.fill("#id_new_password2", new_password)
+    shot(page, f"password_change_{IDS[CASES.index((language, phone))]}")
+    submit(page, "main form button[type=submit]")
+
+    assert page.url.endswith("/accounts/profile/")
+    student.refresh_from_db()
+    assert student.check_password(new_password)
+    other.goto(f"{live_server.url}/accounts/profile/")
+    assert "/accounts/login/" in other.url
+    assert problems == [], problems

@@ -18,6 +18,7 @@ from creditexchange.models import CourseRegistration
 from staffdesk.models import StaffJob
 from tests.factories import (
     CourseOfferingFactory,
+    NoticeFactory,
     StaffJobFactory,
     TermFactory,
     TermWindowFactory,
@@ -72,9 +73,11 @@ def registration_term(db):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_public_pages_on_a_phone_run_under_the_policy(live_server, open_page, problems, shot, language, open_term,
                                                       registration_term):
+    body = "## 일정 / Dates\n\n| 항목 | 일시 |\n|:--|--:|\n| 신청 | 12월 1일 |\n\n> **주의** <span style=\"color:red\">x</span>\n"
+    notice = NoticeFactory(body_ko=body, body_en=body)  # a table with alignment, a quote, a stray style attribute
     page = open_page(language=language, phone=True)
 
-    for name, path in PUBLIC_PAGES:
+    for name, path in [*PUBLIC_PAGES, ("notice", notice.get_absolute_url())]:
         _visit(page, live_server.url + path)
         if name in ("home", "apply", "courses"):
             shot(page, f"csp-{name}-{language}-phone")
@@ -99,6 +102,7 @@ def test_student_pages_and_htmx_registration_run_under_the_policy(live_server, o
     _log_in(page, live_server, student)
 
     _visit(page, live_server.url + "/accounts/profile/")
+    _visit(page, live_server.url + "/accounts/password/change/")
     _visit(page, live_server.url + "/credit-exchange/courses/")
     row = page.locator(f"#offering-{course.pk}")
     row.locator("button[type=submit]").click()
@@ -171,4 +175,9 @@ def test_admin_and_staff_pages_run_under_the_policy(live_server, open_page, prob
     bar = page.locator("#job-status .progress-bar")
     assert bar.evaluate("el => el.style.width") == "25%"  # set from data-percent through the CSSOM
     shot(page, f"csp-staff-job-{language}")
+
+    # The second-factor enrolment page with its QR code (an inline SVG).
+    settings.OTP_REQUIRED_FOR_STAFF = True
+    _visit(page, live_server.url + "/accounts/two-factor/setup/")
+    shot(page, f"csp-two-factor-setup-{language}")
     assert problems == []

@@ -104,6 +104,26 @@ def test_it_does_not_lock_the_student_out_from_another_address(client, student):
     assert client.session["_auth_user_id"] == str(student.pk)
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_for_header_does_not_get_round_the_lock(client, student, settings, proxies):
+    settings.NUM_PROXIES = proxies  # 1: the proxy appends the real address as the last entry
+    for n in range(5):
+        client.post(
+            LOGIN_URL, {"username": "T202600001", "password": WRONG},
+            REMOTE_ADDR="10.0.0.1" if proxies else ATTACKER_ADDRESS,
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, {ATTACKER_ADDRESS}" if proxies else f"192.0.2.{n}",
+        )
+
+    response = client.post(
+        LOGIN_URL, {"username": "T202600001", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1" if proxies else ATTACKER_ADDRESS,
+        HTTP_X_FORWARDED_FOR=f"192.0.2.99, {ATTACKER_ADDRESS}" if proxies else "192.0.2.99",
+    )
+
+    assert response.status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ATTACKER_ADDRESS}
+
+
 def test_it_logs_in_with_the_user_name_in_another_case(client, student):
     response = _login(client, " t202600001 ", PASSWORD)
 

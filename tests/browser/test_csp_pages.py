@@ -7,6 +7,8 @@ Public pages are opened at 390 px (phones); staff pages on a desktop. Korean and
 """
 
 from datetime import time, timedelta
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -90,6 +92,22 @@ def test_public_pages_on_a_phone_run_under_the_policy(live_server, open_page, pr
     with page.expect_navigation():
         page.locator("#language-form select").select_option(other)
     assert page.locator("html").get_attribute("lang") == other
+    assert problems == []
+
+
+def test_the_local_mailbox_runs_under_the_policy(live_server, open_page, problems, settings):
+    settings.DEBUG = True  # the mailbox exists only then
+    mail_dir = Path(settings.MAIL_DIR)
+    mail_dir.mkdir(parents=True, exist_ok=True)
+    message = EmailMessage()
+    message["To"], message["Subject"] = "jiwoo@hanbit.example", "확인 / Confirm"
+    message.set_content("긴 줄이 있는 본문입니다. " * 20 + "\nhttps://portal.invalid/confirm/abc")
+    (mail_dir / "0001.eml").write_bytes(message.as_bytes())
+    page = open_page(phone=True)
+
+    _visit(page, live_server.url + "/dev/mailbox/")
+
+    assert page.locator(".mail-body").evaluate("el => getComputedStyle(el).whiteSpace") == "pre-wrap"
     assert problems == []
 
 

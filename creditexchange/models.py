@@ -40,8 +40,12 @@ class TemporaryIdApplication(models.Model):
         DOCTORATE = "doctorate", _("Doctorate")
         INTEGRATED = "integrated", _("Integrated master's and doctorate")
 
-    term = models.ForeignKey("academics.Term", on_delete=models.PROTECT, related_name="temporary_id_applications")
-    partner = models.ForeignKey("academics.Institution", on_delete=models.PROTECT, related_name="applications")
+    term = models.ForeignKey(
+        "academics.Term", on_delete=models.PROTECT, related_name="temporary_id_applications", verbose_name=_("term")
+    )
+    partner = models.ForeignKey(
+        "academics.Institution", on_delete=models.PROTECT, related_name="applications", verbose_name=_("partner")
+    )
     home_student_number = models.CharField(_("home student number"), max_length=30)
     # Every comparison of student numbers (duplicates, conflicts, result look-up) uses this key.
     number_key = models.GeneratedField(

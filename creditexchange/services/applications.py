@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -466,7 +467,15 @@ def application_correct(*, application_id: int, actor: User, values: dict, reaso
                 setattr(application, field, value)
         if not changes:
             return application
-        application.full_clean(validate_unique=False)
+        try:
+            application.full_clean(validate_unique=False)
+        except ValidationError as exc:
+            if any("application_one_per_term_person_identity" in str(m) for m in exc.messages):
+                raise DomainError(
+                    _("Another application of this student number for the term has the same birth date and e-mail; "
+                      "the two would be one person. Resolve that in “Application conflicts” instead.")
+                ) from exc
+            raise DomainError(" ".join(exc.messages)) from exc
         application.save(update_fields=list(changes))
         _record(application, from_status=application.status, actor=actor, reason=reason or "correction", changes=changes)
     return application

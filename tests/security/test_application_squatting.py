@@ -529,3 +529,41 @@ def test_two_different_applicants_at_once_get_both_rows_and_exactly_one_conflict
     conflict = ApplicationConflict.objects.get()
     assert set(conflict.applications.values_list("email", flat=True)) == {"real@p.example", "squatter@evil.example"}
     assert conflict.events.get().action == "opened"
+
+
+def test_a_correction_that_would_make_two_applications_one_person_is_a_clear_refusal(
+    attacker_data, application_data, registrar, django_capture_on_commit_callbacks
+):
+    attacker, student = _squatted(attacker_data, application_data, django_capture_on_commit_callbacks)
+
+    with pytest.raises(DomainError, match="same birth date and e-mail"):
+        services.application_correct(
+            application_id=attacker.pk, actor=registrar,
+            values={"email": "HANEUL@hanbit.example", "date_of_birth": student.date_of_birth},
+        )
+    attacker.refresh_from_db()
+    assert attacker.email == "mallory@evil.example"
+
+
+def test_the_reopen_view_shows_what_it_undoes_then_reopens(
+    registrar_client, registrar, attacker_data, application_data, django_capture_on_commit_callbacks
+):
+    attacker, student = _squatted(attacker_data, application_data, django_capture_on_commit_callbacks)
+    conflict = ApplicationConflict.objects.get()
+    services.application_conflict_resolve(
+        conflict_id=conflict.pk, keep_id=student.pk, actor=registrar, reason="checked", expected_ids=[attacker.pk, student.pk],
+    )
+    url = f"{CONFLICTS_URL}{conflict.pk}/reopen/"
+
+    page = registrar_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert 'id="reopen-preview"' in page.content.decode()
+    assert f"Application no. {attacker.pk} (MALLORY) returns from" in html.unescape(page.content.decode())
+    refused = registrar_client.post(url, {"reason": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 200 and not ApplicationConflict.objects.get().is_open
+
+    done = registrar_client.post(url, {"reason": "Wrong one kept."}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert done.status_code == 302
+    assert ApplicationConflict.objects.get().is_open
+    attacker.refresh_from_db()
+    assert attacker.status == Status.SUBMITTED

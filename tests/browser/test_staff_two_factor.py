@@ -99,3 +99,41 @@ def test_staff_enrol_and_sign_in_with_a_code_then_a_recovery_code(open_page, liv
     assert codes[0] not in tokens and len(tokens) == 9
     assert TOTPDevice.objects.filter(user=staff, confirmed=True).count() == 1
     assert problems == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_staff_make_new_recovery_codes_then_remove_the_app(open_page, live_server, problems, shot, settings, language):
+    from playwright.sync_api import expect
+
+    settings.OTP_REQUIRED_FOR_STAFF = True
+    staff = UserFactory(username="clerk", is_staff=True, language=language)
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    secret = base64.b32encode(device.bin_key).decode()
+    page = open_page(language=language)
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+    log_in(page, live_server.url, next_url="/accounts/two-factor/")
+    page.fill("#id_token", app_code(secret))
+    submit(page, "#two-factor-verify button[type=submit]")
+    assert page.url == f"{live_server.url}/accounts/two-factor/"
+    shot(page, f"two_factor_manage_{language}")
+
+    # a wrong code changes nothing and says why, in the page's language
+    page.fill("#regenerate-token", "12345")
+    submit(page, "#two-factor-regenerate button[type=submit]")
+    expect(page.locator("#two-factor-regenerate .invalid-feedback")).to_contain_text(
+        "코드가 올바르지 않습니다" if language == "ko" else "That code is not right")
+    assert not StaticToken.objects.exists()
+
+    page.fill("#regenerate-token", app_code(secret, steps=1))
+    submit(page, "#two-factor-regenerate button[type=submit]")
+    codes = [code.replace("-", "").lower() for code in page.locator("#recovery-codes code").all_inner_texts()]
+    assert sorted(codes) == sorted(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+    submit(page, "#two-factor-continue")
+
+    # removing takes a current code too; a recovery code will do
+    page.fill("#remove-token", codes[0])
+    submit(page, "#two-factor-remove button[type=submit]")
+    assert page.url == f"{live_server.url}/accounts/two-factor/setup/"  # required: straight to a new enrolment
+    assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists() and not StaticToken.objects.exists()
+    assert problems == []

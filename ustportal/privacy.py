@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.contrib.admin.utils import unquote as admin_unquote
+from django.core import checks
 from django.utils import timezone
 
 from .http import client_ip
@@ -51,6 +52,20 @@ PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
 }
 
 ADMIN_VIEWS = ("changelist", "change", "delete", "history", "add")
+
+
+@checks.register(checks.Tags.security)
+def retention_settings_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The safety-measure standard keeps access records 1 year at least, 2 for large or sensitive systems (art. 8)."""
+    problems = []
+    if settings.ACCESS_LOG_RETENTION_YEARS < 2:
+        problems.append(checks.Warning(
+            "ACCESS_LOG_RETENTION_YEARS is below 2: the PIPA safety-measure standard asks for 2 years for a system "
+            "holding 50,000 or more people's data or unique identifiers.", id="ustportal.W101",
+        ))
+    if settings.PERSONAL_DATA_RETENTION_YEARS < 1:
+        problems.append(checks.Error("PERSONAL_DATA_RETENTION_YEARS must be at least 1.", id="ustportal.E101"))
+    return problems
 
 
 def access_log_cutoff(at: datetime | None = None) -> datetime:

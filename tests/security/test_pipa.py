@@ -617,3 +617,24 @@ def test_it_records_the_history_of_an_application(boss_client, confirmed_applica
 
     [entry] = _entries()
     assert (entry.action, entry.object_ids, entry.reference) == (Action.VIEW, [str(confirmed_application.pk)], "history")
+
+
+def test_it_records_the_full_job_page_but_not_its_status_polls(boss_client):
+    from staffdesk.models import StaffJob
+
+    job = StaffJob.objects.create(kind=StaffJob.Kind.RECORDS_IMPORT, scope="2026", created_by=None)
+
+    assert boss_client.get(f"/staff/jobs/{job.pk}/").status_code == 200
+    assert boss_client.get(f"/staff/jobs/{job.pk}/", HTTP_HX_REQUEST="true").status_code == 200
+
+    [entry] = _entries()
+    assert (entry.action, entry.model, entry.object_ids) == (Action.VIEW, "staffdesk.staffjob", [str(job.pk)])
+
+
+def test_the_deploy_check_warns_about_a_short_access_log_retention(settings):
+    from ustportal.privacy import retention_settings_check
+
+    assert retention_settings_check() == []
+    settings.ACCESS_LOG_RETENTION_YEARS = 1
+    settings.PERSONAL_DATA_RETENTION_YEARS = 0
+    assert [m.id for m in retention_settings_check()] == ["ustportal.W101", "ustportal.E101"]

@@ -120,8 +120,10 @@ def recovery_codes_generate(*, user) -> list[str]:
         device = StaticDevice.objects.filter(user=user).order_by("pk").first()
         if device is None:
             device = StaticDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+        device.confirmed = True
+        device.throttle_reset()  # saves
         device.token_set.all().delete()
-        codes = [StaticToken.random_token() for _ in range(settings.TWO_FACTOR_RECOVERY_CODES)]
+        codes = [StaticToken.random_token() for _n in range(settings.TWO_FACTOR_RECOVERY_CODES)]
         StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
 

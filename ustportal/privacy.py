@@ -237,11 +237,31 @@ def _staff_job(request, response, match):
     return "staffdesk.staffjob", [{"action": "view", "ids": [match.kwargs["job_id"]]}]
 
 
+def _admin_write(label: str, action: str):
+    """A custom admin page that writes personal data (an import, a registration by staff, a conflict resolution)."""
+
+    def handler(request, response, match):
+        ids = [match.kwargs["object_id"]] if "object_id" in match.kwargs else []
+        reference = match.url_name.removeprefix(label.replace(".", "_") + "_")
+        if request.method == "POST" and response.status_code == 302:
+            return label, [{"action": action, "ids": ids, "reference": reference}]
+        if ids and response.status_code == 200:
+            return label, [{"action": "view", "ids": ids, "reference": reference}]
+        return None
+
+    return handler
+
+
 PORTAL_URLS = {
     "admin:creditexchange_partnerlist_file": _partner_list_file,
     "affiliation:application_file": _application_file,
     "staffdesk:dashboard": _staff_export,
     "staffdesk:job_detail": _staff_job,
+    "admin:affiliation_studentrecord_import": _admin_write("affiliation.studentrecord", "add"),
+    "admin:affiliation_affiliationapplication_import_scores": _admin_write("affiliation.affiliationapplication", "change"),
+    "admin:creditexchange_courseregistration_register": _admin_write("creditexchange.courseregistration", "add"),
+    "admin:creditexchange_applicationconflict_resolve": _admin_write("creditexchange.applicationconflict", "change"),
+    "admin:creditexchange_applicationconflict_reopen": _admin_write("creditexchange.applicationconflict", "change"),
 }
 
 ADMIN_URLS = {

@@ -638,3 +638,15 @@ def test_the_deploy_check_warns_about_a_short_access_log_retention(settings):
     settings.ACCESS_LOG_RETENTION_YEARS = 1
     settings.PERSONAL_DATA_RETENTION_YEARS = 0
     assert [m.id for m in retention_settings_check()] == ["ustportal.W101", "ustportal.E101"]
+
+
+def test_it_records_a_record_import_started_in_the_admin(boss_client, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = b"student_number,name\nS1,Kim\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = boss_client.post("/admin/affiliation/studentrecord/import/", {"file": SimpleUploadedFile("r.csv", content)})
+
+    assert response.status_code == 302
+    [entry] = _entries(model="affiliation.studentrecord")
+    assert (entry.action, entry.reference, entry.actor_name) == (Action.ADD, "import", "boss")

@@ -51,6 +51,12 @@ def test_it_refuses_a_missing_secret_key_even_without_any_debug_setting(tmp_path
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
+def test_it_refuses_the_placeholder_secret_key_of_env_example(tmp_path):
+    result = _manage(tmp_path, "DEBUG=false\nSECRET_KEY=change-me\n", "shell", "-c", PRINT_DEBUG)
+
+    assert result.returncode != 0 and "placeholder" in result.stderr
+
+
 def test_debug_is_off_with_a_secret_key_and_no_debug_setting(tmp_path):
     result = _manage(tmp_path, "SECRET_KEY=a-deployment-secret-of-some-length\n", "shell", "-c", PRINT_DEBUG)
 

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ustportal.privacy.PersonalDataAccessMiddleware",  # PIPA access log: who saw whose data (admin, downloads, exports)
     "csp.middleware.CSPMiddleware",
-    "ustportal.security_headers.PermissionsPolicyMiddleware",
+    "ustportal.security_headers.SecurityHeadersMiddleware",  # Permissions-Policy, Cross-Origin-Resource-Policy
     # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
     "axes.middleware.AxesMiddleware",
 ]

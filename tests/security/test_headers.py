@@ -68,6 +68,7 @@ def test_it_sends_the_security_headers_on_every_page(client, settings, path, as_
     assert "unsafe" not in response["Content-Security-Policy"]
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     permissions = response["Permissions-Policy"]

@@ -9,15 +9,18 @@ Every other request is looked up in a dict and left alone: the middleware adds n
 References name a row by id or student number only, never by a person's name or address.
 """
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.utils import unquote as admin_unquote
 from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
 from .http import client_ip
@@ -237,6 +240,21 @@ def _staff_job(request, response, match):
     return "staffdesk.staffjob", [{"action": "view", "ids": [match.kwargs["job_id"]]}]
 
 
+def _autocomplete(request, response, match):
+    """The admin's autocomplete answers with the rows' names (a student's number and name): a list, like a changelist.
+
+    The search term is not kept: it may be a person's name, and the ids say whose data was shown."""
+    try:
+        field = apps.get_model(request.GET["app_label"], request.GET["model_name"])._meta.get_field(request.GET["field_name"])
+        label = field.remote_field.model._meta.label_lower
+    except (KeyError, LookupError, AttributeError, FieldDoesNotExist):
+        return None
+    if label not in PERSONAL_DATA_MODELS:
+        return None
+    ids = [row["id"] for row in json.loads(response.content).get("results", ())]
+    return (label, [{"action": "list", "ids": ids, "reference": "autocomplete"}]) if ids else None
+
+
 def _admin_write(label: str, action: str):
     """A custom admin page that writes personal data (an import, a registration by staff, a conflict resolution)."""
 
@@ -253,6 +271,7 @@ def _admin_write(label: str, action: str):
 
 
 PORTAL_URLS = {
+    "admin:autocomplete": _autocomplete,
     "admin:creditexchange_partnerlist_file": _partner_list_file,
     "affiliation:application_file": _application_file,
     "staffdesk:dashboard": _staff_export,

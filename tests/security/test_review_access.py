@@ -1,0 +1,92 @@
+"""Attacker review of issue 10 (access control, imports, conflicts, PIPA): each test failed before its fix."""
+
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.models import TemporaryStudentId, User
+from accounts.roles import ensure_roles
+from creditexchange import services
+from creditexchange.models import TemporaryIdApplication
+from ustportal.errors import DomainError
+from ustportal.models import PersonalDataAccess
+
+from ..factories import ApplicationFactory, SemesterRecordFactory, StudentRecordFactory, TermFactory, UserFactory
+
+Status = TemporaryIdApplication.Status
+
+
+def _role_user(username: str, role: str) -> User:
+    ensure_roles()
+    user = UserFactory(username=username, is_staff=True, kind=User.Kind.STAFF)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+# --- PIPA: the admin's autocomplete hands out names and numbers, so it is an access like a list -----------------
+
+
+def test_it_records_the_student_records_an_autocomplete_showed(client, db):
+    committee = _role_user("committee", "affiliation_committee")
+    record = StudentRecordFactory(student_number="S7770001", name="김민지")
+    SemesterRecordFactory(record=record)
+    client.force_login(committee)
+
+    response = client.get("/admin/autocomplete/", {
+        "app_label": "affiliation", "model_name": "semesterrecord", "field_name": "record", "term": "S777"})
+
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()["results"]] == [str(record.pk)]
+    entry = PersonalDataAccess.objects.get()
+    assert (entry.actor, entry.action, entry.model, entry.object_ids, entry.count) == (
+        committee, "list", "affiliation.studentrecord", [str(record.pk)], 1)
+    assert "김민지" not in entry.reference and "S777" not in entry.reference  # no search term, no name
+
+
+def test_it_records_nothing_for_an_autocomplete_without_personal_data_or_results(client, db):
+    committee = _role_user("committee", "affiliation_committee")
+    client.force_login(committee)
+    for params in [
+        {"app_label": "affiliation", "model_name": "semesterrecord", "field_name": "term", "term": ""},
+        {"app_label": "affiliation", "model_name": "semesterrecord", "field_name": "record", "term": "nobody"},
+        {"app_label": "nope", "model_name": "semesterrecord", "field_name": "record", "term": ""},
+    ]:
+        assert client.get("/admin/autocomplete/", params).status_code in (200, 403)
+    assert not PersonalDataAccess.objects.exists()
+
+
+# --- Conflicts: a squatter issued in an earlier term must not be handed the real student's later application -----
+
+
+def test_it_refuses_to_issue_into_an_account_first_issued_to_another_person(db, partner):
+    registrar = _role_user("registrar", "registrar")
+    autumn, spring = TermFactory(year=2026, season="fall"), TermFactory(year=2027, season="spring")
+    squatter = UserFactory(username="T202600042", kind=User.Kind.EXCHANGE, email="mallory@evil.example")
+    identity = TemporaryStudentId.objects.create(
+        student_id="T202600042", partner=partner, home_student_number="HB-1001", user=squatter)
+    ApplicationFactory(term=autumn, partner=partner, home_student_number="HB-1001", date_of_birth=date(1999, 9, 9),
+                       email="mallory@evil.example", status=Status.ISSUED, temporary_id=identity)
+    real = ApplicationFactory(term=spring, partner=partner, home_student_number="hb-1001 ",
+                              date_of_birth=date(2004, 5, 17), email="haneul@hanbit.example", status=Status.APPROVED)
+
+    with pytest.raises(DomainError, match="another date of birth"):
+        services.temporary_id_issue(application_id=real.pk, actor=registrar)
+
+    real.refresh_from_db()
+    assert (real.status, real.temporary_id) == (Status.APPROVED, None)
+
+
+def test_a_returning_student_with_the_same_birth_date_keeps_the_account(db, partner):
+    autumn, spring = TermFactory(year=2026, season="fall"), TermFactory(year=2027, season="spring")
+    student = UserFactory(username="T202600043", kind=User.Kind.EXCHANGE)
+    identity = TemporaryStudentId.objects.create(
+        student_id="T202600043", partner=partner, home_student_number="HB-1002", user=student)
+    ApplicationFactory(term=autumn, partner=partner, home_student_number="HB-1002", date_of_birth=date(2004, 5, 17),
+                       status=Status.ISSUED, temporary_id=identity)
+    again = ApplicationFactory(term=spring, partner=partner, home_student_number="HB-1002",
+                               date_of_birth=date(2004, 5, 17), email="new@hanbit.example", status=Status.APPROVED)
+
+    issued = services.temporary_id_issue(application_id=again.pk)
+
+    assert (issued.temporary_id, issued.returning) == (identity, True)

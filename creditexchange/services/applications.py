@@ -335,6 +335,18 @@ def temporary_id_issue(*, application_id: int, actor: User | None = None) -> Tem
                 home_student_number=application.home_student_number, user=user,
             )
         else:
+            # The number was issued before, maybe to a squatter in a term the real student did not apply for:
+            # never hand this application (and its person) to an account first issued to another birth date.
+            if identity.applications.exclude(pk=application.pk).exclude(date_of_birth=application.date_of_birth).exists():
+                raise ApplicationInConflict(
+                    _(
+                        "No ID can be issued: temporary student ID %(student_id)s was issued for this home student "
+                        "number (%(number)s) to an applicant with another date of birth. Check with %(partner)s who "
+                        "the student is, and correct the application or that account first."
+                    )
+                    % {"student_id": identity.student_id, "number": application.home_student_number,
+                       "partner": application.partner.name}
+                )
             user = identity.user
             if not user.is_active:
                 user.is_active = True

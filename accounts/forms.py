@@ -13,11 +13,12 @@ def login_key(value: str | None) -> str | None:
     """A typed user name as sign-in and its throttling compare it: NFKC, no surrounding spaces, lower case.
 
     The user lookup is case-insensitive (``PortalUserManager``); counting failures under this same key
-    means ``T202600001``, ``t202600001`` and `` T202600001 `` share one lock.
+    means ``T202600001``, ``t202600001`` and `` T202600001 `` share one lock. Upper case first, as the
+    database compares (``UPPER``): ``regıstrar`` (dotless ı) signs in as ``registrar``, so it is counted as it.
     """
     if value is None:
         return None
-    return unicodedata.normalize("NFKC", str(value)).strip().lower()[:150]
+    return unicodedata.normalize("NFKC", str(value)).strip().upper().lower()[:150]
 
 
 def axes_username(request, credentials: dict | None) -> str | None:

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -58,12 +59,15 @@ def password_link_lookup(*, username: str, email: str, client_key: str) -> None:
     look-up. Home students imported from the student information system start here.
     """
     # Keyed per lower-cased user name (tightly per address, and across addresses) with a looser per-address ceiling.
-    verdict = keyed_limit(scope="pwlookup", address=client_key, key=unicodedata.normalize("NFKC", username).strip().lower())
+    verdict = keyed_limit(scope="pwlookup", address=client_key, key=unicodedata.normalize("NFKC", username).strip().upper().lower())
     if not verdict.allowed:
         reason = (_("Too many attempts for this user name.") if verdict.by_key
                   else _("Too many attempts from your connection."))
         raise RateLimited(f"{reason} {retry_message(verdict.retry_after)}")
-    user = User.objects.filter(username__iexact=username.strip(), email__iexact=email.strip(), is_active=True).first()
+    # Never for staff or superusers: a mailbox alone must not reset an admin's password (a superuser does that).
+    user = User.objects.filter(
+        username__iexact=username.strip(), email__iexact=email.strip(), is_active=True, is_staff=False, is_superuser=False
+    ).first()
     if user is not None and user.email:
         password_link_request(user=user)
 
@@ -122,11 +126,18 @@ def _email_change_stamp(user: User) -> str:
     return user.email_changed_at.isoformat() if user.email_changed_at else ""
 
 
+def _password_stamp(user: User) -> str:
+    # A keyed digest of the password hash (the payload is readable): a new password voids pending links.
+    return salted_hmac(EMAIL_CHANGE_SALT, user.password or "").hexdigest()[:32]
+
+
 def email_change_token(*, user: User, new_email: str) -> str:
     # The current address and the time of the last change are part of the payload, so a link stops
-    # working once any change is made, also when the address is later changed back.
+    # working once any change is made, also when the address is later changed back; and the password, so the
+    # owner who changes it (someone else knew it and asked for the change) also voids the link.
     return signing.dumps(
-        {"u": user.pk, "new": new_email, "old": user.email, "c": _email_change_stamp(user)}, salt=EMAIL_CHANGE_SALT
+        {"u": user.pk, "new": new_email, "old": user.email, "c": _email_change_stamp(user), "p": _password_stamp(user)},
+        salt=EMAIL_CHANGE_SALT,
     )
 
 
@@ -141,7 +152,8 @@ def _email_change_payload(token: str) -> dict:
 
 
 def _email_change_current(user: User | None, payload: dict) -> None:
-    if user is None or user.email != payload["old"] or _email_change_stamp(user) != payload.get("c", ""):
+    if (user is None or user.email != payload["old"] or _email_change_stamp(user) != payload.get("c", "")
+            or not constant_time_compare(_password_stamp(user), payload.get("p", ""))):
         raise InvalidLink(_("This confirmation link has already been used or is out of date."))
 
 
@@ -200,6 +212,28 @@ def _email_change_report_payload(token: str) -> dict:
     return payload
 
 
+REPORT_TRAIL_PREFIX = "E-mail change to "  # the trail line of a report (email_change_report)
+
+
+def _reported_since(user: User, payload: dict) -> bool:
+    """An owner's report was acted on after this link's change: it undid the link's change, so the link is spent.
+
+    Otherwise an intruder who changed the address twice keeps the notice of the second change (it went to
+    their first address) and, after the owner took the account back, takes it once more with that link.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk),
+        change_message__startswith=REPORT_TRAIL_PREFIX, action_time__gt=datetime.fromisoformat(payload["at"]),
+    ).exists()
+
+
+def _spent_report_link() -> InvalidLink:
+    return InvalidLink(_("This link no longer works: the account was already taken back. "
+                         "Please contact the registrar's office about your account."))
+
+
 def email_change_report_check(*, token: str) -> dict:
     """What a "this wasn't me" link would undo (the page's GET); changes nothing."""
     payload = _email_change_report_payload(token)
@@ -208,6 +242,8 @@ def email_change_report_check(*, token: str) -> dict:
         raise InvalidLink(_("This link is not valid."))
     if user.email.lower() == payload["old"].lower():
         raise AlreadyReported(_("The account already uses {email} again. Nothing else to do.").format(email=payload["old"]))
+    if _reported_since(user, payload):
+        raise _spent_report_link()
     return {"old_email": payload["old"], "changed_at": datetime.fromisoformat(payload["at"])}
 
 
@@ -228,6 +264,8 @@ def email_change_report(*, token: str) -> User:
             raise InvalidLink(_("This link is not valid."))
         if user.email.lower() == payload["old"].lower():
             raise AlreadyReported(_("The account already uses {email} again. Nothing else to do.").format(email=payload["old"]))
+        if _reported_since(user, payload):
+            raise _spent_report_link()
         intruder_email = user.email
         user.email = payload["old"]
         user.email_changed_at = timezone.now()
@@ -236,7 +274,7 @@ def email_change_report(*, token: str) -> User:
         for device in devices_for_user(user, confirmed=None):
             device.delete()
         security_trail_record(user=user, message=(
-            f"E-mail change to {intruder_email} reported from {payload['old']} as not made by the owner: "
+            f"{REPORT_TRAIL_PREFIX}{intruder_email} reported from {payload['old']} as not made by the owner: "
             "address restored, password disabled, sessions ended, second-factor devices removed, set-password link mailed."
         ))
         mail_queue(kind="set_password", to=user.email, language=user.language, params={"user_id": user.pk})

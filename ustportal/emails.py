@@ -65,6 +65,9 @@ def set_password(mail: OutgoingMail) -> tuple[str, str, str]:
     from accounts.models import User
 
     user = User.objects.get(pk=mail.params["user_id"])
+    if (user.email or "").lower() != mail.to.lower():
+        # A fresh link is made at each send: a re-send never hands one to an address the account has left.
+        raise ValueError("the account's e-mail address is no longer the one this mail was queued for")
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     link = absolute(reverse("accounts:set_password", args=[uid, default_token_generator.make_token(user)]))
     days = settings.PASSWORD_RESET_TIMEOUT // 86400

@@ -17,6 +17,10 @@ SIGNED_IN_AT = "_signed_in_at"
 LAST_SEEN = "_last_seen"
 ENDED = "_session_ended"  # read once by the login page: why the last session ended
 TOUCH_SECONDS = 10  # the last-seen stamp is rewritten at most this often (one session write per request otherwise)
+# Sent by a page's automatic status polling (hx-headers on the polling element, e.g. the staff job page every
+# 2 s): such a request is no activity, so an unattended page does not keep a session alive for ever. A client
+# that sends it itself only shortens its own session.
+POLL_HEADER = "X-Portal-Poll"
 
 
 def idle_minutes(user) -> int:
@@ -71,5 +75,5 @@ class SessionLifetimeMiddleware:
         if SIGNED_IN_AT not in session or user.pk != user_before:  # signed in during this request
             session[SIGNED_IN_AT] = now
             session[LAST_SEEN] = now
-        elif now - session.get(LAST_SEEN, 0) >= TOUCH_SECONDS:
+        elif now - session.get(LAST_SEEN, 0) >= TOUCH_SECONDS and not request.headers.get(POLL_HEADER):
             session[LAST_SEEN] = now

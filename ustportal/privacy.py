@@ -108,8 +108,18 @@ def access_record(
         actor=actor, actor_name=actor.get_username() if actor else "",
         address=client_ip(request)[:64] if request is not None else "",
         action=action, model=model, object_ids=ids[:MAX_IDS], count=len(ids) if count is None else count,
-        reference=reference[:255], path=request.path[:500] if request is not None else "",
+        reference=reference[:255], path=_path(request)[:500] if request is not None else "",
     )
+
+
+def _path(request) -> str:
+    """The request's path without a link's secret: a token in the URL opens the data to whoever reads the log."""
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    for name, value in (match.kwargs.items() if match is not None else ()):
+        if "token" in name and value:
+            path = path.replace(str(value), "…")
+    return path
 
 
 def access_note(

@@ -90,3 +90,21 @@ def test_a_returning_student_with_the_same_birth_date_keeps_the_account(db, part
     issued = services.temporary_id_issue(application_id=again.pk)
 
     assert (issued.temporary_id, issued.returning) == (identity, True)
+
+
+# --- PIPA: the access log never keeps a link's secret (the privacy officer reads it, the CSV travels) -------------
+
+
+def test_the_log_keeps_the_coordinators_page_without_its_token(client, db):
+    from creditexchange import services as credit_services
+    from tests.creditexchange.partner_list_helpers import build_scene
+
+    scene = build_scene()
+    partner_list = credit_services.partner_list_send(partner_id=scene.hanbit.pk, term_id=scene.term.pk, kind="applicants")
+    token = credit_services.partner_list_token(partner_list)
+
+    assert client.get(f"/credit-exchange/verify/{token}/").status_code == 200
+
+    entry = PersonalDataAccess.objects.get()
+    assert token not in entry.path and token.split(":")[0] not in entry.path
+    assert entry.path.startswith("/credit-exchange/verify/")

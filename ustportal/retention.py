@@ -13,7 +13,8 @@ or round it belongs to — the same setting the consent text states. The rules, 
   go when their term ended more than N years ago.
 * **Exchange identities and accounts** (``TemporaryStudentId`` and its ``exchange`` user) go once
   none of their applications is left, i.e. when the *last* term they applied for ended more than N
-  years ago, and the identity was first issued more than N years ago.
+  years ago, and the identity was first issued more than N years ago (a later application of the same
+  partner and number, not issued yet, keeps it: the returning student gets that ID back).
 * **Affiliation applications** (events and uploaded certificate and study plan) and the round's
   eligibility exceptions go when their round ended more than N years ago.
 * **Student records** (with their semesters) go when the student's last semester record ended —
@@ -39,7 +40,8 @@ from datetime import date, datetime, time
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, ProtectedError, Q, RestrictedError
+from django.db.models import Exists, Max, OuterRef, ProtectedError, Q, RestrictedError
+from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
 from .privacy import access_log_cutoff, access_record, years_before
@@ -157,9 +159,14 @@ def _destroy_credit_exchange(run: _Run, *, cutoff: datetime, expired_terms: list
     run.destroy("creditexchange.temporaryidapplication", applications)
     run.destroy("creditexchange.courseregistration", Registration.objects.filter(term_id__in=expired_terms))
 
+    # A returning student's later application is linked to the identity only when issued: until then it still
+    # names the identity by partner and number, and the ID (and account) it will get back must not go.
+    applied_again = Application.objects.filter(
+        partner_id=OuterRef("partner_id"), number_key=Upper(Trim(OuterRef("home_student_number")))
+    )
     identities = Identity.objects.filter(
         first_issued_at__lt=cutoff, applications__isnull=True, user__course_registrations__isnull=True
-    )
+    ).exclude(Exists(applied_again))
     user_ids = list(identities.values_list("user_id", flat=True))
     run.destroy("accounts.temporarystudentid", identities)
     run.destroy_users(User.objects.filter(pk__in=user_ids, kind="exchange"))

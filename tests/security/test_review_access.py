@@ -108,3 +108,30 @@ def test_the_log_keeps_the_coordinators_page_without_its_token(client, db):
     entry = PersonalDataAccess.objects.get()
     assert token not in entry.path and token.split(":")[0] not in entry.path
     assert entry.path.startswith("/credit-exchange/verify/")
+
+
+# --- Retention: a returning student's identity stays while a later application of that number is still open -----
+
+
+def test_retention_keeps_the_identity_of_a_student_who_applied_again(db, django_capture_on_commit_callbacks, settings):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from tests.factories import issued_student, partner_with_contacts
+    from ustportal.retention import personal_data_destroy_expired
+
+    settings.PERSONAL_DATA_RETENTION_YEARS = 5
+    partner = partner_with_contacts("oldpartner", "c@old.example")
+    user = issued_student(TermFactory(year=2019, season="spring"), partner, home_student_number="OLD1",
+                          user__date_joined=timezone.make_aware(datetime(2019, 1, 10)))
+    TemporaryStudentId.objects.filter(user=user).update(first_issued_at=timezone.make_aware(datetime(2019, 1, 10)))
+    # Back for spring 2027, approved, waiting for the evening batch: its ID is the one of 2019.
+    again = ApplicationFactory(term=TermFactory(year=2027, season="spring"), partner=partner,
+                               home_student_number="old1", date_of_birth=date(2003, 3, 1), status=Status.APPROVED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        personal_data_destroy_expired(at=timezone.make_aware(datetime(2026, 12, 1, 12, 0)))
+
+    assert User.objects.filter(pk=user.pk).exists()
+    assert services.temporary_id_issue(application_id=again.pk).temporary_id.user_id == user.pk

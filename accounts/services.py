@@ -244,7 +244,11 @@ def email_change_report_check(*, token: str) -> dict:
         raise AlreadyReported(_("The account already uses {email} again. Nothing else to do.").format(email=payload["old"]))
     if _reported_since(user, payload):
         raise _spent_report_link()
-    return {"old_email": payload["old"], "changed_at": datetime.fromisoformat(payload["at"])}
+    return {"old_email": payload["old"], "changed_at": datetime.fromisoformat(payload["at"]), "staff": _is_staff(user)}
+
+
+def _is_staff(user: User) -> bool:
+    return user.is_staff or user.is_superuser
 
 
 def email_change_report(*, token: str) -> User:
@@ -273,11 +277,15 @@ def email_change_report(*, token: str) -> User:
         user.save(update_fields=["email", "email_changed_at", "password"])
         for device in devices_for_user(user, confirmed=None):
             device.delete()
+        # A staff password is never set from a mailbox (a recycled old address would get a staff account): a superuser resets it.
+        staff = _is_staff(user)
         security_trail_record(user=user, message=(
             f"{REPORT_TRAIL_PREFIX}{intruder_email} reported from {payload['old']} as not made by the owner: "
-            "address restored, password disabled, sessions ended, second-factor devices removed, set-password link mailed."
+            "address restored, password disabled, sessions ended, second-factor devices removed, "
+            + ("no set-password link (staff: a superuser sets the password)." if staff else "set-password link mailed.")
         ))
-        mail_queue(kind="set_password", to=user.email, language=user.language, params={"user_id": user.pk})
+        if not staff:
+            mail_queue(kind="set_password", to=user.email, language=user.language, params={"user_id": user.pk})
     return user
 
 

@@ -176,7 +176,7 @@ def email_change_report(request, token: str):
         return render(request, template, {"already": exc.message})
     except DomainError as exc:
         return render(request, template, {"error": exc.message}, status=400)
-    return render(request, template, {"restored_email": user.email})
+    return render(request, template, {"restored_email": user.email, "staff": user.is_staff or user.is_superuser})
 
 
 def password_link(request):

@@ -215,3 +215,22 @@ def test_a_set_password_mail_to_the_accounts_own_address_is_sent(student, django
         mail_queue(kind="set_password", to="HANEUL@hanbit.example", language="en", params={"user_id": student.pk})
 
     assert "/accounts/set-password/" in mail.outbox[-1].body
+
+
+def test_a_report_on_a_staff_account_locks_it_but_mails_no_set_password_link(client, db, django_capture_on_commit_callbacks):
+    # Whoever holds a staff member's old mailbox (a recycled address) must not get a staff password from it:
+    # staff passwords are reset by a superuser, and the report only locks the account.
+    officer = UserFactory(username="officer", is_staff=True, email="officer@old.example", language="en")
+    report = _confirm(officer, "officer@new.example", django_capture_on_commit_callbacks)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(report)
+
+    assert response.status_code == 200
+    assert "A superuser of the portal sets a new password for staff accounts" in _text(response)
+    officer.refresh_from_db()
+    assert officer.email == "officer@old.example"
+    assert not officer.has_usable_password()
+    assert not any("/accounts/set-password/" in m.body for m in mail.outbox)
+    assert not OutgoingMail.objects.filter(kind="set_password").exists()

@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 
 from . import services
@@ -188,3 +189,14 @@ def _members(conflict: ApplicationConflict) -> list[TemporaryIdApplication]:
     return list(conflict.applications.select_related("term", "partner", "temporary_id").order_by("submitted_at", "pk"))
 
 
+
+
+@admin.register(ApplicationConflictEvent)
+class ApplicationConflictEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The conflict trail on its own, for staff who look for who resolved what, when and why."""
+
+    list_display = ["created_at", "conflict", "action", "actor", "reason"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["conflict__number_key", "actor__username", "reason"]
+    list_select_related = ["conflict__term", "conflict__partner", "actor"]
+    readonly_fields = ["conflict", "action", "actor", "reason", "changes", "created_at"]

@@ -34,6 +34,8 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY in PLACEHOLDER_SECRET_KEYS):
     )
 if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-debug"  # noqa: S105 - only ever with DEBUG on
+# Key rotation (README → Security): the old key stays here until the longest-lived link it signed has expired.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -6,7 +6,7 @@ from creditexchange.models import ApplicationEvent, TemporaryIdApplication
 from staffdesk.models import StaffJob
 from ustportal.models import OutgoingMail
 
-from ..factories import UserFactory
+from ..factories import TemporaryStudentIdFactory, UserFactory
 
 Status = TemporaryIdApplication.Status
 CHANGELIST_URL = "/admin/creditexchange/temporaryidapplication/"
@@ -176,9 +176,13 @@ def test_it_does_not_let_the_change_page_alter_the_status(registrar_client, conf
     assert confirmed_application.phone == "010-7777-6666"
 
 
-def test_it_requeues_a_failed_mail(registrar_client, registrar, django_capture_on_commit_callbacks):
+def test_it_requeues_a_failed_mail(registrar_client, django_capture_on_commit_callbacks):
+    # An exchange student's mail: the registrar re-sends only mail of the accounts its role looks after.
+    student = TemporaryStudentIdFactory(student_id="T202700042").user
+    student.email = "registrar-test@example.com"
+    student.save(update_fields=["email"])
     failed = OutgoingMail.objects.create(
-        kind="set_password", to="registrar-test@example.com", language="en", params={"user_id": registrar.pk},
+        kind="set_password", to="registrar-test@example.com", language="en", params={"user_id": student.pk},
         status=OutgoingMail.Status.FAILED, attempts=5, last_error="SMTPServerDisconnected: gone",
     )
 

@@ -43,7 +43,7 @@ def test_the_htmx_request_gets_only_the_status_part(registrar_client, credit_job
 
     text = response.content.decode()
     assert text.lstrip().startswith('<div id="job-status"') and "<html" not in text
-    assert "40 of 100 done" in text and 'style="width: 40%"' in text and 'hx-trigger="every 2s"' in text
+    assert "40 of 100 done" in text and 'data-percent="40"' in text and 'hx-trigger="every 2s"' in text
 
 
 def test_a_finished_job_stops_polling_and_shows_its_report(registrar_client, credit_job):

@@ -1,6 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,8 +42,9 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         constraints = [
-            # Log-in matches case-insensitively, so two names that differ only in case must not exist.
-            models.UniqueConstraint(Lower("username"), name="user_username_unique_ci"),
+            # Log-in matches with iexact, which is UPPER() on PostgreSQL: uniqueness folds the same way, so
+            # no two names can match one log-in (LOWER would let 'regıstrar' with a dotless i sit next to 'registrar').
+            models.UniqueConstraint(Upper("username"), name="user_username_unique_upper"),
         ]
 
     def __str__(self) -> str:

@@ -234,3 +234,18 @@ def test_a_report_on_a_staff_account_locks_it_but_mails_no_set_password_link(cli
     assert not officer.has_usable_password()
     assert not any("/accounts/set-password/" in m.body for m in mail.outbox)
     assert not OutgoingMail.objects.filter(kind="set_password").exists()
+
+
+@pytest.mark.postgres
+def test_no_second_account_can_differ_only_by_a_case_folding_variant(db):
+    # The log-in matches with iexact (UPPER on PostgreSQL), so uniqueness must fold the same way:
+    # 'regıstrar' (dotless i) next to 'registrar' would make every sign-in of either a 500.
+    from django.db import IntegrityError, transaction
+
+    from accounts.models import User
+
+    User.objects.create_user("registrar", "r@example.com", "Some-Long-Pass-42")
+    for variant in ["REGISTRAR", "regıstrar", "Registrar"]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            User.objects.create_user(variant, "x@example.com", "Some-Long-Pass-42")
+    assert User.objects.get_by_natural_key("regıstrar").username == "registrar"

@@ -57,6 +57,15 @@ def test_it_refuses_the_placeholder_secret_key_of_env_example(tmp_path):
     assert result.returncode != 0 and "placeholder" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["makemigrations", "--check", "--dry-run"], ["showmigrations", "accounts"]])
+def test_offline_commands_run_without_a_secret_key_and_with_debug_off(tmp_path, command):
+    # Commands that read the code and sign nothing work in a fresh checkout without DEBUG being switched on.
+    result = _manage(tmp_path, "", *command)
+
+    assert result.returncode == 0, result.stderr
+    assert "SECRET_KEY" not in result.stderr
+
+
 def test_debug_is_off_with_a_secret_key_and_no_debug_setting(tmp_path):
     result = _manage(tmp_path, "SECRET_KEY=a-deployment-secret-of-some-length\n", "shell", "-c", PRINT_DEBUG)
 

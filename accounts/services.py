@@ -237,14 +237,19 @@ def _spent_report_link() -> InvalidLink:
 def email_change_report_check(*, token: str) -> dict:
     """What a "this wasn't me" link would undo (the page's GET); changes nothing."""
     payload = _email_change_report_payload(token)
-    user = User.objects.filter(pk=payload["u"]).first()
+    user = _report_target(User.objects.filter(pk=payload["u"]).first(), payload)
+    return {"old_email": payload["old"], "changed_at": datetime.fromisoformat(payload["at"]), "staff": _is_staff(user)}
+
+
+def _report_target(user: User | None, payload: dict) -> User:
+    """The account a "this wasn't me" link may still take back, or the reason it may not."""
     if user is None:
         raise InvalidLink(_("This link is not valid."))
     if user.email.lower() == payload["old"].lower():
         raise AlreadyReported(_("The account already uses {email} again. Nothing else to do.").format(email=payload["old"]))
     if _reported_since(user, payload):
         raise _spent_report_link()
-    return {"old_email": payload["old"], "changed_at": datetime.fromisoformat(payload["at"]), "staff": _is_staff(user)}
+    return user
 
 
 def _is_staff(user: User) -> bool:
@@ -263,13 +268,7 @@ def email_change_report(*, token: str) -> User:
 
     payload = _email_change_report_payload(token)
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=payload["u"]).first()
-        if user is None:
-            raise InvalidLink(_("This link is not valid."))
-        if user.email.lower() == payload["old"].lower():
-            raise AlreadyReported(_("The account already uses {email} again. Nothing else to do.").format(email=payload["old"]))
-        if _reported_since(user, payload):
-            raise _spent_report_link()
+        user = _report_target(User.objects.select_for_update().filter(pk=payload["u"]).first(), payload)
         intruder_email = user.email
         user.email = payload["old"]
         user.email_changed_at = timezone.now()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from creditexchange.exports import escape_cell
 
+from .admin import ReadOnlyAdminMixin
 from .models import PersonalDataAccess
 from .privacy import access_record
 
@@ -22,7 +23,7 @@ CSV_COLUMNS = ["at", "actor_name", "address", "action", "model", "object_ids", "
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(admin.ModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "who", "action", "subject", "rows", "reference"]
     list_filter = ["action", "model", "at", "actor_name"]
     search_fields = ["actor_name", "reference", "address"]
@@ -49,14 +50,6 @@ class PersonalDataAccessAdmin(admin.ModelAdmin):
         ids = ", ".join(str(i) for i in obj.object_ids[:5]) + (" …" if len(obj.object_ids) > 5 else "")
         return f"{ids} ({obj.count})" if obj.count != 1 or len(obj.object_ids) != 1 else ids
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description=_("Export selected entries as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):

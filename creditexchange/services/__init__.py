@@ -3,8 +3,6 @@
 from .applications import (
     CONFIRM_SALT,
     CORRECTABLE_FIELDS,
-    ApplicationInConflict,
-    BatchReport,
     LookupResult,
     application_approve,
     application_confirm,
@@ -16,8 +14,6 @@ from .applications import (
     application_submit,
     applications_purge_unconfirmed,
     confirmation_token,
-    temporary_id_issue,
-    temporary_id_issue_batch,
 )
 from .conflict_resolution import (
     StaleConflict,
@@ -26,6 +22,7 @@ from .conflict_resolution import (
     application_conflict_resolve,
 )
 from .conflicts import application_conflict_open_for
+from .issuance import ApplicationInConflict, BatchReport, temporary_id_issue, temporary_id_issue_batch
 from .offerings import (
     ImportReport,
     offering_capacity_check,

@@ -1,8 +1,6 @@
-"""Temporary student ID applications (SPEC §3.1): submit, confirm, decide, issue, look up, purge."""
+"""Temporary student ID applications (SPEC §3.1): submit, confirm, decide, look up, purge (issuing: issuance.py)."""
 
-import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -15,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from academics.models import Institution, Term, TermWindow
 from academics.services import window_require_open
-from accounts.models import TemporaryStudentId, User
-from accounts.services import password_link_request, temporary_id_allocate
+from accounts.models import User
+from accounts.services import password_link_request
 from ustportal.errors import DomainError, DuplicateApplication, InvalidLink, InvalidTransition, NotEligible, RateLimited
 from ustportal.mail import mail_queue
 from ustportal.ratelimit import keyed_limit, retry_message
@@ -24,13 +22,8 @@ from ustportal.ratelimit import keyed_limit, retry_message
 from ..models import ApplicationEvent, TemporaryIdApplication, student_number_key
 from .conflicts import application_conflict_open_for, conflict_open
 
-logger = logging.getLogger(__name__)
 Status = TemporaryIdApplication.Status
 CONFIRM_SALT = "creditexchange.application-confirm"
-
-
-class ApplicationInConflict(InvalidTransition):
-    """Issuance refused: another person applied with the same home student number (finding 3)."""
 
 
 def _record(application: TemporaryIdApplication, *, from_status: str, actor: User | None = None,
@@ -286,122 +279,6 @@ def application_reject(*, application_id: int, actor: User, reason: str) -> Temp
             params={"application_id": application.pk},
         )
     return application
-
-
-def temporary_id_issue(*, application_id: int, actor: User | None = None) -> TemporaryIdApplication:
-    """Issue (or, for a returning student, re-use) the temporary student ID of an approved application.
-
-    Seed 000 §1-1: a returning student keeps the same ID and password, and the contact data on
-    the application never overwrite the account's.
-    """
-    with transaction.atomic():
-        # One identity per (partner, home number), and no issuance while the number is in conflict: lock the
-        # partner row first, then the application (the order submission and conflict resolution use too).
-        partner_id = TemporaryIdApplication.objects.filter(pk=application_id).values_list("partner_id", flat=True).first()
-        if partner_id is not None:
-            Institution.objects.select_for_update().get(pk=partner_id)
-        application = _lock(application_id)
-        if application.status != Status.APPROVED:
-            raise InvalidTransition(
-                _("Only approved applications can be issued an ID; this one is “%(status)s”.")
-                % {"status": application.get_status_display()}
-            )
-        conflict = application_conflict_open_for(application=application)
-        if conflict is not None:
-            raise ApplicationInConflict(
-                _(
-                    "No ID can be issued: another application with the same home student number (%(number)s) was "
-                    "made for %(term)s, and the conflict is not resolved yet. Resolve it under “Application "
-                    "conflicts” (no. %(conflict)s) first."
-                )
-                % {"number": application.home_student_number, "term": application.term, "conflict": conflict.pk}
-            )
-        # Returning students are matched case-insensitively, like the unique constraint on TemporaryStudentId.
-        identity = (
-            TemporaryStudentId.objects.select_related("user")
-            .filter(partner_id=application.partner_id, home_student_number__iexact=application.number_key)
-            .first()
-        )
-        if identity is None:
-            student_id = temporary_id_allocate(year=application.term.year)
-            user = User(
-                username=student_id, kind=User.Kind.EXCHANGE, email=application.email, phone=application.phone,
-                display_name=application.display_name, language=application.language,
-            )
-            user.set_unusable_password()
-            user.save()
-            identity = TemporaryStudentId.objects.create(
-                student_id=student_id, partner_id=application.partner_id,
-                home_student_number=application.home_student_number, user=user,
-            )
-        else:
-            # The number was issued before, maybe to a squatter in a term the real student did not apply for:
-            # never hand this application (and its person) to an account first issued to another birth date.
-            if identity.applications.exclude(pk=application.pk).exclude(date_of_birth=application.date_of_birth).exists():
-                raise ApplicationInConflict(
-                    _(
-                        "No ID can be issued: temporary student ID %(student_id)s was issued for this home student "
-                        "number (%(number)s) to an applicant with another date of birth. Check with %(partner)s who "
-                        "the student is, and correct the application or that account first."
-                    )
-                    % {"student_id": identity.student_id, "number": application.home_student_number,
-                       "partner": application.partner.name}
-                )
-            user = identity.user
-            if not user.is_active:
-                user.is_active = True
-                user.save(update_fields=["is_active"])
-        application.returning = identity.applications.exclude(pk=application.pk).exists()
-        application.temporary_id = identity
-        application.status = Status.ISSUED
-        application.issued_at = timezone.now()
-        application.save(update_fields=["temporary_id", "status", "issued_at", "returning"])
-        _record(application, from_status=Status.APPROVED, actor=actor, changes={"student_id": identity.student_id})
-        mail_queue(
-            kind="application_issued", to=user.email, language=application.language,
-            params={"application_id": application.pk},
-        )
-    return application
-
-
-@dataclass
-class BatchReport:
-    issued: int = 0
-    skipped: int = 0
-    # (application id, reason) of every skipped application, for the staff job's report.
-    failures: list[tuple[int, str]] = field(default_factory=list)
-
-
-def temporary_id_issue_batch(
-    *, actor: User | None = None, term: Term | None = None, application_ids: Iterable[int] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> BatchReport:
-    """The daily issuance batch (default 18:00 Asia/Seoul). Safe to run twice at once: each row is locked.
-
-    With ``application_ids`` (staff's "issue now" on selected applications) exactly those are tried,
-    and one that is not approved is skipped with its reason. ``progress(tried, total)`` is called
-    after each application; each issuance is its own transaction, so progress is visible at once.
-    """
-    report = BatchReport()
-    if application_ids is not None:
-        ids = list(dict.fromkeys(application_ids))
-    else:
-        approved = TemporaryIdApplication.objects.filter(status=Status.APPROVED)
-        if term is not None:
-            approved = approved.filter(term=term)
-        ids = list(approved.order_by("decided_at", "pk").values_list("pk", flat=True))
-    for tried, application_id in enumerate(ids, start=1):
-        try:
-            temporary_id_issue(application_id=application_id, actor=actor)
-        except DomainError as exc:
-            report.skipped += 1  # another batch or a staff member got there first, or it is not approved
-            report.failures.append((application_id, str(exc.message)))
-        else:
-            report.issued += 1
-        if progress is not None:
-            progress(tried, len(ids))
-    logger.info("Temporary ID batch: %s issued, %s skipped", report.issued, report.skipped)
-    return report
 
 
 def applications_purge_unconfirmed(*, at: datetime | None = None) -> int:

@@ -105,13 +105,15 @@ def application_submit(
             )
             if repeat is not None:
                 raise _duplicate(repeat, date_of_birth=date_of_birth, client_key=client_key)
-            if earlier:
+            others = earlier + [a for a in _identity_holders(partner=partner, key=key, date_of_birth=date_of_birth)
+                                if a not in earlier]
+            if others:
                 _lookup_limit(client_key, partner=partner, home_student_number=key)
             application.save()
             _record(application, from_status="")
             _queue_confirmation(application)
-            if earlier:
-                conflict_open(application=application, earlier=earlier, at=at)
+            if others:
+                conflict_open(application=application, earlier=others, at=at)
     except IntegrityError:
         # Only without the row lock (SQLite): the identity constraint lets one plain repeat through.
         repeat = TemporaryIdApplication.objects.filter(
@@ -121,6 +123,19 @@ def application_submit(
             raise
         raise _duplicate(repeat, date_of_birth=date_of_birth, client_key=client_key) from None
     return application
+
+
+def _identity_holders(*, partner: Institution, key: str, date_of_birth: date) -> list[TemporaryIdApplication]:
+    """Earlier terms' applications behind this number's temporary ID that carry another birth date.
+
+    The ID was issued to someone else, or the birth date was mistyped once: either way staff must look
+    before a returning student's account (and its password) is handed over, so the number is in conflict.
+    """
+    return list(
+        TemporaryIdApplication.objects.select_related("term", "partner")
+        .filter(temporary_id__partner=partner, temporary_id__home_student_number__iexact=key)
+        .exclude(date_of_birth=date_of_birth).order_by("submitted_at", "pk")
+    )
 
 
 def _lookup_limit(client_key: str, *, partner: Institution, home_student_number: str) -> None:

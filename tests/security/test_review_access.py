@@ -10,7 +10,7 @@ from accounts.roles import ensure_roles
 from creditexchange import services
 from creditexchange.models import TemporaryIdApplication
 from ustportal.errors import DomainError
-from ustportal.models import PersonalDataAccess
+from ustportal.models import OutgoingMail, PersonalDataAccess
 
 from ..factories import ApplicationFactory, SemesterRecordFactory, StudentRecordFactory, TermFactory, UserFactory
 
@@ -135,3 +135,38 @@ def test_retention_keeps_the_identity_of_a_student_who_applied_again(db, django_
 
     assert User.objects.filter(pk=user.pk).exists()
     assert services.temporary_id_issue(application_id=again.pk).temporary_id.user_id == user.pk
+
+
+def test_applying_with_a_number_issued_to_another_birth_date_opens_a_conflict_at_once(
+    db, partner, open_term, application_data, django_capture_on_commit_callbacks
+):
+    # Staff learn of the squatter when the real student applies, not only when the batch refuses to issue.
+    autumn = TermFactory(year=2026, season="fall")
+    squatter = UserFactory(username="T202600044", kind=User.Kind.EXCHANGE, email="mallory@evil.example")
+    identity = TemporaryStudentId.objects.create(
+        student_id="T202600044", partner=partner, home_student_number="20241234", user=squatter)
+    earlier = ApplicationFactory(term=autumn, partner=partner, home_student_number="20241234",
+                                 date_of_birth=date(1999, 9, 9), email="mallory@evil.example", status=Status.ISSUED,
+                                 temporary_id=identity)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        real = services.application_submit(**{**application_data, "home_student_number": " 20241234"})
+
+    conflict = services.application_conflict_open_for(application=real)
+    assert conflict is not None
+    assert set(conflict.applications.all()) == {earlier, real}
+    kinds = sorted(m.kind for m in OutgoingMail.objects.all())
+    assert "application_conflict_notice" in kinds and "application_conflict_received" in kinds
+
+
+def test_a_returning_student_with_the_same_birth_date_opens_no_conflict(db, partner, open_term, application_data):
+    autumn = TermFactory(year=2026, season="fall")
+    student = UserFactory(username="T202600045", kind=User.Kind.EXCHANGE)
+    identity = TemporaryStudentId.objects.create(
+        student_id="T202600045", partner=partner, home_student_number="20241234", user=student)
+    ApplicationFactory(term=autumn, partner=partner, home_student_number="20241234",
+                       date_of_birth=application_data["date_of_birth"], status=Status.ISSUED, temporary_id=identity)
+
+    again = services.application_submit(**application_data)
+
+    assert services.application_conflict_open_for(application=again) is None

@@ -25,7 +25,8 @@ or round it belongs to — the same setting the consent text states. The rules, 
   ``is_staff`` or ``is_superuser``) are never destroyed.
 * Outgoing mail and finished staff jobs older than N years (addresses, student numbers in reports).
 * Access-log entries older than ``settings.ACCESS_LOG_RETENTION_YEARS`` (but never a ``destroy``
-  entry, which holds only counts and ids); nothing younger is ever deleted.
+  entry, which holds only counts and ids); nothing younger is ever deleted. django-axes' sign-in and
+  failure records (user names, addresses) follow the same period.
 
 Each kind destroyed is written to the access log (action ``destroy``: counts and ids, no personal
 data). Runs in one transaction under a PostgreSQL advisory lock, so two runs at once cannot
@@ -235,6 +236,15 @@ def _purge_access_log(run: _Run, *, at: datetime) -> None:
         run.report.destroyed["ustportal.personaldataaccess"] = per_model.get("ustportal.PersonalDataAccess", 0)
 
 
+def _purge_sign_in_records(run: _Run, *, at: datetime) -> None:
+    """django-axes' sign-in and failure records (user names, addresses) are kept as long as the access log."""
+    cutoff = access_log_cutoff(at)
+    for label in ("axes.AccessLog", "axes.AccessFailureLog"):
+        model = _optional_model(label)
+        if model is not None:
+            run.destroy(label.lower(), model.objects.filter(attempt_time__lt=cutoff))
+
+
 def _lock() -> bool:
     if connection.vendor != "postgresql":
         return True  # SQLite serialises writers on the whole database file
@@ -261,6 +271,7 @@ def personal_data_destroy_expired(*, at: datetime | None = None, dry_run: bool =
             _destroy_orphan_accounts(run, cutoff=cutoff)
             _destroy_records_of_work(run, cutoff=cutoff)
             _purge_access_log(run, at=at)
+            _purge_sign_in_records(run, at=at)
             reference = f"retention {settings.PERSONAL_DATA_RETENTION_YEARS} years, ended before {cutoff:%Y-%m-%d}"
             for label, ids in report.ids.items():
                 access_record(action="destroy", model=label, ids=ids, count=len(ids), reference=reference)

@@ -650,3 +650,22 @@ def test_it_records_a_record_import_started_in_the_admin(boss_client, django_cap
     assert response.status_code == 302
     [entry] = _entries(model="affiliation.studentrecord")
     assert (entry.action, entry.reference, entry.actor_name) == (Action.ADD, "import", "boss")
+
+
+def test_sign_in_records_go_after_the_log_retention_and_not_before(db, settings):
+    # django-axes keeps user names and addresses of every sign-in and failure: personal data with the
+    # same retention as the access log.
+    from axes.models import AccessFailureLog, AccessLog
+
+    now = timezone.now()
+    old, young = now - timedelta(days=366 * settings.ACCESS_LOG_RETENTION_YEARS + 2), now - timedelta(days=30)
+    for when in (old, young):
+        for model in (AccessLog, AccessFailureLog):  # attempt_time is auto_now_add: set it afterwards
+            row = model.objects.create(username="T202600001", ip_address="10.0.0.1", user_agent="x")
+            model.objects.filter(pk=row.pk).update(attempt_time=when)
+
+    report = personal_data_destroy_expired(at=now)
+
+    assert list(AccessLog.objects.values_list("attempt_time", flat=True)) == [young]
+    assert list(AccessFailureLog.objects.values_list("attempt_time", flat=True)) == [young]
+    assert report.destroyed["axes.accesslog"] == 1 and report.destroyed["axes.accessfailurelog"] == 1

@@ -40,6 +40,17 @@ def email_change_notice(mail) -> tuple[str, str, str]:
     return _render("email_change_notice", context)
 
 
+def two_factor_enrolment(mail) -> tuple[str, str, str]:
+    """The one-time code that binds a staff member's first (or next) authenticator app to this mailbox."""
+    from accounts.enrolment import enrolment_mail_context
+    from ustportal.emails import _render
+
+    context = enrolment_mail_context(user_id=mail.params["user_id"], device_id=mail.params["device_id"], to=mail.to)
+    context["until"] = context["expires_at"].astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+    return _render("two_factor_enrolment", context)
+
+
 BUILDERS = {
     "email_change_notice": email_change_notice,
+    "two_factor_enrolment": two_factor_enrolment,
 }

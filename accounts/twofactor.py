@@ -106,14 +106,6 @@ def second_factor_verify(*, user, token: str):
     raise SecondFactorRefused(_("That code is not right. Enter the current code from the app, or a recovery code."))
 
 
-def totp_setup_device(*, user) -> TOTPDevice:
-    """The unconfirmed device being enrolled (one per user, so a reload keeps the same secret)."""
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        raise SecondFactorRefused(_("You already have an authenticator app. Remove it first to set up a new one."))
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    return device or TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=False)
-
-
 def recovery_codes_generate(*, user) -> list[str]:
     """Replace every recovery code of ``user`` with new ones (the device row stays, so a session verified by it stays)."""
     with transaction.atomic():
@@ -280,30 +272,67 @@ def verify(request):
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
 
 
+class EnrolmentForm(FirstCodeForm):
+    enrolment_code = forms.CharField(
+        label=gettext_lazy("Enrolment code from the e-mail (8 digits)"), max_length=64, strip=True,
+        error_messages={"required": gettext_lazy("Enter the enrolment code from the e-mail.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    field_order = ["enrolment_code", "token"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].widget.attrs.pop("autofocus", None)
+        self.fields["enrolment_code"].widget.attrs["autofocus"] = True
+
+
+def _setup_page(request, next_url: str, device, form=None) -> HttpResponse:
+    from .emails import mask_email
+
+    context = {"next": next_url, "required": settings.OTP_REQUIRED_FOR_STAFF, "no_email": not (request.user.email or "").strip(),
+               "masked_email": mask_email(request.user.email or ""), "minutes": settings.TWO_FACTOR_ENROLMENT_CODE_MINUTES}
+    if device is not None:
+        context.update(form=form or EnrolmentForm(), qr=qr_svg(device.config_url), secret=_grouped_secret(device))
+    return render(request, "accounts/two_factor_setup.html", context)
+
+
 @staff_only
 def setup(request):
-    next_url = _safe_next(request)
-    try:
-        device = totp_setup_device(user=request.user)
-    except SecondFactorRefused as exc:
-        messages.info(request, exc.message)
+    """Opening the page changes nothing; "send" starts an enrolment, "confirm" checks the mailed code and the app's code."""
+    from . import enrolment
+
+    next_url, here = _safe_next(request), _with_next("accounts:two_factor_setup", _safe_next(request))
+    if has_app(request.user):
+        messages.info(request, _("You already have an authenticator app. Remove it first to set up a new one."))
         return redirect("accounts:two_factor")
-    form = FirstCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    device_id = request.session.get(enrolment.SESSION_KEY)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "send":
         try:
-            codes = totp_setup_confirm(user=request.user, device=device, token=form.cleaned_data["token"])
+            request.session[enrolment.SESSION_KEY] = enrolment.enrolment_code_send(user=request.user).pk
+        except enrolment.EnrolmentRefused as exc:
+            if exc.code == "no_email":  # the page itself says whom to ask
+                return _setup_page(request, next_url, None)
+            messages.error(request, exc.message)
+        return redirect(here)
+    pending = enrolment.enrolment_pending(user=request.user, device_id=device_id)
+    form = EnrolmentForm(request.POST) if action == "confirm" else None
+    if form is not None and (form.is_valid() or pending is None):  # no enrolment: say so, whatever was typed
+        data = form.cleaned_data
+        try:
+            device, codes = enrolment.enrolment_confirm(user=request.user, device_id=device_id,
+                                                        code=data.get("enrolment_code", ""), token=data.get("token", ""))
         except SecondFactorRefused as exc:
-            form.add_error("token", exc.message)
+            if exc.code in enrolment.START_AGAIN:  # no enrolment (any more): back to "send the code"
+                messages.error(request, exc.message)
+                return redirect(here)
+            form.add_error("enrolment_code" if isinstance(exc, enrolment.EnrolmentRefused) else "token", exc.message)
         else:
-            device.refresh_from_db()
+            request.session.pop(enrolment.SESSION_KEY, None)
             request.session.cycle_key()
             otp_login(request, device)
             return _show_codes(request, codes, next_url)
-    context = {
-        "form": form, "next": next_url, "qr": qr_svg(device.config_url), "secret": _grouped_secret(device),
-        "required": settings.OTP_REQUIRED_FOR_STAFF,
-    }
-    return render(request, "accounts/two_factor_setup.html", context)
+    return _setup_page(request, next_url, pending, form)
 
 
 @staff_only

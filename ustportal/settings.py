@@ -249,6 +249,11 @@ OTP_REQUIRED_FOR_STAFF = env.bool("OTP_REQUIRED_FOR_STAFF", default=not DEBUG)
 OTP_TOTP_ISSUER = "UST Portal"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the device admins never show a secret key or recovery code
 TWO_FACTOR_RECOVERY_CODES = 10
+# Enrolling the app also takes a one-time code mailed to the address on record (accounts/enrolment.py).
+TWO_FACTOR_ENROLMENT_CODE_MINUTES = 30
+TWO_FACTOR_ENROLMENT_RESEND_SECONDS = 60
+TWO_FACTOR_ENROLMENT_SENDS_PER_HOUR = 5
+TWO_FACTOR_ENROLMENT_MAX_WRONG = 5
 
 # --- Transport and browser security. The production values are in .env.example, and
 # `manage.py check --deploy --fail-level WARNING` is clean with them (tests/security/test_headers.py).

@@ -1,11 +1,14 @@
-"""In a real browser: a staff member enrols an authenticator app from the QR page (typing the code an app would
-compute from the shown key), keeps the recovery codes, and signs in again with a code, then with a recovery code."""
+"""In a real browser: a staff member has the enrolment code mailed to the address on record, enrols an authenticator
+app from the QR page (typing the mailed code and the code an app would compute from the shown key), keeps the recovery
+codes, and signs in again with a code, then with a recovery code."""
 
 import base64
+import re
 import time
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core import mail
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -17,8 +20,10 @@ from ..factories import UserFactory
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 - the factories' password
 HEADINGS = {
-    "ko": {"setup": "2단계 인증 설정", "codes": "복구 코드", "verify": "로그인 인증 코드 입력"},
-    "en": {"setup": "Set up the second factor", "codes": "Your recovery codes", "verify": "Enter your sign-in code"},
+    "ko": {"setup": "2단계 인증 설정", "codes": "복구 코드", "verify": "로그인 인증 코드 입력",
+           "wrong": "등록 코드가 올바르지 않습니다", "warning": "누군가 비밀번호를 알고 있습니다"},
+    "en": {"setup": "Set up the second factor", "codes": "Your recovery codes", "verify": "Enter your sign-in code",
+           "wrong": "That enrolment code is not right", "warning": "your password is known to someone"},
 }
 
 
@@ -50,6 +55,7 @@ def test_staff_enrol_and_sign_in_with_a_code_then_a_recovery_code(open_page, liv
     from playwright.sync_api import expect
 
     settings.OTP_REQUIRED_FOR_STAFF = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # the wrong enrolment code below would otherwise make the next try wait a second
     ensure_roles()
     staff = UserFactory(username="clerk", is_staff=True, language=language)
     staff.groups.add(Group.objects.get(name="registrar"))
@@ -57,18 +63,32 @@ def test_staff_enrol_and_sign_in_with_a_code_then_a_recovery_code(open_page, liv
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))  # the portal has none; chromium logs the 404
     words = HEADINGS[language]
 
-    # 1. password, then the enrolment page: QR code drawn server-side, key in text
+    # 1. password, then the enrolment page: nothing is made until the code is mailed to the address on record
     log_in(page, live_server.url)
     assert "/accounts/two-factor/setup/" in page.url
     expect(page.locator("h1")).to_have_text(words["setup"])
+    assert page.locator("#two-factor-secret").count() == 0 and not TOTPDevice.objects.exists()
+    shot(page, f"two_factor_send_{language}{'_phone' if phone else ''}")
+    submit(page, "#two-factor-send button[type=submit]")
+    message = mail.outbox[-1]
+    assert message.to == [staff.email] and words["warning"] in message.body
+    enrolment_code = re.search(r"\b(\d{4} \d{4})\b", message.body).group(1)
+
+    # 2. the QR code drawn server-side, the key in text; the mailed code and the app's code turn it on
     expect(page.locator(".two-factor-qr-box svg path").first).to_be_attached()
     assert page.locator("svg [style]").count() == 0
     secret = page.locator("#two-factor-secret").inner_text()
+    page.fill("#id_enrolment_code", "0000 0000" if enrolment_code != "0000 0000" else "1111 1111")
+    page.fill("#id_token", app_code(secret))
+    submit(page, "#two-factor-setup button[type=submit]")
+    expect(page.locator("#two-factor-setup .invalid-feedback")).to_contain_text(words["wrong"])
+    assert not TOTPDevice.objects.filter(confirmed=True).exists()
     shot(page, f"two_factor_setup_{language}{'_phone' if phone else ''}")
+    page.fill("#id_enrolment_code", enrolment_code)
     page.fill("#id_token", app_code(secret))
     submit(page, "#two-factor-setup button[type=submit]")
 
-    # 2. ten recovery codes, shown once, with a print button (static JS)
+    # 3. ten recovery codes, shown once, with a print button (static JS)
     expect(page.locator("h1")).to_have_text(words["codes"])
     codes = [code.replace("-", "").lower() for code in page.locator("#recovery-codes code").all_inner_texts()]
     assert len(codes) == 10
@@ -80,7 +100,7 @@ def test_staff_enrol_and_sign_in_with_a_code_then_a_recovery_code(open_page, liv
     submit(page, "#two-factor-continue")
     assert page.url == f"{live_server.url}/staff/"
 
-    # 3. next sign-in: the 6-digit code (the next time step: the enrolment code cannot be replayed)
+    # 4. next sign-in: the 6-digit code (the next time step: the enrolment code cannot be replayed)
     log_out(page, phone)
     log_in(page, live_server.url)
     assert "/accounts/two-factor/verify/" in page.url
@@ -89,7 +109,7 @@ def test_staff_enrol_and_sign_in_with_a_code_then_a_recovery_code(open_page, liv
     submit(page, "#two-factor-verify button[type=submit]")
     assert page.url == f"{live_server.url}/staff/"
 
-    # 4. and once with a recovery code, which is then used up
+    # 5. and once with a recovery code, which is then used up
     log_out(page, phone)
     log_in(page, live_server.url, next_url="/admin/")
     page.fill("#id_token", f"{codes[0][:4]}-{codes[0][4:]}".upper())  # as printed
@@ -135,5 +155,6 @@ def test_staff_make_new_recovery_codes_then_remove_the_app(open_page, live_serve
     page.fill("#remove-token", codes[0])
     submit(page, "#two-factor-remove button[type=submit]")
     assert page.url == f"{live_server.url}/accounts/two-factor/setup/"  # required: straight to a new enrolment
+    expect(page.locator("#two-factor-send button[type=submit]")).to_be_visible()  # which again starts with a mailed code
     assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists() and not StaticToken.objects.exists()
     assert problems == []

@@ -194,7 +194,7 @@ def test_admin_and_staff_pages_run_under_the_policy(live_server, open_page, prob
     assert bar.evaluate("el => el.style.width") == "25%"  # set from data-percent through the CSSOM
     shot(page, f"csp-staff-job-{language}")
 
-    # The second-factor enrolment page with its QR code (an inline SVG).
+    # The second-factor enrolment page (its first step; the QR page itself is checked in test_staff_two_factor.py).
     settings.OTP_REQUIRED_FOR_STAFF = True
     _visit(page, live_server.url + "/accounts/two-factor/setup/")
     shot(page, f"csp-two-factor-setup-{language}")

@@ -12,7 +12,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# Test-only JavaScript (axe-core for tests/browser/test_accessibility.py), pinned by package-lock.json,
+# installed from the npm registry into node_modules/ (git-ignored); no install scripts run.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing (apt-get install nodejs npm): the accessibility tests need axe-core" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	DEBUG=true $(PY) manage.py migrate --noinput
@@ -50,4 +57,4 @@ bench-inprocess: install
 	$(PY) bench/inprocess.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var staticfiles
+	rm -rf $(VENV) node_modules db.sqlite3 var staticfiles

@@ -372,3 +372,32 @@ def evaluate(data: EligibilityInput) -> list[CheckResult]:
 
 def all_ok(results: list[CheckResult]) -> bool:
     return all(r.ok for r in results)
+
+
+FORM_RULES = frozenset({Rule.ENGLISH, TARGET})  # completed in the application form itself
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The checklist in one sentence: eligible, or may apply and complete the form, or not yet and why."""
+
+    eligible: bool  # every rule met (or excepted)
+    may_apply: bool  # nothing outside the application form stands in the way
+    blocking: tuple[CheckResult, ...]  # failed rules the form cannot mend: the reasons for "not yet"
+    to_complete: tuple[CheckResult, ...]  # failed rules the application form completes (English test, department)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [check.label for check in self.blocking]
+
+
+def verdict(results: list[CheckResult], *, late_exception_usable: bool = True) -> Verdict:
+    """``late_exception_usable`` is False once stage 1 has run: a window exception no longer lets anyone in."""
+
+    def blocks(check: CheckResult) -> bool:
+        return not check.ok or (check.code == Rule.WINDOW and check.excepted and not late_exception_usable)
+
+    failing = [check for check in results if blocks(check)]
+    blocking = tuple(check for check in failing if check.code not in FORM_RULES)
+    return Verdict(eligible=not failing, may_apply=not blocking, blocking=blocking,
+                   to_complete=tuple(check for check in failing if check.code in FORM_RULES))

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from ustportal.errors import DomainError
 
-from . import selectors, services
+from . import eligibility, selectors, services
 from .forms import ApplicationForm
 from .models import AffiliationApplication
 
@@ -33,6 +33,18 @@ def _snapshot(application: AffiliationApplication) -> list[dict]:
     ]
 
 
+def _verdict(checklist, round) -> eligibility.Verdict:
+    # as services.applications._window_allowed: open, or a window exception until stage 1 has run
+    return eligibility.verdict(checklist, late_exception_usable=round.stage1_run_at is None)
+
+
+def _window_refusal(record, round, application) -> str:
+    """Why the form may not open now (the window, in the tense of the moment), or "" when it may."""
+    checklist = services.eligibility_checklist(record=record, round=round, application=application)
+    closed = [check for check in _verdict(checklist, round).blocking if check.code == "window"]
+    return closed[0].message if closed else ""
+
+
 @login_required
 def index(request):
     """The student's own application from whichever round it belongs to; otherwise the current round's checklist."""
@@ -43,14 +55,14 @@ def index(request):
     submitted = application is not None and application.status != AffiliationApplication.Status.DRAFT
     current, round = round, application.round if submitted else round  # its dates and publications, not a later round's
     checklist = None if submitted else services.eligibility_checklist(record=record, round=round, application=application)
-    window = next((check for check in checklist or [] if check.code == "window"), None)
+    verdict = _verdict(checklist, round) if checklist is not None else None
     context = {
         "record": record, "round": round, "application": application,
         "later_round": current if current != round else None,  # open to others, not to someone who has applied
         "semesters": record.semesters.select_related("term"),
         "checklist": checklist,
-        # as services.applications._window_allowed: open, or a window exception until stage 1 has run
-        "can_apply": window is not None and (window.passed or (window.excepted and round.stage1_run_at is None)),
+        "verdict": verdict,
+        "can_apply": verdict is not None and verdict.may_apply,
         "view": selectors.student_view(application=application) if application else None,
         "snapshot": _snapshot(application) if submitted else None,
     }
@@ -64,6 +76,10 @@ def apply(request):
         raise Http404
     application = selectors.application_for(record=record, round=round)
     if application and application.status != AffiliationApplication.Status.DRAFT:
+        return redirect("affiliation:index")
+    refusal = _window_refusal(record, round, application)
+    if refusal:
+        messages.error(request, refusal)
         return redirect("affiliation:index")
     initial = {name: getattr(application, name) for name in services.applications.DRAFT_FIELDS} if application else {}
     form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial,

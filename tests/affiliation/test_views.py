@@ -208,3 +208,57 @@ def test_another_students_application_never_shows(student_client, student, fall_
     assert 'id="affiliation-status"' not in page and "77.777" not in page and other.student_number not in page
     assert "935" not in page
     assert 'id="eligibility-checklist"' in page and 'id="apply-link"' in page  # a draft does not count (rule 6)
+
+
+# --- The checklist's overall verdict, the Apply link and the closed form (issue 11) ----------------------------------
+
+
+def test_it_opens_the_checklist_with_a_verdict_that_the_student_may_apply(student_client, student, fall_round, cse):
+    page = student_client.get("/affiliation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="eligibility-verdict" data-may-apply="true" data-eligible="false"' in page
+    assert page.index('id="eligibility-verdict"') < page.index('id="eligibility-checklist"')
+    assert "You may apply" in page and "5. English test score" in page  # what the application still needs
+    assert 'id="apply-link"' in page
+
+
+def test_it_names_the_failing_rules_and_hides_apply_when_the_student_may_not_apply(student_client, student, fall_round,
+                                                                                    cse):
+    student.gpa, student.earned_credits = "3.10", 20
+    student.save()
+    page = student_client.get("/affiliation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="eligibility-verdict" data-may-apply="false" data-eligible="false"' in page
+    assert "Not eligible yet" in page
+    verdict = page[page.index('id="eligibility-verdict"'):page.index('id="eligibility-checklist"')]
+    assert "3. Earned and in-progress credits" in verdict and "4. Cumulative GPA" in verdict
+    assert "1. Belongs to the branch campus" not in verdict
+    assert 'id="apply-link"' not in page and 'id="apply-refused"' in page
+
+
+def test_it_says_eligible_when_every_rule_is_met(student_client, student, fall_round, cse):
+    student_client.post("/affiliation/apply/", {
+        "target_department": cse.pk, "english_test": "toeic", "english_score": 870,
+        "english_test_date": (timezone.localdate() - timedelta(days=10)).isoformat(),
+        "english_certificate": pdf("score.pdf"), "study_plan": pdf("plan.pdf"), "save": "1"})
+    page = student_client.get("/affiliation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="eligibility-verdict" data-may-apply="true" data-eligible="true"' in page
+    assert "You are eligible" in page and 'id="apply-link"' in page
+
+
+def test_it_refuses_to_open_the_form_after_the_window_in_the_past_tense(student_client, student, fall_round, cse):
+    fall_round.opens_at, fall_round.closes_at = timezone.now() - timedelta(days=20), timezone.now() - timedelta(hours=1)
+    fall_round.save()
+    response = student_client.get("/affiliation/apply/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.redirect_chain and response.redirect_chain[-1][0] == "/affiliation/"
+    page = response.content.decode()
+    assert "closed on" in page and 'id="application-form"' not in page and 'id="apply-link"' not in page
+    response = student_client.post("/affiliation/apply/", {"target_department": cse.pk, "save": "1"})
+    assert response.status_code == 302 and not AffiliationApplication.objects.exists()
+    ko = student_client.get("/affiliation/apply/", HTTP_ACCEPT_LANGUAGE="ko", follow=True).content.decode()
+    assert "마감되었습니다" in ko
+
+
+def test_it_refuses_to_open_the_form_before_the_window(student_client, student, fall_round, cse):
+    fall_round.opens_at, fall_round.closes_at = timezone.now() + timedelta(days=2), timezone.now() + timedelta(days=9)
+    fall_round.save()
+    response = student_client.get("/affiliation/apply/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "open on" in response.content.decode() and 'id="application-form"' not in response.content.decode()

@@ -2,12 +2,15 @@
 
 import logging
 from datetime import timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from .broker import broker_publish, broker_resume
 from .models import OutgoingMail
@@ -40,6 +43,14 @@ def mail_dispatch(*, mail_id: int) -> bool:
     return broker_publish(send_mail_task, mail_id)
 
 
+def mail_sender(language: str) -> str:
+    """DEFAULT_FROM_EMAIL's address under the portal's name in the recipient's language ("UST 포털 <…>")."""
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    with translation.override(language or settings.LANGUAGE_CODE):
+        name = str(_("UST Portal"))
+    return str(Address(display_name=name, addr_spec=address)) if address else settings.DEFAULT_FROM_EMAIL
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
@@ -57,7 +68,7 @@ def mail_deliver(*, mail_id: int) -> bool:
     mail = OutgoingMail.objects.get(pk=mail_id)
     try:
         subject, text, html = render_mail(mail)
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[mail.to])
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[mail.to], from_email=mail_sender(mail.language))
         message.attach_alternative(html, "text/html")
         for filename, content, mimetype in render_attachments(mail):
             message.attach(filename, content, mimetype)

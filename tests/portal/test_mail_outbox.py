@@ -151,3 +151,17 @@ def test_text_mail_keeps_what_was_typed_and_the_html_part_escapes_it(submitted_a
     assert "Documents from O'Brien & Co. <missing>" in message.body
     html_part = message.alternatives[0][0]
     assert "O&#x27;Brien &amp; Co. &lt;missing&gt;" in html_part and "<missing>" not in html_part
+
+
+@pytest.mark.parametrize(("language", "sender"), [("en", "UST Portal"), ("ko", "UST 포털")])
+def test_it_writes_the_html_part_and_the_sender_name_in_the_recipients_language(queued_mail, settings, language, sender):
+    settings.DEFAULT_FROM_EMAIL = "Whatever Name <no-reply@portal.example>"
+    queued_mail.language = language
+    queued_mail.save(update_fields=["language"])
+
+    send_mail_task(queued_mail.pk)
+
+    message = mail.outbox[0]
+    assert f'<html lang="{language}">' in message.alternatives[0][0]
+    assert message.from_email == f"{sender} <no-reply@portal.example>"
+    assert "no-reply@portal.example" in message.message()["From"]

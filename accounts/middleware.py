@@ -9,7 +9,6 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils.http import urlencode
 
@@ -54,17 +53,14 @@ class SessionLifetimeMiddleware:
 
     @staticmethod
     def _end(request, ended: dict):
-        next_url = request.get_full_path() if request.method == "GET" else ""
+        # An htmx request keeps a "next" too: ustportal.htmx makes it the page the browser shows.
+        next_url = request.get_full_path() if request.method == "GET" or request.headers.get("HX-Request") else ""
         logout(request)
         request.session[ENDED] = ended
         login_url = resolve_url(settings.LOGIN_URL)
         if next_url:
             login_url = f"{login_url}?{urlencode({'next': next_url})}"
-        if request.headers.get("HX-Request"):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = login_url  # htmx would otherwise swap the login page into a fragment
-            return response
-        return redirect(login_url)
+        return redirect(login_url)  # for htmx, ustportal.htmx.HtmxRedirectMiddleware makes this an HX-Redirect
 
     @staticmethod
     def _stamp(request, user_before) -> None:

@@ -7,7 +7,7 @@ second-factor pages through, so the admin, the staff desk and the profile all wa
 """
 
 from functools import wraps
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import segno
 from django import forms
@@ -165,14 +165,9 @@ def _with_next(name: str, next_url: str) -> str:
 def redirect_to_verification(request) -> HttpResponse:
     """To the code page (or to enrolment when there is no device yet), coming back to this page afterwards."""
     name = "accounts:two_factor_verify" if has_app(request.user) else "accounts:two_factor_setup"
-    if request.headers.get("HX-Request"):
-        # A partial's own URL is no page to come back to; the page the browser shows is.
-        current = request.headers.get("HX-Current-URL", "")
-        safe = url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}, require_https=request.is_secure())
-        parts = urlsplit(current)
-        back = parts.path + (f"?{parts.query}" if parts.query else "") if safe and parts.path else ""
-        return HttpResponse(status=204, headers={"HX-Redirect": _with_next(name, back)})
-    return redirect(_with_next(name, request.get_full_path() if request.method == "GET" else ""))
+    # For htmx, ustportal.htmx.HtmxRedirectMiddleware sends the whole page there, "next" being the page it shows.
+    back = request.get_full_path() if request.method == "GET" or request.headers.get("HX-Request") else ""
+    return redirect(_with_next(name, back))
 
 
 class StaffSecondFactorMiddleware:

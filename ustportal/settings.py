@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx
+    "ustportal.htmx.HtmxRedirectMiddleware",  # a redirect answering htmx moves the whole page (HX-Redirect), e.g. to the login
     "accounts.middleware.SessionLifetimeMiddleware",  # idle timeout and lifetime, before anything else sees the user
     "django_otp.middleware.OTPMiddleware",
     "accounts.twofactor.StaffSecondFactorMiddleware",  # staff finish the second factor before any other page

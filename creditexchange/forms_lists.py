@@ -69,7 +69,9 @@ class VerificationForm(forms.Form):
             comments[line_id] = value
         if {line_id for line_id, comment in comments.items() if comment} - set(decisions):
             raise forms.ValidationError(_("Choose “Recommended” or “Not recommended” for every student you comment on."))
-        if not decisions:
+        # "Recommend all" (a submit button, so it works without JavaScript): every student this answer leaves open.
+        self.cleaned_data["recommend_all"] = bool(self.data.get("recommend_all"))
+        if not decisions and not self.cleaned_data["recommend_all"]:
             raise forms.ValidationError(_("Mark at least one student before saving."))
         self.cleaned_data["decisions"] = {
             line_id: (decision, comments.get(line_id, "")) for line_id, decision in decisions.items()

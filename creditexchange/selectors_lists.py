@@ -6,7 +6,7 @@ Kept beside ``selectors.py`` (the catalogue's reads) so each module stays small.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 
 from academics.models import Institution, Term
 from accounts.models import User
@@ -149,13 +149,63 @@ def partner_list_due(*, term: Term, kind: str) -> list[Institution]:
     ]
 
 
+def _earlier_answers() -> QuerySet[Recommendation]:
+    """For a line of a list (the outer row): the same student's answers on earlier lists of that term and partner."""
+    return (
+        Recommendation.objects.filter(
+            application=OuterRef("application"), partner_list__term=OuterRef("partner_list__term"),
+            partner_list__partner=OuterRef("partner_list__partner"),
+            partner_list__sent_at__lt=OuterRef("partner_list__sent_at"),
+        )
+        .exclude(decision=Recommendation.Decision.PENDING)
+        .order_by("-decided_at", "-pk")
+    )
+
+
+def lines_with_answers(lines: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+    """The one rule for what a list's line counts as: its own answer, else the latest answer the same student got on
+    an earlier list of the same term and partner (``answer`` is then null only when neither exists).
+
+    ``earlier_id`` names that earlier line (for the page's "from the applicants list of …"); the coordinator's page,
+    its counts, the saved message and the staff overview all read lines through here.
+    """
+    earlier = _earlier_answers()
+    return lines.annotate(
+        earlier_id=Subquery(earlier.values("pk")[:1]),
+        answer=Case(
+            When(~Q(decision=Recommendation.Decision.PENDING), then=F("decision")),
+            default=Subquery(earlier.values("decision")[:1]),
+        ),
+    )
+
+
 def partner_list_progress(*, lists) -> dict[int, tuple[int, int]]:
-    """(answered, total) students per list; a staff record on a list's line counts as an answer."""
+    """(answered, total) students per list; a staff record on a list's line counts as an answer, and so does an
+    answer carried from an earlier list (``lines_with_answers``)."""
     counts = (
-        Recommendation.objects.filter(partner_list__in=lists).values("partner_list_id")
-        .annotate(total=Count("pk"), answered=Count("pk", filter=~Q(decision=Recommendation.Decision.PENDING)))
+        lines_with_answers(Recommendation.objects.filter(partner_list__in=lists)).values("partner_list_id")
+        .annotate(total=Count("pk"), answered=Count("answer")).order_by()
     )
     return {c["partner_list_id"]: (c["answered"], c["total"]) for c in counts}
+
+
+@dataclass(frozen=True)
+class Tally:
+    recommended: int
+    not_recommended: int
+    unanswered: int
+
+
+def partner_list_tally(*, partner_list: PartnerList) -> Tally:
+    """How the list's students stand now, counted by ``lines_with_answers``: recommended, not, still unanswered."""
+    counts = Counter(
+        lines_with_answers(Recommendation.objects.filter(partner_list=partner_list)).values_list("answer", flat=True)
+    )
+    return Tally(
+        recommended=counts[Recommendation.Decision.RECOMMENDED],
+        not_recommended=counts[Recommendation.Decision.NOT_RECOMMENDED],
+        unanswered=counts[None],
+    )
 
 
 def partner_list_mail_states(*, list_ids) -> dict[int, Counter]:
@@ -227,13 +277,21 @@ class VerificationLine:
     degree_label: str
     status_label: str
     courses: list[str]
+    # What the page's choice and comment show: the line's own answer, else one carried from an earlier list.
+    decision: str = ""
+    comment: str = ""
+    carried_from: Recommendation | None = None  # the earlier list's line the shown answer comes from
 
 
 def verification_lines(*, partner_list: PartnerList) -> list[VerificationLine]:
     from django.utils.translation import get_language
 
     english = (get_language() or "ko").startswith("en")
-    lines = {r.application_id: r for r in Recommendation.objects.filter(partner_list=partner_list)}
+    lines = {r.application_id: r for r in lines_with_answers(Recommendation.objects.filter(partner_list=partner_list))}
+    earlier = {
+        r.pk: r for r in Recommendation.objects.filter(pk__in=[r.earlier_id for r in lines.values() if r.earlier_id])
+        .select_related("partner_list")
+    }
     result = []
     for number, row in enumerate(partner_list.rows, start=1):
         courses = [
@@ -241,11 +299,16 @@ def verification_lines(*, partner_list: PartnerList) -> list[VerificationLine]:
             for c in row.get("courses") or []
         ]
         status = row.get("application_status")
+        line = lines[row["application_id"]]
+        carried = earlier.get(line.earlier_id) if line.decision == Recommendation.Decision.PENDING else None
         result.append(VerificationLine(
-            number=number, row=row, recommendation=lines[row["application_id"]],
+            number=number, row=row, recommendation=line,
             degree_label=_label(TemporaryIdApplication.DegreeLevel, row["degree_level"]),
             status_label=_label(TemporaryIdApplication.Status, status) if status else "",
             courses=courses,
+            decision=carried.decision if carried else line.decision,
+            comment=carried.comment if carried else line.comment,
+            carried_from=carried,
         ))
     return result
 

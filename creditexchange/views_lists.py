@@ -12,7 +12,7 @@ from ustportal.privacy import access_note
 
 from . import services
 from .forms_lists import VerificationForm
-from .selectors_lists import verification_lines
+from .selectors_lists import partner_list_progress, partner_list_tally, verification_lines
 
 TEMPLATE = "creditexchange/partner_list_verify.html"
 CLOSED_TEMPLATE = "creditexchange/partner_list_verify_closed.html"
@@ -48,9 +48,10 @@ def partner_list_verify(request, token: str):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            changed = services.recommendations_submit(
+            services.recommendations_submit(
                 partner_list_id=partner_list.pk, decisions=form.cleaned_data["decisions"], ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", ""), deadline=link.deadline,
+                recommend_rest=form.cleaned_data["recommend_all"],
             )
         except WindowClosed:
             return _closed(request, link, refused=True)
@@ -58,14 +59,17 @@ def partner_list_verify(request, token: str):
             form.add_error(None, exc.message)
             status = 403
         else:
-            messages.success(request, _("Saved: %(count)s answer(s) changed. You can revise them until the deadline.") % {"count": changed})
+            tally = partner_list_tally(partner_list=partner_list)
+            messages.success(request, _(
+                "Saved: %(recommended)s recommended, %(not_recommended)s not recommended, %(unanswered)s unanswered. "
+                "You can revise your answers until the deadline."
+            ) % {"recommended": tally.recommended, "not_recommended": tally.not_recommended,
+                 "unanswered": tally.unanswered})
             return _private(redirect(request.path))
     elif request.method == "POST":
         status = 400
     lines = verification_lines(partner_list=partner_list)
     access_note(request, partner_list, reference=f"partner {partner_list.partner.code}", count=len(lines), anonymous=True)
-    context = {
-        "list": partner_list, "lines": lines, "form": form,
-        "answered": sum(1 for line in lines if line.recommendation.decided_at),
-    }
+    answered, total = partner_list_progress(lists=[partner_list]).get(partner_list.pk, (0, 0))
+    context = {"list": partner_list, "lines": lines, "form": form, "answered": answered, "unanswered": total - answered}
     return _private(render(request, TEMPLATE, context, status=status))

@@ -28,6 +28,7 @@ from .. import exports
 from ..models import PartnerList, PartnerListFile, Recommendation, RecommendationEvent, TemporaryIdApplication
 from ..selectors_lists import (
     LISTED_APPLICATION_STATUSES,
+    lines_with_answers,
     partner_list_applications,
     partner_list_applies,
     partner_list_due,
@@ -312,13 +313,15 @@ def _decide(
 
 def recommendations_submit(
     *, partner_list_id: int, decisions: dict[int, tuple[str, str]], ip: str | None, user_agent: str = "",
-    at: datetime | None = None, deadline: datetime | None = None,
+    at: datetime | None = None, deadline: datetime | None = None, recommend_rest: bool = False,
 ) -> int:
     """The coordinator marks students recommended or not, with an optional comment; revisable until the deadline.
 
     ``decisions`` maps recommendation line ids to (decision, comment). A line that is not on this
     list refuses the whole answer, so nothing is half-saved. Returns how many lines changed.
     ``deadline`` is the link's own (``PartnerListLink.deadline``); the earlier of it and the list's applies.
+    ``recommend_rest`` ("Recommend all") also recommends every student of the list this answer leaves open and who
+    has no answer yet (``lines_with_answers``), so an answer given before, here or on an earlier list, is kept.
     """
     at = at or timezone.now()
     with transaction.atomic():
@@ -335,6 +338,16 @@ def recommendations_submit(
         }
         if set(decisions) - set(lines):
             raise NotEligible(_("Some answers are for students who are not on this list. Nothing was saved."))
+        if recommend_rest:
+            open_lines = lines_with_answers(
+                Recommendation.objects.filter(partner_list=partner_list).exclude(pk__in=list(decisions))
+            ).filter(answer__isnull=True).values_list("pk", flat=True)
+            rest = {
+                line.pk: line
+                for line in Recommendation.objects.select_for_update().filter(partner_list=partner_list, pk__in=list(open_lines))
+            }
+            lines.update(rest)
+            decisions = {**decisions, **{line_id: (Decision.RECOMMENDED, "") for line_id in rest}}
         changed = 0
         for line_id, (decision, comment) in sorted(decisions.items()):
             comment = (comment or "").strip()

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core import signing
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from creditexchange import services
 from creditexchange.models import PartnerList, Recommendation, RecommendationEvent
@@ -425,3 +426,116 @@ def test_staff_record_from_the_recommendation_admin(registrar_client, registrar,
     assert response.status_code == 302
     line.refresh_from_db()
     assert (line.decision, line.source, line.source_note, line.decided_by) == ("recommended", "staff", "phone call", registrar)
+
+
+# --- Recommend all, what is left, and answers carried from earlier lists (issue 11) --------------------------------
+
+
+def test_it_recommends_every_student_not_answered_in_this_submission(client, scene):
+    partner_list = send(scene, scene.hanbit, Kind.APPLICANTS)
+    one, two, three = (_line(partner_list, number) for number in ("H001", "H002", "H003"))
+
+    response = client.post(
+        _url(partner_list),
+        {"recommend_all": "1", f"decision-{two.pk}": "not_recommended", f"comment-{two.pk}": "On leave"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    decisions = {line.pk: (line.decision, line.comment) for line in partner_list.recommendations.all()}
+    assert decisions == {
+        one.pk: ("recommended", ""), two.pk: ("not_recommended", "On leave"), three.pk: ("recommended", ""),
+    }
+    assert "Saved: 2 recommended, 1 not recommended, 0 unanswered." in response.content.decode()
+
+
+def test_it_recommends_all_even_when_nothing_else_is_marked(client, scene):
+    partner_list = send(scene, scene.hanbit, Kind.APPLICANTS)
+
+    response = client.post(_url(partner_list), {"recommend_all": "1"})
+
+    assert response.status_code == 302
+    assert set(partner_list.recommendations.values_list("decision", flat=True)) == {"recommended"}
+
+
+def test_it_keeps_an_earlier_answer_that_recommend_all_did_not_repeat(client, scene):
+    partner_list = send(scene, scene.hanbit, Kind.APPLICANTS)
+    one = _line(partner_list, "H001")
+    client.post(_url(partner_list), {f"decision-{one.pk}": "not_recommended"})
+
+    client.post(_url(partner_list), {"recommend_all": "1"})
+
+    one.refresh_from_db()
+    assert one.decision == "not_recommended"
+    assert partner_list.recommendations.filter(decision="recommended").count() == 2
+
+
+def test_it_says_what_was_saved_and_what_is_still_unanswered(client, scene):
+    partner_list = send(scene, scene.hanbit, Kind.APPLICANTS)
+    one = _line(partner_list, "H001")
+    assert "3 still unanswered" in client.get(_url(partner_list)).content.decode()
+
+    response = client.post(_url(partner_list), {f"decision-{one.pk}": "recommended"}, follow=True)
+
+    content = response.content.decode()
+    assert "Saved: 1 recommended, 0 not recommended, 2 unanswered." in content
+    assert "2 still unanswered" in content
+
+
+def test_it_refuses_recommend_all_with_a_bad_field_and_saves_nothing(client, scene):
+    partner_list = send(scene, scene.hanbit, Kind.APPLICANTS)
+
+    response = client.post(_url(partner_list), {"recommend_all": "1", "decision-abc": "recommended"})
+
+    assert response.status_code == 400
+    assert not partner_list.recommendations.exclude(decision="pending").exists()
+
+
+def _answer_applicants(client, scene) -> PartnerList:
+    applicants = send(scene, scene.hanbit, Kind.APPLICANTS, at=timezone.now() - timedelta(days=1))
+    one, two = _line(applicants, "H001"), _line(applicants, "H002")
+    services.recommendations_submit(
+        partner_list_id=applicants.pk, ip="198.51.100.7", deadline=applicants.deadline,
+        decisions={one.pk: ("recommended", ""), two.pk: ("not_recommended", "Left the programme")},
+    )
+    return applicants
+
+
+def test_it_prefills_the_final_list_with_the_answers_given_on_earlier_lists(client, scene):
+    applicants = _answer_applicants(client, scene)
+    final = send(scene, scene.hanbit, Kind.FINAL)
+    one, two = _line(final, "H001"), _line(final, "H002")
+
+    content = client.get(_url(final)).content.decode()
+
+    assert f'id="yes-{one.pk}" value="recommended" checked' in content
+    assert f'id="no-{two.pk}" value="not_recommended" checked' in content
+    assert "Left the programme" in content
+    day = date_format(timezone.localtime(applicants.sent_at), "DATE_FORMAT")
+    assert content.count(f"from the applicants list of {day}") == 2
+    assert "2 of 2 students answered" in content and "0 still unanswered" in content
+
+
+def test_it_saves_the_prefilled_answers_on_the_final_list(client, scene):
+    _answer_applicants(client, scene)
+    final = send(scene, scene.hanbit, Kind.FINAL)
+    one, two = _line(final, "H001"), _line(final, "H002")
+
+    response = client.post(_url(final), {f"decision-{one.pk}": "recommended", f"decision-{two.pk}": "recommended"})
+
+    assert response.status_code == 302
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.decision, two.decision) == ("recommended", "recommended")
+
+
+def test_it_counts_earlier_answers_on_the_staff_overview_the_same_way(registrar_client, client, scene):
+    from creditexchange.selectors_lists import partner_list_overview
+
+    _answer_applicants(client, scene)
+    final = send(scene, scene.hanbit, Kind.FINAL)
+
+    row = next(row for row in partner_list_overview(term=scene.term) if row.partner == scene.hanbit)
+    cell = next(cell for cell in row.cells if cell.kind == Kind.FINAL)
+
+    assert (cell.partner_list, cell.answered, cell.total) == (final, 2, 2)

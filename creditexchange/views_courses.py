@@ -34,15 +34,16 @@ def catalogue(request):
     form = CatalogueFilterForm(request.GET or None)
     filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
     page = None
-    can_register, mine = False, {}
+    can_register, mine, drop = False, {}, None
     if term is not None:
         page = Paginator(selectors.catalogue_offerings(term=term, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
         can_register, mine = _student_state(request, term)
+        drop = services.drop_window(term=term) if mine else None
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "term": term, "terms": terms, "form": form, "page": page, "can_register": can_register, "mine": mine,
-        "query": query.urlencode(),
+        "drop": drop, "query": query.urlencode(),
     }
     return render(request, "creditexchange/offering_list.html", context)
 
@@ -65,7 +66,8 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
     else:
         can_register = services.student_can_register(student=request.user, term=offering.term)
         mine = {r.offering_id: r for r in selectors.registrations_of_offering(student=request.user, offering=offering)}
-    context = {"offering": offering, "can_register": can_register, "mine": mine, "flash": message, "flash_ok": ok}
+    context = {"offering": offering, "can_register": can_register, "mine": mine, "flash": message, "flash_ok": ok,
+               "drop": services.drop_window(term=offering.term) if mine else None}
     return render(request, "creditexchange/_offering_row.html", context)
 
 
@@ -102,6 +104,7 @@ def my_registrations(request):
     context = {
         "term": term, "registrations": registrations, "timetable": selectors.timetable(registrations),
         "total_credits": sum(r.offering.credits for r in registrations), "weekdays": _weekday_labels(),
+        "drop": services.drop_window(term=term) if registrations else None,
     }
     return render(request, "creditexchange/registration_list.html", context)
 

@@ -49,6 +49,8 @@ from .partner_lists import (
     recommendations_submit,
 )
 from .registrations import (
+    DropWindow,
+    drop_window,
     registration_drop,
     registration_submit,
     student_can_register,
@@ -59,7 +61,7 @@ __all__ = [
     "application_approve", "application_confirm", "application_confirm_check", "application_correct", "application_lookup", "application_reject",
     "application_resend_confirmation", "application_submit", "applications_purge_unconfirmed", "confirmation_token",
     "offering_capacity_check", "offering_save", "offerings_import", "offerings_publish", "offerings_unpublish", "registration_drop", "registration_submit",
-    "student_can_register", "temporary_id_issue", "temporary_id_issue_batch",
+    "DropWindow", "drop_window", "student_can_register", "temporary_id_issue", "temporary_id_issue_batch",
     "PartnerListLink", "SendReport", "partner_list_check", "partner_list_contacts", "partner_list_link", "partner_list_deadline", "partner_list_dispatch", "partner_list_open",
     "partner_list_request", "partner_list_send", "partner_list_token", "partner_lists_send", "partner_lists_send_due", "recommendation_record",
     "recommendations_submit",

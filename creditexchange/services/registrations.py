@@ -5,11 +5,14 @@ constraint behind it; a student's own requests are serialised by locking their
 temporary-ID row, which also proves they hold an issued ID for the term.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from academics.models import Term, TermWindow
@@ -63,6 +66,51 @@ def _require_window(*, term: Term, kinds: tuple[str, ...], at: datetime) -> None
     if TermWindow.Kind.REGISTRATION in kinds:
         raise WindowClosed(_("Registration for %(term)s is not open now. %(windows)s (Asia/Seoul).") % context)
     raise WindowClosed(_("Courses of %(term)s can be dropped only in the change window. %(windows)s (Asia/Seoul).") % context)
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _seoul(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment, SEOUL), "DATETIME_FORMAT")
+
+
+@dataclass(frozen=True)
+class DropWindow:
+    """Whether a student may drop a course of the term now: the change window is ``upcoming``, ``open``, ``closed``
+    or ``none`` (not scheduled). The same rule as ``registration_drop``, for the pages to offer Drop only when it works."""
+
+    state: str
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+    @property
+    def message(self) -> str:
+        """What the row says instead of a Drop button, in the active language and Seoul time."""
+        if self.state == "upcoming":
+            return _("Drop opens %(date)s (Asia/Seoul).") % {"date": _seoul(self.opens_at)}
+        if self.state == "closed":
+            return _("Drop closed on %(date)s (Asia/Seoul).") % {"date": _seoul(self.closes_at)}
+        if self.state == "open":
+            return ""
+        return _("Drop is not scheduled yet.")
+
+
+def drop_window(*, term: Term, at: datetime | None = None) -> DropWindow:
+    """Read-only: the term's change window at ``at`` (cached windows, no query on a warm cache)."""
+    at = at or timezone.now()
+    window = term_windows(term_id=term.pk).get(TermWindow.Kind.CHANGE)
+    if window is None:
+        return DropWindow(state="none")
+    if window.is_open(at):
+        state = "open"
+    else:
+        state = "upcoming" if at < window.starts_at else "closed"
+    return DropWindow(state=state, opens_at=window.starts_at, closes_at=window.ends_at)
 
 
 def _lock_identity(*, student: User, term: Term) -> TemporaryStudentId:

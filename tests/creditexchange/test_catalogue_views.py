@@ -245,7 +245,7 @@ class TestCatalogue:
         assert _has_register_button(response, offering) and _has_register_button(response, other)
         assert "You can register once" not in _text(response)
 
-    def test_a_registered_student_sees_a_drop_button_instead(self, student_client, student, offering):
+    def test_a_registered_student_sees_a_drop_button_instead(self, student_client, student, offering, change_window_open):
         registration = services.registration_submit(student=student, offering_id=offering.pk)
 
         response = student_client.get(CATALOGUE_URL)
@@ -274,7 +274,9 @@ class TestRegisterAndDrop:
         assert content.startswith(f'<tr id="offering-{offering.pk}">') and "<html" not in content
         registration = CourseRegistration.objects.get(student=student, offering=offering)
         assert registration.status == Status.REGISTERED
-        assert f'action="{_drop_url(registration)}"' in content and ">Drop</button>" in content
+        # In the registration window no drop is possible yet: the row says when it opens instead of a button.
+        assert f'action="{_drop_url(registration)}"' not in content and ">Drop</button>" not in content
+        assert "Drop opens" in content
         assert "Registered for CSE101-01 Data Structures." in content and "text-success" in content
         assert "29 / 30" in content
         assert RegistrationEvent.objects.get().actor == student
@@ -589,3 +591,80 @@ class TestQueryCounts:
         response = student_client.get(MINE_URL)
         assert len(response.context["registrations"]) == 100
         assert '<strong id="total-credits">300 credits</strong>' in response.content.decode()
+
+
+# --- Drop is offered only when a drop is possible (issue 11) ----------------------------------------------------------
+
+
+class TestDropOffered:
+    """The rule lives in services.drop_window; the catalogue row and My registrations only show it."""
+
+    def test_the_drop_window_is_upcoming_open_or_closed_by_the_change_window(self, term):
+        change = term.windows.get(kind=TermWindow.Kind.CHANGE)
+
+        before = services.drop_window(term=term, at=change.starts_at - timedelta(seconds=1))
+        first = services.drop_window(term=term, at=change.starts_at)
+        after = services.drop_window(term=term, at=change.ends_at)
+
+        assert (before.state, before.is_open, before.opens_at) == ("upcoming", False, change.starts_at)
+        assert (first.state, first.is_open) == ("open", True)
+        assert (after.state, after.is_open, after.closes_at) == ("closed", False, change.ends_at)
+
+    def test_without_a_change_window_no_drop_is_possible(self, db):
+        term = TermFactory(year=2028, season="fall")
+
+        window = services.drop_window(term=term)
+
+        assert window.state == "none" and not window.is_open
+        assert "not scheduled" in str(window.message)
+
+    def test_the_catalogue_says_when_drop_opens_in_seoul_time(self, student_client, student, term, offering):
+        registration = services.registration_submit(student=student, offering_id=offering.pk)
+        opens = term.windows.get(kind=TermWindow.Kind.CHANGE).starts_at
+
+        response = student_client.get(CATALOGUE_URL)
+
+        assert f'action="{_drop_url(registration)}"' not in response.content.decode()
+        seoul = timezone.localtime(opens, timezone.get_fixed_timezone(9 * 60))
+        text = _text(response)
+        assert "Drop opens" in text and "Asia/Seoul" in text
+        assert f"{seoul.day}, {seoul.year}" in text or f"{seoul:%Y-%m-%d}" in text
+
+    def test_the_catalogue_offers_drop_in_the_change_window(self, student_client, student, offering, change_window_open):
+        registration = services.registration_submit(student=student, offering_id=offering.pk)
+
+        response = student_client.get(CATALOGUE_URL)
+
+        assert f'action="{_drop_url(registration)}"' in response.content.decode()
+        assert "Drop opens" not in _text(response)
+
+    def test_after_the_change_window_the_catalogue_says_drop_closed(self, student_client, student, term, offering):
+        registration = services.registration_submit(student=student, offering_id=offering.pk)
+        now = timezone.now()
+        TermWindow.objects.filter(term=term, kind=TermWindow.Kind.CHANGE).update(
+            starts_at=now - timedelta(days=5), ends_at=now - timedelta(days=1)
+        )
+
+        response = student_client.get(CATALOGUE_URL)
+
+        assert f'action="{_drop_url(registration)}"' not in response.content.decode()
+        assert "Drop closed on" in _text(response)
+
+    def test_my_registrations_offer_drop_only_in_the_change_window(self, student_client, student, term, offering):
+        registration = services.registration_submit(student=student, offering_id=offering.pk)
+
+        before = student_client.get(MINE_URL)
+        TermWindow.objects.filter(term=term, kind=TermWindow.Kind.CHANGE).update(
+            starts_at=timezone.now() - timedelta(days=1), ends_at=timezone.now() + timedelta(days=1)
+        )
+        during = student_client.get(MINE_URL)
+
+        assert f'action="{_drop_url(registration)}"' not in before.content.decode() and "Drop opens" in _text(before)
+        assert f'action="{_drop_url(registration)}"' in during.content.decode() and "Drop opens" not in _text(during)
+
+    def test_the_korean_catalogue_says_when_drop_opens_in_korean(self, student_client, student, offering):
+        services.registration_submit(student=student, offering_id=offering.pk)
+
+        response = student_client.get(CATALOGUE_URL, HTTP_ACCEPT_LANGUAGE="ko")
+
+        assert "수강취소는" in _text(response) and "부터 가능합니다" in _text(response) and "Drop opens" not in _text(response)

@@ -46,7 +46,6 @@ def term_windows(*, term_id: int) -> dict[str, TermWindow]:
 
 # --- The term timeline (home page, iCal feed) -------------------------------------------------------------------
 
-TIMELINE_MAX_TERMS = 3
 AFFILIATION_APPLICATION = "affiliation_application"
 AFFILIATION_STAGE1 = "affiliation_stage1"
 AFFILIATION_INTERVIEW = "affiliation_interview"
@@ -186,11 +185,11 @@ def _ends_after(at: datetime) -> Q:
     )
 
 
-def term_timeline(*, at: datetime | None = None, max_terms: int = TIMELINE_MAX_TERMS) -> Timeline:
+def term_timeline(*, at: datetime | None = None) -> Timeline:
     """The current terms' timelines at ``at``: every term with an item not over yet, earliest first.
 
     Several terms can be current at once (a winter session registering while next spring takes
-    applications), so the home page shows up to ``max_terms`` of them. Windows are half-open: at
+    applications), so the home page shows every one of them. Windows are half-open: at
     ``starts_at`` a window is open, at ``ends_at`` it is closed, and the countdown moves on to the next one.
     """
     at = at or timezone.now()
@@ -200,7 +199,6 @@ def term_timeline(*, at: datetime | None = None, max_terms: int = TIMELINE_MAX_T
         if any(entry.state(at) != "past" for entry in entries):
             schedules.append(TermSchedule(term=term, entries=entries, at=at))
     schedules.sort(key=lambda s: (s.entries[0].starts_at, s.term.pk))
-    schedules = schedules[:max_terms]
     windows = [e for s in schedules for e in s.entries if e.is_window]
     open_now = sorted(
         (Countdown(entry=e, target=e.ends_at, opens=False, seconds=int((e.ends_at - at).total_seconds()))

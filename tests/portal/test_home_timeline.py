@@ -235,3 +235,20 @@ def test_the_countdown_script_is_vendored():
     assert path is not None
     source = open(path, encoding="utf-8").read()
     assert "data-countdown-seconds" in source and "setInterval" in source
+
+
+def test_the_home_page_shows_every_term_with_an_open_or_upcoming_window(db, client):
+    """Issue 11: the timeline used to keep only the first three terms."""
+    at = seoul(2030, 1, 10)
+    terms = [TermFactory(year=2030 + n // 4, season=("spring", "summer", "fall", "winter")[n % 4]) for n in range(5)]
+    for n, term in enumerate(terms):
+        opens = at + timedelta(days=-1 if n == 0 else 30 * n)
+        TermWindowFactory(term=term, kind=Kind.APPLICATION, starts_at=opens, ends_at=opens + timedelta(days=10))
+    past = TermFactory(year=2029, season="fall")
+    TermWindowFactory(term=past, kind=Kind.APPLICATION, starts_at=seoul(2029, 6, 1), ends_at=seoul(2029, 7, 1))
+
+    timeline = term_timeline(at=at)
+
+    assert [s.term for s in timeline.terms] == terms
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get("/")
+    assert all(str(term) in page.content.decode() for term in terms)  # their windows are after today too

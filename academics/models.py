@@ -66,7 +66,9 @@ class Institution(BilingualName):
 
 
 class InstitutionContact(models.Model):
-    institution = models.ForeignKey(Institution, on_delete=models.CASCADE, related_name="contacts")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("institution")
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     email = models.EmailField(_("e-mail"))
     is_active = models.BooleanField(_("active"), default=True)
@@ -81,7 +83,9 @@ class InstitutionContact(models.Model):
 
 
 class Campus(BilingualName):
-    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="campuses")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="campuses", verbose_name=_("institution")
+    )
     code = models.SlugField(_("code"), max_length=30, unique=True)
     is_main = models.BooleanField(_("main campus"), default=False)
 
@@ -105,8 +109,8 @@ class College(BilingualName):
 
 class Department(BilingualName):
     code = models.SlugField(_("code"), max_length=30, unique=True)
-    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="departments")
-    campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="departments")
+    college = models.ForeignKey(College, on_delete=models.PROTECT, related_name="departments", verbose_name=_("college"))
+    campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="departments", verbose_name=_("campus"))
 
     class Meta:
         verbose_name = _("department")
@@ -207,7 +211,7 @@ class TermWindow(models.Model):
         REGISTRATION = "registration", _("Course registration")
         CHANGE = "change", _("Course change and cancellation")
 
-    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="windows")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="windows", verbose_name=_("term"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     starts_at = models.DateTimeField(_("opens at"))
     ends_at = models.DateTimeField(_("closes at"), help_text=_("Exclusive: the window is closed from this instant."))

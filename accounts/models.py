@@ -59,9 +59,11 @@ class TemporaryStudentId(models.Model):
     """
 
     student_id = models.CharField(_("temporary student ID"), max_length=30, unique=True)
-    partner = models.ForeignKey("academics.Institution", on_delete=models.PROTECT, related_name="temporary_ids")
+    partner = models.ForeignKey(
+        "academics.Institution", on_delete=models.PROTECT, related_name="temporary_ids", verbose_name=_("partner")
+    )
     home_student_number = models.CharField(_("home student number"), max_length=30)
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="temporary_id")
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="temporary_id", verbose_name=_("user"))
     first_issued_at = models.DateTimeField(_("first issued at"), auto_now_add=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -357,7 +357,7 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
     readonly_fields = [f for f in fields if f not in SCORE_FIELDS]
     form = ApplicationScoresForm
 
-    @admin.display(description=_("English"))
+    @admin.display(description=pgettext_lazy("english test and score", "English"))
     def english(self, obj: AffiliationApplication) -> str:
         return f"{obj.get_english_test_display()} {obj.english_score}" if obj.english_test else "—"
 

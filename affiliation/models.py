@@ -91,7 +91,9 @@ class SemesterRecord(models.Model):
         ENROLLED = "enrolled", _("Registered (enrolled)")
         ON_LEAVE = "on_leave", _("Leave of absence")
 
-    record = models.ForeignKey(StudentRecord, on_delete=models.CASCADE, related_name="semesters")
+    record = models.ForeignKey(
+        StudentRecord, on_delete=models.CASCADE, related_name="semesters", verbose_name=_("student academic record")
+    )
     term = models.ForeignKey("academics.Term", on_delete=models.PROTECT, related_name="+", verbose_name=_("term"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ENROLLED)
 
@@ -307,9 +309,9 @@ class AffiliationApplication(models.Model):
         CONFIRMED = "confirmed", _("Change of affiliation confirmed")
 
     class EnglishTest(models.TextChoices):
-        TOEIC = "toeic", "TOEIC"
-        TOEFL = "toefl", "TOEFL iBT"
-        TEPS = "teps", "TEPS"
+        TOEIC = "toeic", _("TOEIC")
+        TOEFL = "toefl", _("TOEFL iBT")
+        TEPS = "teps", _("TEPS")
 
     round = models.ForeignKey(AffiliationRound, on_delete=models.PROTECT, related_name="applications", verbose_name=_("round"))
     record = models.ForeignKey(StudentRecord, on_delete=models.PROTECT, related_name="applications", verbose_name=_("student"))
@@ -377,9 +379,11 @@ class AffiliationApplication(models.Model):
 class ApplicationEvent(StatusEvent):
     """Audit trail of an affiliation application: state and score changes, who, when, before/after."""
 
-    application = models.ForeignKey(AffiliationApplication, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(_("from"), max_length=15, blank=True)
-    to_status = models.CharField(_("to"), max_length=15)
+    application = models.ForeignKey(
+        AffiliationApplication, on_delete=models.CASCADE, related_name="events", verbose_name=_("application")
+    )
+    from_status = models.CharField(_("from"), max_length=15, blank=True, choices=AffiliationApplication.Status.choices)
+    to_status = models.CharField(_("to"), max_length=15, choices=AffiliationApplication.Status.choices)
     changes = models.JSONField(_("changed values"), default=dict, blank=True)
 
     class Meta(StatusEvent.Meta):

@@ -81,7 +81,7 @@ class TemporaryIdApplication(models.Model):
         verbose_name=_("temporary student ID"),
     )
     returning = models.BooleanField(_("returning student"), default=False)
-    confirmation_nonce = models.CharField(max_length=32, default=_new_nonce, editable=False)
+    confirmation_nonce = models.CharField(_("confirmation nonce"), max_length=32, default=_new_nonce, editable=False)
     confirmation_sent_at = models.DateTimeField(_("confirmation mail last requested at"), null=True, blank=True)
     confirmation_resends = models.PositiveSmallIntegerField(_("confirmation re-sends"), default=0)
 
@@ -122,13 +122,17 @@ class TemporaryIdApplication(models.Model):
     def display_name(self) -> str:
         return " / ".join(part for part in (self.name_ko, self.name_latin) if part)
 
+    display_name.fget.short_description = _("display name")
+
 
 class ApplicationEvent(StatusEvent):
     """Audit trail of a temporary-ID application: who, when, from → to, why, and changed values."""
 
-    application = models.ForeignKey(TemporaryIdApplication, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(_("from"), max_length=10, blank=True)
-    to_status = models.CharField(_("to"), max_length=10)
+    application = models.ForeignKey(
+        TemporaryIdApplication, on_delete=models.CASCADE, related_name="events", verbose_name=_("application")
+    )
+    from_status = models.CharField(_("from"), max_length=10, blank=True, choices=TemporaryIdApplication.Status.choices)
+    to_status = models.CharField(_("to"), max_length=10, choices=TemporaryIdApplication.Status.choices)
     changes = models.JSONField(_("changed values"), default=dict, blank=True)
 
     class Meta(StatusEvent.Meta):
@@ -198,7 +202,9 @@ class ApplicationConflictEvent(StatusEvent):
         RESOLVED = "resolved", _("Resolved")
         REOPENED = "reopened", _("Resolution undone")
 
-    conflict = models.ForeignKey(ApplicationConflict, on_delete=models.CASCADE, related_name="events")
+    conflict = models.ForeignKey(
+        ApplicationConflict, on_delete=models.CASCADE, related_name="events", verbose_name=_("conflict")
+    )
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     changes = models.JSONField(_("details"), default=dict, blank=True)
 
@@ -275,7 +281,9 @@ class TimeSlot(models.Model):
         FRI = 4, _("Fri")
         SAT = 5, _("Sat")
 
-    offering = models.ForeignKey(CourseOffering, on_delete=models.CASCADE, related_name="slots")
+    offering = models.ForeignKey(
+        CourseOffering, on_delete=models.CASCADE, related_name="slots", verbose_name=_("course offering")
+    )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
     starts_at = models.TimeField(_("starts at"))
     ends_at = models.TimeField(_("ends at"))
@@ -327,9 +335,11 @@ class CourseRegistration(models.Model):
 class RegistrationEvent(StatusEvent):
     """Audit trail of a registration: who (student or staff), when, from → to, reason."""
 
-    registration = models.ForeignKey(CourseRegistration, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(_("from"), max_length=12, blank=True)
-    to_status = models.CharField(_("to"), max_length=12)
+    registration = models.ForeignKey(
+        CourseRegistration, on_delete=models.CASCADE, related_name="events", verbose_name=_("course registration")
+    )
+    from_status = models.CharField(_("from"), max_length=12, blank=True, choices=CourseRegistration.Status.choices)
+    to_status = models.CharField(_("to"), max_length=12, choices=CourseRegistration.Status.choices)
 
     class Meta(StatusEvent.Meta):
         verbose_name = _("registration event")
@@ -504,9 +514,11 @@ class Recommendation(models.Model):
 class RecommendationEvent(models.Model):
     """Audit trail of a recommendation: before → after, by whom (staff user or the link's IP), when."""
 
-    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="events")
-    from_decision = models.CharField(_("from"), max_length=16)
-    to_decision = models.CharField(_("to"), max_length=16)
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="events", verbose_name=_("recommendation")
+    )
+    from_decision = models.CharField(_("from"), max_length=16, choices=Recommendation.Decision.choices)
+    to_decision = models.CharField(_("to"), max_length=16, choices=Recommendation.Decision.choices)
     from_comment = models.TextField(_("comment before"), blank=True)
     to_comment = models.TextField(_("comment after"), blank=True)
     source = models.CharField(_("source"), max_length=12, choices=Recommendation.Source.choices)

@@ -28,7 +28,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery, Val
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from academics.models import Term
@@ -160,7 +160,7 @@ def application_figures(term: Term) -> list[Figure]:
             key="applications_by_status", title=str(_("Applications by state")),
             header=[str(_("State")), str(_("Number of applications"))], rows=status_rows,
             bars=[(label, count) for label, count in status_rows],
-            note=str(_("%(count)s applications in all.") % {"count": total}),
+            note=ngettext("%(count)s application in all.", "%(count)s applications in all.", total) % {"count": total},
         ),
         Figure(
             key="applications_by_partner", title=str(_("Applications by partner university")),

@@ -23,8 +23,8 @@ install: $(VENV)/.installed node_modules/.installed
 
 run: install
 	DEBUG=true $(PY) manage.py migrate --noinput
-	DEBUG=true $(PY) manage.py load_demo
-	DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) DEBUG=true $(PY) manage.py load_demo
+	PORT=$(PORT) DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # DATABASE_URL / REDIS_URL switch the suite to PostgreSQL / Redis (CI sets both).
 test: install

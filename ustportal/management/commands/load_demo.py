@@ -82,9 +82,10 @@ class Command(BaseCommand):
             load_partner_list_demo()
             load_notice_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  Registrar staff:  registrar / {STAFF_PASSWORD}   (http://127.0.0.1:8000/admin/)")
+        base = settings.PORTAL_BASE_URL  # the port of `make run PORT=…`
+        self.stdout.write(f"  Registrar staff:  registrar / {STAFF_PASSWORD}   ({base}/admin/)")
         self.stdout.write(f"  Superuser:        admin / {ADMIN_PASSWORD}")
-        self.stdout.write("  Staff 2FA:        http://127.0.0.1:8000/accounts/two-factor/ (optional here; required when DEBUG is off)")
+        self.stdout.write(f"  Staff 2FA:        {base}/accounts/two-factor/ (optional here; required when DEBUG is off)")
         returning = TemporaryStudentId.objects.get(partner__code="hanbit", home_student_number="20230001")
         self.stdout.write(
             f"  Returning student: {returning.student_id} / {STUDENT_PASSWORD}"
@@ -93,7 +94,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Change of affiliation (home students: password {AFFILIATION_PASSWORD}, /affiliation/):")
         for login, label in affiliation_logins:
             self.stdout.write(f"    {login:<10} {label}")
-        self.stdout.write("  Sent mail:        http://127.0.0.1:8000/dev/mailbox/")
+        self.stdout.write(f"  Sent mail:        {base}/dev/mailbox/")
 
     def _reference(self) -> None:
         host, _ = Institution.objects.update_or_create(

@@ -262,3 +262,18 @@ def test_it_refuses_to_open_the_form_before_the_window(student_client, student, 
     fall_round.save()
     response = student_client.get("/affiliation/apply/", HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert "open on" in response.content.decode() and 'id="application-form"' not in response.content.decode()
+
+
+def test_it_gives_no_apply_link_for_a_window_exception_once_stage_1_has_run(student_client, student, fall_round, cse,
+                                                                             committee):
+    from affiliation import services
+
+    fall_round.opens_at, fall_round.closes_at = timezone.now() - timedelta(days=20), timezone.now() - timedelta(hours=1)
+    fall_round.save()
+    services.exception_grant(round=fall_round, record=student, rule="window", reason="Hospitalised", actor=committee)
+    fall_round.stage1_run_at = timezone.now()
+    fall_round.save()
+    page = student_client.get("/affiliation/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-may-apply="false"' in page and 'id="apply-link"' not in page
+    assert "8. Fall round application window" in page[page.index('id="verdict-reasons"'):]
+    assert student_client.get("/affiliation/apply/").status_code == 302

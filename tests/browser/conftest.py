@@ -94,3 +94,42 @@ def submit(page, selector: str) -> None:
     """Click a submit button and wait for the answer (or its redirect target) to load."""
     with page.expect_navigation():
         page.locator(selector).click()
+
+
+AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+AXE_FAILING_IMPACTS = ("serious", "critical")
+
+
+def axe_failures(page, *, context: str = "") -> str:
+    """Run axe-core (installed from npm by ``make install``, never fetched at run time) on the page as it is
+    now; return a listing of its serious and critical violations (rule, help link, nodes), "" if none.
+
+    The script is handed over with ``page.evaluate`` (DevTools' Runtime.evaluate), which the page's
+    Content-Security-Policy does not govern: no inline script tag is added, the policy stays untouched and
+    no CSP violation reaches the console.
+    """
+    if not AXE_JS.exists():
+        message = f"{AXE_JS} is missing: run `make install` (npm ci installs axe-core from package-lock.json)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
+    failing = [v for v in result["violations"] if v.get("impact") in AXE_FAILING_IMPACTS]
+    if not failing:
+        return ""
+    lines = [f"axe: {len(failing)} serious/critical violation(s) on {page.url} {context}".rstrip()]
+    for v in failing:
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
+        for node in v["nodes"][:8]:
+            summary = " ".join(node.get("failureSummary", "").split())
+            lines.append(f"    {' '.join(map(str, node['target']))} :: {summary[:300]}")
+    return "\n".join(lines)
+
+
+def axe_check(page, *, context: str = "") -> None:
+    """Fail the test on any serious or critical axe-core violation of the page as it is now, listing them."""
+    failures = axe_failures(page, context=context)
+    if failures:
+        pytest.fail(failures)

@@ -536,4 +536,4 @@ class RecommendationEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_decision} → {self.to_decision}"
+        return f"{self.get_from_decision_display()} → {self.get_to_decision_display()}"

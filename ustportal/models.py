@@ -60,8 +60,9 @@ class StatusEvent(models.Model):
         abstract = True
         ordering = ["created_at", "pk"]
 
-    def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+    def __str__(self) -> str:  # the statuses' labels in the reader's language, not their codes
+        before = self.get_from_status_display() if self.from_status else "∅"
+        return f"{before} → {self.get_to_status_display()}"
 
 
 class PersonalDataAccessQuerySet(models.QuerySet):

@@ -186,3 +186,16 @@ def test_it_counts_applications_in_the_singular_and_plural(open_term, partner, c
     with translation.override("en"):
         figure = application_figures(open_term)[0]
     assert figure.note == english
+
+
+def test_it_names_an_events_statuses_by_their_labels(confirmed_application):
+    from creditexchange.models import ApplicationEvent, RecommendationEvent
+
+    event = ApplicationEvent(application=confirmed_application, from_status="submitted", to_status="confirmed")
+    first = ApplicationEvent(application=confirmed_application, from_status="", to_status="submitted")
+    answer = RecommendationEvent(from_decision="pending", to_decision="recommended")
+    with translation.override("ko"):
+        submitted = str(confirmed_application.Status.SUBMITTED.label)
+        assert str(event) == f"{submitted} → {confirmed_application.Status.CONFIRMED.label}"
+        assert str(first) == f"∅ → {submitted}"
+        assert "recommended" not in str(answer) and "pending" not in str(answer)

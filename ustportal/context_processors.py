@@ -7,7 +7,8 @@ def _nav_role(user) -> str:
         return "visitor"
     if user.is_staff:
         return "staff"
-    if user.kind == "home" or hasattr(user, "student_record"):
+    # The account's kind, never a query: this runs on every page, the register click's htmx row included.
+    if user.kind == "home":
         return "home"
     return "exchange"
 

@@ -69,7 +69,7 @@ def cse(fall_round, main_campus):
 @pytest.fixture
 def student(fall_round):
     """A branch-campus student in the 4th registered semester who meets every record rule."""
-    record = StudentRecordFactory(user=UserFactory(email="student@sejong.example", language="ko"))
+    record = StudentRecordFactory(user=UserFactory(email="student@sejong.example", language="ko", kind="home"))
     history(record, "EEEE")
     return record
 

@@ -121,7 +121,7 @@ class World:
         notice = NoticeFactory()
         attachment = NoticeAttachmentFactory(notice=notice)
         round = AffiliationRoundFactory()
-        record = StudentRecordFactory(user=UserFactory(email="home@sejong.example"))
+        record = StudentRecordFactory(user=UserFactory(email="home@sejong.example", kind="home"))
         history(record, "EEEE")
         main = DepartmentFactory(campus=affiliation_campus(main=True), code="cse")
         DepartmentQuotaFactory(round=round, department=main)

@@ -33,9 +33,24 @@ def affiliation_result(mail) -> tuple[str, str, str]:
 
     context = _context(mail)
     stage = mail.params.get("stage", "final")
-    status = context["application"].status
+    application = context["application"]
+    status = application.status
     passed = status in {"admitted", "confirmed", "cancelled"} or (stage == "stage1" and status in {"stage1_passed", "not_admitted"})
-    return _render("affiliation_result", {**context, "stage": stage, "passed": passed})
+    return _render("affiliation_result", {**context, "stage": stage, "passed": passed,
+                                          "of": _ranked_count(application, stage)})
+
+
+def _ranked_count(application, stage: str) -> int:
+    """How many applicants of the same department the rank is among: all who applied (stage 1), or those who
+    reached stage 2 (final), as the status page shows it."""
+    from .models import AffiliationApplication
+
+    competitors = AffiliationApplication.objects.filter(
+        round=application.round_id, target_department=application.target_department_id
+    ).exclude(status="draft")
+    if stage != "stage1":
+        competitors = competitors.exclude(status__in=["submitted", "stage1_failed"])
+    return competitors.count()
 
 
 def affiliation_cancelled(mail) -> tuple[str, str, str]:

@@ -2,18 +2,32 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from academics.models import Department
 
 from .models import AffiliationApplication, AffiliationRound
+from .selectors import bilingual
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class DepartmentChoiceField(forms.ModelChoiceField):
+    """Each department with its college and places: "컴퓨터공학과 (공과대학, 3명)"."""
+
+    quotas: dict[int, int] = {}
+
+    def label_from_instance(self, department) -> str:
+        places = self.quotas.get(department.pk, 0)
+        return ngettext("%(department)s (%(college)s, %(places)s place)", "%(department)s (%(college)s, %(places)s places)",
+                        places) % {"department": bilingual(department), "college": bilingual(department.college),
+                                   "places": places}
+
+
 class ApplicationForm(forms.Form):
-    target_department = forms.ModelChoiceField(
+    target_department = DepartmentChoiceField(
         label=_("Main-campus department"), queryset=Department.objects.none(), required=False,
         help_text=_("Only departments with places in this round are listed."),
     )
@@ -32,10 +46,11 @@ class ApplicationForm(forms.Form):
         help_text=_("PDF, at most 5 MB. Leave empty to keep the file already uploaded."),
     )
 
-    def __init__(self, *args, departments=None, **kwargs):
+    def __init__(self, *args, departments=None, quotas=None, **kwargs):
         super().__init__(*args, **kwargs)
         if departments is not None:
             self.fields["target_department"].queryset = departments
+        self.fields["target_department"].quotas = quotas or {}
 
     def clean(self):
         cleaned = super().clean()

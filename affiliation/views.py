@@ -65,6 +65,7 @@ def index(request):
         "can_apply": verdict is not None and verdict.may_apply,
         "view": selectors.student_view(application=application) if application else None,
         "snapshot": _snapshot(application) if submitted else None,
+        "documents": None if submitted else services.documents_checklist(application=application),
     }
     return render(request, "affiliation/status_detail.html", context)
 
@@ -83,21 +84,29 @@ def apply(request):
         return redirect("affiliation:index")
     initial = {name: getattr(application, name) for name in services.applications.DRAFT_FIELDS} if application else {}
     form = ApplicationForm(request.POST or None, request.FILES or None, initial=initial,
-                           departments=selectors.target_departments(round=round, record=record))
+                           departments=selectors.target_departments(round=round, record=record),
+                           quotas=selectors.quotas_for(round))
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_save(record=record, round=round, values=form.values(),
                                                     files=form.files_values())
             if "submit" in request.POST:
                 services.application_submit(application_id=application.pk)
+        except services.UploadsRefused as exc:
+            application = exc.application or application  # the files that passed are kept on the draft
+            for kind, problem in exc.problems.items():
+                form.add_error(kind, problem)
+            form.add_error(None, _("Choose again only the files named below; the others are kept."))
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("Your application is submitted.") if "submit" in request.POST
                              else _("Your draft is saved. It is not submitted yet."))
             return redirect("affiliation:index")
-    return render(request, "affiliation/application_form.html", {"form": form, "round": round, "application": application,
-                                                                 "record": record})
+    return render(request, "affiliation/application_form.html", {
+        "form": form, "round": round, "application": application, "record": record,
+        "documents": {row["kind"]: row for row in services.documents_checklist(application=application)},
+    })
 
 
 @login_required

@@ -264,7 +264,9 @@ def affiliation_figures(term: Term) -> list[Figure]:
         figure.note = str(_("This term has no change-of-affiliation round."))
         return [figure]
     departments: dict[int, dict] = {}
-    for quota in DepartmentQuota.objects.filter(round=round).select_related("department"):
+    # an excluded college's departments take no applicants, whatever their quota: not listed as open places
+    quotas = DepartmentQuota.objects.filter(round=round, department__college__excluded_from_affiliation_change=False)
+    for quota in quotas.select_related("department"):
         departments[quota.department_id] = {
             "name": _name(quota.department.name_ko, quota.department.name_en), "quota": quota.quota,
         }

@@ -3,8 +3,10 @@
 from .after_pass import application_cancel, application_confirm, conditions_check, conditions_check_due
 from .applications import (
     ALLOWED,
+    UploadsRefused,
     application_save,
     application_submit,
+    documents_checklist,
     eligibility_checklist,
     exception_grant,
     upload_check,
@@ -23,7 +25,7 @@ from .selection import (
 )
 
 __all__ = [
-    "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "application_cancel",
+    "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "UploadsRefused", "documents_checklist", "application_cancel",
     "application_confirm", "application_save", "application_score_stage1", "application_scores_check",
     "application_scores_set",
     "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from ustportal.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
 
@@ -21,6 +22,20 @@ SIGNATURES = [(b"%PDF-", "pdf"), (b"\x89PNG\r\n\x1a\n", "png"), (b"\xff\xd8\xff"
 EXTENSIONS = {"pdf": {"pdf"}, "png": {"png"}, "jpg": {"jpg", "jpeg"}}
 ALLOWED = {"english_certificate": {"pdf", "png", "jpg"}, "study_plan": {"pdf"}}
 DRAFT_FIELDS = ["target_department", "english_test", "english_score", "english_test_date"]
+DOCUMENTS = [
+    ("english_certificate", _lazy("English score certificate"), _lazy("PDF, PNG or JPEG, at most 5 MB")),
+    ("study_plan", _lazy("Study plan"), _lazy("PDF, at most 5 MB")),
+]
+
+
+class UploadsRefused(DomainError):
+    """One or more files failed their checks: ``problems`` names each (kind → message); files that passed are kept
+    on the student's draft (``application``) so the student chooses only the refused ones again."""
+
+    def __init__(self, problems: dict[str, str], application: AffiliationApplication | None = None):
+        super().__init__(" ".join(problems.values()), code="upload")
+        self.problems = problems
+        self.application = application
 
 
 def upload_check(*, upload: UploadedFile, kind: str) -> str:
@@ -102,9 +117,25 @@ def application_save(
     at = at or timezone.now()
     _window_allowed(round=round, record=record, at=at)
     files = {k: v for k, v in (files or {}).items() if v}
-    for kind, upload in files.items():
-        detected = upload_check(upload=upload, kind=kind)
+    problems, originals = {}, {}
+    for kind, upload in list(files.items()):
+        try:
+            detected = upload_check(upload=upload, kind=kind)
+        except DomainError as exc:
+            problems[kind] = exc.message
+            del files[kind]
+            continue
+        originals[kind] = upload.name.replace("\\", "/").rsplit("/", 1)[-1][:100]
         upload.name = f"upload.{detected}"
+    if problems and not files:
+        raise UploadsRefused(problems)  # nothing passed: nothing is written
+    application = _draft_write(record=record, round=round, values=values, files=files, originals=originals)
+    if problems:
+        raise UploadsRefused(problems, application)
+    return application
+
+
+def _draft_write(*, record, round, values: dict, files: dict, originals: dict) -> AffiliationApplication:
     with transaction.atomic():
         StudentRecord.objects.select_for_update().get(pk=record.pk)  # one writer per student
         application = AffiliationApplication.objects.filter(round=round, record=record).first()
@@ -125,7 +156,7 @@ def application_save(
             setattr(application, kind, upload)
         application.save()
         changes = {name: (before[name], getattr(application, name)) for name in DRAFT_FIELDS}
-        changes.update({kind: ("", "uploaded") for kind in files})
+        changes.update({kind: ("", originals.get(kind, "uploaded")) for kind in files})
         event_record(application=application, from_status="" if created else Status.DRAFT, actor=record.user,
                      changes=changes)
         storage = AffiliationApplication._meta.get_field("study_plan").storage
@@ -148,13 +179,11 @@ def application_submit(*, application_id: int, at: datetime | None = None) -> Af
         round = application.round
         _window_allowed(round=round, record=record, at=at)
         results = eligibility_checklist(record=record, round=round, application=application, at=at)
-        failed = [r for r in results if not r.ok]
-        if failed:
-            raise NotEligible(
-                _("You cannot submit yet: %(reasons)s") % {"reasons": " ".join(r.message for r in failed)}
-            )
+        reasons = [r.message for r in results if not r.ok]
         if not application.study_plan:
-            raise NotEligible(_("Upload your study plan (PDF) before submitting."))
+            reasons.append(_("Upload your study plan (PDF) before submitting."))
+        if reasons:  # every missing rule and file at once
+            raise NotEligible(_("You cannot submit yet: %(reasons)s") % {"reasons": " ".join(reasons)})
         application.status = Status.SUBMITTED
         application.submitted_at = at
         application.eligibility = [r.snapshot() for r in results]
@@ -167,6 +196,29 @@ def application_submit(*, application_id: int, at: datetime | None = None) -> Af
                      changes={"submitted_at": (None, at)})
         mail_to(user=record.user, kind="affiliation_submitted", params={"application_id": application.pk})
     return application
+
+
+def documents_checklist(*, application: AffiliationApplication | None) -> list[dict]:
+    """The files an application needs: what each is, whether it is uploaded, and its name and size if so."""
+    names = {}
+    if application is not None and application.pk:
+        for event in application.events.order_by("pk"):
+            for kind, _kind_label, _needed in DOCUMENTS:
+                change = (event.changes or {}).get(kind)
+                if change and change[1] and change[1] != "uploaded":
+                    names[kind] = change[1]
+    rows = []
+    for kind, label, needed in DOCUMENTS:
+        stored = getattr(application, kind, None) if application is not None else None
+        size = None
+        if stored:
+            try:
+                size = stored.size
+            except OSError:
+                size = None
+        rows.append({"kind": kind, "label": label, "needed": needed, "uploaded": bool(stored),
+                     "name": names.get(kind, str(label)) if stored else "", "size": size})
+    return rows
 
 
 def exception_grant(*, round: AffiliationRound, record: StudentRecord, rule: str, reason: str, actor) -> EligibilityException:

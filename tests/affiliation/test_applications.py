@@ -282,3 +282,48 @@ def test_the_service_refuses_an_impossible_english_score(student, fall_round, cs
     with pytest.raises(DomainError):
         draft(student, fall_round, cse, english_test=test, english_score=score)
     assert not AffiliationApplication.objects.exists()
+
+
+def test_it_names_every_refused_file_and_keeps_the_one_that_passed(student, fall_round, cse):
+    with pytest.raises(services.UploadsRefused) as excinfo:
+        services.application_save(
+            record=student, round=fall_round, values={"target_department": cse},
+            files={"english_certificate": pdf("toeic.pdf"), "study_plan": SimpleUploadedFile("plan.pdf", PNG)},
+        )
+    assert set(excinfo.value.problems) == {"study_plan"} and "plan.pdf" in excinfo.value.problems["study_plan"]
+    application = AffiliationApplication.objects.get()
+    assert application.status == Status.DRAFT and application.english_certificate and not application.study_plan
+    assert application.target_department == cse
+    documents = {row["kind"]: row for row in services.documents_checklist(application=application)}
+    assert documents["english_certificate"]["uploaded"] and documents["english_certificate"]["name"] == "toeic.pdf"
+    assert documents["english_certificate"]["size"] == len(PDF)
+    assert not documents["study_plan"]["uploaded"]
+
+
+def test_it_names_both_files_when_both_are_refused_and_writes_nothing(student, fall_round, cse):
+    with pytest.raises(services.UploadsRefused) as excinfo:
+        services.application_save(
+            record=student, round=fall_round, values={"target_department": cse},
+            files={"english_certificate": SimpleUploadedFile("score.pdf", b"MZ"), "study_plan": pdf("plan.exe")},
+        )
+    assert set(excinfo.value.problems) == {"english_certificate", "study_plan"}
+    assert "score.pdf" in excinfo.value.message and "plan.exe" in excinfo.value.message
+    assert not AffiliationApplication.objects.exists()
+
+
+def test_it_reports_every_missing_file_at_submission_at_once(student, fall_round, cse):
+    application = services.application_save(
+        record=student, round=fall_round,
+        values={"target_department": cse, "english_test": "toeic", "english_score": 900,
+                "english_test_date": timezone.localdate()},
+    )
+    with pytest.raises(NotEligible) as excinfo:
+        services.application_submit(application_id=application.pk)
+    assert "upload its certificate" in excinfo.value.message and "study plan" in excinfo.value.message
+
+
+def test_it_lists_the_documents_needed_before_any_draft(student, fall_round):
+    documents = services.documents_checklist(application=None)
+    assert [row["kind"] for row in documents] == ["english_certificate", "study_plan"]
+    assert not any(row["uploaded"] for row in documents)
+    assert "PDF" in str(documents[1]["needed"])

@@ -316,3 +316,17 @@ def test_a_score_changed_after_stage2_must_be_ranked_again_before_publication(fa
     services.selection_run_stage2(round_id=fall_round.pk, at=after_window)
     services.results_publish(round_id=fall_round.pk, stage="final")
     assert AffiliationApplication.objects.get(pk=apps[2].pk).status == Status.ADMITTED
+
+
+@pytest.mark.parametrize(("language", "text"), [("en", "rank 2 of 3"), ("ko", "3명 중 2위")])
+def test_it_says_the_rank_among_the_departments_applicants_in_the_stage_mail(
+        fall_round, cse, after_window, language, text, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    apps = _finished(fall_round, cse, after_window, language=language)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.results_publish(round_id=fall_round.pk, stage="stage1")
+        services.results_publish(round_id=fall_round.pk, stage="final")
+    second = [m for m in mail.outbox if m.to == [apps[1].record.user.email]]
+    assert len(second) == 2 and all(text in m.body for m in second)
+    assert all(text in m.alternatives[0][0] for m in second)

@@ -277,3 +277,30 @@ def test_it_gives_no_apply_link_for_a_window_exception_once_stage_1_has_run(stud
     assert 'data-may-apply="false"' in page and 'id="apply-link"' not in page
     assert "8. Fall round application window" in page[page.index('id="verdict-reasons"'):]
     assert student_client.get("/affiliation/apply/").status_code == 302
+
+
+def test_it_keeps_the_good_file_and_names_the_refused_one_on_the_form(student_client, student, fall_round, cse):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = student_client.post("/affiliation/apply/", {
+        "target_department": cse.pk, "english_certificate": pdf("toeic.pdf"),
+        "study_plan": SimpleUploadedFile("plan.pdf", PNG), "save": "1"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "plan.pdf is not a PDF file" in page
+    assert 'id="english_certificate-uploaded"' in page and "toeic.pdf" in page and "Replace" in page
+    assert AffiliationApplication.objects.get().english_certificate
+
+
+def test_it_shows_the_documents_on_the_checklist(student_client, student, fall_round, cse):
+    draft(student, fall_round, cse)
+    page = student_client.get("/affiliation/").content.decode()
+    assert 'id="documents-checklist"' in page and "Study plan" in page and "plan.pdf" in page
+
+
+@pytest.mark.parametrize(("language", "label"), [
+    ("ko", "컴퓨터학과 (공과대학, 2명)"), ("en", "Computer Science (College of Engineering, 2 places)")])
+def test_it_names_the_college_and_places_of_each_department(student_client, fall_round, cse, language, label):
+    cse.college.name_ko, cse.college.name_en = "공과대학", "College of Engineering"
+    cse.college.save()
+    page = student_client.get("/affiliation/apply/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert label in page

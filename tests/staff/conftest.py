@@ -172,7 +172,6 @@ def scene(db) -> Scene:
         "affiliation_by_department": [
             ["Computer Science", 2, 5, Decimal("2.50"), 4, 2, 1, 0],
             ["Electrical Engineering", 3, 4, Decimal("1.33"), 2, 1, 0, 1],
-            ["Medicine", 0, 0, None, 0, 0, 0, 0],
         ],
     }
     return Scene(term=term, other_term=other_term, expected=expected)

@@ -214,3 +214,15 @@ class TestQueryCounts:
 
         assert len(after) == len(before)
         assert len(before) <= 12
+
+
+def test_it_does_not_show_an_excluded_college_as_open(scene):
+    from django.utils.translation import override
+
+    from affiliation.models import DepartmentQuota
+
+    DepartmentQuota.objects.filter(department__code="med").update(general_transfer_number=4)
+    with override("en"):
+        figure = selectors.affiliation_figures(scene.term)[0]
+    assert [row[0] for row in figure.rows] == ["Computer Science", "Electrical Engineering"]
+    assert "5 places" in figure.note

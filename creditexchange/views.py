@@ -89,7 +89,10 @@ def application_confirm(request, token: str):
             context = {"application": application, "state": "already" if application.confirmed_at else "pending"}
         response = render(request, template, context)
     except InvalidLink as exc:
-        context = {"error": exc.message, "code": exc.code}
+        context = {"error": exc.message, "code": exc.code, "resend_token": ""}
+        if exc.code == "expired" and (pk := services.application_expired_link_resendable(token=token)):
+            # One press mails a new link: a signed, hour-long token for the re-send view (no id in the page).
+            context["resend_token"] = signing.dumps(pk, salt=RESEND_SALT)
         response = render(request, template, context, status=CONFIRM_LINK_STATUS.get(exc.code, 400))
     # The token is in the URL: no Referer to other sites, no search engine; "same-origin" keeps the button's Origin.
     response["Referrer-Policy"] = "same-origin"

@@ -61,12 +61,23 @@ def _row_failures(errors: list[tuple[int, str]]) -> list[dict]:
     return [{"row": number, "reason": str(reason)} for number, reason in errors]
 
 
+def _imported(count: int) -> str:
+    return ngettext("Imported %(count)s row.", "Imported %(count)s rows.", count) % {"count": count}
+
+
 def _import_outcome(report, progress: Progress, *, summary: str) -> Outcome:
-    """The shared end of the three all-or-nothing imports."""
+    """The shared end of the three all-or-nothing imports: what was checked and what happened to it."""
     if not report.ok:
+        errors = len(report.errors)
+        errors_text = ngettext("%(count)s error", "%(count)s errors", errors) % {"count": errors}
+        if progress.total is None:  # refused before any row was read (e.g. a missing column)
+            error = _("Nothing was imported: %(errors)s.") % {"errors": errors_text}
+        else:
+            checked = ngettext("%(count)s row checked", "%(count)s rows checked", progress.total) % {"count": progress.total}
+            error = _("%(checked)s, 0 imported: %(errors)s.") % {"checked": checked, "errors": errors_text}
         return Outcome(
             status=Status.FAILED, done=0, total=progress.total, failures=_row_failures(report.errors),
-            report={"rows": progress.total, "errors": len(report.errors)}, error=_("Nothing was imported."),
+            report={"rows": progress.total, "errors": errors}, error=error,
         )
     created, updated = getattr(report, "created", 0), report.updated
     return Outcome(
@@ -104,7 +115,11 @@ def run_offerings_import(job: StaffJob, progress: Progress) -> Outcome:
     )
     return _import_outcome(
         report, progress,
-        summary=_("Imported: %(created)s created, %(updated)s updated.") % {"created": report.created, "updated": report.updated},
+        summary=ngettext(
+            "Imported %(count)s row: %(created)s created, %(updated)s updated.",
+            "Imported %(count)s rows: %(created)s created, %(updated)s updated.",
+            report.created + report.updated,
+        ) % {"count": report.created + report.updated, "created": report.created, "updated": report.updated},
     )
 
 
@@ -154,15 +169,11 @@ def run_partner_list_send(job: StaffJob, progress: Progress) -> Outcome:
 # --- Change of affiliation -----------------------------------------------------------------------------------------
 
 
-def _rows_summary(count: int) -> str:
-    return _("Imported %(count)s rows.") % {"count": count}
-
-
 def run_records_import(job: StaffJob, progress: Progress) -> Outcome:
     from affiliation.services import records_import
 
     report = records_import(content=_input(job), filename=job.input_name, progress=progress)
-    return _import_outcome(report, progress, summary=_rows_summary(report.created + report.updated))
+    return _import_outcome(report, progress, summary=_imported(report.created + report.updated))
 
 
 def run_scores_import(job: StaffJob, progress: Progress) -> Outcome:
@@ -172,7 +183,7 @@ def run_scores_import(job: StaffJob, progress: Progress) -> Outcome:
         round=_round(job.params["round_id"]), content=_input(job), filename=job.input_name, actor=job.created_by,
         progress=progress,
     )
-    return _import_outcome(report, progress, summary=_rows_summary(report.updated))
+    return _import_outcome(report, progress, summary=_imported(report.updated))
 
 
 def run_selection_stage1(job: StaffJob, progress: Progress) -> Outcome:

@@ -8,6 +8,7 @@ from .applications import (
     application_confirm,
     application_confirm_check,
     application_correct,
+    application_expired_link_resendable,
     application_lookup,
     application_reject,
     application_resend_confirmation,
@@ -58,7 +59,7 @@ from .registrations import (
 
 __all__ = [
     "CONFIRM_SALT", "CORRECTABLE_FIELDS", "BatchReport", "ImportReport", "LookupResult",
-    "application_approve", "application_confirm", "application_confirm_check", "application_correct", "application_lookup", "application_reject",
+    "application_approve", "application_confirm", "application_confirm_check", "application_expired_link_resendable", "application_correct", "application_lookup", "application_reject",
     "application_resend_confirmation", "application_submit", "applications_purge_unconfirmed", "confirmation_token",
     "offering_capacity_check", "offering_save", "offerings_import", "offerings_publish", "offerings_unpublish", "registration_drop", "registration_submit",
     "DropWindow", "drop_window", "student_can_register", "temporary_id_issue", "temporary_id_issue_batch",

@@ -240,6 +240,24 @@ def application_confirm_check(*, token: str) -> TemporaryIdApplication:
     return application
 
 
+def application_expired_link_resendable(*, token: str) -> int | None:
+    """The application behind an expired but genuine confirmation link that may still get a new one; else None.
+
+    Lets the expired-link page offer "send me a new link" without the applicant typing the form again.
+    """
+    try:
+        pk, nonce, expired = _confirmation_value(token)
+    except InvalidLink:
+        return None
+    if not expired or not pk.isdigit():
+        return None
+    return (
+        TemporaryIdApplication.objects.filter(
+            pk=int(pk), confirmation_nonce=nonce, status=Status.SUBMITTED, confirmed_at__isnull=True
+        ).values_list("pk", flat=True).first()
+    )
+
+
 def application_confirm(*, token: str, at: datetime | None = None) -> TemporaryIdApplication:
     """Seed 000 §1.a: pressing the button behind the mailed link completes the application. The link works once."""
     pk, nonce, expired = _confirmation_value(token)

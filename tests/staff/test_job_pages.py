@@ -47,13 +47,13 @@ def test_the_htmx_request_gets_only_the_status_part(registrar_client, credit_job
 
 
 def test_a_finished_job_stops_polling_and_shows_its_report(registrar_client, credit_job):
-    _finish(credit_job, done=1, total=3, summary="Imported: 1 created, 0 updated.", failures=[
+    _finish(credit_job, done=1, total=3, summary="Imported 1 row: 1 created, 0 updated.", failures=[
         {"row": 3, "reason": "unknown campus code “x”"}, {"item": "2027 Spring · hanbit · 1", "reason": "not approved"}])
 
     text = registrar_client.get(f"/staff/jobs/{credit_job.pk}/").content.decode()
 
     assert "hx-trigger" not in text and 'data-status="done"' in text
-    assert "1 of 3 done" in text and "Imported: 1 created, 0 updated." in text
+    assert "of 3 done" not in text and "Imported 1 row: 1 created, 0 updated." in text
     assert "Row 3: unknown campus code “x”" in text and "2027 Spring · hanbit · 1: not approved" in text
     assert "2 failures" in text
     assert "/admin/creditexchange/courseoffering/?term__id__exact=1" in text
@@ -147,3 +147,15 @@ class TestAdminEntryPointsRefuseASecondJob:
 
         assert response.status_code == 200 and "has no students" in response.content.decode()
         assert not StaffJob.objects.exists()
+
+
+def test_a_failed_import_says_what_happened_instead_of_0_of_n_done(registrar_client, credit_job):
+    StaffJob.objects.filter(pk=credit_job.pk).update(
+        status=Status.FAILED, finished_at=timezone.now(), done=0, total=25,
+        error="25 rows checked, 0 imported: 3 errors.", failures=[{"row": 4, "reason": "bad"}],
+    )
+
+    text = registrar_client.get(f"/staff/jobs/{credit_job.pk}/").content.decode()
+
+    assert "0 of 25 done" not in text and 'id="job-progress"' not in text and "progress-bar" not in text
+    assert "25 rows checked, 0 imported: 3 errors." in text and "Row 4: bad" in text

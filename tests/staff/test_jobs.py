@@ -80,7 +80,7 @@ class TestLifecycle:
         assert job.status == Status.DONE and job.started_at <= job.finished_at and job.dispatched_at is None
         assert (job.done, job.total, job.failures, job.error) == (2, 2, [], "")
         assert job.report == {"created": 2, "updated": 0}
-        assert job.summary == "Imported: 2 created, 0 updated."
+        assert job.summary == "Imported 2 rows: 2 created, 0 updated."
         assert CourseOffering.objects.filter(term=term).count() == 2
         # The bytes are dropped once imported; name, size and hash remain.
         assert job.input_content is None and job.input_name == "offerings.csv"
@@ -135,8 +135,7 @@ class TestLifecycle:
         job.refresh_from_db()
         assert job.language == "ko"
         with translation.override("ko"):
-            assert job.summary == translation.gettext("Imported: %(created)s created, %(updated)s updated.") % {
-                "created": 1, "updated": 0}
+            assert job.summary == "1개 행을 가져왔습니다: 1개 생성, 0개 수정."
 
 
 class TestFailures:
@@ -148,7 +147,7 @@ class TestFailures:
             job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee, file=("records.csv", content))
 
         job.refresh_from_db()
-        assert job.status == Status.FAILED and job.error == "Nothing was imported."
+        assert job.status == Status.FAILED and job.error == "3 rows checked, 0 imported: 1 error."
         assert job.failures == [{"row": 3, "reason": "gpa must be between 0.00 and 4.50 with at most two decimals"}]
         assert (job.done, job.total) == (0, 3)
         assert not StudentRecord.objects.exists()
@@ -365,3 +364,33 @@ def test_the_services_report_progress_row_by_row_when_asked(term, sejong_departm
     report = temporary_id_issue_batch(application_ids=[approved_application.pk, approved_application.pk],
                                       progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 1)] and report.issued == 1  # a repeated id is tried once
+
+
+class TestWhatHappened:
+    """Issue 11: a finished job says what happened ("25 rows checked, 0 imported: 3 errors"), not "0 of 25 done"."""
+
+    def test_it_counts_checked_rows_and_errors_of_a_refused_import(
+        self, committee, sejong_department, django_capture_on_commit_callbacks
+    ):
+        rows = [_record_row(f"S10000{n:02d}", gpa="5.10" if n in (3, 7, 9) else "3.50") for n in range(1, 26)]
+        with django_capture_on_commit_callbacks(execute=True):
+            job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee, file=("records.csv", _records_csv(*rows)))
+
+        job.refresh_from_db()
+        assert job.status == Status.FAILED and job.error == "25 rows checked, 0 imported: 3 errors."
+        assert job.report == {"rows": 25, "errors": 3} and not StudentRecord.objects.exists()
+
+    def test_it_says_how_many_rows_were_imported_in_the_singular_and_in_korean(
+        self, committee, sejong_department, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee,
+                            file=("records.csv", _records_csv(_record_row("S1000001"))))
+        job.refresh_from_db()
+        assert (job.status, job.summary) == (Status.DONE, "Imported 1 row.")
+
+        with translation.override("ko"), django_capture_on_commit_callbacks(execute=True):
+            job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee,
+                            file=("records.csv", _records_csv(_record_row("S1000001"), _record_row("S1000002"))))
+        job.refresh_from_db()
+        assert (job.status, job.summary) == (Status.DONE, "2개 행을 가져왔습니다.")

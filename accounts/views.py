@@ -128,10 +128,8 @@ def profile(request):
         if profile_form.is_valid():
             services.profile_update(user=user, **profile_form.cleaned_data)
             messages.success(request, _("Your profile has been saved."))
-            response = redirect("accounts:profile")
-            # The preferred language also becomes the language of the pages.
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
-            return response
+            # The preferred language is for mails: the pages stay in the language the person browses in.
+            return redirect("accounts:profile")
     elif request.method == "POST" and "change_email" in request.POST:
         email_form = EmailChangeForm(request.POST)
         if email_form.is_valid():

@@ -233,3 +233,25 @@ def test_it_lets_the_set_password_link_work_once(client, student, django_capture
     assert "This link is no longer valid: it was already used, has expired, or is incomplete." in _text(reused)
     student.refresh_from_db()
     assert student.check_password(NEW_PASSWORD)
+
+
+def test_it_keeps_the_page_language_when_the_preferred_mail_language_is_saved(student_client, student, settings):
+    """Issue 11: the preferred language is for mails; saving it must not switch the language of the pages."""
+    student_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    response = student_client.post(PROFILE_URL, {"save_profile": "", "phone": "010-2222-3333", "language": "ko"})
+
+    assert response.status_code == 302
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+    assert student_client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    student.refresh_from_db()
+    assert student.language == "ko"
+    page = student_client.get(PROFILE_URL)
+    assert page["Content-Language"] == "en" and "Your profile has been saved." in _text(page)
+    assert "The preferred language is the language of the e-mails we send you" in _text(page)
+
+
+def test_it_sets_no_language_cookie_for_a_visitor_without_one(student_client, settings):
+    response = student_client.post(PROFILE_URL, {"save_profile": "", "phone": "010-2222-3333", "language": "en"})
+
+    assert response.status_code == 302 and settings.LANGUAGE_COOKIE_NAME not in response.cookies

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
@@ -23,6 +24,20 @@ class _StoredFile(forms.Widget):
         return ""
 
 
+class LabelledSplitDateTime(AdminSplitDateTime):
+    """The admin's date + time pair with a name on each input: Django's field label points at neither (axe "label")."""
+
+    def __init__(self, *, label: str, attrs=None):
+        self.label = label
+        super().__init__(attrs)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for subwidget, part in zip(context["widget"]["subwidgets"], (context["date_label"], context["time_label"]), strict=True):
+            subwidget["attrs"]["aria-label"] = f"{self.label}: {str(part).rstrip(':： ')}"
+        return context
+
+
 class AttachmentForm(forms.ModelForm):
     """An attachment row: a new file is checked here; a stored one can only be removed, not replaced."""
 
@@ -32,6 +47,8 @@ class AttachmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The inline's column heading is no <label>: the file input is named for screen readers (axe "label").
+        self.fields["file"].widget.attrs["aria-label"] = _("Attachment file")
         if self.instance.pk:
             self.fields["file"].disabled = True
             self.fields["file"].widget = _StoredFile()
@@ -105,6 +122,11 @@ class NoticeAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/notice_admin.css"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DateTimeField):
+            kwargs["widget"] = LabelledSplitDateTime(label=db_field.verbose_name)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(attachments_total=Count("attachments"))

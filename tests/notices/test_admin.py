@@ -168,3 +168,12 @@ def test_the_attachment_list_is_read_only(db, notice_editor_client):
     assert notice_editor_client.get("/admin/notices/noticeattachment/add/").status_code == 403
     page = notice_editor_client.get(f"/admin/notices/noticeattachment/{attachment.pk}/change/").content.decode()
     assert 'name="original_name"' not in page
+
+
+def test_it_labels_the_date_time_and_file_inputs_for_screen_readers(db, notice_editor_client):
+    """axe-core (rule "label"): the split publication field and the inline's file input each have a name."""
+    page = notice_editor_client.get(ADD, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'aria-label="published at: Date"' in page
+    assert 'aria-label="published at: Time"' in page
+    assert 'aria-label="Attachment file"' in page

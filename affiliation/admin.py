@@ -10,6 +10,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import get_language, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -321,6 +322,18 @@ class ApplicationScoresForm(forms.ModelForm):
         return cleaned
 
 
+class ApplicationListScoresForm(ApplicationScoresForm):
+    """The list's editable score columns: a box has no <label> there, so its accessible name says which score of
+    which applicant it is (WCAG 1.3.1, 4.1.2; axe-core's "label" rule)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in SCORE_FIELDS:
+            if name in self.fields:
+                label = capfirst(self.fields[name].label)
+                self.fields[name].widget.attrs["aria-label"] = f"{label}: {self.instance}"
+
+
 class ApplicationEventInline(admin.TabularInline):
     model = ApplicationEvent
     extra = 0
@@ -388,7 +401,7 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
         return False  # applications come from students
 
     def get_changelist_form(self, request, **kwargs):
-        return super().get_changelist_form(request, **{"form": ApplicationScoresForm, **kwargs})
+        return super().get_changelist_form(request, **{"form": ApplicationListScoresForm, **kwargs})
 
     def save_model(self, request, obj, form, change) -> None:
         """Score edits (change form or the list's editable columns) go through the service and its event.

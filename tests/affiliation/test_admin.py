@@ -254,3 +254,13 @@ def test_the_application_page_reads_its_event_trail_in_a_fixed_number_of_queries
 
     queries_with(0)  # warm the per-request caches (permissions, content types)
     assert queries_with(2) == queries_with(6)
+
+
+def test_it_labels_each_editable_score_in_the_list_with_the_column_and_the_applicant(committee_client, fall_round, cse):
+    """axe-core (WCAG 1.3.1/4.1.2): a score box in the list has no <label>; its accessible name says which score of
+    which applicant it is."""
+    application = AffiliationApplicationFactory(round=fall_round, target_department=cse, status=Status.STAGE1_PASSED,
+                                                submitted_at=fall_round.opens_at)
+    html = committee_client.get("/admin/affiliation/affiliationapplication/").content.decode()
+    assert f'aria-label="Document score: {application}"' in html
+    assert f'aria-label="Interview score: {application}"' in html

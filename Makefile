@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install lint messages worker beat bench bench-inprocess clean
+.PHONY: run test install lint messages worker beat bench bench-inprocess screens clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench: install
 # Per-request CPU of ping / register / "full" in-process: where the rush's time goes.
 bench-inprocess: install
 	$(PY) bench/inprocess.py
+
+# PNGs of every main page, ko and en, at 390 and 1280 px, into var/screens/ (demo data on a throwaway SQLite DB;
+# see docs/screens.md). SCREENS_PORT picks the development server's port (default 8199).
+screens: install
+	$(PY) tests/browser/screens.py
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 var staticfiles

@@ -169,7 +169,7 @@ class TestCatalogue:
 
         response = client.get(CATALOGUE_URL)
 
-        assert '<td class="text-center seats-left">28 / 30</td>' in response.content.decode()
+        assert '<td class="text-center seats-left" data-label="Seats left">28 / 30</td>' in response.content.decode()
 
     def test_it_filters_by_search_text_department_campus_weekday_and_credits(self, client, term):
         main, second = host_campus("main"), host_campus("daejeon")
@@ -260,7 +260,7 @@ class TestCatalogue:
         response = student_client.get(CATALOGUE_URL)
 
         assert not _has_register_button(response, full)
-        assert '<td class="text-center seats-left">0 / 1</td>' in response.content.decode()
+        assert '<td class="text-center seats-left" data-label="Seats left">0 / 1</td>' in response.content.decode()
         assert ">Full</span>" in response.content.decode()
 
 

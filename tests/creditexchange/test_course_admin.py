@@ -128,7 +128,7 @@ class TestOfferingAdmin:
 
         assert (job.kind, job.status, job.params, job.created_by) == ("offerings_import", "done", {"term_id": term.pk}, registrar)
         assert (job.done, job.total, job.failures, job.report) == (2, 2, [], {"created": 2, "updated": 0})
-        assert job.summary == "Imported: 2 created, 0 updated." and job.summary in _text(page)
+        assert job.summary == "Imported 2 rows: 2 created, 0 updated." and job.summary in _text(page)
         assert sorted(CourseOffering.objects.filter(term=term).values_list("code", flat=True)) == ["CSE101", "MAT201"]
         assert TimeSlot.objects.filter(offering__code="MAT201").count() == 2
         assert not CourseOffering.objects.filter(published_at__isnull=False).exists()
@@ -140,7 +140,7 @@ class TestOfferingAdmin:
         assert page.status_code == 200
         text = _text(page)
         assert "Row 3: unknown campus code “atlantis”" in text
-        assert "Nothing was imported." in text
+        assert "2 rows checked, 0 imported: 1 error." in text
         assert job.status == "failed" and [failure["row"] for failure in job.failures] == [3]
         assert (job.done, job.total) == (0, 2)
         assert not CourseOffering.objects.exists()

@@ -14,14 +14,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 # Test-only JavaScript (axe-core for tests/browser/test_accessibility.py), pinned by package-lock.json,
 # installed from the npm registry into node_modules/ (git-ignored); no install scripts run.
+# Without npm (a machine with only Python, git and make) the step is skipped with a note: the axe checks
+# then skip locally, and fail under CI, whose .ci/run installs nodejs and npm first.
 node_modules/.installed: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "npm is missing (apt-get install nodejs npm): the accessibility tests need axe-core" >&2; exit 1; }
-	npm ci --ignore-scripts --no-audit --no-fund
-	touch $@
+	@if command -v npm >/dev/null; then \
+		npm ci --ignore-scripts --no-audit --no-fund && touch $@; \
+	else \
+		echo "note: npm is missing (apt-get install nodejs npm); the accessibility checks will be skipped" >&2; \
+	fi
 
 install: $(VENV)/.installed node_modules/.installed
 
-run: install
+# The portal itself needs only the Python environment.
+run: $(VENV)/.installed
 	DEBUG=true $(PY) manage.py migrate --noinput
 	PORT=$(PORT) DEBUG=true $(PY) manage.py load_demo
 	PORT=$(PORT) DEBUG=true $(PY) manage.py runserver 127.0.0.1:$(PORT)

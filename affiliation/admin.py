@@ -331,7 +331,9 @@ class ApplicationListScoresForm(ApplicationScoresForm):
         for name in SCORE_FIELDS:
             if name in self.fields:
                 label = capfirst(self.fields[name].label)
-                self.fields[name].widget.attrs["aria-label"] = f"{label}: {self.instance}"
+                # The formset's empty form has no application (no round, no record) to name.
+                who = self.instance if self.instance.pk else ""
+                self.fields[name].widget.attrs["aria-label"] = f"{label}: {who}" if who else label
 
 
 class ApplicationEventInline(admin.TabularInline):

@@ -136,3 +136,15 @@ def axe_check(page, *, context: str = "") -> None:
     failures = axe_failures(page, context=context)
     if failures:
         pytest.fail(failures)
+
+
+def log_in(page, live_server, user) -> None:
+    """The session of a forced login, handed to the browser (the log-in form itself is tested elsewhere)."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }])

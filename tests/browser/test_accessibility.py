@@ -8,12 +8,10 @@ Also the skip link: the first thing a keyboard reaches, visible when focused, an
 from datetime import time, timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from academics.models import TermWindow
-from tests.browser.conftest import axe_failures
+from tests.browser.conftest import axe_failures, log_in
 from tests.factories import (
     CourseOfferingFactory,
     CourseRegistrationFactory,
@@ -45,13 +43,6 @@ def _visit(page, url: str) -> None:
     page.wait_for_load_state("load")
 
 
-def _log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
 
 
 @pytest.fixture
@@ -101,7 +92,7 @@ def test_it_finds_no_serious_violation_on_the_student_pages(live_server, open_pa
     student = issued_student(registration_term)
     CourseRegistrationFactory(student=student, offering=registration_term.offerings.get(code="CSE101"))
     page = open_page(language=language, phone=phone)
-    _log_in(page, live_server, student)
+    log_in(page, live_server, student)
     failures = []
     for name, path in [("profile", "/accounts/profile/"), ("registrations", "/credit-exchange/registrations/"),
                        ("courses", "/credit-exchange/courses/"), ("home", "/")]:

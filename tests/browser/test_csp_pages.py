@@ -11,13 +11,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from academics.models import TermWindow
 from creditexchange.models import CourseRegistration
 from staffdesk.models import StaffJob
+from tests.browser.conftest import log_in
 from tests.factories import (
     CourseOfferingFactory,
     NoticeFactory,
@@ -51,14 +50,6 @@ def _visit(page, url: str) -> None:
     page.wait_for_load_state("load")
 
 
-def _log_in(page, live_server, user) -> None:
-    """The session of a forced login, handed to the browser (the login form is tested elsewhere)."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
 
 
 @pytest.fixture
@@ -117,7 +108,7 @@ def test_student_pages_and_htmx_registration_run_under_the_policy(live_server, o
     student = issued_student(registration_term)
     course = registration_term.offerings.get(code="CSE101")
     page = open_page(language=language, phone=True)
-    _log_in(page, live_server, student)
+    log_in(page, live_server, student)
 
     _visit(page, live_server.url + "/accounts/profile/")
     _visit(page, live_server.url + "/accounts/password/change/")
@@ -143,7 +134,7 @@ def test_admin_and_staff_pages_run_under_the_policy(live_server, open_page, prob
     job = StaffJobFactory(kind=StaffJob.Kind.OFFERINGS_IMPORT, scope="term:1", params={"term_id": 1}, created_by=admin)
     StaffJob.objects.filter(pk=job.pk).update(status=StaffJob.Status.RUNNING, started_at=timezone.now(), done=10, total=40)
     page = open_page(language=language)
-    _log_in(page, live_server, admin)
+    log_in(page, live_server, admin)
 
     for path in [
         "/admin/",

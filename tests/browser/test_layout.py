@@ -6,11 +6,10 @@ line); the staff dashboard's charts keep a legible size. Screenshots of every pa
 from datetime import time, timedelta
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from academics.models import TermWindow
+from tests.browser.conftest import log_in
 from tests.factories import (
     CourseOfferingFactory,
     NoticeFactory,
@@ -69,13 +68,6 @@ def portal_data(db):
     return {"student": student, "admin": admin}
 
 
-def _log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
 
 
 def _check(page, url: str, shot, name: str) -> None:
@@ -103,7 +95,7 @@ def test_it_fits_the_students_catalogue_with_its_buttons_on_a_phone(
     live_server, open_page, problems, shot, portal_data, language
 ):
     page = open_page(language=language, phone=True)
-    _log_in(page, live_server, portal_data["student"])
+    log_in(page, live_server, portal_data["student"])
     _check(page, f"{live_server.url}/credit-exchange/courses/", shot, f"layout-courses-student-{language}-390")
     button = page.locator("#catalogue button[type=submit]").first
     box = button.bounding_box()
@@ -119,7 +111,7 @@ def test_it_fits_the_admin_index_and_the_staff_dashboard_on_a_phone(
 ):
     settings.OTP_REQUIRED_FOR_STAFF = False  # the second factor has its own tests
     page = open_page(language=language, phone=True)
-    _log_in(page, live_server, portal_data["admin"])
+    log_in(page, live_server, portal_data["admin"])
     _check(page, f"{live_server.url}/admin/", shot, f"layout-admin-{language}-390")
     assert page.locator("#staff-desk-module th").count() >= 1
     _check(page, f"{live_server.url}/staff/", shot, f"layout-staff-{language}-390")

@@ -2,10 +2,9 @@
 line at 1280 px, and at 390 px the collapsed menu opens and shows the same items; the home student's checklist verdict."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from tests.affiliation.conftest import history
+from tests.browser.conftest import log_in
 
 from ..factories import AffiliationRoundFactory, StudentRecordFactory, TemporaryStudentIdFactory, UserFactory
 
@@ -38,15 +37,8 @@ def _user(role: str):
 
 
 def _log_in(page, live_server, user) -> None:
-    """The session of a forced login, handed to the browser (the login form is tested elsewhere)."""
-    if user is None:
-        return
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
+    if user is not None:
+        log_in(page, live_server, user)
 
 
 @pytest.mark.browser

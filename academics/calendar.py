@@ -15,6 +15,8 @@ from django.conf import settings
 from django.utils import timezone, translation
 from icalendar import Calendar, Event
 
+from ustportal import dates
+
 from .models import Term
 from .selectors import TimelineEntry
 
@@ -29,12 +31,12 @@ def _in(language: str, entry_or_term) -> str:
 
 
 def _seoul(at: datetime) -> str:
-    return timezone.localtime(at, timezone=timezone.get_default_timezone()).strftime("%Y-%m-%d %H:%M")
+    return dates.when(at)
 
 
 def _description(entry: TimelineEntry) -> str:
     if entry.all_day:
-        day = entry.starts_at.astimezone(timezone.get_default_timezone()).date().isoformat()
+        day = dates.day(entry.starts_at)
         return f"{day} (Asia/Seoul)"
     if entry.ends_at is None:
         return f"{_seoul(entry.starts_at)} (Asia/Seoul)"

@@ -3,10 +3,10 @@ from datetime import datetime
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from ustportal import dates
 from ustportal.cache import cache_forget
 
 
@@ -244,6 +244,5 @@ class TermWindow(models.Model):
         return self.starts_at <= at < self.ends_at
 
     def describe(self) -> str:
-        start = date_format(timezone.localtime(self.starts_at), "DATETIME_FORMAT")
-        end = date_format(timezone.localtime(self.ends_at), "DATETIME_FORMAT")
+        start, end = dates.when(self.starts_at), dates.when(self.ends_at)
         return f"{start} – {end}"

@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.urls import reverse
 
+from ustportal import dates
+
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -32,7 +34,7 @@ def email_change_notice(mail) -> tuple[str, str, str]:
     )
     context = {
         "user": user,
-        "when": changed_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M"),
+        "when": dates.when(changed_at),
         "masked_email": mask_email(mail.params["new_email"]),
         "link": absolute(reverse("accounts:email_change_report", args=[token])),
         "days": settings.EMAIL_CHANGE_REPORT_MAX_AGE_DAYS,
@@ -46,7 +48,7 @@ def two_factor_enrolment(mail) -> tuple[str, str, str]:
     from ustportal.emails import _render
 
     context = enrolment_mail_context(user_id=mail.params["user_id"], device_id=mail.params["device_id"], to=mail.to)
-    context["until"] = context["expires_at"].astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+    context["until"] = dates.when(context["expires_at"])
     return _render("two_factor_enrolment", context)
 
 

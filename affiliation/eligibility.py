@@ -26,6 +26,8 @@ from decimal import Decimal
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from ustportal import dates
+
 from .models import SEASON_ORDER, Rule
 
 TARGET = "target"
@@ -232,9 +234,9 @@ def check_english(data: EligibilityInput) -> CheckResult:
     test = {"toeic": "TOEIC", "toefl": "TOEFL iBT", "teps": "TEPS"}[data.english_test]
     minimum = t.english_minimum(data.english_test)
     earliest = _years_before(data.application_date, t.english_validity_years)
-    params = {"test": test, "score": data.english_score, "minimum": minimum, "date": data.english_test_date.isoformat(),
-              "earliest": earliest.isoformat(), "years": t.english_validity_years,
-              "today": data.application_date.isoformat()}
+    params = {"test": test, "score": data.english_score, "minimum": minimum, "date": dates.day(data.english_test_date),
+              "earliest": dates.day(earliest), "years": t.english_validity_years,
+              "today": dates.day(data.application_date)}
     if data.english_score < minimum:
         return _result(data, Rule.ENGLISH, False, _("Your %(test)s score is %(score)s; at least %(minimum)s is required."), **params)
     if data.english_test_date > data.application_date:

@@ -4,10 +4,10 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import override
 
 from academics.models import Department
+from ustportal import dates
 
 from .eligibility import Bilingual, EligibilityInput, Semester, Target, Thresholds
 from .models import (
@@ -33,7 +33,7 @@ def bilingual(obj) -> Bilingual:
 
 
 def _when(at: datetime) -> str:
-    return date_format(timezone.localtime(at), "Y-m-d H:i")
+    return dates.when(at)
 
 
 def record_for(user) -> StudentRecord | None:

@@ -3,11 +3,11 @@ from datetime import date
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from academics.models import Institution, Term, TermWindow
 from academics.selectors import active_partners, partners, terms_with_open_window
+from ustportal import dates
 
 from .models import CourseOffering, TemporaryIdApplication, TimeSlot
 
@@ -180,6 +180,6 @@ class ConflictReopenForm(forms.Form):
 def conflict_member_label(application: TemporaryIdApplication) -> str:
     return _("No. %(id)s · %(name)s · %(email)s · born %(birth)s · %(status)s · submitted %(submitted)s") % {
         "id": application.pk, "name": application.display_name, "email": application.email,
-        "birth": application.date_of_birth.isoformat(), "status": application.get_status_display(),
-        "submitted": timezone.localtime(application.submitted_at).strftime("%Y-%m-%d %H:%M"),
+        "birth": dates.day(application.date_of_birth), "status": application.get_status_display(),
+        "submitted": dates.when(application.submitted_at),
     }

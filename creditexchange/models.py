@@ -8,6 +8,7 @@ from django.db.models.functions import Lower, Trim, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ustportal import dates
 from ustportal.models import StatusEvent
 
 
@@ -297,7 +298,7 @@ class TimeSlot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+        return f"{self.get_weekday_display()} {dates.clock(self.starts_at)}–{dates.clock(self.ends_at)}"
 
     def overlaps(self, other: "TimeSlot") -> bool:
         return self.weekday == other.weekday and self.starts_at < other.ends_at and other.starts_at < self.ends_at

@@ -24,10 +24,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from ustportal import dates
 from ustportal.broker import broker_publish, broker_resume
 from ustportal.errors import DomainError
 
@@ -60,7 +60,7 @@ def _refusal(active: StaffJob) -> JobAlreadyActive:
           "%(user)s at %(at)s). Wait until it has finished, then try again.")
         % {
             "kind": active.get_kind_display(), "status": active.get_status_display().lower(), "id": active.pk,
-            "user": who, "at": date_format(timezone.localtime(active.created_at), "DATETIME_FORMAT"),
+            "user": who, "at": dates.when(active.created_at),
         },
         job=active,
     )

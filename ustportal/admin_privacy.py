@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from creditexchange.exports import escape_cell
+from ustportal import dates
 
 from .admin import ReadOnlyAdminMixin
 from .models import PersonalDataAccess
@@ -59,7 +60,7 @@ class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ids = []
         for entry in queryset.order_by("at", "pk").iterator():
             ids.append(entry.pk)
-            row = [timezone.localtime(entry.at).isoformat(), *(getattr(entry, c) for c in CSV_COLUMNS[1:])]
+            row = [dates.when(entry.at, seconds=True), *(getattr(entry, c) for c in CSV_COLUMNS[1:])]
             row[5] = " ".join(str(i) for i in entry.object_ids)
             writer.writerow([escape_cell(value) for value in row])
         access_record(request=request, action=PersonalDataAccess.Action.EXPORT, model="ustportal.personaldataaccess",

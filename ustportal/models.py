@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import dates
+
 
 class OutgoingMail(models.Model):
     """Every mail the portal sends, recorded first and delivered by a task (an outbox).
@@ -124,7 +126,7 @@ class PersonalDataAccess(models.Model):
         indexes = [models.Index(fields=["model", "at"]), models.Index(fields=["actor_name", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name or '—'} {self.action} {self.model}"
+        return f"{dates.when(self.at)} {self.actor_name or '—'} {self.action} {self.model}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

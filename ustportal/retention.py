@@ -45,6 +45,7 @@ from django.db.models import Exists, Max, OuterRef, ProtectedError, Q, Restricte
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
+from . import dates
 from .privacy import access_log_cutoff, access_record, years_before
 
 logger = logging.getLogger(__name__)
@@ -272,7 +273,7 @@ def personal_data_destroy_expired(*, at: datetime | None = None, dry_run: bool =
             _destroy_records_of_work(run, cutoff=cutoff)
             _purge_access_log(run, at=at)
             _purge_sign_in_records(run, at=at)
-            reference = f"retention {settings.PERSONAL_DATA_RETENTION_YEARS} years, ended before {cutoff:%Y-%m-%d}"
+            reference = f"retention {settings.PERSONAL_DATA_RETENTION_YEARS} years, ended before {dates.day(cutoff)}"
             for label, ids in report.ids.items():
                 access_record(action="destroy", model=label, ids=ids, count=len(ids), reference=reference)
             if report.total:

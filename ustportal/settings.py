@@ -141,6 +141,8 @@ LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
+# One date-and-time format per language, on pages, in mails and exports: ustportal/dates.py.
+FORMAT_MODULE_PATH = ["ustportal.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from ustportal import dates
 from ustportal.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
 
 from .. import eligibility, scoring, selectors
@@ -95,7 +96,7 @@ def _window_allowed(*, round: AffiliationRound, record: StudentRecord, at: datet
         return
     if EligibilityException.objects.filter(round=round, record=record, rule=Rule.WINDOW).exists() and round.stage1_run_at is None:
         return
-    when = timezone.localtime(round.opens_at if at < round.opens_at else round.closes_at).strftime("%Y-%m-%d %H:%M")
+    when = dates.when(round.opens_at if at < round.opens_at else round.closes_at)
     if at < round.opens_at:
         raise WindowClosed(_("Applications for %(round)s open on %(when)s.") % {"round": round, "when": when})
     raise WindowClosed(_("Applications for %(round)s closed on %(when)s.") % {"round": round, "when": when})

@@ -15,11 +15,11 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from academics.models import Institution, InstitutionContact, Term, TermWindow
 from accounts.models import User
+from ustportal import dates
 from ustportal.broker import broker_publish
 from ustportal.errors import AlreadySent, DomainError, InvalidLink, NotEligible, WindowClosed
 from ustportal.mail import mail_queue
@@ -50,7 +50,7 @@ COMMENT_MAX = 1000
 
 
 def _local(at: datetime) -> str:
-    return date_format(timezone.localtime(at), "DATETIME_FORMAT")
+    return dates.when(at)
 
 
 def partner_list_deadline(*, sent_at: datetime) -> datetime:

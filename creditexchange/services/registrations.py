@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from academics.models import Term, TermWindow
 from academics.selectors import term_windows
 from accounts.models import TemporaryStudentId, User
+from ustportal import dates
 from ustportal.cache import cache_get, cache_set
 from ustportal.errors import CourseFull, DomainError, InvalidTransition, NotEligible, WindowClosed
 
@@ -72,7 +72,7 @@ SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def _seoul(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment, SEOUL), "DATETIME_FORMAT")
+    return dates.when(moment)
 
 
 @dataclass(frozen=True)

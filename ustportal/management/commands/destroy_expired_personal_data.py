@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from ustportal import dates
 from ustportal.retention import personal_data_destroy_expired
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             return
         head = "Would destroy" if dry_run else "Destroyed"
         self.stdout.write(
-            f"{head} personal data of terms and rounds that ended before {report.cutoff:%Y-%m-%d} "
+            f"{head} personal data of terms and rounds that ended before {dates.day(report.cutoff)} "
             f"(retention {settings.PERSONAL_DATA_RETENTION_YEARS} years): {report.total} rows."
         )
         for label, ids in sorted(report.ids.items()):

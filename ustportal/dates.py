@@ -1,0 +1,58 @@
+"""The portal's one way of writing a date or a moment: pages, mails, exports and messages all call this.
+
+Every moment is shown in Asia/Seoul (the rules' clock, SPEC §1), whatever time zone the process or the
+reader has, in the active language's ``DATE_FORMAT`` / ``DATETIME_FORMAT`` from ``ustportal/formats`` —
+``2026-12-02 07:43`` in both languages (see those modules for why). Templates use the ``when`` and ``day``
+filters of ``{% load portal %}``; Python code calls :func:`when` and :func:`day`. Machine formats keep their
+own standard (iCalendar's ``DTSTART``, ISO strings stored in a job's parameters) and are not for reading.
+"""
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.translation import get_language
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def seoul(at: datetime) -> datetime:
+    """The same moment on the Seoul clock (a naive value is taken as already in Seoul)."""
+    if timezone.is_naive(at):
+        return at.replace(tzinfo=SEOUL)
+    return at.astimezone(SEOUL)
+
+
+WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def _weekday(value: date) -> str:
+    names = WEEKDAYS["en"] if (get_language() or "ko").startswith("en") else WEEKDAYS["ko"]
+    return f" ({names[value.weekday()]})"
+
+
+def when(at: datetime | None, *, seconds: bool = False, weekday: bool = False) -> str:
+    """``2026-12-02 07:43``; ``… 07:43:05`` with seconds (audit logs); ``2026-12-02 (수) 07:43`` with the weekday
+    (schedules); ``""`` for no moment."""
+    if at is None:
+        return ""
+    local = seoul(at)
+    if weekday:
+        return day(local, weekday=True) + " " + date_format(local, "TIME_FORMAT")
+    text = date_format(local, "DATETIME_FORMAT")
+    return text + local.strftime(":%S") if seconds else text
+
+
+def day(value: date | datetime | None, *, weekday: bool = False) -> str:
+    """``2026-12-02`` (``2026-12-02 (수)`` with the weekday): a date, or the Seoul day of a moment; ``""`` for none."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = seoul(value).date()
+    return date_format(value, "DATE_FORMAT") + (_weekday(value) if weekday else "")
+
+
+def clock(value: time) -> str:
+    """``09:00``: a time of day (a course's time slot), in the active language's ``TIME_FORMAT``."""
+    return time_format(value, "TIME_FORMAT")

@@ -5,7 +5,6 @@ Imported by ``creditexchange.admin``; kept apart so each admin module stays smal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -24,7 +23,7 @@ from ustportal.models import OutgoingMail
 from . import services
 from .forms_lists import RecordRecommendationForm, SendListForm
 from .models import PartnerList, PartnerListFile, Recommendation, RecommendationEvent
-from .selectors_lists import partner_list_mail_states, partner_list_overview
+from .selectors_lists import lists_with_progress, partner_list_mail_states, partner_list_overview
 
 
 class PartnerListFileInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -97,8 +96,7 @@ class PartnerListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def get_queryset(self, request):
-        answered = Count("recommendations", filter=~Q(recommendations__decision=Recommendation.Decision.PENDING))
-        return super().get_queryset(request).annotate(answered_count=answered, line_count=Count("recommendations"))
+        return lists_with_progress(super().get_queryset(request))
 
     @admin.display(description=_("students"))
     def students(self, obj: PartnerList) -> int:

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
 from academics.models import Institution, Term
 from accounts.models import User
@@ -187,6 +188,18 @@ def partner_list_progress(*, lists) -> dict[int, tuple[int, int]]:
         .annotate(total=Count("pk"), answered=Count("answer")).order_by()
     )
     return {c["partner_list_id"]: (c["answered"], c["total"]) for c in counts}
+
+
+def lists_with_progress(lists: QuerySet[PartnerList]) -> QuerySet[PartnerList]:
+    """``answered_count`` and ``line_count`` on each list, counted by ``lines_with_answers`` (the admin's list
+    of partner lists shows the same figures as the coordinator's page and the term overview)."""
+    def count(lines: QuerySet[Recommendation]):
+        return Coalesce(Subquery(lines.values("partner_list_id").annotate(n=Count("pk")).values("n")[:1]), 0)
+
+    own = Recommendation.objects.filter(partner_list=OuterRef("pk")).order_by()
+    return lists.annotate(
+        answered_count=count(lines_with_answers(own).filter(answer__isnull=False)), line_count=count(own),
+    )
 
 
 @dataclass(frozen=True)

@@ -539,3 +539,14 @@ def test_it_counts_earlier_answers_on_the_staff_overview_the_same_way(registrar_
     cell = next(cell for cell in row.cells if cell.kind == Kind.FINAL)
 
     assert (cell.partner_list, cell.answered, cell.total) == (final, 2, 2)
+
+
+def test_the_admin_list_of_partner_lists_counts_earlier_answers_the_same_way(registrar_client, client, scene):
+    _answer_applicants(client, scene)
+    final = send(scene, scene.hanbit, Kind.FINAL)
+
+    response = registrar_client.get("/admin/creditexchange/partnerlist/", HTTP_ACCEPT_LANGUAGE="en")
+    content = response.content.decode()
+    row = next(chunk for chunk in content.split("<tr") if f"/admin/creditexchange/partnerlist/{final.pk}/change/" in chunk)
+
+    assert "2 of 2" in row

@@ -9,12 +9,14 @@ import io
 from datetime import date, datetime, time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from openpyxl import Workbook
 
 from academics.models import Term, TermWindow
 from academics.selectors import terms_with_open_window
 from affiliation.models import AffiliationRound
+from ustportal import dates
 
 from .models import Notice
 from .services import notice_attachment_add
@@ -22,6 +24,21 @@ from .services import notice_attachment_add
 KO_WEEKDAYS = "월화수목금토일"
 CONTACT = "registrar@portal.invalid"
 SCHEDULE_FILE = "학점교류_일정표.xlsx"
+
+
+# The menu items, links and buttons the guides send students to, in the words the pages really use: a guide
+# that names a menu item that does not exist sends students looking for nothing (tests/notices check them).
+UI_LABELS = {
+    "quick_links": "Quick links", "apply": "Apply for a temporary student ID",
+    "lookup": "Check the application and verify for student ID", "courses": "Courses",
+    "my_registrations": "My registrations", "profile": "My profile", "affiliation": "Change of affiliation",
+    "resend": "Re-send confirmation mail",
+}
+
+
+def ui_labels(language: str) -> dict[str, str]:
+    with translation.override(language):
+        return {key: str(gettext(msgid)) for key, msgid in UI_LABELS.items()}
 
 
 def _local(at: datetime) -> datetime:
@@ -82,6 +99,7 @@ def _schedule_rows(term: Term | None) -> list[tuple[str, str, str]]:
 
 
 def credit_exchange_guide(term: Term | None) -> tuple[str, str]:
+    ko, en = ui_labels("ko"), ui_labels("en")
     rows = _schedule_rows(term)
     limit = term.credit_limit if term else 12
     if rows:
@@ -97,12 +115,12 @@ def credit_exchange_guide(term: Term | None) -> tuple[str, str]:
 
 ## 1. 임시학번 신청
 
-1. 홈페이지 **바로가기 → 임시학번 신청**에서 신청서를 작성합니다. 바로가기는 모든 화면 아래쪽에도 있습니다.
+1. 홈페이지 **{ko['quick_links']} → {ko['apply']}**에서 신청서를 작성합니다. 바로가기는 모든 화면 아래쪽에도 있습니다.
    소속 대학교, 소속 대학 학번, 이름, 생년월일, 이메일, 휴대전화, 소속 학과, 과정을 입력하고 개인정보 수집·이용에 동의해 주세요.
 2. 입력한 이메일로 **신청 확인 메일**이 발송됩니다. 메일의 링크를 누르면 신청이 완료됩니다.
    링크는 72시간 동안 유효하며, 확인하지 않은 신청은 7일 뒤 삭제됩니다.
 3. 학사지원팀이 신청 내용을 확인해 승인하면 임시학번이 **매일 18:00에 일괄 발급**됩니다. 발급되면 결과 안내 메일을 보내 드립니다.
-4. **바로가기 → 신청 결과 확인 및 임시학번 조회**에서 소속 대학교, 소속 대학 학번, 생년월일을 입력하면 신청 상태와 임시학번을 확인할 수 있습니다.
+4. **{ko['quick_links']} → {ko['lookup']}**에서 소속 대학교, 소속 대학 학번, 생년월일을 입력하면 신청 상태와 임시학번을 확인할 수 있습니다.
    처음 발급받은 학생에게는 **비밀번호 설정 링크**를 등록한 이메일로 보내 드립니다.
 
 > 협정이 유효한 대학교의 학생만 신청할 수 있고, 같은 학기에 같은 학번으로는 한 번만 신청할 수 있습니다.
@@ -112,7 +130,7 @@ def credit_exchange_guide(term: Term | None) -> tuple[str, str]:
 
 - 이전 학기에 임시학번을 받았더라도 **이번 학기 신청서를 다시 제출**해야 합니다.
 - 새 번호가 발급되지 않고 **기존 임시학번과 비밀번호를 그대로** 사용합니다. 비밀번호가 기억나지 않으면 결과 확인 화면에서 재설정 링크를 요청하세요.
-- 신청서에 적은 전화번호와 이메일로 계정의 연락처가 바뀌지는 않습니다. 연락처는 임시학번으로 로그인한 뒤 **내 정보**에서 변경할 수 있습니다.
+- 신청서에 적은 전화번호와 이메일로 계정의 연락처가 바뀌지는 않습니다. 연락처는 임시학번으로 로그인한 뒤 화면 오른쪽 위의 임시학번 버튼을 눌러 **{ko['profile']}**에서 변경할 수 있습니다.
 
 ## 3. 소속 대학교의 확인과 추천
 
@@ -124,8 +142,8 @@ def credit_exchange_guide(term: Term | None) -> tuple[str, str]:
 {table_ko}
 
 - 개설강좌 공개 기간에는 강좌가 순차적으로 공개되므로 일부 강좌가 아직 보이지 않을 수 있습니다.
-- **임시학번이 없어도** 상단 메뉴 **강좌 목록**에서 공개된 강좌를 볼 수 있습니다.
-- 임시학번으로 로그인하면 강좌 목록에서 여석을 확인하고 바로 신청할 수 있습니다. 신청 내역과 시간표는 **내 수강신청**에서 확인합니다.
+- **임시학번이 없어도** 상단 메뉴 **{ko['courses']}**에서 공개된 강좌를 볼 수 있습니다.
+- 임시학번으로 로그인하면 {ko['courses']}에서 여석을 확인하고 바로 신청할 수 있습니다. 신청 내역과 시간표는 **{ko['my_registrations']}**에서 확인합니다.
 - 같은 강좌를 두 번 신청하거나 시간이 겹치는 강좌를 함께 신청할 수 없으며, 한 학기에 **최대 {limit}학점**까지 신청할 수 있습니다.
 - UST에서 수강신청한 내역은 **소속 대학교에도 반드시 등록**해야 합니다. 등록 방법은 소속 대학교에 문의해 주세요.
 
@@ -147,12 +165,12 @@ You need a temporary student ID **for every term**, and you apply for it again e
 
 ## 1. Apply for a temporary student ID
 
-1. On the home page, open **Quick links → Apply for a temporary student ID** (the link is also at the bottom of every page).
+1. On the home page, open **{en['quick_links']} → {en['apply']}** (the link is also at the bottom of every page).
    Enter your university, your student number there, your name, date of birth, e-mail, mobile number, department and degree level, and agree to the collection and use of your personal information.
 2. We send a **confirmation e-mail** to the address you entered. Your application is complete once you click the link in it.
    The link is valid for 72 hours; applications that are not confirmed are deleted after 7 days.
 3. The Academic Affairs Team reviews and approves applications. Approved IDs are **issued every day at 18:00** (Korea time), and we e-mail you when yours is ready.
-4. Open **Quick links → Check the application and verify for student ID** and enter your university, your student number there and your date of birth to see the status and your temporary student ID.
+4. Open **{en['quick_links']} → {en['lookup']}** and enter your university, your student number there and your date of birth to see the status and your temporary student ID.
    If this is your first ID, we e-mail you a **link to set your password**.
 
 > Only students of universities with an active agreement can apply, and only once per term with the same student number.
@@ -162,7 +180,7 @@ You need a temporary student ID **for every term**, and you apply for it again e
 
 - You still need to **submit an application for this term**.
 - You keep **the same temporary student ID and the same password**; no new number is issued. If you have forgotten your password, request a reset link from the result page.
-- The phone number and e-mail address on the application do not change your account. To update them, log in with your temporary student ID and go to **My profile**.
+- The phone number and e-mail address on the application do not change your account. To update them, log in with your temporary student ID and open **{en['profile']}** with the button showing your ID at the top right.
 
 ## 3. Verification and recommendation by your university
 
@@ -174,8 +192,8 @@ After you apply for an ID, or after course registration (this depends on your un
 {table_en}
 
 - Courses are published during the course-opening period, so some may not be visible yet.
-- **Without a temporary student ID** you can still browse the published courses under **Courses** in the menu.
-- Logged in with your temporary student ID, you see the seats left and register directly from the course list. **My registrations** shows your courses and timetable.
+- **Without a temporary student ID** you can still browse the published courses under **{en['courses']}** in the menu.
+- Logged in with your temporary student ID, you see the seats left and register directly from the course list. **{en['my_registrations']}** shows your courses and timetable.
 - You cannot register for the same course twice or for courses whose times overlap, and you can take **at most {limit} credits** per term.
 - You must **also register the UST courses at your own university**. Please ask your university how.
 
@@ -216,7 +234,7 @@ def _schedule_workbook(term: Term) -> bytes:
     }
     for window in term.windows.all():
         ko, en = labels[window.kind]
-        sheet.append([ko, en, f"{_local(window.starts_at):%Y-%m-%d %H:%M}", f"{_local(window.ends_at):%Y-%m-%d %H:%M}"])
+        sheet.append([ko, en, dates.when(window.starts_at), dates.when(window.ends_at)])
     for column, width in zip("ABCD", (18, 34, 20, 20), strict=True):
         sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
@@ -227,6 +245,7 @@ def _schedule_workbook(term: Term) -> bytes:
 # --- Seed 003: change of affiliation ----------------------------------------------------------------------------
 
 def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
+    ko, en = ui_labels("ko"), ui_labels("en")
     credits = round.min_credits if round else 67
     gpa = round.min_gpa if round else "3.75"
     toeic, toefl, teps = (round.min_toeic, round.min_toefl, round.min_teps) if round else (800, 96, 800)
@@ -259,7 +278,7 @@ def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
 
 ## 지원 자격
 
-아래 조건을 모두 갖추어야 합니다. 포털에 로그인해 **소속변경** 메뉴를 열면 본인 학적 기록으로 항목마다 충족 여부를 바로 확인할 수 있습니다.
+아래 조건을 모두 갖추어야 합니다. 포털에 로그인해 **{ko['affiliation']}** 메뉴를 열면 본인 학적 기록으로 항목마다 충족 여부를 바로 확인할 수 있습니다.
 
 1. 세종캠퍼스 소속 학생
 2. 지원 학기를 포함해 **{semesters}개 학기 이상 등록**
@@ -315,7 +334,7 @@ def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
 
 ## Who can apply
 
-You must meet every condition below. Log in and open **Change of affiliation** in the menu: the portal checks each condition against your own academic record and shows the result.
+You must meet every condition below. Log in and open **{en['affiliation']}** in the menu: the portal checks each condition against your own academic record and shows the result.
 
 1. You belong to the Sejong campus.
 2. You have **registered for at least {semesters} semesters**, counting the current one.
@@ -376,6 +395,7 @@ def _next_saturday(today: date) -> date:
 
 
 def _ordinary(today: date) -> list[dict]:
+    ko, en = ui_labels("ko"), ui_labels("en")
     saturday = _next_saturday(today)
     saturday_ko = f"{saturday.month}월 {saturday.day}일(토)"
     saturday_en = f"Sat {saturday.day} {saturday:%b}"
@@ -406,19 +426,19 @@ No application window opens or closes during the maintenance. Please save any wo
             "title_en": "[Credit exchange] If the confirmation e-mail does not arrive",
             "category": Notice.Category.CREDIT_EXCHANGE,
             "days_ago": 6, "hits": 412,
-            "body_ko": """임시학번을 신청했는데 확인 메일이 오지 않았다면 다음을 확인해 주세요.
+            "body_ko": f"""임시학번을 신청했는데 확인 메일이 오지 않았다면 다음을 확인해 주세요.
 
 1. **스팸메일함**을 확인합니다. 발신 주소는 `no-reply@portal.invalid`입니다.
 2. 신청서의 이메일 주소가 정확한지 확인합니다. 주소가 틀렸다면 학사지원팀에 알려 주세요.
-3. 신청 화면에서 같은 학기·소속 대학교·학번으로 다시 신청하면 기존 신청 상태와 함께 **확인 메일 다시 보내기** 버튼이 나옵니다. 5분 간격으로 최대 5번까지 다시 받을 수 있습니다.
+3. 신청 화면에서 같은 학기·소속 대학교·학번으로 다시 신청하면 기존 신청 상태와 함께 **{ko['resend']}** 버튼이 나옵니다. 5분 간격으로 최대 5번까지 다시 받을 수 있습니다.
 
 확인 링크는 72시간 동안 유효하고, 확인하지 않은 신청은 7일 뒤 자동으로 삭제됩니다. 삭제된 뒤에는 처음부터 다시 신청하면 됩니다.
 """,
-            "body_en": """If you applied for a temporary student ID and no confirmation e-mail has arrived:
+            "body_en": f"""If you applied for a temporary student ID and no confirmation e-mail has arrived:
 
 1. Look in your **spam folder**. The mail comes from `no-reply@portal.invalid`.
 2. Check that the e-mail address on your application is right. If it is wrong, tell the Academic Affairs Team.
-3. Apply again on the application page with the same term, university and student number: the page shows your existing application with a **Send the confirmation e-mail again** button. You can do this every 5 minutes, up to 5 times.
+3. Apply again on the application page with the same term, university and student number: the page shows your existing application with a **{en['resend']}** button. You can do this every 5 minutes, up to 5 times.
 
 The confirmation link is valid for 72 hours, and applications that are not confirmed are deleted after 7 days. After that, simply apply again.
 """,

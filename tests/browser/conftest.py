@@ -113,6 +113,9 @@ def axe_failures(page, *, context: str = "") -> str:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    # Colours are judged as they settle: a button htmx has just swapped in under the pointer fades its hover in
+    # over .15 s, and a check mid-fade would measure a colour nobody reads.
+    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     # preload: false — axe's CSSOM preload re-creates each @import (the Django admin's forms.css imports

@@ -1,4 +1,4 @@
-"""The affiliation committee's journey in chromium, in Korean and in English (OTP off, as in every test).
+"""The affiliation committee's journey in chromium, in Korean and in English, at 1280 px and on a 390 px phone (OTP off, as in every test).
 
 A committee member signs in to the admin, runs stage 1 from the round list, enters the document and interview
 scores (one applicant in the list's editable columns, the other on the change page), runs stage 2, publishes the
@@ -75,9 +75,10 @@ def job_done(page, expect, language: str, kind: str) -> StaffJob:
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 @pytest.mark.parametrize("language", ["ko", "en"])
 def test_the_committee_selects_and_publishes_and_the_student_sees_the_rank(
-    open_page, live_server, problems, shot, language
+    open_page, live_server, problems, shot, language, phone
 ):
     from playwright.sync_api import expect
 
@@ -86,7 +87,7 @@ def test_the_committee_selects_and_publishes_and_the_student_sees_the_rank(
     member.groups.add(Group.objects.get(name="affiliation_committee"))
     round, (student, other) = closed_round()
     base = live_server.url
-    page = open_page(language=language)
+    page = open_page(language=language, phone=phone)
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
 
     # 1. The admin's sign-in page.
@@ -146,11 +147,11 @@ def test_the_committee_selects_and_publishes_and_the_student_sees_the_rank(
         round.refresh_from_db()
         assert getattr(round, field) is not None
     assert OutgoingMail.objects.filter(to__in=["s2024001@sejong.example", "s2024002@sejong.example"]).count() == 4
-    shot(page, f"committee-journey-{language}-published")
+    shot(page, f"committee-journey-{language}-{'phone' if phone else 'desktop'}-published")
     page.context.close()
 
     # 6. The home student signs in and sees the admission, the scores and the rank.
-    page = open_page(language=language)
+    page = open_page(language=language, phone=phone)
     page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     page.goto(f"{base}/accounts/login/")
     axe_check(page, context="student login")
@@ -162,6 +163,6 @@ def test_the_committee_selects_and_publishes_and_the_student_sees_the_rank(
     expect(page.locator("#final-rank")).to_have_text("1 / 2")
     expect(page.locator("#application-scores")).to_contain_text(str(student.stage2_score))
     axe_check(page, context="student result")
-    shot(page, f"committee-journey-{language}-student")
+    shot(page, f"committee-journey-{language}-{'phone' if phone else 'desktop'}-student")
 
     assert problems == [], "\n".join(problems)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from affiliation.models import AffiliationApplication
 from tests.affiliation.conftest import PDF, PNG, history
-from tests.browser.conftest import submit
+from tests.browser.conftest import axe_check, submit
 
 from ..factories import (
     AffiliationRoundFactory,
@@ -29,7 +29,8 @@ WORDS = {
 }
 
 
-@pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", False), ("ko", True)], ids=["ko", "en", "ko-phone"])
+@pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", False), ("ko", True), ("en", True)],
+                         ids=["ko", "en", "ko-phone", "en-phone"])
 def test_it_names_the_refused_file_and_keeps_the_good_one(live_server, open_page, problems, shot, tmp_path, settings,
                                                          language, phone):
     from playwright.sync_api import expect
@@ -54,7 +55,9 @@ def test_it_names_the_refused_file_and_keeps_the_good_one(live_server, open_page
     submit(page, "main form button[type=submit]")
     page.goto(f"{live_server.url}/affiliation/")
     expect(page.locator("#documents-checklist li[data-ok=false]")).to_have_count(2)
+    axe_check(page, context="checklist")
     submit(page, "#apply-link")
+    axe_check(page, context="application form")
     expect(page.locator("#id_target_department option", has_text=words["department"])).to_have_count(1)
     page.select_option("#id_target_department", str(cse.pk))
     page.select_option("#id_english_test", "toeic")
@@ -71,6 +74,7 @@ def test_it_names_the_refused_file_and_keeps_the_good_one(live_server, open_page
     expect(kept).to_contain_text("toeic.pdf")
     expect(kept).to_contain_text(words["replace"])
     shot(page, f"affiliation-files-{language}{'-phone' if phone else ''}")
+    axe_check(page, context="a file refused")
     application = AffiliationApplication.objects.get()
     assert application.status == AffiliationApplication.Status.DRAFT
     assert application.english_certificate and not application.study_plan and application.english_score == 880
@@ -80,6 +84,7 @@ def test_it_names_the_refused_file_and_keeps_the_good_one(live_server, open_page
     page.set_input_files("#id_study_plan", str(plan))
     submit(page, "#application-form button[name=submit]")
     expect(page.locator("#application-state")).to_have_attribute("data-status", "submitted")
+    axe_check(page, context="submitted")
     application.refresh_from_db()
     assert application.status == AffiliationApplication.Status.SUBMITTED and application.study_plan
     assert not problems, problems

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from academics.models import TermWindow
-from tests.browser.conftest import log_in
+from tests.browser.conftest import axe_check, log_in
 from tests.factories import (
     CourseOfferingFactory,
     NoticeFactory,
@@ -78,6 +78,7 @@ def _check(page, url: str, shot, name: str) -> None:
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE_WIDTH, (url, width, page.evaluate(WIDE_JS, PHONE_WIDTH))
     assert page.evaluate(NARROW_CELLS_JS, MIN_CELL_EM) == [], url
+    axe_check(page, context=f"{name} at {PHONE_WIDTH} px")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 
 from creditexchange import services
 from creditexchange.models import PartnerList
-from tests.browser.conftest import submit
+from tests.browser.conftest import axe_check, submit
 from tests.creditexchange.partner_list_helpers import build_scene, send
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,6 +65,7 @@ def test_it_recommends_all_then_the_exception_and_revises(open_page, problems, s
     page = open_page(language=language, phone=phone)
     page.goto(_link(live_server, partner_list))
     expect(page.locator("#verify-unanswered")).to_have_text(_in(language, "%(left)s still unanswered", left=3))
+    axe_check(page, context="coordinator page")
     if phone:
         _fits(page)
 
@@ -81,6 +82,7 @@ def test_it_recommends_all_then_the_exception_and_revises(open_page, problems, s
                 "%(unanswered)s unanswered. You can revise your answers until the deadline.",
                 recommended=2, not_recommended=1, unanswered=0)
     expect(page.locator("main .alert-success")).to_have_text(saved)
+    axe_check(page, context="coordinator page after save")
     decisions = {r.pk: (r.decision, r.comment) for r in partner_list.recommendations.all()}
     assert decisions == {one.pk: ("recommended", ""), two.pk: ("not_recommended", "휴학 중 / on leave"),
                          three.pk: ("recommended", "")}
@@ -117,6 +119,7 @@ def test_it_prefills_the_final_list_from_the_applicants_list(open_page, problems
     expect(page.locator(f"#no-{two.pk}")).to_be_checked()
     expect(page.locator(f"#carried-{one.pk}")).to_be_visible()
     expect(page.locator("#verify-unanswered")).to_have_text(_in(language, "%(left)s still unanswered", left=0))
+    axe_check(page, context="final list pre-filled")
     if phone:
         _fits(page)
     shot(page, f"coordinator-final-prefilled-{language}{'-phone' if phone else ''}")

@@ -2,11 +2,13 @@
 
 Pure functions over the list's snapshot rows (no ORM), so the same rows always give the same cells.
 Every text cell that a spreadsheet could read as a formula (it begins with ``= + - @``, a tab or a
-carriage return) gets a leading apostrophe, as OWASP advises for CSV injection, in both formats.
+carriage return, also once leading spaces, control characters and full-width forms are seen through)
+gets a leading apostrophe, as OWASP advises for CSV injection, in both formats.
 """
 
 import csv
 import io
+import unicodedata
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -38,9 +40,22 @@ KIND_COLUMNS = {
 }
 
 
+def _as_a_spreadsheet_reads(text: str) -> str:
+    """The text's start as a spreadsheet judges it: full-width signs folded (``＝`` is ``=``, NFKC) and the
+    lead trimmed of whitespace (ideographic and no-break spaces too), control and format characters."""
+    text = unicodedata.normalize("NFKC", text)
+    start = 0
+    while start < len(text) and (text[start].isspace() or unicodedata.category(text[start]) in ("Cc", "Cf")):
+        start += 1
+    return text[start:]
+
+
 def escape_cell(value):
-    """Neutralise a would-be formula: ``=1+1`` becomes ``'=1+1``; numbers and safe text are unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Neutralise a would-be formula: ``=1+1`` becomes ``'=1+1``, and so do disguised ones (``'   =1+2'``,
+    ``'\x01=cmd'``, ``'＝1+2'``, an ideographic space before ``=``); numbers and safe text are unchanged."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_PREFIXES) or _as_a_spreadsheet_reads(value).startswith(FORMULA_PREFIXES[:4])
+    ):
         return "'" + value
     return value
 

@@ -30,7 +30,29 @@ def test_escape_cell_prefixes_every_formula_lead_with_an_apostrophe(value):
     assert exports.escape_cell(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["KIM", "20240001", "김하늘", "", "a=b", " =x"])
+# Issue 12, finding 9: what a spreadsheet still reads as a formula once it trims the lead (spaces, an ideographic or
+# no-break space, control characters) or folds full-width signs (＝ ＋ － ＠) to their ASCII forms.
+DISGUISED = ["   =1+2", " =x", "\x01=cmd", "\x1b+1", "＝1+2", "＋1+2", "－1+2", "＠SUM(A1)", "\u3000=1+2", "\u00a0=1+2",
+             "\u200b=1+2", "\u3000 \t=1"]
+
+
+@pytest.mark.parametrize("value", DISGUISED)
+def test_escape_cell_sees_a_formula_as_the_spreadsheet_would(value):
+    assert exports.escape_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", DISGUISED)
+def test_both_files_neutralise_a_disguised_formula(value):
+    table = exports.lines("final", [_row(name_latin=value)], "en")
+    csv_cell = list(csv.reader(io.StringIO(exports.render_csv(table).decode("utf-8-sig"), newline="")))[1][3]
+    sheet = load_workbook(io.BytesIO(exports.render_xlsx(table, title="t"))).active
+    xlsx_cell = sheet.cell(row=2, column=4).value
+    for cell in (csv_cell, xlsx_cell):
+        assert cell.startswith("'"), repr(cell)
+        assert sheet.cell(row=2, column=4).data_type == "s"
+
+
+@pytest.mark.parametrize("value", ["KIM", "20240001", "김하늘", "", "a=b", "  KIM", "3 - 1"])
 def test_escape_cell_leaves_safe_text_alone(value):
     assert exports.escape_cell(value) == value
 

@@ -35,7 +35,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_partnerlist", "creditexchange.send_partnerlist", "creditexchange.view_partnerlistfile",
         "creditexchange.view_recommendation", "creditexchange.record_recommendation",
         "creditexchange.view_recommendationevent",
-        "staffdesk.view_staffjob",
+        "staffdesk.view_staffjob", "ustportal.view_bulkaction",
         "axes.view_accessattempt", "axes.delete_accessattempt",  # sign-in lock-outs: see and lift them
     ],
     "affiliation_committee": [
@@ -55,7 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "affiliation.grant_eligibilityexception",
         "affiliation.view_affiliationapplication", "affiliation.change_affiliationapplication",
         "affiliation.confirm_affiliationapplication", "affiliation.view_applicationevent",
-        "staffdesk.view_staffjob",
+        "staffdesk.view_staffjob", "ustportal.view_bulkaction",
         "ustportal.view_outgoingmail", "ustportal.resend_outgoingmail",  # its own mail only, see ROLE_MAIL_KINDS
     ],
     "notice_editor": [
@@ -64,7 +64,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notices.delete_noticeattachment",
     ],
     # PIPA: reads (and exports) the personal-data access log; nothing else.
-    "privacy_officer": ["ustportal.view_personaldataaccess"],
+    "privacy_officer": ["ustportal.view_personaldataaccess", "ustportal.view_bulkaction"],
 }
 
 
@@ -85,6 +85,15 @@ ROLE_MAIL_KINDS: dict[str, list[str]] = {
 }
 
 
+# The staff action log (``ustportal.BulkAction``) each role reads: the actions whose kind starts with one of these
+# app labels (``"affiliation.conditions_check"`` → ``affiliation``). Superusers read all.
+ROLE_ACTION_APPS: dict[str, list[str]] = {
+    "registrar": ["academics", "accounts", "creditexchange"],
+    "affiliation_committee": ["affiliation"],
+    "privacy_officer": ["retention"],
+}
+
+
 def role_names(user) -> list[str]:
     return list(user.groups.values_list("name", flat=True)) if user.is_authenticated else []
 
@@ -101,6 +110,13 @@ def mail_kinds_for(user) -> list[str] | None:
     if user.is_superuser:
         return None
     return [pattern for role in role_names(user) for pattern in ROLE_MAIL_KINDS.get(role, [])]
+
+
+def action_apps_for(user) -> set[str] | None:
+    """The app labels of the bulk actions ``user`` may read in the staff action log; None means all (a superuser)."""
+    if user.is_superuser:
+        return None
+    return {app for role in role_names(user) for app in ROLE_ACTION_APPS.get(role, [])}
 
 
 def _last_app_with_models() -> str:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .mail import mail_resend
-from .models import OutgoingMail
+from .models import BulkAction, OutgoingMail
 
 
 class ReadOnlyAdminMixin:
@@ -76,5 +76,34 @@ class OutgoingMailAdmin(admin.ModelAdmin):
             mail_resend(mail=mail)
             count += 1
         self.message_user(request, ngettext("%d mail queued again.", "%d mails queued again.", count) % count, messages.SUCCESS)
+
+@admin.register(BulkAction)
+class BulkActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The staff action log: who ran which bulk action, with which inputs, and what it changed (``ustportal.bulk``)."""
+
+    list_display = ["at", "kind", "scope", "run_by", "count", "summary", "undoes"]
+    list_filter = ["kind", "at"]
+    search_fields = ["kind", "scope", "actor_name", "summary", "reason"]
+    date_hierarchy = "at"
+    list_select_related = ["undoes"]
+    readonly_fields = ["at", "kind", "scope", "actor_name", "inputs", "changes", "count", "summary", "reason", "undoes"]
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        from accounts.roles import action_apps_for
+
+        queryset = super().get_queryset(request)
+        apps = action_apps_for(request.user)
+        if apps is None:
+            return queryset
+        visible = Q(pk__in=[])
+        for app in apps:
+            visible |= Q(kind__startswith=f"{app}.")
+        return queryset.filter(visible)
+
+    @admin.display(description=_("run by"), ordering="actor_name")
+    def run_by(self, obj: BulkAction) -> str:
+        return obj.actor_name or str(_("schedule"))
+
 
 from . import admin_privacy  # noqa: E402, F401  (PIPA access log)

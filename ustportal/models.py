@@ -48,6 +48,40 @@ class OutgoingMail(models.Model):
         return f"{self.kind} → {self.to} ({self.status})"
 
 
+class BulkAction(models.Model):
+    """What one bulk or irreversible staff action did (``ustportal.bulk``): the one place staff read it.
+
+    Written by the service in the same transaction as the change; never edited. ``actor`` empty and
+    ``actor_name`` empty mean the schedule ran it. An undo is a new row whose ``undoes`` is the original.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("action"), max_length=60, db_index=True)
+    scope = models.CharField(_("scope"), max_length=100, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("run by"),
+    )
+    actor_name = models.CharField(_("run by (user name)"), max_length=150, blank=True)
+    inputs = models.JSONField(_("inputs"), default=dict, blank=True)
+    changes = models.JSONField(_("changes"), default=list, blank=True)
+    count = models.PositiveIntegerField(_("objects changed"), default=0)
+    summary = models.TextField(_("summary"), blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    undoes = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="undone_by", verbose_name=_("undoes"),
+    )
+
+    class Meta:
+        verbose_name = _("staff action")
+        verbose_name_plural = _("staff action log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{dates.when(self.at)} {self.kind} {self.scope}".strip()
+
+
 class StatusEvent(models.Model):
     """One line of an audit trail (STYLE §3): who, when, from → to and why; subclasses add the subject and statuses."""
 

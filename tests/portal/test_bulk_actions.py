@@ -1,0 +1,55 @@
+"""The shared bulk-action pattern (``ustportal.bulk``): fingerprints, stale refusal, the staff action log."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.roles import ensure_roles
+from tests.factories import UserFactory
+from ustportal.bulk import StalePreview, bulk_record, fingerprint, preview_check
+from ustportal.models import BulkAction
+
+
+def test_fingerprint_is_canonical_and_sees_every_value():
+    a = {"quota": {"7": 3}, "weights": [Decimal("60"), Decimal("40")], "on": date(2027, 2, 28)}
+    b = {"on": date(2027, 2, 28), "weights": [Decimal("60.00"), Decimal("40.0")], "quota": {"7": 3}}
+    assert fingerprint(a) == fingerprint(b)  # key order and Decimal spelling do not matter
+    assert fingerprint(a) != fingerprint({**a, "quota": {"7": 2}})
+    assert fingerprint(a) != fingerprint({**a, "weights": [Decimal("0"), Decimal("100")]})
+
+
+def test_preview_check_refuses_changed_or_missing_fingerprint():
+    state = {"ids": [1, 2, 3]}
+    preview_check(expected=fingerprint(state), current={"ids": [1, 2, 3]})
+    with pytest.raises(StalePreview):
+        preview_check(expected=fingerprint(state), current={"ids": [1, 2]})
+    with pytest.raises(StalePreview):
+        preview_check(expected="", current=state)
+
+
+def _staff(name, role):
+    ensure_roles()
+    user = UserFactory(username=name, is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.mark.django_db
+def test_each_role_reads_only_its_own_actions_in_the_log(client):
+    registrar, member = _staff("reg", "registrar"), _staff("member", "affiliation_committee")
+    bulk_record(kind="creditexchange.temporary_ids_issue", actor=registrar, scope="term:1", summary="ISSUED-3",
+                changes=[{"id": 1}, {"id": 2}, {"id": 3}])
+    bulk_record(kind="affiliation.conditions_check", actor=None, scope="round:1", summary="CHECKED-6")
+    row = BulkAction.objects.get(kind="creditexchange.temporary_ids_issue")
+    assert (row.actor_name, row.count) == ("reg", 3)
+    url = reverse("admin:ustportal_bulkaction_changelist")
+    client.force_login(registrar)
+    page = client.get(url).content.decode()
+    assert "ISSUED-3" in page and "CHECKED-6" not in page
+    client.force_login(member)
+    page = client.get(url).content.decode()
+    assert "CHECKED-6" in page and "ISSUED-3" not in page
+    assert client.get(reverse("admin:ustportal_bulkaction_change", args=[row.pk])).status_code in (302, 404)

@@ -22,6 +22,9 @@ import hashlib
 import json
 from decimal import Decimal
 
+from django.apps import apps
+from django.db import transaction
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -80,3 +83,77 @@ def bulk_record(
         inputs=json.loads(json.dumps(inputs or {}, default=_plain)), changes=json.loads(json.dumps(changes, default=_plain)),
         count=len(changes) if count is None else count, summary=str(summary), reason=str(reason), undoes=undoes,
     )
+
+
+def change(obj, *, before: dict | None, after: dict | None, label: str = "") -> dict:
+    """One entry of ``BulkAction.changes``: ``before`` None means the action created ``obj``; ``after`` None, deleted it.
+
+    Values are stored plain (``fingerprint``'s rules), as the field's ``to_python`` reads them back on undo.
+    """
+    return {
+        "object": obj._meta.label_lower, "id": obj.pk, "label": label or str(obj),
+        "before": None if before is None else {k: _plain_json(v) for k, v in before.items()},
+        "after": None if after is None else {k: _plain_json(v) for k, v in after.items()},
+    }
+
+
+def _plain_json(value):
+    return value if value is None or isinstance(value, bool | int | float | str) else _plain(value)
+
+
+def _current(obj, names) -> dict:
+    return {name: _plain_json(getattr(obj, obj._meta.get_field(name).attname)) for name in names}
+
+
+class UndoRefused(DomainError):
+    """An object no longer holds what the action wrote (someone changed it since): nothing was undone."""
+
+
+def bulk_undo(*, action, actor, reason: str, kind: str = "", summary: str = ""):
+    """Undo the field changes ``action`` recorded: every object must still hold the ``after`` values (else
+    ``UndoRefused`` names them and nothing changes); objects it created are deleted, changed ones get ``before``
+    back. Records the undo as a new ``BulkAction`` (``undoes=action``) and returns it. One undo per action.
+
+    Services with side effects beyond fields (mail, accounts) write their own undo and use this only for the fields.
+    """
+    from .models import BulkAction
+
+    if not (reason or "").strip():
+        raise DomainError(_("Give the reason for undoing this action."))
+    with transaction.atomic():
+        action = BulkAction.objects.select_for_update().get(pk=action.pk)
+        if action.undoes_id is not None:
+            raise DomainError(_("This entry is itself an undo; it cannot be undone."))
+        if BulkAction.objects.filter(undoes=action).exists():
+            raise DomainError(_("This action was already undone."))
+        planned, moved = [], []
+        for entry in action.changes:
+            model = apps.get_model(entry["object"])
+            obj = model._default_manager.select_for_update().filter(pk=entry["id"]).first()
+            after, before = entry.get("after"), entry.get("before")
+            if after is None:  # the action deleted it: cannot come back from here
+                raise DomainError(_("This action deleted data; it cannot be undone here."))
+            if obj is None or _current(obj, after) != after:
+                moved.append(entry.get("label") or f"#{entry['id']}")
+                continue
+            planned.append((obj, before, after, entry))
+        if moved:
+            raise UndoRefused(
+                gettext_now("Changed since this action, so nothing was undone: %(objects)s.") % {"objects": ", ".join(moved)}
+            )
+        undone = []
+        for obj, before, after, entry in planned:
+            if before is None:
+                obj.delete()
+                undone.append({**entry, "before": after, "after": None})
+                continue
+            for name, value in before.items():
+                field = obj._meta.get_field(name)
+                setattr(obj, field.attname, field.to_python(value) if value is not None else None)
+            obj.save(update_fields=[obj._meta.get_field(name).name for name in before])
+            undone.append({**entry, "before": after, "after": before})
+        return bulk_record(
+            kind=kind or action.kind, actor=actor, scope=action.scope, inputs={"undoes": action.pk}, changes=undone,
+            summary=summary or gettext_now("Undone: %(summary)s") % {"summary": action.summary}, reason=reason.strip(),
+            undoes=action,
+        )

@@ -53,3 +53,30 @@ def test_each_role_reads_only_its_own_actions_in_the_log(client):
     page = client.get(url).content.decode()
     assert "CHECKED-6" in page and "ISSUED-3" not in page
     assert client.get(reverse("admin:ustportal_bulkaction_change", args=[row.pk])).status_code in (302, 404)
+
+
+@pytest.mark.django_db
+def test_undo_restores_before_values_deletes_created_rows_and_refuses_when_changed_since():
+    from academics.models import Institution
+    from ustportal.bulk import UndoRefused, bulk_undo, change
+
+    actor = UserFactory(username="undoer", is_staff=True)
+    changed = Institution.objects.create(code="p1", name_ko="가", name_en="A")
+    created = Institution.objects.create(code="p2", name_ko="나", name_en="B")
+    action = bulk_record(kind="academics.import", actor=actor, summary="S", changes=[
+        change(changed, before={"name_en": "Old"}, after={"name_en": "A"}),
+        change(created, before=None, after={"name_en": "B"}),
+    ])
+    with pytest.raises(Exception, match="reason"):
+        bulk_undo(action=action, actor=actor, reason=" ")
+    Institution.objects.filter(pk=created.pk).update(name_en="Edited by hand")
+    with pytest.raises(UndoRefused, match="B|p2|나"):
+        bulk_undo(action=action, actor=actor, reason="wrong file")
+    assert Institution.objects.get(pk=changed.pk).name_en == "A"  # nothing undone
+    Institution.objects.filter(pk=created.pk).update(name_en="B")
+    undo = bulk_undo(action=action, actor=actor, reason="wrong file")
+    assert Institution.objects.get(pk=changed.pk).name_en == "Old"
+    assert not Institution.objects.filter(pk=created.pk).exists()
+    assert (undo.undoes_id, undo.reason, undo.count) == (action.pk, "wrong file", 2)
+    with pytest.raises(Exception, match="already"):
+        bulk_undo(action=action, actor=actor, reason="again")

@@ -65,6 +65,11 @@ class StaffJob(models.Model):
     input_content = models.BinaryField(_("uploaded file"), null=True, blank=True, editable=False)
     input_size = models.PositiveIntegerField(_("uploaded file size in bytes"), default=0)
     input_sha256 = models.CharField(_("uploaded file SHA-256"), max_length=64, blank=True)
+    # The real import confirms one dry run (its preview); one-to-one, so a preview is never confirmed twice.
+    confirms = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="confirmed_by",
+        verbose_name=_("confirms the preview"),
+    )
 
     class Meta:
         verbose_name = _("background job")

@@ -1,9 +1,26 @@
+import uuid
+from email.utils import parseaddr
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import dates
+
+
+def message_id_domain() -> str:
+    """The portal's own domain for Message-IDs: MAIL_MESSAGE_ID_DOMAIN, else DEFAULT_FROM_EMAIL's (never the host name)."""
+    configured = getattr(settings, "MAIL_MESSAGE_ID_DOMAIN", "")
+    if configured:
+        return configured
+    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return address.rpartition("@")[2] or "portal.invalid"
+
+
+def new_message_id() -> str:
+    """``<32 hex digits@domain>``: random, so unique across processes and machines without a counter."""
+    return f"<{uuid.uuid4().hex}@{message_id_domain()}>"
 
 
 class OutgoingMail(models.Model):
@@ -36,6 +53,9 @@ class OutgoingMail(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # One Message-ID for every attempt (issue 12): a redelivery after a crash carries the same header, and the
+    # recipient's mail system and archives de-duplicate on it. Made once when the row is written.
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True, editable=False, default=new_message_id)
 
     class Meta:
         verbose_name = _("outgoing mail")

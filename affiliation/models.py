@@ -160,6 +160,12 @@ class AffiliationRound(models.Model):
     stage1_published_at = models.DateTimeField(_("stage-1 results released at"), null=True, blank=True, editable=False)
     final_published_at = models.DateTimeField(_("final results released at"), null=True, blank=True, editable=False)
     conditions_checked_at = models.DateTimeField(_("conditions checked on"), null=True, blank=True, editable=False)
+    # What each stage run decided on (quotas, multiplier, weights, every applicant's scores): publication compares
+    # it with the inputs now and refuses while any of them changed (issue 12, finding 2).
+    stage1_inputs = models.JSONField(_("stage 1: inputs of the run"), default=dict, blank=True, editable=False)
+    stage2_inputs = models.JSONField(_("stage 2: inputs of the run"), default=dict, blank=True, editable=False)
+    # The refusal the schedule last mailed the committee about, per stage: one alert per refusal, not one per tick.
+    publication_alerts = models.JSONField(_("publication refusals mailed"), default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("affiliation round")

@@ -67,6 +67,13 @@ class StudentRecord(models.Model):
     )
     affiliation_changed_at = models.DateTimeField(_("affiliation changed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set only by the records import (issue 12): a hand edit in the admin does not make a record "refreshed".
+    imported_at = models.DateTimeField(_("last imported at"), null=True, blank=True, editable=False)
+    imported_email = models.EmailField(
+        _("e-mail address in the last import"), blank=True, editable=False,
+        help_text=_("The address the student information system gave last; an account address that differs was "
+                    "changed by the student or the office since."),
+    )
 
     class Meta:
         verbose_name = _("student academic record")
@@ -125,6 +132,10 @@ class AffiliationRound(models.Model):
     conditions_check_at = models.DateTimeField(
         _("conditions checked at"), help_text=_("End of the winter session of the application year.")
     )
+    winter_session_ends_on = models.DateField(
+        _("last day of the winter session"), null=True, blank=True,
+        help_text=_("Asia/Seoul. The conditions check needs every admitted student's record imported after this day."),
+    )
 
     min_semesters = models.PositiveSmallIntegerField(_("minimum registered semesters"), default=4)
     min_credits = models.PositiveSmallIntegerField(_("minimum credits"), default=67)
@@ -160,6 +171,8 @@ class AffiliationRound(models.Model):
     stage1_published_at = models.DateTimeField(_("stage-1 results released at"), null=True, blank=True, editable=False)
     final_published_at = models.DateTimeField(_("final results released at"), null=True, blank=True, editable=False)
     conditions_checked_at = models.DateTimeField(_("conditions checked on"), null=True, blank=True, editable=False)
+    # What the scheduled check last told the committee ("refused" or "ready"): one alert per state, not per beat tick.
+    conditions_alert = models.CharField(_("conditions check alert sent"), max_length=10, blank=True, editable=False)
     # What each stage run decided on (quotas, multiplier, weights, every applicant's scores): publication compares
     # it with the inputs now and refuses while any of them changed (issue 12, finding 2).
     stage1_inputs = models.JSONField(_("stage 1: inputs of the run"), default=dict, blank=True, editable=False)

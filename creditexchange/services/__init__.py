@@ -24,6 +24,12 @@ from .conflict_resolution import (
 )
 from .conflicts import application_conflict_open_for
 from .issuance import ApplicationInConflict, BatchReport, temporary_id_issue, temporary_id_issue_batch
+from .offering_change import (
+    OfferingChangePreview,
+    OfferingChangeUnconfirmed,
+    offering_change_preview,
+    timetable_breaks,
+)
 from .offerings import (
     ImportReport,
     offering_capacity_check,
@@ -68,4 +74,5 @@ __all__ = [
     "recommendations_submit",
     "ApplicationInConflict", "StaleConflict", "application_conflict_check_members", "application_conflict_open_for", "application_conflict_reopen",
     "application_conflict_resolve",
+    "OfferingChangePreview", "OfferingChangeUnconfirmed", "offering_change_preview", "timetable_breaks",
 ]

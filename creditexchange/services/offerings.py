@@ -138,18 +138,45 @@ def offering_capacity_check(*, offering_id: int | None, capacity: int) -> None:
         )
 
 
-def offering_save(*, offering: CourseOffering) -> CourseOffering:
-    """A staff edit: the seat count is locked and re-read, never written back from the form's stale copy."""
+def offering_save(
+    *, offering: CourseOffering, slots: list[tuple[int, time, time]] | None = None, actor: User | None = None,
+    expected: str = "",
+) -> CourseOffering:
+    """A staff edit: the seat count is locked and re-read, never written back from the form's stale copy.
+
+    ``slots`` (weekday, start, end) replace the offering's time slots (None keeps them). A change of slots or
+    credits under registered students goes through ``offering_change_check`` (raises
+    ``OfferingChangeUnconfirmed`` unless ``expected`` is the fingerprint of the preview staff confirmed) and is
+    recorded and mailed by ``offering_change_notify``.
+    """
+    from .offering_change import offering_change_check, offering_change_notify
+
     if offering.pk is None:
         offering.full_clean()
-        offering.save()
+        with transaction.atomic():
+            offering.save()
+            if slots is not None:
+                _slots_replace(offering, slots)
         return offering
     with transaction.atomic():
         taken = CourseOffering.objects.select_for_update().values_list("seats_taken", flat=True).get(pk=offering.pk)
         offering_capacity_check(offering_id=offering.pk, capacity=offering.capacity)
+        if slots is None:
+            slots = list(TimeSlot.objects.filter(offering=offering).values_list("weekday", "starts_at", "ends_at"))
+        preview = offering_change_check(proposed={offering.pk: (offering.credits, list(slots))}, expected=expected)
         offering.seats_taken = taken
         offering.save(update_fields=EDITABLE_FIELDS)
+        _slots_replace(offering, slots)
+        offering_change_notify(preview=preview, actor=actor, via="offering_save", expected=expected)
     return offering
+
+
+def _slots_replace(offering: CourseOffering, slots) -> None:
+    current = sorted(TimeSlot.objects.filter(offering=offering).values_list("weekday", "starts_at", "ends_at"))
+    if current == sorted(slots):
+        return
+    TimeSlot.objects.filter(offering=offering).delete()
+    TimeSlot.objects.bulk_create(TimeSlot(offering=offering, weekday=d, starts_at=s, ends_at=e) for d, s, e in slots)
 
 
 def offerings_publish(*, offerings, actor: User | None = None, at: datetime | None = None) -> int:

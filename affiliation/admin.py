@@ -36,13 +36,17 @@ from .services.records import AccountRefused, record_account_resolve, record_acc
 
 
 def _import_view(modeladmin, request, *, form_class, kind: str, params, title: str, columns: list[str], help_text: str):
-    """A CSV/XLSX upload page. The import runs as a background job (staffdesk) whose page lists the row
-    errors by row number; nothing is imported when any row is wrong."""
+    """A CSV/XLSX upload page. The upload starts a dry run (a background job, staffdesk) whose page lists the row
+    errors by row number, or previews every change with a "Confirm import" button; nothing is imported before
+    that confirmation, and nothing when any row is wrong (issue 12, import previews)."""
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = job_start(kind=kind, params=params(form.cleaned_data), file=(upload.name, upload.read()), actor=request.user)
+            job = job_start(
+                kind=kind, params={**params(form.cleaned_data), "dry_run": True}, file=(upload.name, upload.read()),
+                actor=request.user,
+            )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

@@ -290,9 +290,9 @@ class CourseOfferingAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                # A background job (staffdesk): the page shows its progress and the row errors, if any.
+                # A dry run first (staffdesk): its page shows the row errors or the preview to confirm (issue 12).
                 job = job_start(
-                    kind=StaffJob.Kind.OFFERINGS_IMPORT, params={"term_id": form.cleaned_data["term"].pk},
+                    kind=StaffJob.Kind.OFFERINGS_IMPORT, params={"term_id": form.cleaned_data["term"].pk, "dry_run": True},
                     file=(upload.name, upload.read()), actor=request.user,
                 )
             except DomainError as exc:

@@ -51,6 +51,7 @@ class Runner:
     scope: Callable[[dict], str]  # one active job per kind and scope
     run: Callable[[StaffJob, Progress], Outcome]
     back: Callable[[StaffJob], str]  # the admin page the job was started from
+    upload: Callable[[StaffJob], str] | None = None  # an import's upload page (a stale preview links it)
 
 
 def _input(job: StaffJob) -> bytes:
@@ -84,6 +85,15 @@ def _import_outcome(report, progress: Progress, *, summary: str) -> Outcome:
         status=Status.DONE, done=created + updated, total=created + updated,
         report={"created": created, "updated": updated}, summary=summary,
     )
+
+
+def preview_summary(report: dict) -> str:
+    """The sentence on a finished dry run (``staffdesk.services``): what the import would do; nothing done yet."""
+    created, updated = report.get("created", 0), report.get("updated", 0)
+    return _(
+        "Preview: %(created)s to create, %(updated)s to change. Nothing has been imported yet: check the changes "
+        "below, then confirm the import."
+    ) % {"created": created, "updated": updated}
 
 
 def _term(term_id):
@@ -223,6 +233,7 @@ RUNNERS: dict[str, Runner] = {
         scope=lambda params: f"term:{int(params['term_id'])}",
         run=run_offerings_import,
         back=lambda job: reverse("admin:creditexchange_courseoffering_changelist") + f"?term__id__exact={job.params['term_id']}",
+        upload=lambda job: reverse("admin:creditexchange_courseoffering_import"),
     ),
     # One issuance job at a time, whatever the selection: the daily batch is the other writer.
     Kind.TEMPORARY_IDS_ISSUE: Runner(
@@ -243,12 +254,14 @@ RUNNERS: dict[str, Runner] = {
         scope=lambda params: "all",
         run=run_records_import,
         back=lambda job: reverse("admin:affiliation_studentrecord_changelist"),
+        upload=lambda job: reverse("admin:affiliation_studentrecord_import"),
     ),
     Kind.SCORES_IMPORT: Runner(
         permission="affiliation.change_affiliationapplication",
         scope=_by_round,
         run=run_scores_import,
         back=lambda job: reverse("admin:affiliation_affiliationapplication_changelist") + f"?round__id__exact={job.params['round_id']}",
+        upload=lambda job: reverse("admin:affiliation_affiliationapplication_import_scores"),
     ),
     Kind.SELECTION_STAGE1: Runner(
         permission="affiliation.run_selection", scope=_by_round, run=run_selection_stage1, back=_round_page,

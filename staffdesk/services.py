@@ -13,6 +13,12 @@
 
 With no broker (``CELERY_TASK_ALWAYS_EAGER``, the embedded default) the task runs in-process when
 the request's transaction commits: the job is finished before the redirect to its page.
+
+Import previews (issue 12): every import upload starts a *dry run* (``params["dry_run"]``). The service checks
+every row and reports what it would change and a fingerprint, writing nothing. A finished dry run keeps its
+uploaded bytes for ``PREVIEW_KEEP`` (then the relay drops them) so that ``job_confirm`` can start the real job
+with the same bytes and params plus ``expected=<fingerprint>``; the service refuses (``StalePreview``) when the
+file or the data it touches changed since. ``StaffJob.confirms`` is one-to-one: a preview is confirmed once.
 """
 
 import hashlib
@@ -29,10 +35,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from ustportal import dates
 from ustportal.broker import broker_publish, broker_resume
+from ustportal.bulk import StalePreview
 from ustportal.errors import DomainError
 
 from .models import StaffJob
-from .runners import RUNNERS, Outcome, Progress
+from .runners import RUNNERS, Outcome, Progress, preview_summary
 
 logger = logging.getLogger(__name__)
 Status = StaffJob.Status
@@ -43,6 +50,7 @@ RELAY_GRACE = timedelta(seconds=30)  # a queued job older than this that no brok
 REDISPATCH_AFTER = timedelta(minutes=10)  # a job the broker got but no worker claimed (message lost)
 SOFT_TIME_LIMIT, TIME_LIMIT = 15 * 60, 16 * 60  # seconds, for run_staff_job_task
 STALE_RUNNING = timedelta(seconds=TIME_LIMIT) + timedelta(minutes=4)
+PREVIEW_KEEP = timedelta(hours=24)  # a dry run's uploaded bytes wait this long for the confirmation
 
 
 class JobAlreadyActive(DomainError):
@@ -66,8 +74,12 @@ def _refusal(active: StaffJob) -> JobAlreadyActive:
     )
 
 
-def job_start(*, kind: str, params: dict, actor: User, file: tuple[str, bytes] | None = None) -> StaffJob:
-    """Record a job (and its input file) and queue its task once the surrounding transaction commits."""
+def job_start(
+    *, kind: str, params: dict, actor: User, file: tuple[str, bytes] | None = None, confirms: StaffJob | None = None
+) -> StaffJob:
+    """Record a job (and its input file) and queue its task once the surrounding transaction commits.
+
+    ``confirms`` is the dry run this job carries out (``job_confirm``)."""
     runner = RUNNERS.get(kind)
     if runner is None:
         raise DomainError(_("Unknown kind of job: %(kind)s.") % {"kind": kind})
@@ -83,7 +95,7 @@ def job_start(*, kind: str, params: dict, actor: User, file: tuple[str, bytes] |
     job = StaffJob(
         kind=kind, scope=scope, params=params, created_by=actor, language=translation.get_language() or "ko",
         input_name=name[:200], input_content=content, input_size=len(content or b""),
-        input_sha256=hashlib.sha256(content).hexdigest() if content is not None else "",
+        input_sha256=hashlib.sha256(content).hexdigest() if content is not None else "", confirms=confirms,
     )
     try:
         with transaction.atomic():
@@ -123,12 +135,25 @@ class JobProgress(Progress):
             self.written = done
 
 
+def _is_preview(job: StaffJob, outcome: Outcome) -> bool:
+    """A dry run that checked out: its service said so (``report["dry_run"]``) and gave the fingerprint."""
+    return bool(
+        job.params.get("dry_run") and outcome.status == Status.DONE and outcome.report.get("dry_run") is True
+        and outcome.report.get("fingerprint")
+    )
+
+
 def _finish(job: StaffJob, outcome: Outcome) -> None:
     total = outcome.total
     done = min(outcome.done, total) if total is not None else outcome.done
+    preview = _is_preview(job, outcome)
+    if preview:
+        outcome.summary = preview_summary(outcome.report)
+    # Only a preview waiting for its confirmation keeps the bytes (personal data are not kept twice).
+    keep = {} if preview else {"input_content": None}
     StaffJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
         status=outcome.status, finished_at=timezone.now(), done=done, total=total, failures=outcome.failures,
-        report=outcome.report, summary=outcome.summary, error=outcome.error, input_content=None,
+        report=outcome.report, summary=outcome.summary, error=outcome.error, **keep,
     )
 
 
@@ -142,6 +167,8 @@ def job_run(*, job_id: int) -> bool:
     with translation.override(job.language):
         try:
             outcome = RUNNERS[job.kind].run(job, progress)
+        except StalePreview as exc:
+            outcome = Outcome(status=Status.FAILED, total=progress.total, error=str(exc.message), report={"stale": True})
         except DomainError as exc:
             outcome = Outcome(status=Status.FAILED, done=0, total=progress.total, error=str(exc.message))
         except SoftTimeLimitExceeded:
@@ -172,6 +199,7 @@ def jobs_relay(*, at: datetime | None = None) -> int:
             status=Status.FAILED, finished_at=now, error=error, input_content=None
         )
         logger.warning("Staff job %s marked failed: its worker stopped", job.pk)
+    previews_expire(at=now)
     due = list(
         StaffJob.objects.filter(status=Status.QUEUED, created_at__lt=now - RELAY_GRACE)
         .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
@@ -183,3 +211,58 @@ def jobs_relay(*, at: datetime | None = None) -> int:
             break  # still down: the rest wait for the next run
         handed_over += 1
     return handed_over
+
+
+class PreviewRefused(DomainError):
+    """The preview cannot be confirmed (already confirmed, expired, not a preview, another fingerprint)."""
+
+
+def preview_state(job: StaffJob, *, at: datetime | None = None) -> str:
+    """``"open"`` (may be confirmed), ``"confirmed"``, ``"expired"``, or ``""`` when ``job`` is no preview."""
+    if job.kind not in RUNNERS or not job.params.get("dry_run") or job.status != Status.DONE:
+        return ""
+    if job.report.get("dry_run") is not True or not job.report.get("fingerprint"):
+        return ""
+    if StaffJob.objects.filter(confirms=job).exists():
+        return "confirmed"
+    if job.finished_at is None or job.finished_at < (at or timezone.now()) - PREVIEW_KEEP or job.input_content is None:
+        return "expired"
+    return "open"
+
+
+def job_confirm(*, job_id: int, fingerprint: str, actor: User) -> StaffJob:
+    """Start the real import a finished dry run previewed: same kind, scope, file and params, plus ``expected``.
+
+    Refused to anyone without the runner's permission, for a job that is no open preview (confirmed already,
+    expired, failed), and when ``fingerprint`` is not the one the preview showed (a crafted POST).
+    """
+    with transaction.atomic():
+        preview = StaffJob.objects.select_for_update().filter(pk=job_id).first()
+        if preview is None or preview.kind not in RUNNERS:
+            raise PreviewRefused(_("This preview does not exist."))
+        if not actor.has_perm(RUNNERS[preview.kind].permission):
+            raise PermissionDenied
+        state = preview_state(preview)
+        if state != "open":
+            raise PreviewRefused({
+                "confirmed": _("This preview was already confirmed; it cannot be confirmed twice."),
+                "expired": _("This preview has expired (kept for %(hours)s hours). Upload the file again.")
+                % {"hours": int(PREVIEW_KEEP.total_seconds() // 3600)},
+            }.get(state, _("Only a finished preview without errors can be confirmed.")))
+        if not fingerprint or fingerprint != preview.report["fingerprint"]:
+            raise PreviewRefused(_("This confirmation does not match the preview shown. Open the preview again."))
+        params = {key: value for key, value in preview.params.items() if key not in ("dry_run", "expected")}
+        job = job_start(
+            kind=preview.kind, params={**params, "expected": fingerprint}, actor=actor,
+            file=(preview.input_name, bytes(preview.input_content)), confirms=preview,
+        )
+        StaffJob.objects.filter(pk=preview.pk).update(input_content=None)  # the real job holds the bytes now
+    return job
+
+
+def previews_expire(*, at: datetime | None = None) -> int:
+    """Drop the uploaded bytes of previews nobody confirmed within ``PREVIEW_KEEP`` (run by the relay)."""
+    now = at or timezone.now()
+    return StaffJob.objects.filter(
+        input_content__isnull=False, status__in=[Status.DONE, Status.FAILED], finished_at__lt=now - PREVIEW_KEEP
+    ).update(input_content=None)

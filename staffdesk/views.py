@@ -2,16 +2,20 @@
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from accounts import twofactor
 from creditexchange import exports
+from ustportal.errors import DomainError
 
-from . import selectors
+from . import previews, selectors, services
 from .models import StaffJob
 from .runners import RUNNERS
 
@@ -72,7 +76,37 @@ def job_detail(request, job_id: int):
     runner = RUNNERS[job.kind]
     if not request.user.has_perm(runner.permission):
         raise PermissionDenied
-    context = {"job": job, "back_url": runner.back(job)}
+    context = {"job": job, "back_url": runner.back(job), **_job_extras(request, job, runner)}
     if request.headers.get("HX-Request"):
         return render(request, "staffdesk/_job_status.html", context)
     return render(request, "staffdesk/job_detail.html", context)
+
+
+def _job_extras(request, job: StaffJob, runner) -> dict:
+    """The preview (a finished dry run), the upload link (stale), the staff-action-log entries, the confirmations."""
+    if not job.is_finished:
+        return {}
+    state = services.preview_state(job)
+    show_log = request.user.has_perm("ustportal.view_bulkaction")
+    return {
+        "preview": state,
+        "preview_rows": previews.preview_rows(job.report) if state else [],
+        "preview_more": previews.more_changes(job.report) if state else 0,
+        "preview_total": job.report.get("changes_total", len(job.report.get("changes") or [])),
+        "preview_hours": int(services.PREVIEW_KEEP.total_seconds() // 3600),
+        "upload_url": runner.upload(job) if runner.upload and (job.report.get("stale") or state == "expired") else "",
+        "bulk_actions": previews.bulk_actions_for(job) if show_log else [],
+        "confirmation": StaffJob.objects.select_related("created_by").filter(confirms=job).first() if state else None,
+    }
+
+
+@require_POST
+@staff_required
+def job_confirm(request, job_id: int):
+    """POST of the preview's "Confirm import" button: the real import, as a new job with the same file."""
+    try:
+        job = services.job_confirm(job_id=job_id, fingerprint=request.POST.get("fingerprint", ""), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job_id]))
+    return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))

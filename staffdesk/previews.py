@@ -1,0 +1,78 @@
+"""What the job page shows of an import preview and of the staff action log (issue 12).
+
+A dry run's report carries up to 500 ``ustportal.bulk.change`` entries (``report["changes"]``) and their total
+(``report["changes_total"]``); the page lists the first ``SHOWN`` as a table, one line per changed field, the
+object's label on its first line and created objects marked, then "and N more". The whole list is what the
+real import records in its ``BulkAction`` (the staff action log), which the page links once the job wrote one.
+"""
+
+from datetime import timedelta
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+
+from ustportal.models import BulkAction
+
+from .models import StaffJob
+
+SHOWN = 100
+
+
+def _field_name(model, name: str) -> str:
+    if model is None:
+        return name
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def _shown(value) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def preview_rows(report: dict, *, limit: int = SHOWN) -> list[dict]:
+    """The first ``limit`` changes: ``{"label", "kind", "created", "fields": [(name, before, after)]}``."""
+    rows = []
+    for entry in (report.get("changes") or [])[:limit]:
+        model = _model(entry.get("object", ""))
+        before, after = entry.get("before"), entry.get("after") or {}
+        names = list(after) or list(before or {})
+        rows.append({
+            "label": entry.get("label") or f"#{entry.get('id')}",
+            "kind": str(model._meta.verbose_name) if model is not None else entry.get("object", ""),
+            "created": before is None,
+            "deleted": entry.get("after") is None,
+            "fields": [
+                (_field_name(model, name), _shown((before or {}).get(name)), _shown(after.get(name))) for name in names
+            ],
+        })
+    return rows
+
+
+def more_changes(report: dict, *, limit: int = SHOWN) -> int:
+    total = report.get("changes_total", len(report.get("changes") or []))
+    return max(0, total - min(limit, len(report.get("changes") or [])))
+
+
+def bulk_actions_for(job: StaffJob) -> list[BulkAction]:
+    """The staff-action-log entries the job wrote: by its starter, while it ran, of its kind (``<app>.<kind>``)."""
+    if job.started_at is None or job.status != StaffJob.Status.DONE or job.params.get("dry_run"):
+        return []
+    ids = job.report.get("bulk_action_ids") or ([job.report["bulk_action_id"]] if job.report.get("bulk_action_id") else [])
+    if ids:
+        return list(BulkAction.objects.filter(pk__in=ids))
+    until = (job.finished_at or job.started_at) + timedelta(seconds=1)
+    return list(
+        BulkAction.objects.filter(
+            actor=job.created_by, at__gte=job.started_at - timedelta(seconds=1), at__lte=until,
+            kind__endswith=f".{job.kind}", undoes__isnull=True,
+        ).order_by("at", "pk")
+    )

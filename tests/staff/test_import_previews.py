@@ -1,0 +1,239 @@
+"""Import previews (issue 12): every upload starts a dry run, whose page previews the changes with a
+"Confirm import" button; the confirmation starts the real import with the same bytes and the preview's
+fingerprint, once, only for someone allowed to run it; a stale preview fails with a link to upload again.
+
+The staff plumbing is tested with a fake records-import runner that follows the import contract
+(/work/notes/import_contract.md): a dry run reports changes and a fingerprint and writes nothing; the real run
+refuses a changed state with ``StalePreview`` and records a ``BulkAction``.
+"""
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from staffdesk import runners
+from staffdesk.models import StaffJob
+from staffdesk.services import PREVIEW_KEEP, job_start, jobs_relay
+from ustportal.bulk import StalePreview, bulk_record, fingerprint
+from ustportal.models import BulkAction
+
+from ..factories import StaffJobFactory, TermFactory
+
+Kind, Status = StaffJob.Kind, StaffJob.Status
+UPLOAD = "/admin/affiliation/studentrecord/import/"
+
+
+class FakeRecords:
+    """The state a fake import works on: ``values`` label → value; the file's lines are ``label,value``."""
+
+    def __init__(self):
+        self.values = {"20211234": "old"}
+        self.calls = []
+
+    def run(self, job, progress):
+        content = bytes(job.input_content or b"")
+        rows = dict(line.split(",", 1) for line in content.decode().splitlines() if line)
+        progress(len(rows), len(rows))
+        current = {label: self.values.get(label, "absent") for label in rows}
+        print_ = fingerprint({"file": hashlib.sha256(content).hexdigest(), "current": current})
+        changes = [
+            {"object": "affiliation.studentrecord", "id": None if label not in self.values else 1, "label": label,
+             "before": None if label not in self.values else {"name": self.values[label]}, "after": {"name": value}}
+            for label, value in rows.items() if self.values.get(label) != value
+        ]
+        dry_run, expected = bool(job.params.get("dry_run")), job.params.get("expected", "")
+        self.calls.append({"dry_run": dry_run, "expected": expected, "content": content})
+        created = sum(1 for c in changes if c["before"] is None)
+        report = {"created": created, "updated": len(changes) - created, "changes": changes[:500],
+                  "changes_total": len(changes), "fingerprint": print_, "dry_run": dry_run}
+        if not dry_run:
+            if expected and expected != print_:
+                raise StalePreview()
+            self.values.update(rows)
+            bulk_record(kind="affiliation.records_import", actor=job.created_by, scope="all", changes=changes,
+                        inputs={"file": job.input_name, "sha256": job.input_sha256, "expected": expected})
+        return runners.Outcome(status=Status.DONE, done=len(changes), total=len(changes), report=report,
+                               summary="Imported.")
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    fake = FakeRecords()
+    real = runners.RUNNERS[Kind.RECORDS_IMPORT]
+    monkeypatch.setitem(runners.RUNNERS, Kind.RECORDS_IMPORT, runners.Runner(
+        permission=real.permission, scope=real.scope, run=fake.run, back=real.back, upload=real.upload))
+    return fake
+
+
+@pytest.fixture
+def committee_client(client, committee):
+    client.force_login(committee)
+    return client
+
+
+def _upload(client, capture, content=b"20211234,new\n20219999,added\n"):
+    with capture(execute=True):
+        response = client.post(UPLOAD, {"file": SimpleUploadedFile("records.csv", content, "text/csv")})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return StaffJob.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+
+
+def _confirm(client, capture, preview, fingerprint_=None):
+    with capture(execute=True):
+        return client.post(f"/staff/jobs/{preview.pk}/confirm/", {
+            "fingerprint": preview.report.get("fingerprint", "") if fingerprint_ is None else fingerprint_})
+
+
+def test_an_upload_starts_a_dry_run_that_changes_nothing_and_previews_every_change(
+    committee_client, fake, django_capture_on_commit_callbacks
+):
+    preview = _upload(committee_client, django_capture_on_commit_callbacks)
+
+    assert preview.params == {"dry_run": True} and preview.status == Status.DONE
+    assert fake.values == {"20211234": "old"} and not BulkAction.objects.exists()
+    assert bytes(preview.input_content) == b"20211234,new\n20219999,added\n"  # kept for the confirmation
+    text = committee_client.get(f"/staff/jobs/{preview.pk}/").content.decode()
+    assert "Preview: 1 to create, 1 to change. Nothing has been imported yet" in text
+    assert 'id="job-preview-table"' in text and "20211234" in text and "old" in text and "→ new" in text
+    assert 'class="table-success"' in text and ">new</span>" in text  # the created row is marked
+    assert f'action="/staff/jobs/{preview.pk}/confirm/"' in text and "csrfmiddlewaretoken" in text
+    assert f'value="{preview.report["fingerprint"]}"' in text and "Confirm import" in text
+
+
+def test_confirming_imports_the_same_bytes_once_and_links_the_staff_action_log(
+    committee_client, committee, fake, django_capture_on_commit_callbacks
+):
+    preview = _upload(committee_client, django_capture_on_commit_callbacks)
+
+    response = _confirm(committee_client, django_capture_on_commit_callbacks, preview)
+
+    real = StaffJob.objects.exclude(pk=preview.pk).get()
+    assert response["Location"] == f"/staff/jobs/{real.pk}/"
+    assert real.confirms == preview and real.created_by == committee and real.status == Status.DONE
+    assert real.params == {"expected": preview.report["fingerprint"]} and real.input_sha256 == preview.input_sha256
+    assert fake.calls[-1] == {"dry_run": False, "expected": preview.report["fingerprint"],
+                              "content": b"20211234,new\n20219999,added\n"}
+    assert fake.values == {"20211234": "new", "20219999": "added"}
+    preview.refresh_from_db()
+    real.refresh_from_db()
+    assert preview.input_content is None and real.input_content is None  # the bytes are not kept twice
+    action = BulkAction.objects.get()
+    text = committee_client.get(f"/staff/jobs/{real.pk}/").content.decode()
+    assert f'href="/admin/ustportal/bulkaction/{action.pk}/change/"' in text and "Started by committee" in text
+    assert f"carries out the preview of job #{preview.pk}" in text
+    assert "Confirmed by committee" in committee_client.get(f"/staff/jobs/{preview.pk}/").content.decode()
+
+    again = _confirm(committee_client, django_capture_on_commit_callbacks, preview)
+
+    assert again["Location"] == f"/staff/jobs/{preview.pk}/"
+    assert "cannot be confirmed twice" in committee_client.get(again["Location"]).content.decode()
+    assert StaffJob.objects.count() == 2 and BulkAction.objects.count() == 1
+
+
+def test_a_stale_preview_fails_the_import_with_a_link_to_upload_again(
+    committee_client, fake, django_capture_on_commit_callbacks
+):
+    preview = _upload(committee_client, django_capture_on_commit_callbacks)
+    fake.values["20211234"] = "changed by someone else"
+
+    _confirm(committee_client, django_capture_on_commit_callbacks, preview)
+
+    real = StaffJob.objects.exclude(pk=preview.pk).get()
+    assert real.status == Status.FAILED and "changed since the preview" in real.error and real.report == {"stale": True}
+    assert fake.values["20211234"] == "changed by someone else" and not BulkAction.objects.exists()
+    text = committee_client.get(f"/staff/jobs/{real.pk}/").content.decode()
+    assert f'href="{UPLOAD}"' in text and "Upload the file again" in text
+
+
+def test_nobody_without_the_permission_may_confirm(
+    client, committee_client, registrar, fake, django_capture_on_commit_callbacks
+):
+    preview = _upload(committee_client, django_capture_on_commit_callbacks)
+    client.force_login(registrar)  # staff, but records are the committee's
+
+    response = _confirm(client, django_capture_on_commit_callbacks, preview)
+
+    assert response.status_code == 403 and StaffJob.objects.count() == 1 and fake.values == {"20211234": "old"}
+
+
+def test_a_crafted_confirmation_is_refused(committee_client, committee, fake, django_capture_on_commit_callbacks):
+    preview = _upload(committee_client, django_capture_on_commit_callbacks)
+    other = _upload(committee_client, django_capture_on_commit_callbacks, content=b"20211234,other\n")
+    not_a_preview = StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="x", params={}, status=Status.DONE,
+                                    report={"fingerprint": "f", "dry_run": True}, created_by=committee,
+                                    finished_at=timezone.now(), input_content=b"x")
+
+    refusals = [
+        _confirm(committee_client, django_capture_on_commit_callbacks, preview, other.report["fingerprint"]),
+        _confirm(committee_client, django_capture_on_commit_callbacks, preview, ""),
+        _confirm(committee_client, django_capture_on_commit_callbacks, not_a_preview, "f"),
+    ]
+
+    assert [r.status_code for r in refusals] == [302, 302, 302]
+    assert "does not match the preview" in committee_client.get(refusals[0]["Location"]).content.decode()
+    assert StaffJob.objects.filter(confirms__isnull=False).count() == 0 and fake.values == {"20211234": "old"}
+    assert committee_client.get(f"/staff/jobs/{preview.pk}/confirm/").status_code == 405
+
+
+def test_a_failed_dry_run_offers_no_confirmation(committee_client, committee, fake, django_capture_on_commit_callbacks):
+    failed = StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="all", params={"dry_run": True}, status=Status.FAILED,
+                             report={"rows": 3, "errors": 1}, error="3 rows checked, 0 imported: 1 error.",
+                             created_by=committee, finished_at=timezone.now(), input_content=b"x")
+
+    text = committee_client.get(f"/staff/jobs/{failed.pk}/").content.decode()
+    response = _confirm(committee_client, django_capture_on_commit_callbacks, failed, "")
+
+    assert "Confirm import" not in text and response.status_code == 302
+    assert StaffJob.objects.count() == 1
+
+
+def test_an_unconfirmed_preview_expires_and_its_bytes_are_dropped(
+    committee_client, fake, django_capture_on_commit_callbacks
+):
+    preview = _upload(committee_client, django_capture_on_commit_callbacks)
+    StaffJob.objects.filter(pk=preview.pk).update(finished_at=timezone.now() - PREVIEW_KEEP - timedelta(minutes=1))
+
+    response = _confirm(committee_client, django_capture_on_commit_callbacks, preview)
+    text = committee_client.get(response["Location"]).content.decode()
+    jobs_relay()
+
+    assert "This preview has expired" in text and f'href="{UPLOAD}"' in text and "Confirm import" not in text
+    assert StaffJob.objects.count() == 1 and StaffJob.objects.get().input_content is None
+
+
+def test_the_preview_shows_the_first_100_changes_and_says_how_many_more(
+    committee_client, fake, django_capture_on_commit_callbacks
+):
+    content = "".join(f"2021{n:04d},name {n}\n" for n in range(150)).encode()
+
+    preview = _upload(committee_client, django_capture_on_commit_callbacks, content=content)
+
+    text = committee_client.get(f"/staff/jobs/{preview.pk}/").content.decode()
+    assert "150 changes" in text and "20210099" in text and "20210100" not in text
+    assert "and 50 more changes" in text
+
+
+def test_the_offering_and_score_uploads_start_dry_runs(registrar_client, client, committee):
+    from ..factories import AffiliationRoundFactory
+
+    term = TermFactory(year=2027, season="spring")
+    registrar_client.post("/admin/creditexchange/courseoffering/import/", {
+        "term": term.pk, "file": SimpleUploadedFile("o.csv", b"code\n", "text/csv")})
+    client.force_login(committee)
+    round = AffiliationRoundFactory()
+    client.post("/admin/affiliation/affiliationapplication/import-scores/", {
+        "round": round.pk, "file": SimpleUploadedFile("s.csv", b"student_number\n", "text/csv")})
+
+    assert sorted((job.kind, job.params.get("dry_run")) for job in StaffJob.objects.all()) == [
+        (Kind.OFFERINGS_IMPORT, True), (Kind.SCORES_IMPORT, True)]
+
+
+def test_a_job_started_outside_the_admin_still_runs_for_real(committee, fake, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee, file=("r.csv", b"20211234,x\n"))
+
+    job.refresh_from_db()
+    assert job.status == Status.DONE and fake.values["20211234"] == "x" and job.input_content is None

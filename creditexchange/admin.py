@@ -16,6 +16,7 @@ from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 
 from . import services
+from .admin_offering_change import OfferingChangeConfirmMixin
 from .forms import OfferingImportForm, StaffRegistrationForm
 from .models import (
     ApplicationConflict,
@@ -239,7 +240,7 @@ class CourseOfferingAdminForm(forms.ModelForm):
 
 
 @admin.register(CourseOffering)
-class CourseOfferingAdmin(admin.ModelAdmin):
+class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
     form = CourseOfferingAdminForm
     list_display = [
         "code", "section", "title_ko", "term", "credits", "capacity", "seats_taken", "campus", "open_to_exchange",
@@ -279,9 +280,6 @@ class CourseOfferingAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
         else:
             self.message_user(request, ngettext("%d offering withdrawn.", "%d offerings withdrawn.", count) % count)
-
-    def save_model(self, request, obj, form, change):
-        services.offering_save(offering=obj)
 
     def import_view(self, request):
         if not self.has_add_permission(request):

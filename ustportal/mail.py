@@ -1,8 +1,11 @@
 """Mail outbox services: queue a message with the change that causes it, deliver it once."""
 
 import logging
+import smtplib
 from datetime import timedelta
+from email import encoders
 from email.headerregistry import Address
+from email.mime.base import MIMEBase
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -17,7 +20,6 @@ from .models import OutgoingMail
 
 logger = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=10)
 RELAY_GRACE = timedelta(seconds=30)
 
 
@@ -55,10 +57,96 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
 
 
-def mail_deliver(*, mail_id: int) -> bool:
-    """Send one queued mail; a duplicate or retried job finds nothing to claim and sends nothing."""
+def stale_claim() -> timedelta:
+    """How long a "sending" row may stay claimed before it counts as abandoned (its worker died).
+
+    Beyond the task's hard time limit no worker can still be sending it (the limit kills the process, and
+    EMAIL_TIMEOUT bounds each SMTP step), so releasing it then cannot race a live attempt; a minute's margin.
+    """
+    return timedelta(seconds=settings.MAIL_STALE_CLAIM_SECONDS)
+
+
+class OutboxMessage(EmailMultiAlternatives):
+    """A mail whose every attachment goes as base64, so the bytes received are the bytes stored (issue 12, finding 7).
+
+    Django sends a text/* attachment as a text part (7bit/8bit/quoted-printable), whose line endings are
+    rewritten in transit: a bare CR inside a CSV field arrived as CRLF. base64 carries every byte as is; the
+    type stays (text/csv is still text/csv) and Django names the file in RFC 2231 (``filename*=utf-8''…``), so
+    a Korean name survives. ``attachments`` keep Django's (name, content, type) form for tests and the mailbox.
+    """
+
+    def _create_mime_attachment(self, content, mimetype):
+        basetype, _slash, subtype = (mimetype or "application/octet-stream").partition("/")
+        if basetype == "message":
+            return super()._create_mime_attachment(content, mimetype)
+        # attach() decodes UTF-8 text to str; encoding it again gives back exactly the stored bytes.
+        part = MIMEBase(basetype, subtype or "octet-stream")
+        part.set_payload(content.encode("utf-8") if isinstance(content, str) else content)
+        encoders.encode_base64(part)
+        return part
+
+
+def _message(mail: OutgoingMail) -> tuple[str, EmailMultiAlternatives]:
     from .emails import render_attachments, render_mail
 
+    subject, text, html = render_mail(mail)
+    message = OutboxMessage(
+        subject=subject, body=text, to=[mail.to], from_email=mail_sender(mail.language),
+        headers={"Message-ID": mail.message_id},  # the same on every attempt: receivers de-duplicate on it
+    )
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in render_attachments(mail):
+        message.attach(filename, content, mimetype)
+    return subject, message
+
+
+def smtp_failure_is_permanent(exc: BaseException) -> bool:
+    """A 5xx answer about this message (sender, recipient, content): sending it again gets the same answer.
+
+    4xx answers, dropped connections and timeouts are temporary and retried. A refused login (535) is the
+    portal's configuration, not the mail's, so it is retried too: the mail goes once the password is fixed.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+    elif isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPAuthenticationError):
+        codes = [exc.smtp_code]
+    else:
+        return False
+    return bool(codes) and all(500 <= code <= 599 for code in codes)
+
+
+def _error_text(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        detail = "; ".join(f"{to}: {code} {_text(reply)}" for to, (code, reply) in exc.recipients.items())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        detail = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    else:
+        detail = str(exc)
+    return f"{type(exc).__name__}: {detail}"[:2000]
+
+
+def _text(reply) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _record_failure(mail: OutgoingMail, exc: BaseException) -> None:
+    permanent = smtp_failure_is_permanent(exc)
+    give_up = permanent or mail.attempts >= settings.MAIL_MAX_ATTEMPTS
+    mail.status = OutgoingMail.Status.FAILED if give_up else OutgoingMail.Status.QUEUED
+    mail.last_error = _error_text(exc)
+    mail.next_attempt_at = None if give_up else timezone.now() + _backoff(mail.attempts)
+    mail.save(update_fields=["status", "last_error", "next_attempt_at"])
+    logger.warning("Mail %s failed (attempt %s%s): %s", mail.pk, mail.attempts, ", permanent" if permanent else "", exc)
+
+
+def mail_deliver(*, mail_id: int) -> bool:
+    """Send one queued mail; a duplicate or retried job finds nothing to claim and sends nothing.
+
+    At least once, not exactly once: if the worker dies after the SMTP server has the message but before the
+    row says SENT, the row stays "sending" until ``stale_claim()`` has passed and the relay sends it again,
+    with the same Message-ID. A permanent (5xx) refusal fails the mail at once; anything else is retried with
+    backoff up to MAIL_MAX_ATTEMPTS.
+    """
     now = timezone.now()
     claimed = OutgoingMail.objects.filter(pk=mail_id, status=OutgoingMail.Status.QUEUED).update(
         status=OutgoingMail.Status.SENDING, attempts=F("attempts") + 1, claimed_at=now
@@ -67,19 +155,10 @@ def mail_deliver(*, mail_id: int) -> bool:
         return False
     mail = OutgoingMail.objects.get(pk=mail_id)
     try:
-        subject, text, html = render_mail(mail)
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[mail.to], from_email=mail_sender(mail.language))
-        message.attach_alternative(html, "text/html")
-        for filename, content, mimetype in render_attachments(mail):
-            message.attach(filename, content, mimetype)
+        subject, message = _message(mail)
         message.send()
     except Exception as exc:  # SMTP and rendering failures alike are recorded, then retried or failed.
-        give_up = mail.attempts >= settings.MAIL_MAX_ATTEMPTS
-        mail.status = OutgoingMail.Status.FAILED if give_up else OutgoingMail.Status.QUEUED
-        mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        mail.next_attempt_at = None if give_up else timezone.now() + _backoff(mail.attempts)
-        mail.save(update_fields=["status", "last_error", "next_attempt_at"])
-        logger.warning("Mail %s failed (attempt %s): %s", mail.pk, mail.attempts, exc)
+        _record_failure(mail, exc)
         return False
     mail.status = OutgoingMail.Status.SENT
     mail.subject = subject[:255]
@@ -93,7 +172,7 @@ def mail_relay() -> int:
     """Re-dispatch mail the broker never delivered (outage, crash, retry due); returns how many went to the broker."""
     broker_resume()  # the relay is a fresh attempt: try the broker again even if this process saw it fail
     now = timezone.now()
-    OutgoingMail.objects.filter(status=OutgoingMail.Status.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+    OutgoingMail.objects.filter(status=OutgoingMail.Status.SENDING, claimed_at__lt=now - stale_claim()).update(
         status=OutgoingMail.Status.QUEUED
     )
     due = list(

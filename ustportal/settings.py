@@ -169,6 +169,10 @@ else:
     EMAIL_BACKEND = "ustportal.mailbox.EmlFileBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="UST Portal <no-reply@portal.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Every SMTP step (connect, each command) gives up after this many seconds; the attempt is then retried.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# The domain in each mail's Message-ID (one per mail, kept for every attempt); empty: DEFAULT_FROM_EMAIL's domain.
+MAIL_MESSAGE_ID_DOMAIN = env.str("MAIL_MESSAGE_ID_DOMAIN", default="")
 
 # Celery: Redis when REDIS_URL is set; otherwise tasks run in-process (no broker).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -199,6 +203,9 @@ LOOKUP_RATE_KEY_WINDOW_SECONDS = env.int("LOOKUP_RATE_KEY_WINDOW_SECONDS", defau
 PASSWORD_MAIL_COOLDOWN_SECONDS = env.int("PASSWORD_MAIL_COOLDOWN_SECONDS", default=300)
 EMAIL_CHANGE_LINK_MAX_AGE_HOURS = env.int("EMAIL_CHANGE_LINK_MAX_AGE_HOURS", default=24)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
+# A mail "sending" for longer than the task's hard time limit has lost its worker: the relay sends it again
+# (same Message-ID), and staff may send it again from the admin (ustportal.mail.stale_claim).
+MAIL_STALE_CLAIM_SECONDS = env.int("MAIL_STALE_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 # Change of affiliation (SPEC §4): largest upload (certificate, study plan) in bytes.
 AFFILIATION_UPLOAD_MAX_BYTES = env.int("AFFILIATION_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 # Lists to partner universities (SPEC §3.3).

@@ -167,13 +167,14 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["term", "target_policy"]}),
         (_("Dates (Asia/Seoul)"), {"fields": [
-            "opens_at", "closes_at", "stage1_publish_at", "interview_on", "final_publish_at", "conditions_check_at"]}),
+            "opens_at", "closes_at", "stage1_publish_at", "interview_on", "final_publish_at", "conditions_check_at",
+            "winter_session_ends_on"]}),
         (_("Eligibility thresholds"), {"fields": [
             "min_semesters", "min_credits", "min_gpa", "min_toeic", "min_toefl", "min_teps", "english_validity_years"]}),
         (_("Selection"), {"fields": [
             "stage1_gpa_weight", "stage1_english_weight", "stage1_multiplier", "stage2_stage1_weight",
             "stage2_document_weight", "stage2_interview_weight"]}),
-        (_("Progress"), {"fields": readonly_fields}),
+        (_("Progress"), {"fields": [*readonly_fields, "conditions_link"]}),
     ]
 
     def has_run_permission(self, request) -> bool:
@@ -228,10 +229,37 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
         self._each(request, queryset, lambda r: services.results_publish(round_id=r.pk, stage="final"),
                    lambda n: ngettext("%d result mail queued.", "%d result mails queued.", n) % n)
 
-    @admin.action(description=_("Check the conditions after the winter session now"), permissions=["check"])
+    @admin.action(description=_("Check the conditions after the winter session (preview)"), permissions=["check"])
     def check_conditions(self, request, queryset):
-        self._each(request, queryset, lambda r: services.conditions_check(round_id=r.pk, actor=request.user),
-                   lambda c: _("%(kept)s passes kept, %(cancelled)s cancelled.") % c)
+        """Opens the preview of one round (issue 12): nothing is cancelled before its confirmation there."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose one round: its preview lists every admitted student."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:affiliation_affiliationround_conditions", args=[queryset.get().pk]))
+
+    def get_urls(self):
+        from . import admin_conditions
+
+        extra = [
+            path("<int:round_id>/conditions/", self.admin_site.admin_view(
+                lambda request, round_id: admin_conditions.conditions_view(self, request, round_id)),
+                name="affiliation_affiliationround_conditions"),
+            path("<int:round_id>/reinstate/<int:application_id>/", self.admin_site.admin_view(
+                lambda request, round_id, application_id: admin_conditions.reinstate_view(
+                    self, request, round_id, application_id)),
+                name="affiliation_affiliationround_reinstate"),
+        ]
+        return extra + super().get_urls()
+
+    @admin.display(description=_("Conditions after the winter session"))
+    def conditions_link(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:affiliation_affiliationround_conditions", args=[obj.pk]),
+                           _("Preview, confirm, reinstate"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "conditions_link"]
 
 
 @admin.register(DepartmentQuota)

@@ -65,9 +65,35 @@ def affiliation_confirmed(mail) -> tuple[str, str, str]:
     return _render("affiliation_confirmed", _context(mail))
 
 
+def affiliation_reinstated(mail) -> tuple[str, str, str]:
+    """Issue 12: a cancelled pass is given back; the reason the committee recorded is in the mail."""
+    from ustportal.emails import _render
+
+    return _render("affiliation_reinstated", {**_context(mail), "reason": mail.params.get("reason", "")})
+
+
+def affiliation_conditions_alert(mail) -> tuple[str, str, str]:
+    """Issue 12: to the committee, what the scheduled winter-session check found (it cancels nothing itself)."""
+    from ustportal.emails import _render, absolute
+
+    from .models import AffiliationRound
+    from .services.conditions import refusal_text
+
+    params = mail.params
+    round = AffiliationRound.objects.select_related("term").get(pk=params["round_id"])
+    link = absolute(reverse("admin:affiliation_affiliationround_conditions", args=[round.pk]))
+    refusal = refusal_text(params["refusal_code"], params) if params.get("refusal_code") else ""
+    return _render("affiliation_conditions_alert", {
+        "round": round, "link": link, "refused": params["state"] == "refused", "refusal": refusal,
+        "admitted": params.get("admitted", 0), "cancel": params.get("cancel", 0),
+    })
+
+
 BUILDERS = {
     "affiliation_submitted": affiliation_submitted,
     "affiliation_result": affiliation_result,
     "affiliation_cancelled": affiliation_cancelled,
     "affiliation_confirmed": affiliation_confirmed,
+    "affiliation_reinstated": affiliation_reinstated,
+    "affiliation_conditions_alert": affiliation_conditions_alert,
 }

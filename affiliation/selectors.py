@@ -168,6 +168,18 @@ def rounds_due_for_conditions(at: datetime | None = None) -> QuerySet[Affiliatio
     return AffiliationRound.objects.filter(conditions_check_at__lte=at, conditions_checked_at__isnull=True)
 
 
+def conditions_checkers() -> list:
+    """Who the scheduled conditions check alerts: active staff holding ``affiliation.check_conditions`` through a
+    group or directly (superusers only when nobody does), each with an address."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    users = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
+    permission = Permission.objects.filter(content_type__app_label="affiliation", codename="check_conditions").first()
+    holders = users.filter(Q(groups__permissions=permission) | Q(user_permissions=permission)).distinct()
+    return list(holders.order_by("pk")) or list(users.filter(is_superuser=True).order_by("pk"))
+
+
 def application_for(*, record: StudentRecord, round: AffiliationRound | None) -> AffiliationApplication | None:
     """The application a student's pages are about: the submitted one, from whichever round it belongs to (a
     student applies once ever, rule 6, so a later round must not hide it), else their draft in ``round``."""

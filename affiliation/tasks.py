@@ -18,5 +18,6 @@ def results_publish_task(round_id: int, stage: str) -> int:
 
 @shared_task(ignore_result=True)
 def check_affiliation_conditions_task() -> int:
-    """Beat (daily): the winter-session check of every round whose check time has come, once per round."""
-    return services.conditions_check_due()["cancelled"]
+    """Beat (daily): preview the winter-session check of every round whose check time has come and alert the
+    committee once per outcome; it never cancels (a committee member confirms the preview). Returns alerts sent."""
+    return services.conditions_check_due()["alerted"]

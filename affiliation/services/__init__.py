@@ -1,6 +1,6 @@
 """Change-of-affiliation services, one module per concern; import them from here."""
 
-from .after_pass import application_cancel, application_confirm, conditions_check, conditions_check_due
+from .after_pass import application_cancel, application_confirm, application_reinstate
 from .applications import (
     ALLOWED,
     UploadsRefused,
@@ -10,6 +10,13 @@ from .applications import (
     eligibility_checklist,
     exception_grant,
     upload_check,
+)
+from .conditions import (
+    RecordsNotRefreshed,
+    conditions_alert_send,
+    conditions_check,
+    conditions_check_due,
+    conditions_preview,
 )
 from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_import
 from .selection import (
@@ -26,7 +33,8 @@ from .selection import (
 
 __all__ = [
     "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "UploadsRefused", "documents_checklist", "application_cancel",
-    "application_confirm", "application_save", "application_score_stage1", "application_scores_check",
+    "application_confirm", "application_reinstate", "application_save", "RecordsNotRefreshed", "conditions_alert_send",
+    "conditions_preview", "application_score_stage1", "application_scores_check",
     "application_scores_set",
     "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",
     "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",

@@ -1,83 +1,30 @@
-"""After the pass (SPEC §4.5): the winter-session conditions check, confirmation, cancellation."""
+"""After the pass (SPEC §4.5): confirmation, cancellation by hand, reinstatement.
+
+The winter-session conditions check itself is in ``conditions.py`` (preview → confirm, issue 12).
+
+Reinstatement (issue 12, finding 1) is the way back from "cancelled", whether the check or a staff member
+cancelled: a reason is required; the application is admitted again with its cancellation time and reason cleared
+(both kept in the event and the ``BulkAction``), and the student is mailed in their language. The round's
+``conditions_checked_at`` stays as it is: if the check already ran, the reinstated pass can be confirmed at once
+(``application_confirm`` needs an admitted pass and a checked round); if it has not, the check will judge it like
+every other admitted student. The page shows the student's current values, so a reinstatement against the rule
+is a visible, recorded decision.
+"""
 
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from academics.models import Term
+from ustportal.bulk import bulk_record, change
 from ustportal.errors import DomainError, InvalidTransition
 
-from .. import selectors
-from ..models import AffiliationApplication, AffiliationRound, StudentRecord
+from ..models import AffiliationApplication, StudentRecord
 from ._common import event_record, mail_to
 
 Status = AffiliationApplication.Status
-
-
-def _both_languages(reasons: list[tuple]) -> str:
-    """The stored reason is read by the student (in either language) and by staff: Korean, then English."""
-    texts = []
-    for language in ("ko", "en"):
-        with translation.override(language):
-            texts.append("; ".join(str(template) % params if params else str(template) for template, params in reasons))
-    return " / ".join(texts)
-
-
-def conditions_check(*, round_id: int, actor=None, at: datetime | None = None) -> dict[str, int]:
-    """Seed 003: the pass is cancelled below 67 earned credits or without the liberal-arts requirement.
-
-    Runs once per round (the claim on ``conditions_checked_at`` makes a repeat a no-op); it reads the
-    records as imported after the winter session.
-    """
-    at = at or timezone.now()
-    counts = {"kept": 0, "cancelled": 0}
-    with transaction.atomic():
-        round = AffiliationRound.objects.select_for_update().get(pk=round_id)
-        if round.final_published_at is None:
-            raise InvalidTransition(_("Publish the final results before checking the conditions."))
-        if AffiliationRound.objects.filter(pk=round.pk, conditions_checked_at__isnull=True).update(
-            conditions_checked_at=at
-        ) != 1:
-            return counts
-        admitted = AffiliationApplication.objects.select_for_update(of=("self",)).filter(round=round, status=Status.ADMITTED)
-        for application in admitted.select_related("record__user"):
-            record = application.record
-            reasons = []
-            if record.earned_credits < round.min_credits:
-                reasons.append((gettext_lazy("earned credits %(earned)s < %(minimum)s"),
-                                {"earned": record.earned_credits, "minimum": round.min_credits}))
-            if not record.liberal_arts_met:
-                reasons.append((gettext_lazy("liberal-arts requirement not met"), {}))
-            if not reasons:
-                counts["kept"] += 1
-                continue
-            application.status = Status.CANCELLED
-            application.cancelled_at = at
-            application.cancel_reason = _both_languages(reasons)
-            application.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-            event_record(
-                application=application, from_status=Status.ADMITTED, actor=actor, reason=application.cancel_reason,
-                changes={"earned_credits": (None, record.earned_credits), "liberal_arts_met": (None, record.liberal_arts_met)},
-            )
-            mail_to(user=record.user, kind="affiliation_cancelled", params={
-                "application_id": application.pk, "earned": record.earned_credits, "minimum": round.min_credits,
-                "liberal_arts_met": record.liberal_arts_met,
-            })
-            counts["cancelled"] += 1
-    return counts
-
-
-def conditions_check_due(*, at: datetime | None = None) -> dict[str, int]:
-    """Beat and ``check_affiliation_conditions``: every round whose check time has come, once."""
-    at = at or timezone.now()
-    total = {"kept": 0, "cancelled": 0}
-    for round in selectors.rounds_due_for_conditions(at).filter(final_published_at__isnull=False):
-        for key, value in conditions_check(round_id=round.pk, at=at).items():
-            total[key] += value
-    return total
 
 
 def _next_semester(term: Term) -> Term:
@@ -139,4 +86,43 @@ def application_cancel(*, application_id: int, reason: str, actor=None, at: date
         application.save(update_fields=["status", "cancelled_at", "cancel_reason"])
         event_record(application=application, from_status=Status.ADMITTED, actor=actor, reason=application.cancel_reason)
         mail_to(user=application.record.user, kind="affiliation_cancelled", params={"application_id": application.pk})
+    return application
+
+
+def application_reinstate(
+    *, application_id: int, reason: str, actor=None, round_id: int | None = None, at: datetime | None = None
+) -> AffiliationApplication:
+    """Give a cancelled pass back (cancelled by the conditions check or by hand), with a reason; the student is mailed.
+
+    ``round_id`` (the page's round) must be the application's round: an id from another round is refused.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for reinstating the pass."))
+    at = at or timezone.now()
+    with transaction.atomic():
+        application = AffiliationApplication.objects.select_for_update(of=("self",)).select_related(
+            "record__user", "round__term").filter(pk=application_id).first()
+        if application is None or (round_id is not None and application.round_id != round_id):
+            raise DomainError(_("This application is not one of this round's."))
+        if application.status != Status.CANCELLED:
+            raise InvalidTransition(
+                _("Only a cancelled pass can be reinstated (this one is “%(status)s”).")
+                % {"status": application.get_status_display()}
+            )
+        before = {"status": application.status, "cancelled_at": application.cancelled_at,
+                  "cancel_reason": application.cancel_reason}
+        application.status, application.cancelled_at, application.cancel_reason = Status.ADMITTED, None, ""
+        application.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+        event_record(application=application, from_status=Status.CANCELLED, actor=actor, reason=reason,
+                     changes={"cancelled_at": (before["cancelled_at"], None), "cancel_reason": (before["cancel_reason"], "")})
+        record = application.record
+        bulk_record(
+            kind="affiliation.application_reinstate", actor=actor, scope=f"round:{application.round_id}", reason=reason,
+            inputs={"application": application.pk, "at": at},
+            changes=[change(application, before=before, after={"status": Status.ADMITTED, "cancelled_at": None, "cancel_reason": ""},
+                            label=f"{record.student_number} {record.name}")],
+            summary=_("Pass of %(student)s reinstated.") % {"student": f"{record.student_number} {record.name}"},
+        )
+        mail_to(user=record.user, kind="affiliation_reinstated", params={"application_id": application.pk, "reason": reason})
     return application

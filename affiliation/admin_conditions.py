@@ -1,0 +1,95 @@
+"""Admin pages of the winter-session conditions check (issue 12, finding 1): the preview with its confirm button,
+and reinstating a cancelled pass with a reason. Both need ``affiliation.check_conditions``; the views only call
+services (``affiliation.services.conditions`` and ``application_reinstate``)."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from ustportal.bulk import StalePreview
+from ustportal.errors import DomainError
+from ustportal.models import BulkAction
+
+from . import services
+from .forms import ReasonForm
+from .models import AffiliationApplication, AffiliationRound
+
+
+class ConfirmConditionsForm(forms.Form):
+    fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+def _page(modeladmin, request, round, template: str, **context):
+    context = {
+        **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "original": round,
+        "round": round, **context,
+    }
+    return TemplateResponse(request, f"admin/affiliation/affiliationround/{template}", context)
+
+
+def _checker(modeladmin, request, round_id: int) -> AffiliationRound:
+    if not request.user.has_perm("affiliation.check_conditions"):
+        raise PermissionDenied
+    return get_object_or_404(AffiliationRound.objects.select_related("term"), pk=round_id)
+
+
+def conditions_view(modeladmin, request, round_id: int):
+    """GET: the preview (every admitted student, kept or cancelled, with values and why). POST: confirm exactly the
+    previewed inputs; a stale fingerprint shows the new preview to decide on again."""
+    round = _checker(modeladmin, request, round_id)
+    stale, error = "", ""
+    if request.method == "POST":
+        form = ConfirmConditionsForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise StalePreview()
+            counts = services.conditions_check(
+                round_id=round.pk, expected=form.cleaned_data["fingerprint"], actor=request.user
+            )
+        except StalePreview as exc:
+            stale = exc.message
+        except DomainError as exc:
+            error = exc.message
+        else:
+            modeladmin.message_user(request, _("%(kept)s passes kept, %(cancelled)s cancelled.") % counts, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:affiliation_affiliationround_conditions", args=[round.pk]))
+        round.refresh_from_db()
+    try:
+        preview = services.conditions_preview(round_id=round.pk)
+    except DomainError as exc:
+        return _page(modeladmin, request, round, "conditions.html", title=_("Conditions after the winter session"),
+                     preview=None, error=exc.message)
+    cancelled = AffiliationApplication.objects.filter(round=round, status=AffiliationApplication.Status.CANCELLED
+                                                      ).select_related("record").order_by("record__student_number")
+    action = BulkAction.objects.filter(kind="affiliation.conditions_check", scope=f"round:{round.pk}").first()
+    return _page(
+        modeladmin, request, round, "conditions.html", title=_("Conditions after the winter session"), preview=preview,
+        form=ConfirmConditionsForm(initial={"fingerprint": preview.fingerprint}), stale=stale, error=error,
+        cancelled=cancelled, action=action,
+    )
+
+
+def reinstate_view(modeladmin, request, round_id: int, application_id: int):
+    """A reason form for one cancelled pass of this round, showing the student's current values."""
+    round = _checker(modeladmin, request, round_id)
+    application = get_object_or_404(
+        AffiliationApplication.objects.select_related("record", "target_department"), pk=application_id, round=round
+    )
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_reinstate(application_id=application.pk, round_id=round.pk,
+                                           reason=form.cleaned_data["reason"], actor=request.user)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            modeladmin.message_user(request, _("The pass of %(student)s is reinstated; the student is mailed.")
+                                    % {"student": application.record}, messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:affiliation_affiliationround_conditions", args=[round.pk]))
+    return _page(modeladmin, request, round, "reinstate.html", title=_("Reinstate a cancelled pass"), form=form,
+                 application=application, record=application.record)

@@ -120,10 +120,12 @@ def _round(round_id):
 def run_offerings_import(job: StaffJob, progress: Progress) -> Outcome:
     from creditexchange.services import offerings_import
 
+    dry_run = bool(job.params.get("dry_run"))
     report = offerings_import(
-        term=_term(job.params["term_id"]), content=_input(job), filename=job.input_name, progress=progress
+        term=_term(job.params["term_id"]), content=_input(job), filename=job.input_name, progress=progress,
+        dry_run=dry_run, expected=job.params.get("expected", ""), actor=job.created_by,
     )
-    return _import_outcome(
+    outcome = _import_outcome(
         report, progress,
         summary=ngettext(
             "Imported %(count)s row: %(created)s created, %(updated)s updated.",
@@ -131,6 +133,13 @@ def run_offerings_import(job: StaffJob, progress: Progress) -> Outcome:
             report.created + report.updated,
         ) % {"count": report.created + report.updated, "created": report.created, "updated": report.updated},
     )
+    if report.ok:
+        # The preview also lists the registered students whose timetables the file breaks (issue 12, finding 4).
+        outcome.report.update({
+            "changes": report.changes[:500], "changes_total": len(report.changes), "fingerprint": report.fingerprint,
+            "dry_run": dry_run, "affected": report.affected[:500], "bulk_action_ids": report.bulk_action_ids,
+        })
+    return outcome
 
 
 def run_temporary_ids_issue(job: StaffJob, progress: Progress) -> Outcome:

@@ -34,10 +34,10 @@ from .offerings import (
     ImportReport,
     offering_capacity_check,
     offering_save,
-    offerings_import,
     offerings_publish,
     offerings_unpublish,
 )
+from .offerings_file import offerings_import, offerings_import_undo
 from .partner_lists import (
     PartnerListLink,
     SendReport,
@@ -75,4 +75,5 @@ __all__ = [
     "ApplicationInConflict", "StaleConflict", "application_conflict_check_members", "application_conflict_open_for", "application_conflict_reopen",
     "application_conflict_resolve",
     "OfferingChangePreview", "OfferingChangeUnconfirmed", "offering_change_preview", "timetable_breaks",
+    "offerings_import_undo",
 ]

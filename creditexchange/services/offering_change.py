@@ -111,6 +111,24 @@ def slot_label(plain) -> str:
     return f"{TimeSlot.Weekday(plain[0]).label} {plain[1]}–{plain[2]}"
 
 
+def describe_breaks(breaks: StudentBreaks) -> list[str]:
+    """What breaks for one student, one sentence each, in the active language (the previews show these)."""
+    lines = [
+        _("%(course)s %(slot)s overlaps %(other)s %(other_slot)s")
+        % {"course": c["label"], "slot": slot_label(c["slot"]), "other": c["other_label"], "other_slot": slot_label(c["other_slot"])}
+        for c in breaks.clashes
+    ]
+    if breaks.credits:
+        lines.append(_("credits from %(before)s to %(after)s of max %(limit)s") % breaks.credits)
+    return lines
+
+
+def describe_state(state: dict) -> str:
+    """"3 credits · Mon 09:00–10:30, Wed 09:00–10:30" from a preview's before/after."""
+    slots = ", ".join(slot_label(s) for s in state["slots"]) or "—"
+    return _("%(credits)s credits · %(slots)s") % {"credits": state["credits"], "slots": slots}
+
+
 def _course(offering: CourseOffering, slots) -> Course:
     return Course(offering.pk, f"{offering.code}-{offering.section}", offering.credits, tuple(sorted(slots)))
 

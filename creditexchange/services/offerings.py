@@ -1,19 +1,17 @@
-"""Course offerings: import from CSV/XLSX (all or nothing) and publish in the course-opening window."""
+"""Course offerings: staff edits, the import's file format (the import is in ``offerings_file``), publication."""
 
 import re
-from collections.abc import Callable
 from datetime import datetime, time
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from academics.models import Campus, Department, Term, TermWindow
+from academics.models import Term, TermWindow
 from academics.services import window_require_open
 from accounts.models import User
 from ustportal.errors import DomainError
-from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
+from ustportal.imports import ImportReport  # noqa: F401 - re-exported by the package
 
 from ..models import CourseOffering, TimeSlot
 
@@ -43,86 +41,6 @@ def _parse_slots(value: str) -> list[tuple[int, time, time]]:
             raise ValueError(_("time slot “%(slot)s” must end after it starts") % {"slot": part})
         slots.append((day, start, end))
     return slots
-
-
-def offerings_import(
-    *, term: Term, content: bytes, filename: str, progress: Callable[[int, int], None] | None = None
-) -> ImportReport:
-    """Create or update the term's offerings from a file; any row error and nothing is saved.
-
-    ``progress(checked, total)`` is called after each row is checked (before the one saving transaction).
-    """
-    report = ImportReport()
-    rows = read_rows(content=content, filename=filename, columns=COLUMNS)
-    campuses = {c.code: c for c in Campus.objects.all()}
-    departments = {d.code: d for d in Department.objects.all()}
-    existing = {(o.code, o.section): o for o in CourseOffering.objects.filter(term=term)}
-    planned = []
-    seen = set()
-    for number, row in rows:
-        try:
-            key = (row["code"], row["section"] or "01")
-            if key in seen:
-                raise ValueError(_("course %(code)s section %(section)s appears twice") % {"code": key[0], "section": key[1]})
-            seen.add(key)
-            if row["campus"] not in campuses:
-                raise ValueError(_("unknown campus code “%(code)s”") % {"code": row["campus"]})
-            if row["department"] and row["department"] not in departments:
-                raise ValueError(_("unknown department code “%(code)s”") % {"code": row["department"]})
-            flag = row["open_to_exchange"].lower()
-            if flag not in TRUE | FALSE:
-                raise ValueError(_("open_to_exchange must be yes or no"))
-            offering = existing.get(key) or CourseOffering(term=term, code=key[0], section=key[1])
-            offering.title_ko, offering.title_en = row["title_ko"], row["title_en"] or row["title_ko"]
-            offering.credits, offering.capacity = int(row["credits"] or 0), int(row["capacity"] or -1)
-            offering.instructor, offering.location = row["instructor"], row["location"]
-            offering.campus = campuses[row["campus"]]
-            offering.department = departments.get(row["department"])
-            offering.open_to_exchange = flag in TRUE
-            if offering.capacity < offering.seats_taken:
-                raise ValueError(
-                    _("capacity %(capacity)s is below the %(taken)s students already registered")
-                    % {"capacity": offering.capacity, "taken": offering.seats_taken}
-                )
-            slots = _parse_slots(row["slots"])
-            offering.full_clean(exclude=["term"], validate_unique=False)
-        except ValidationError as exc:
-            report.errors.append((number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())))
-        except (ValueError, KeyError) as exc:
-            report.errors.append((number, str(exc)))
-        else:
-            planned.append((number, offering, slots))
-        if progress is not None:
-            progress(len(planned) + len(report.errors), len(rows))
-    if report.errors:
-        return report
-    with transaction.atomic():
-        # Students keep registering while the file is checked: re-read the seats under a lock and
-        # never write the count read above back over theirs.
-        taken = dict(
-            CourseOffering.objects.select_for_update()
-            .filter(pk__in=[o.pk for _n, o, _s in planned if o.pk is not None]).values_list("pk", "seats_taken")
-        )
-        for number, offering, _slots in planned:
-            if offering.pk is not None and offering.capacity < taken.get(offering.pk, 0):
-                message = _("capacity %(capacity)s is below the %(taken)s students already registered") % {
-                    "capacity": offering.capacity, "taken": taken[offering.pk],
-                }
-                report.errors.append((number, message))
-        if report.errors:
-            return report
-        for _number, offering, slots in planned:
-            is_new = offering.pk is None
-            if is_new:
-                offering.save()
-            else:
-                offering.seats_taken = taken.get(offering.pk, offering.seats_taken)
-                offering.save(update_fields=IMPORTED_FIELDS)
-            TimeSlot.objects.filter(offering=offering).delete()
-            TimeSlot.objects.bulk_create(TimeSlot(offering=offering, weekday=d, starts_at=s, ends_at=e) for d, s, e in slots)
-            report.created += is_new
-            report.updated += not is_new
-    return report
 
 
 # What staff may change on an existing offering in the admin (seats and publication have their own paths).

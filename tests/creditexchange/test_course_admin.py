@@ -121,13 +121,24 @@ class TestOfferingAdmin:
         assert {"term", "file"} <= set(response.context["form"].fields)
 
     def test_it_imports_a_valid_csv(self, registrar_client, registrar, term, campus, django_capture_on_commit_callbacks):
-        job, page = _import(
+        # Issue 12: the upload is a dry run (its page previews the changes); the confirmation imports.
+        preview, page = _import(
             registrar_client, django_capture_on_commit_callbacks, term,
             _csv({}, {"code": "MAT201", "slots": "Tue 13:00-14:30; Thu 13:00-14:30"}),
         )
 
-        assert (job.kind, job.status, job.params, job.created_by) == ("offerings_import", "done", {"term_id": term.pk}, registrar)
-        assert (job.done, job.total, job.failures, job.report) == (2, 2, [], {"created": 2, "updated": 0})
+        assert (preview.kind, preview.status, preview.params, preview.created_by) == (
+            "offerings_import", "done", {"term_id": term.pk, "dry_run": True}, registrar)
+        assert (preview.report["created"], preview.report["updated"], preview.report["dry_run"]) == (2, 0, True)
+        assert [c["label"] for c in preview.report["changes"]] == ["CSE101-01", "MAT201-01"]
+        assert not CourseOffering.objects.exists()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = registrar_client.post(f"/staff/jobs/{preview.pk}/confirm/", {"fingerprint": preview.report["fingerprint"]})
+        job = StaffJob.objects.exclude(pk=preview.pk).get()
+        assert response["Location"] == f"/staff/jobs/{job.pk}/"
+        page = registrar_client.get(response["Location"])
+        assert (job.done, job.total, job.failures) == (2, 2, [])
+        assert (job.report["created"], job.report["updated"], job.report["dry_run"]) == (2, 0, False)
         assert job.summary == "Imported 2 rows: 2 created, 0 updated." and job.summary in _text(page)
         assert sorted(CourseOffering.objects.filter(term=term).values_list("code", flat=True)) == ["CSE101", "MAT201"]
         assert TimeSlot.objects.filter(offering__code="MAT201").count() == 2

@@ -74,7 +74,7 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
     list_select_related = ["term", "partner", "temporary_id"]
     date_hierarchy = "submitted_at"
     inlines = [ApplicationEventInline]
-    actions = ["approve_selected", "reject_selected", "issue_now", "record_recommendation"]
+    actions = ["approve_selected", "reject_selected", "issue_now", "reactivate_and_issue", "record_recommendation"]
     fields = [
         "term", "partner", "home_student_number", "name_ko", "name_latin", "date_of_birth", "email", "phone",
         "home_department", "degree_level", "language", "consent_at", "consent_version", "conflict", "status",
@@ -208,6 +208,14 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return None
         return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+
+
+    @admin.action(description=_("Re-activate the deactivated account and issue (with a reason)"), permissions=["issue"])
+    def reactivate_and_issue(self, request, queryset):
+        """Finding 5b: staff's explicit decision, with a reason, for returning students whose account was deactivated."""
+        from .admin_issuance import reactivate_and_issue
+
+        return reactivate_and_issue(self, request, queryset)
 
 
 @admin.register(ApplicationEvent)

@@ -23,7 +23,14 @@ from .conflict_resolution import (
     application_conflict_resolve,
 )
 from .conflicts import application_conflict_open_for
-from .issuance import ApplicationInConflict, BatchReport, temporary_id_issue, temporary_id_issue_batch
+from .issuance import (
+    AccountDeactivated,
+    ApplicationInConflict,
+    BatchReport,
+    temporary_id_issue,
+    temporary_id_issue_batch,
+    temporary_id_reactivate_and_issue,
+)
 from .offering_change import (
     OfferingChangePreview,
     OfferingChangeUnconfirmed,
@@ -75,5 +82,5 @@ __all__ = [
     "ApplicationInConflict", "StaleConflict", "application_conflict_check_members", "application_conflict_open_for", "application_conflict_reopen",
     "application_conflict_resolve",
     "OfferingChangePreview", "OfferingChangeUnconfirmed", "offering_change_preview", "timetable_breaks",
-    "offerings_import_undo",
+    "offerings_import_undo", "AccountDeactivated", "temporary_id_reactivate_and_issue",
 ]

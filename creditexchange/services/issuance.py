@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from academics.models import Institution, Term
 from accounts.models import TemporaryStudentId, User
 from accounts.services import temporary_id_allocate
+from ustportal.bulk import bulk_record, change
 from ustportal.errors import DomainError, InvalidTransition
 from ustportal.mail import mail_queue
 
@@ -26,11 +27,24 @@ class ApplicationInConflict(InvalidTransition):
     """Issuance refused: another person applied with the same home student number (finding 3)."""
 
 
-def temporary_id_issue(*, application_id: int, actor: User | None = None) -> TemporaryIdApplication:
+class AccountDeactivated(InvalidTransition):
+    """Issuance refused (issue 12, finding 5b): the returning student's account was deactivated by staff.
+
+    Decision: an inactive account is always staff's doing (issuance creates active accounts and nothing else
+    deactivates one), so neither a single issuance nor the daily batch re-activates it. Staff decide on purpose:
+    ``temporary_id_reactivate_and_issue`` with a reason, recorded in the application's trail and as
+    ``creditexchange.account_reactivate``; the next batch also issues it once the account is active again.
+    """
+
+
+def temporary_id_issue(
+    *, application_id: int, actor: User | None = None, reactivate_reason: str = ""
+) -> TemporaryIdApplication:
     """Issue (or, for a returning student, re-use) the temporary student ID of an approved application.
 
     Seed 000 §1-1: a returning student keeps the same ID and password, and the contact data on
-    the application never overwrite the account's.
+    the application never overwrite the account's. A deactivated account is re-activated only with
+    ``reactivate_reason`` (use ``temporary_id_reactivate_and_issue``); without it ``AccountDeactivated``.
     """
     with transaction.atomic():
         # One identity per (partner, home number), and no issuance while the number is in conflict: lock the
@@ -61,6 +75,8 @@ def temporary_id_issue(*, application_id: int, actor: User | None = None) -> Tem
             .first()
         )
         if identity is None:
+            if reactivate_reason:
+                raise DomainError(_("This applicant's account is not deactivated; issue the ID as usual."))
             student_id = temporary_id_allocate(year=application.term.year)
             user = User(
                 username=student_id, kind=User.Kind.EXCHANGE, email=application.email, phone=application.phone,
@@ -87,19 +103,52 @@ def temporary_id_issue(*, application_id: int, actor: User | None = None) -> Tem
                 )
             user = identity.user
             if not user.is_active:
-                user.is_active = True
-                user.save(update_fields=["is_active"])
+                _reactivate(application, user=user, actor=actor, reason=reactivate_reason)
+            elif reactivate_reason:
+                raise DomainError(_("This applicant's account is not deactivated; issue the ID as usual."))
         application.returning = identity.applications.exclude(pk=application.pk).exists()
         application.temporary_id = identity
         application.status = Status.ISSUED
         application.issued_at = timezone.now()
         application.save(update_fields=["temporary_id", "status", "issued_at", "returning"])
-        _record(application, from_status=Status.APPROVED, actor=actor, changes={"student_id": identity.student_id})
+        changes = {"student_id": identity.student_id, **({"reactivated": True} if reactivate_reason else {})}
+        _record(application, from_status=Status.APPROVED, actor=actor, reason=reactivate_reason.strip(), changes=changes)
         mail_queue(
             kind="application_issued", to=user.email, language=application.language,
             params={"application_id": application.pk},
         )
     return application
+
+
+def _reactivate(application: TemporaryIdApplication, *, user: User, actor: User | None, reason: str) -> None:
+    if not reason.strip():
+        raise AccountDeactivated(
+            _(
+                "No ID issued: the account %(student_id)s of this returning student was deactivated by staff. If the "
+                "student should have it back, re-activate it on purpose with a reason (action “Re-activate the "
+                "deactivated account and issue” on the application)."
+            )
+            % {"student_id": user.username}
+        )
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    bulk_record(
+        kind="creditexchange.account_reactivate", actor=actor, scope=f"application:{application.pk}",
+        inputs={"application": application.pk}, reason=reason.strip(),
+        changes=[change(user, before={"is_active": False}, after={"is_active": True}, label=user.username)],
+        summary=_("Account %(student_id)s re-activated to issue application no. %(application)s.")
+        % {"student_id": user.username, "application": application.pk},
+    )
+
+
+def temporary_id_reactivate_and_issue(*, application_id: int, actor: User, reason: str) -> TemporaryIdApplication:
+    """Staff's explicit decision (finding 5b): re-activate the deactivated account of a returning student, with a
+    reason, and issue the approved application. Refused when the account is not deactivated."""
+    if not (reason or "").strip():
+        raise DomainError(_("Give the reason for re-activating this account."))
+    if actor is None:
+        raise DomainError(_("Only a staff member can re-activate an account."))
+    return temporary_id_issue(application_id=application_id, actor=actor, reactivate_reason=reason)
 
 
 @dataclass

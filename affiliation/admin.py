@@ -21,7 +21,7 @@ from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 
 from . import services
-from .forms import ReasonForm, ScoreUploadForm, UploadForm
+from .forms import ReasonForm, RecordsUploadForm, ScoreUploadForm
 from .models import (
     AffiliationApplication,
     AffiliationRound,
@@ -126,11 +126,11 @@ class StudentRecordAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         return _import_view(
-            self, request, form_class=UploadForm, title=_("Import student academic records"),
+            self, request, form_class=RecordsUploadForm, title=_("Import student academic records"),
             columns=services.RECORD_COLUMNS,
             help_text=_("semesters lists the regular semesters like “2023-1 enrolled; 2023-2 leave” (1 = spring, 2 = fall) "
                         "and replaces the stored history. Rows with an existing student number update that record."),
-            kind=StaffJob.Kind.RECORDS_IMPORT, params=lambda data: {},
+            kind=StaffJob.Kind.RECORDS_IMPORT, params=lambda data: {"email_conflicts": data.get("email_conflicts") or "keep"},
         )
 
 

@@ -73,6 +73,18 @@ class UploadForm(forms.Form):
     file = forms.FileField(label=_("CSV or XLSX file"))
 
 
+class RecordsUploadForm(UploadForm):
+    """The records import's one decision (issue 12, finding 5a): what happens where a row's e-mail address differs
+    from one the student (or the office for them) set. The preview lists every such row before anything is written."""
+
+    email_conflicts = forms.ChoiceField(
+        label=_("Where a student's own e-mail address differs from the record's"),
+        choices=[("keep", _("Keep the student's address (recommended)")), ("take", _("Take the record's address"))],
+        initial="keep", required=False, widget=forms.RadioSelect,
+        help_text=_("The preview lists each such student with both addresses; to decide otherwise, upload the file again."),
+    )
+
+
 class ScoreUploadForm(UploadForm):
     round = forms.ModelChoiceField(label=_("Round"), queryset=AffiliationRound.objects.all())
 

@@ -191,8 +191,21 @@ def run_partner_list_send(job: StaffJob, progress: Progress) -> Outcome:
 def run_records_import(job: StaffJob, progress: Progress) -> Outcome:
     from affiliation.services import records_import
 
-    report = records_import(content=_input(job), filename=job.input_name, progress=progress)
-    return _import_outcome(report, progress, summary=_imported(report.created + report.updated))
+    dry_run = bool(job.params.get("dry_run"))
+    report = records_import(
+        content=_input(job), filename=job.input_name, progress=progress, dry_run=dry_run,
+        expected=job.params.get("expected", ""), actor=job.created_by,
+        email_conflicts=job.params.get("email_conflicts", "keep"),
+    )
+    outcome = _import_outcome(report, progress, summary=_imported(report.created + report.updated))
+    if report.ok:
+        # The preview lists every e-mail conflict with the staff's decision for this run (issue 12, finding 5a).
+        outcome.report.update({
+            "changes": report.changes[:500], "changes_total": len(report.changes), "fingerprint": report.fingerprint,
+            "dry_run": dry_run, "email_conflicts": report.conflicts[:500],
+            "email_decision": job.params.get("email_conflicts", "keep"),
+        })
+    return outcome
 
 
 def run_scores_import(job: StaffJob, progress: Progress) -> Outcome:

@@ -19,6 +19,7 @@ from .conditions import (
     conditions_preview,
 )
 from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_import
+from .records_undo import records_import_undo
 from .selection import (
     SCORE_COLUMNS,
     application_score_stage1,
@@ -34,7 +35,7 @@ from .selection import (
 __all__ = [
     "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "UploadsRefused", "documents_checklist", "application_cancel",
     "application_confirm", "application_reinstate", "application_save", "RecordsNotRefreshed", "conditions_alert_send",
-    "conditions_preview", "application_score_stage1", "application_scores_check",
+    "conditions_preview", "records_import_undo", "application_score_stage1", "application_scores_check",
     "application_scores_set",
     "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",
     "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",

@@ -69,3 +69,263 @@ def test_cp949_csv_from_korean_excel_is_read(reference):
     content = HEADER + "S2024009,한시우,sw@sejong.example,ko,sejong,sj-cse,90,18,4.00,예,none,아니오,2025-1 재학\n"
     report = services.records_import(content=content.encode("cp949"), filename="records.csv")
     assert report.ok and StudentRecord.objects.get().name == "한시우"
+
+
+# --- Issue 12: previews, e-mail conflicts (finding 5a), the staff action log, undo ------------------------------
+
+ROW = "S2024001,김서연,{email},ko,sejong,sj-cse,{credits},18,4.21,yes,none,no,{semesters}\n"
+
+
+def _file(email="sy@sejong.example", credits=55, semesters="2025-1 E; 2025-2 E") -> bytes:
+    return (HEADER + ROW.format(email=email, credits=credits, semesters=semesters)).encode()
+
+
+def _first_import(**kwargs):
+    report = services.records_import(content=_file(**kwargs), filename="a.csv")
+    assert report.ok
+    return StudentRecord.objects.get(student_number="S2024001")
+
+
+def test_a_reimport_keeps_an_address_the_office_changed_at_the_students_request(reference):
+    """The finding: an address changed for the student (here by staff in the admin, which sets no
+    ``email_changed_at``) was overwritten by the next import of the old address from the student information system."""
+    record = _first_import()
+    record.user.email = "new-mailbox@example.org"
+    record.user.save()  # the admin's user form
+    report = services.records_import(content=_file(credits=61), filename="a.csv")
+    assert report.ok
+    record.refresh_from_db()
+    assert record.user.email == "new-mailbox@example.org" and record.earned_credits == 61
+    assert [(c["student_number"], c["account_email"], c["record_email"], c["decision"]) for c in report.conflicts] == [
+        ("S2024001", "new-mailbox@example.org", "sy@sejong.example", "keep")]
+
+
+def test_a_reimport_keeps_an_address_the_student_confirmed_and_lists_the_conflict(reference):
+    from django.utils import timezone
+
+    record = _first_import()
+    record.user.email, record.user.email_changed_at = "mine@example.org", timezone.now()
+    record.user.save()
+    preview = services.records_import(content=_file(), filename="a.csv", dry_run=True)
+    assert [c["account_email"] for c in preview.conflicts] == ["mine@example.org"]
+    services.records_import(content=_file(), filename="a.csv")
+    assert StudentRecord.objects.get().user.email == "mine@example.org"
+
+
+def test_a_new_address_from_the_records_replaces_one_nobody_changed(reference):
+    _first_import()
+    report = services.records_import(content=_file(email="sy2@sejong.example"), filename="a.csv")
+    assert not report.conflicts and StudentRecord.objects.get().user.email == "sy2@sejong.example"
+
+
+def test_staff_may_take_the_records_address_explicitly_and_the_decision_is_recorded(reference):
+    from ustportal.models import BulkAction
+
+    from ..factories import UserFactory
+
+    staff = UserFactory(username="clerk", is_staff=True)
+    record = _first_import()
+    record.user.email = "new-mailbox@example.org"
+    record.user.save()
+    preview = services.records_import(content=_file(), filename="a.csv", dry_run=True, email_conflicts="take")
+    assert preview.conflicts[0]["decision"] == "take"
+    services.records_import(content=_file(), filename="a.csv", email_conflicts="take", expected=preview.fingerprint,
+                            actor=staff)
+    assert StudentRecord.objects.get().user.email == "sy@sejong.example"
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    assert action.actor == staff and action.inputs["email_conflicts"] == "take"
+    assert action.inputs["conflicts"][0]["account_email"] == "new-mailbox@example.org"
+    entry = next(c for c in action.changes if c["object"] == "accounts.user")
+    assert (entry["before"], entry["after"]) == ({"email": "new-mailbox@example.org"}, {"email": "sy@sejong.example"})
+
+
+def test_a_reimport_keeps_the_language_the_student_chose(reference):
+    record = _first_import()
+    record.user.language = "en"
+    record.user.save()  # the profile's preferred language
+    services.records_import(content=_file(credits=60), filename="a.csv")
+    assert StudentRecord.objects.get().user.language == "en"
+
+
+def test_a_dry_run_writes_nothing_and_previews_every_change(reference):
+    from accounts.models import User
+    from ustportal.models import BulkAction, OutgoingMail
+
+    _first_import()
+    before = BulkAction.objects.count()
+    content = _file(credits=61) + ROW.replace("S2024001", "S2024002").format(
+        email="n@sejong.example", credits=50, semesters="").encode()
+    report = services.records_import(content=content, filename="a.csv", dry_run=True)
+    assert report.ok and report.fingerprint and (report.created, report.updated) == (1, 1)
+    assert not StudentRecord.objects.filter(student_number="S2024002").exists()
+    assert not User.objects.filter(username="S2024002").exists()
+    assert StudentRecord.objects.get().earned_credits == 55
+    assert BulkAction.objects.count() == before and not OutgoingMail.objects.exists()
+    changed = next(c for c in report.changes if c["object"] == "affiliation.studentrecord" and c["before"])
+    assert (changed["before"]["earned_credits"], changed["after"]["earned_credits"]) == (55, 61)
+    assert "name" not in changed["after"]  # only what changes
+    created = [c for c in report.changes if c["before"] is None]
+    assert {c["object"] for c in created} == {"affiliation.studentrecord", "accounts.user"}
+    assert all(c["id"] is None for c in created)
+
+
+def test_a_confirmation_refuses_a_stale_preview_and_writes_nothing(reference):
+    from ustportal.bulk import StalePreview
+
+    _first_import()
+    preview = services.records_import(content=_file(credits=61), filename="a.csv", dry_run=True)
+    StudentRecord.objects.update(earned_credits=58)  # a hand edit in between
+    with pytest.raises(StalePreview):
+        services.records_import(content=_file(credits=61), filename="a.csv", expected=preview.fingerprint)
+    assert StudentRecord.objects.get().earned_credits == 58
+    other = services.records_import(content=_file(credits=62), filename="a.csv", dry_run=True)
+    assert other.fingerprint != preview.fingerprint  # another file
+    keep = services.records_import(content=_file(), filename="a.csv", dry_run=True)
+    take = services.records_import(content=_file(), filename="a.csv", dry_run=True, email_conflicts="take")
+    assert keep.fingerprint != take.fingerprint  # the decision is part of what was previewed
+
+
+def test_the_import_stamps_imported_at_and_a_hand_edit_does_not(reference):
+    record = _first_import()
+    assert record.imported_at is not None and record.imported_email == "sy@sejong.example"
+    stamp = record.imported_at
+    record.earned_credits = 70
+    record.save()
+    record.refresh_from_db()
+    assert record.imported_at == stamp
+
+
+def test_the_import_is_recorded_in_the_staff_action_log(reference):
+    from ustportal.models import BulkAction
+
+    _first_import()
+    action = BulkAction.objects.get(kind="affiliation.records_import")
+    assert action.inputs["file"] == "a.csv" and len(action.inputs["sha256"]) == 64
+    created = {c["object"]: c for c in action.changes}
+    assert created["affiliation.studentrecord"]["id"] == StudentRecord.objects.get().pk
+    assert created["accounts.user"]["id"] == StudentRecord.objects.get().user_id
+
+
+def test_undo_restores_values_history_and_the_import_stamp(reference):
+    from ..factories import UserFactory
+
+    staff = UserFactory(username="clerk", is_staff=True)
+    record = _first_import()
+    stamp = record.imported_at
+    services.records_import(content=_file(credits=61, semesters="2026-1 E"), filename="a.csv", actor=staff)
+    from ustportal.models import BulkAction
+
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    with pytest.raises(DomainError):
+        services.records_import_undo(action=action, actor=staff, reason=" ")
+    undo = services.records_import_undo(action=action, actor=staff, reason="wrong file")
+    record.refresh_from_db()
+    assert record.earned_credits == 55 and record.imported_at == stamp
+    assert sorted(record.semesters.values_list("term__year", "term__season")) == [(2025, "fall"), (2025, "spring")]
+    assert undo.undoes == action and undo.reason == "wrong file"
+    with pytest.raises(DomainError):
+        services.records_import_undo(action=action, actor=staff, reason="again")
+
+
+def test_undo_is_refused_when_a_record_changed_since(reference):
+    from ustportal.models import BulkAction
+
+    from ..factories import UserFactory
+
+    staff = UserFactory(username="clerk", is_staff=True)
+    _first_import()
+    services.records_import(content=_file(credits=61), filename="a.csv")
+    StudentRecord.objects.update(earned_credits=63)
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    with pytest.raises(DomainError) as refused:
+        services.records_import_undo(action=action, actor=staff, reason="wrong file")
+    assert "S2024001" in str(refused.value.message)
+    assert StudentRecord.objects.get().earned_credits == 63
+
+
+def test_undo_never_rewrites_an_account_address_without_the_same_explicit_decision(reference):
+    """Undo must not hand an account to whoever reads an old address: the addresses an import took stay unless
+    the undo itself decides to restore them, and then only where the account still has the imported address."""
+    from ustportal.models import BulkAction
+
+    from ..factories import UserFactory
+
+    staff = UserFactory(username="clerk", is_staff=True)
+    record = _first_import()
+    record.user.email = "student-own@example.org"
+    record.user.save()
+    services.records_import(content=_file(email="sis@sejong.example"), filename="a.csv", email_conflicts="take")
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    undo = services.records_import_undo(action=action, actor=staff, reason="wrong file")
+    assert StudentRecord.objects.get().user.email == "sis@sejong.example"
+    assert undo.inputs["emails_kept"] == ["S2024001"]
+
+
+def test_undo_restores_an_address_only_when_asked_and_only_if_unchanged_since(reference):
+    from ustportal.models import BulkAction
+
+    from ..factories import UserFactory
+
+    staff = UserFactory(username="clerk", is_staff=True)
+    record = _first_import()
+    record.user.email = "student-own@example.org"
+    record.user.save()
+    services.records_import(content=_file(email="sis@sejong.example"), filename="a.csv", email_conflicts="take")
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    user = StudentRecord.objects.get().user
+    user.email = "later@example.org"
+    user.save()
+    with pytest.raises(DomainError):
+        services.records_import_undo(action=action, actor=staff, reason="wrong file", restore_emails=True)
+    user.email = "sis@sejong.example"
+    user.save()
+    services.records_import_undo(action=action, actor=staff, reason="wrong file", restore_emails=True)
+    assert StudentRecord.objects.get().user.email == "student-own@example.org"
+
+
+def test_undo_of_a_first_import_removes_unused_records_and_accounts_only(reference):
+    from accounts.models import User
+    from ustportal.models import BulkAction
+
+    from ..factories import UserFactory
+
+    staff = UserFactory(username="clerk", is_staff=True)
+    _first_import()
+    action = BulkAction.objects.get(kind="affiliation.records_import")
+    user = User.objects.get(username="S2024001")
+    user.set_password("chosen-by-student-1")
+    user.save()
+    with pytest.raises(DomainError):  # the student has set a password: the account is in use
+        services.records_import_undo(action=action, actor=staff, reason="wrong file")
+    user.set_unusable_password()
+    user.save()
+    services.records_import_undo(action=action, actor=staff, reason="wrong file")
+    assert not StudentRecord.objects.exists() and not User.objects.filter(username="S2024001").exists()
+
+
+def test_the_upload_previews_the_conflicts_and_the_confirmation_applies_the_decision(
+    reference, committee_client, committee, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from staffdesk.models import StaffJob
+    from ustportal.models import BulkAction
+
+    record = _first_import()
+    record.user.email = "new-mailbox@example.org"
+    record.user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = committee_client.post("/admin/affiliation/studentrecord/import/", {
+            "file": SimpleUploadedFile("r.csv", _file(credits=66)), "email_conflicts": "keep"})
+    preview_job = StaffJob.objects.latest("pk")
+    page = committee_client.get(response["Location"]).content.decode()
+    assert preview_job.params == {"email_conflicts": "keep", "dry_run": True}
+    assert "new-mailbox@example.org" in page and "sy@sejong.example" in page and "keep the student" in page
+    assert StudentRecord.objects.get().earned_credits == 55  # a preview writes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        committee_client.post(f"/staff/jobs/{preview_job.pk}/confirm/", {"fingerprint": preview_job.report["fingerprint"]})
+    record.refresh_from_db()
+    assert record.earned_credits == 66 and record.user.email == "new-mailbox@example.org"
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    assert action.actor == committee and action.inputs["email_conflicts"] == "keep"
+    assert action.inputs["conflicts"][0]["account_email"] == "new-mailbox@example.org"

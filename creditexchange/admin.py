@@ -227,8 +227,21 @@ class ApplicationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = ["application", "from_status", "to_status", "actor", "reason", "changes", "created_at"]
 
 
+class TimeSlotFormSet(forms.BaseInlineFormSet):
+    """A tabular inline names its columns only in the header: each box gets an aria-label ("Starts at, slot 2")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            label = field.label or ""
+            field.widget.attrs["aria-label"] = (
+                _("%(field)s, time slot %(number)s") % {"field": label, "number": index + 1} if index is not None else label
+            )
+
+
 class TimeSlotInline(admin.TabularInline):
     model = TimeSlot
+    formset = TimeSlotFormSet
     extra = 1
 
 
@@ -257,7 +270,7 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
     list_filter = ["term", "campus", "department", "open_to_exchange", ("published_at", admin.EmptyFieldListFilter), "credits"]
     search_fields = ["code", "title_ko", "title_en", "instructor"]
     list_select_related = ["term", "campus"]
-    autocomplete_fields = ["department"]
+    # A plain labelled select (departments are few): the autocomplete widget's box has no accessible name (axe).
     readonly_fields = ["seats_taken", "published_at"]
     inlines = [TimeSlotInline]
     actions = ["publish", "unpublish"]

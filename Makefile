@@ -66,5 +66,12 @@ bench-inprocess: install
 screens: install
 	$(PY) tests/browser/screens.py
 
+# Backup and restore drill (README "Backup and restore"): demo data and stored files in <db>_drill_source, backed up,
+# restored into <db>_drill_restored and a new media directory, every table's rows and every file's SHA-256 compared.
+# Needs DATABASE_URL=postgres://… (the drill's databases are named after its database and dropped afterwards).
+.PHONY: restore-drill
+restore-drill: $(VENV)/.installed
+	SECRET_KEY=$${SECRET_KEY:-restore-drill-only-not-secret-0123456789abcdef} $(PY) manage.py restore_drill
+
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 var staticfiles

@@ -152,7 +152,7 @@ def test_the_score_import_page_lists_row_errors(committee_client, fall_round, cs
     html = response.content.decode()
     assert "Row 2:" in html and "0 imported" in html
     job = StaffJob.objects.get()
-    assert (job.kind, job.status, job.params, job.input_name) == ("scores_import", "failed", {"round_id": fall_round.pk}, "s.csv")
+    assert (job.kind, job.status, job.params, job.input_name) == ("scores_import", "failed", {"round_id": fall_round.pk, "dry_run": True}, "s.csv")
     assert [failure["row"] for failure in job.failures] == [2]
 
 
@@ -165,9 +165,14 @@ def test_the_record_import_page_imports(committee_client, committee, fall_round,
                b"S7777777,Kim,k@x.example,en,sejong,sj-x,60,10,4.00,yes,none,no,2026-2 enrolled\n")
     response = _post_and_follow(committee_client, django_capture_on_commit_callbacks,
                                 "/admin/affiliation/studentrecord/import/", {"file": SimpleUploadedFile("r.csv", content)})
+    assert response.status_code == 200 and "Confirm import" in response.content.decode()  # a preview first
+    assert not StudentRecord.objects.filter(student_number="S7777777").exists()
+    preview = StaffJob.objects.get()
+    response = _post_and_follow(committee_client, django_capture_on_commit_callbacks,
+                                f"/staff/jobs/{preview.pk}/confirm/", {"fingerprint": preview.report["fingerprint"]})
     assert response.status_code == 200 and "Imported 1 row" in response.content.decode()
     assert StudentRecord.objects.filter(student_number="S7777777").exists()
-    job = StaffJob.objects.get()
+    job = StaffJob.objects.get(confirms=preview)
     assert (job.kind, job.status, job.done, job.total, job.created_by) == ("records_import", "done", 1, 1, committee)
 
 

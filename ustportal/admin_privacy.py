@@ -2,14 +2,21 @@
 
 Shown to superusers and the ``privacy_officer`` role (``ustportal.view_personaldataaccess``). An export
 is itself an access to personal data (user names, student numbers, addresses) and is logged.
+
+The same readers get the retention preview (``retention/``, linked from the log's list): what the nightly
+purge destroys next and within ``PREVIEW_DAYS`` (``ustportal.retention_preview``), and its past runs.
 """
 
 import csv
 import io
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,8 +24,10 @@ from creditexchange.exports import escape_cell
 from ustportal import dates
 
 from .admin import ReadOnlyAdminMixin
-from .models import PersonalDataAccess
+from .models import BulkAction, PersonalDataAccess
 from .privacy import access_record
+from .retention import PURGE_KIND
+from .retention_preview import PREVIEW_DAYS, retention_preview
 
 CSV_COLUMNS = ["at", "actor_name", "address", "action", "model", "object_ids", "count", "reference", "path"]
 
@@ -33,6 +42,23 @@ class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["at", "actor", "actor_name", "address", "action", "model", "object_ids", "count", "reference", "path"]
     list_per_page = 100
     actions = ["export_csv"]
+    change_list_template = "admin/ustportal/personaldataaccess/change_list.html"
+
+    def get_urls(self):
+        extra = [path("retention/", self.admin_site.admin_view(self.retention_view), name="ustportal_retention_preview")]
+        return extra + super().get_urls()
+
+    def retention_view(self, request):
+        """What the nightly purge destroys next and within PREVIEW_DAYS; it cannot be undone (PIPA art. 21)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Retention: what will be destroyed"),
+            "horizons": retention_preview(), "days": PREVIEW_DAYS, "years": settings.PERSONAL_DATA_RETENTION_YEARS,
+            "log_years": settings.ACCESS_LOG_RETENTION_YEARS,
+            "purges": BulkAction.objects.filter(kind=PURGE_KIND).order_by("-at")[:10],
+        }
+        return TemplateResponse(request, "admin/ustportal/retention_preview.html", context)
 
     @admin.display(description=_("data"), ordering="model")
     def subject(self, obj: PersonalDataAccess) -> str:

@@ -23,13 +23,21 @@ or round it belongs to — the same setting the consent text states. The rules, 
 * Any ``exchange`` or ``home`` account left with no record, identity or registration that was
   created and last signed in more than N years ago goes too. **Staff accounts** (kind ``staff``,
   ``is_staff`` or ``is_superuser``) are never destroyed.
-* Outgoing mail and finished staff jobs older than N years (addresses, student numbers in reports).
+* Outgoing mail, finished staff jobs and staff-action-log entries (``BulkAction``: labels and before/after
+  values) older than N years — but never a ``retention.purge`` entry, which holds only counts and ids.
 * Access-log entries older than ``settings.ACCESS_LOG_RETENTION_YEARS`` (but never a ``destroy``
   entry, which holds only counts and ids); nothing younger is ever deleted. django-axes' sign-in and
   failure records (user names, addresses) follow the same period.
 
 Each kind destroyed is written to the access log (action ``destroy``: counts and ids, no personal
-data). Runs in one transaction under a PostgreSQL advisory lock, so two runs at once cannot
+data), and each run that destroyed anything to the staff action log (``bulk_record(kind="retention.purge")``:
+the cutoff, counts per kind, ids, the number of files; no personal data), which the privacy officer reads.
+
+**No confirmation (issue 12).** Unlike the other bulk actions, a purge is not confirmed by a person: PIPA art. 21
+requires destruction without delay once the retention period has ended, so a purge waiting for a click would
+itself break the law. Instead it is *previewed* — ``ustportal.retention_preview`` shows the privacy officer what
+the next nightly run destroys and what falls due within ``PREVIEW_DAYS``, and states that destruction cannot be
+undone — and *recorded* as above. A wrong retention setting is caught in the preview, weeks before it bites. Runs in one transaction under a PostgreSQL advisory lock, so two runs at once cannot
 interleave; a second run finds nothing left to destroy. ``dry_run`` does the same work and rolls
 it back (exact counts, nothing changed, no file touched).
 """
@@ -46,10 +54,12 @@ from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 
 from . import dates
+from .bulk import bulk_record
 from .privacy import access_log_cutoff, access_record, years_before
 
 logger = logging.getLogger(__name__)
 
+PURGE_KIND = "retention.purge"  # the staff action log's kind (the privacy officer's)
 LOCK_KEY = 0x50495041  # "PIPA": the advisory-lock key of the retention job
 STAFF = Q(kind="staff") | Q(is_staff=True) | Q(is_superuser=True)
 
@@ -226,6 +236,9 @@ def _destroy_records_of_work(run: _Run, *, cutoff: datetime) -> None:
     StaffJob = apps.get_model("staffdesk", "StaffJob")
     run.destroy("ustportal.outgoingmail", OutgoingMail.objects.filter(created_at__lt=cutoff).exclude(status="sending"))
     run.destroy("staffdesk.staffjob", StaffJob.objects.filter(created_at__lt=cutoff, status__in=["done", "failed"]))
+    BulkAction = apps.get_model("ustportal", "BulkAction")
+    run.destroy("ustportal.bulkaction", BulkAction.objects.filter(at__lt=cutoff).exclude(kind=PURGE_KIND)
+                .exclude(undone_by__at__gte=cutoff))
 
 
 def _purge_access_log(run: _Run, *, at: datetime) -> None:
@@ -254,7 +267,23 @@ def _lock() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def personal_data_destroy_expired(*, at: datetime | None = None, dry_run: bool = False) -> DestructionReport:
+def _record_purge(report: DestructionReport, *, actor) -> None:
+    """The staff-action-log entry of a purge: counts and ids only (the rows are gone; no personal data)."""
+    counts = ", ".join(f"{label} {count}" for label, count in sorted(report.destroyed.items()) if count)
+    bulk_record(
+        kind=PURGE_KIND, actor=actor, scope=f"before {dates.day(report.cutoff)}", count=report.total,
+        inputs={
+            "cutoff": report.cutoff, "retention_years": settings.PERSONAL_DATA_RETENTION_YEARS,
+            "access_log_retention_years": settings.ACCESS_LOG_RETENTION_YEARS, "destroyed": report.destroyed,
+            "ids": report.ids, "files": len(report.files), "blocked": len(report.blocked),
+        },
+        summary=f"Destroyed {report.total} rows and {len(report.files)} files past retention: {counts}",
+    )
+
+
+def personal_data_destroy_expired(
+    *, at: datetime | None = None, dry_run: bool = False, actor=None
+) -> DestructionReport:
     """PIPA art. 21: destroy personal data kept PERSONAL_DATA_RETENTION_YEARS past its term or round (docstring above)."""
     at = at or timezone.now()
     cutoff = retention_cutoff(at)
@@ -280,6 +309,7 @@ def personal_data_destroy_expired(*, at: datetime | None = None, dry_run: bool =
                 counts = ", ".join(f"{label}={count}" for label, count in sorted(report.destroyed.items()) if count)
                 access_record(action="destroy", model="ustportal.retention", count=report.total,
                               reference=f"{reference}; {counts}"[:255])
+                _record_purge(report, actor=actor)
             if dry_run:
                 raise _DryRun
     except _DryRun:

@@ -20,7 +20,7 @@ from staffdesk.services import job_start
 from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 
-from . import services
+from . import admin_publication, services
 from .forms import ReasonForm, RecordsUploadForm, ScoreUploadForm
 from .models import (
     AffiliationApplication,
@@ -164,6 +164,7 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
     readonly_fields = ["stage1_run_at", "stage1_published_at", "stage2_run_at", "final_published_at", "conditions_checked_at"]
     inlines = [DepartmentQuotaInline]
     actions = ["run_stage1", "run_stage2", "publish_stage1", "publish_final", "check_conditions"]
+    change_form_template = "admin/affiliation/affiliationround/change_form.html"
     fieldsets = [
         (None, {"fields": ["term", "target_policy"]}),
         (_("Dates (Asia/Seoul)"), {"fields": [
@@ -219,15 +220,21 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
     def run_stage2(self, request, queryset):
         return self._start_jobs(request, queryset, StaffJob.Kind.SELECTION_STAGE2)
 
-    @admin.action(description=_("Publish stage-1 results now"), permissions=["publish"])
+    # Issue 12, finding 3: a confirmation page first (announced time, who is mailed, a reason when early).
+    @admin.action(description=_("Publish stage-1 results… (confirmation page)"), permissions=["publish"])
     def publish_stage1(self, request, queryset):
-        self._each(request, queryset, lambda r: services.results_publish(round_id=r.pk, stage="stage1"),
-                   lambda n: ngettext("%d result mail queued.", "%d result mails queued.", n) % n)
+        return admin_publication.publish_action(self, request, queryset, "stage1")
 
-    @admin.action(description=_("Publish final results now"), permissions=["publish"])
+    @admin.action(description=_("Publish final results… (confirmation page)"), permissions=["publish"])
     def publish_final(self, request, queryset):
-        self._each(request, queryset, lambda r: services.results_publish(round_id=r.pk, stage="final"),
-                   lambda n: ngettext("%d result mail queued.", "%d result mails queued.", n) % n)
+        return admin_publication.publish_action(self, request, queryset, "final")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The round page says, per stage, whether it is published, ready, or why it cannot be (finding 2)."""
+        round = self.get_object(request, object_id)
+        if round is not None:
+            extra_context = {**(extra_context or {}), "publication": services.publication_state(round)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Check the conditions after the winter session (preview)"), permissions=["check"])
     def check_conditions(self, request, queryset):

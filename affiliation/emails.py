@@ -89,7 +89,21 @@ def affiliation_conditions_alert(mail) -> tuple[str, str, str]:
     })
 
 
+def affiliation_publication_refused(mail) -> tuple[str, str, str]:
+    """Issue 12, finding 2: to the committee, why the schedule did not publish a stage (reasons in their language)."""
+    from ustportal.emails import _render, absolute
+
+    from .models import AffiliationRound
+
+    round = AffiliationRound.objects.select_related("term").get(pk=mail.params["round_id"])
+    link = absolute(reverse("admin:affiliation_affiliationround_change", args=[round.pk]))
+    return _render("affiliation_publication_refused", {
+        "round": round, "stage": mail.params["stage"], "reasons": mail.params.get("reasons", []), "link": link,
+    })
+
+
 BUILDERS = {
+    "affiliation_publication_refused": affiliation_publication_refused,
     "affiliation_submitted": affiliation_submitted,
     "affiliation_result": affiliation_result,
     "affiliation_cancelled": affiliation_cancelled,

@@ -211,11 +211,18 @@ def run_records_import(job: StaffJob, progress: Progress) -> Outcome:
 def run_scores_import(job: StaffJob, progress: Progress) -> Outcome:
     from affiliation.services import scores_import
 
+    dry_run = bool(job.params.get("dry_run"))
     report = scores_import(
         round=_round(job.params["round_id"]), content=_input(job), filename=job.input_name, actor=job.created_by,
-        progress=progress,
+        progress=progress, dry_run=dry_run, expected=job.params.get("expected", ""),
     )
-    return _import_outcome(report, progress, summary=_imported(report.updated))
+    outcome = _import_outcome(report, progress, summary=_imported(report.updated))
+    if report.ok:
+        outcome.report.update({
+            "changes": report.changes[:500], "changes_total": len(report.changes), "fingerprint": report.fingerprint,
+            "dry_run": dry_run,
+        })
+    return outcome
 
 
 def run_selection_stage1(job: StaffJob, progress: Progress) -> Outcome:

@@ -129,7 +129,8 @@ def bulk_undo(*, action, actor, reason: str, kind: str = "", summary: str = ""):
         planned, moved = [], []
         for entry in action.changes:
             model = apps.get_model(entry["object"])
-            obj = model._default_manager.select_for_update().filter(pk=entry["id"]).first()
+            # order_by("pk"): a model's Meta ordering may join a nullable relation, which FOR UPDATE refuses on PostgreSQL.
+            obj = model._default_manager.select_for_update().filter(pk=entry["id"]).order_by("pk").first()
             after, before = entry.get("after"), entry.get("before")
             if after is None:  # the action deleted it: cannot come back from here
                 raise DomainError(_("This action deleted data; it cannot be undone here."))

@@ -18,16 +18,22 @@ from .conditions import (
     conditions_check_due,
     conditions_preview,
 )
+from .publication import (
+    InputsChanged,
+    PublicationPreview,
+    publication_refused_alert,
+    publication_state,
+    results_publish,
+    results_publish_due,
+    results_publish_preview,
+)
 from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_import
 from .records_undo import records_import_undo
+from .scores import SCORE_COLUMNS, scores_import, scores_import_undo
 from .selection import (
-    SCORE_COLUMNS,
     application_score_stage1,
     application_scores_check,
     application_scores_set,
-    results_publish,
-    results_publish_due,
-    scores_import,
     selection_run_stage1,
     selection_run_stage2,
 )
@@ -40,4 +46,6 @@ __all__ = [
     "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",
     "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",
     "selection_run_stage1", "selection_run_stage2", "upload_check",
+    "InputsChanged", "PublicationPreview", "publication_refused_alert", "publication_state", "results_publish_preview",
+    "scores_import_undo",
 ]

@@ -1,12 +1,17 @@
-"""Selection (SPEC §4.4): stage 1, stage 2, committee scores, publication at the set time.
+"""Selection (SPEC §4.4): stage 1, stage 2, committee scores (publication: ``publication.py``).
 
-Each run recomputes every score and rank of the round from the stored inputs (re-runnable until
-the stage is published) and writes an event for each application whose state, score or rank changed.
+Each run recomputes every score and rank of the round from the stored inputs and writes an event for each
+application whose state, score or rank changed.
+
+A stage run is not previewed (issue 12): it changes nothing a student sees or receives — results show and
+mail only at publication — and it can be repeated until the stage is published, so re-running on corrected
+inputs is its undo. Each run records what it decided on (quotas, multiplier, weights, every applicant's
+scores: ``round.stage1_inputs`` / ``stage2_inputs``) and what it changed (a ``BulkAction``
+``affiliation.selection_stage1`` / ``_stage2`` with each application's status, score and rank before and
+after); publication refuses while those inputs differ from the database (``run_inputs.py``). The outcome per
+department (passed, not passed, cut score) is shown on the publication's confirmation page before any mail.
 """
 
-import logging
-from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -14,22 +19,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from academics.models import Department
+from ustportal.bulk import bulk_record, change, fingerprint
 from ustportal.errors import DomainError, InvalidTransition
-from ustportal.imports import ImportReport, read_rows
 
 from .. import scoring, selectors
 from ..models import AffiliationApplication, AffiliationRound
-from ._common import event_record, mail_to
+from ._common import event_record
+from .run_inputs import STAGE1_POOL, STAGE2_POOL, stage1_inputs, stage2_inputs, stage_results
 
-logger = logging.getLogger(__name__)
 Status = AffiliationApplication.Status
-STAGE2_POOL = [Status.STAGE1_PASSED, Status.ADMITTED, Status.NOT_ADMITTED]
-# Stage 1 re-ranks every submitted application, including those stage 2 has already decided (a re-run
-# before publication); their stage-2 result is then void and stage 2 must run again.
-STAGE1_POOL = [Status.SUBMITTED, Status.STAGE1_FAILED, *STAGE2_POOL]
 STAGE2_RESET = {"stage2_score": None, "final_rank": None, "decided_at": None}
-SCORE_COLUMNS = ["student_number", "document_score", "interview_score"]
 
 
 def _english(application: AffiliationApplication) -> Decimal:
@@ -56,21 +55,44 @@ def _lock_round(round_id: int) -> AffiliationRound:
     return AffiliationRound.objects.select_for_update(of=("self",)).select_related("term").get(pk=round_id)
 
 
-def _apply(application: AffiliationApplication, *, status: str, values: dict, actor, reason: str) -> bool:
+def _apply(application: AffiliationApplication, *, status: str, values: dict, actor, reason: str) -> dict | None:
+    """Set ``status`` and ``values`` and write the event; returns the ``BulkAction`` change entry, None if unchanged."""
     before_status = application.status
     changes = {name: (getattr(application, name), value) for name, value in values.items()}
     if before_status == status and all(old == new for old, new in changes.values()):
-        return False
+        return None
     application.status = status
     for name, value in values.items():
         setattr(application, name, value)
     application.save(update_fields=["status", *values])
     event_record(application=application, from_status=before_status, actor=actor, reason=reason, changes=changes)
-    return True
+    moved = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+    return change(
+        application, label=application.record.student_number,
+        before={"status": before_status, **{name: old for name, (old, _new) in moved.items()}},
+        after={"status": status, **{name: new for name, (_old, new) in moved.items()}},
+    )
+
+
+def _record_run(*, round: AffiliationRound, stage: str, inputs: dict, changes: list, actor, counts: dict) -> None:
+    bulk_record(
+        kind=f"affiliation.selection_{stage}", actor=actor, scope=f"round:{round.pk}",
+        inputs={**inputs, "fingerprint": fingerprint(inputs)}, changes=[c for c in changes if c],
+        summary=(_("%(round)s: stage 1 — %(passed)s passed, %(failed)s did not pass.") if stage == "stage1"
+                 else _("%(round)s: stage 2 — %(admitted)s admitted, %(not_admitted)s not admitted."))
+        % {"round": round, **counts},
+    )
+
+
+def _pool(round: AffiliationRound, statuses) -> list[AffiliationApplication]:
+    return list(
+        AffiliationApplication.objects.select_for_update(of=("self",)).filter(round=round, status__in=statuses)
+        .select_related("record", "round").order_by("pk")
+    )
 
 
 def selection_run_stage1(*, round_id: int, actor=None, at: datetime | None = None) -> dict[str, int]:
-    """Stage 1: GPA + English; the top ⌈multiplier × quota⌉ of each department pass."""
+    """Stage 1: GPA + English; the top ⌈multiplier × quota⌉ of each department pass (inputs and changes recorded)."""
     at = at or timezone.now()
     with transaction.atomic():
         round = _lock_round(round_id)
@@ -78,27 +100,27 @@ def selection_run_stage1(*, round_id: int, actor=None, at: datetime | None = Non
             raise InvalidTransition(_("Stage 1 can run only after the application window has closed."))
         if round.stage1_published_at is not None:
             raise InvalidTransition(_("Stage-1 results are already published; stage 1 can no longer be re-run."))
-        applications = list(
-            AffiliationApplication.objects.select_for_update(of=("self",)).filter(round=round, status__in=STAGE1_POOL)
-            .select_related("record", "round")
-        )
+        applications = _pool(round, STAGE1_POOL)
+        inputs = stage1_inputs(round, applications)
         scores = {a.pk: application_score_stage1(application=a) for a in applications}
         places = {
             department: scoring.stage1_cut(quota=quota, multiplier=round.stage1_multiplier)
             for department, quota in selectors.quotas_for(round).items()
         }
         placements = scoring.select([_candidate(a, scores[a.pk]) for a in applications], places)
-        counts = {"passed": 0, "failed": 0}
+        counts, changes = {"passed": 0, "failed": 0}, []
         for application in applications:
             placement = placements[application.pk]
-            _apply(
+            changes.append(_apply(
                 application, status=Status.STAGE1_PASSED if placement.passed else Status.STAGE1_FAILED,
                 values={"stage1_score": scores[application.pk], "stage1_rank": placement.rank, **STAGE2_RESET},
                 actor=actor, reason="stage 1",
-            )
+            ))
             counts["passed" if placement.passed else "failed"] += 1
         round.stage1_run_at, round.stage2_run_at = at, None
-        round.save(update_fields=["stage1_run_at", "stage2_run_at"])
+        round.stage1_inputs, round.stage2_inputs = {**inputs, "results": stage_results(applications, "stage1")}, {}
+        round.save(update_fields=["stage1_run_at", "stage2_run_at", "stage1_inputs", "stage2_inputs"])
+        _record_run(round=round, stage="stage1", inputs=inputs, changes=changes, actor=actor, counts=counts)
     return counts
 
 
@@ -111,16 +133,14 @@ def selection_run_stage2(*, round_id: int, actor=None, at: datetime | None = Non
             raise InvalidTransition(_("Run stage 1 first."))
         if round.final_published_at is not None:
             raise InvalidTransition(_("Final results are already published; stage 2 can no longer be re-run."))
-        applications = list(
-            AffiliationApplication.objects.select_for_update(of=("self",)).filter(round=round, status__in=STAGE2_POOL)
-            .select_related("record")
-        )
+        applications = _pool(round, STAGE2_POOL)
         missing = [a.record.student_number for a in applications if a.document_score is None or a.interview_score is None]
         if missing:
             raise DomainError(
                 _("Enter the document and interview scores of every stage-1 pass first; missing: %(students)s")
                 % {"students": ", ".join(sorted(missing))}
             )
+        inputs = stage2_inputs(round, applications)
         weights = scoring.Stage2Weights(
             stage1=round.stage2_stage1_weight, document=round.stage2_document_weight,
             interview=round.stage2_interview_weight,
@@ -131,17 +151,19 @@ def selection_run_stage2(*, round_id: int, actor=None, at: datetime | None = Non
             for a in applications
         }
         placements = scoring.select([_candidate(a, scores[a.pk]) for a in applications], selectors.quotas_for(round))
-        counts = {"admitted": 0, "not_admitted": 0}
+        counts, changes = {"admitted": 0, "not_admitted": 0}, []
         for application in applications:
             placement = placements[application.pk]
-            _apply(
+            changes.append(_apply(
                 application, status=Status.ADMITTED if placement.passed else Status.NOT_ADMITTED,
                 values={"stage2_score": scores[application.pk], "final_rank": placement.rank, "decided_at": at},
                 actor=actor, reason="stage 2",
-            )
+            ))
             counts["admitted" if placement.passed else "not_admitted"] += 1
         round.stage2_run_at = at
-        round.save(update_fields=["stage2_run_at"])
+        round.stage2_inputs = {**inputs, "results": stage_results(applications, "final")}
+        round.save(update_fields=["stage2_run_at", "stage2_inputs"])
+        _record_run(round=round, stage="stage2", inputs=inputs, changes=changes, actor=actor, counts=counts)
     return counts
 
 
@@ -181,7 +203,7 @@ def application_scores_set(
     """Committee scores for a stage-1 pass; recorded with before/after values. None leaves a score unchanged."""
     document, interview = _score(document_score, _("document score")), _score(interview_score, _("interview score"))
     with transaction.atomic():
-        application = AffiliationApplication.objects.select_for_update(of=("self",)).select_related("round").get(pk=application_id)
+        application = AffiliationApplication.objects.select_for_update(of=("self",)).select_related("round", "record").get(pk=application_id)
         _scores_open(application)
         values = {}
         if document is not None:
@@ -193,116 +215,3 @@ def application_scores_set(
             # The stored stage-2 ranking no longer follows from the scores: stage 2 must run again before publication.
             AffiliationRound.objects.filter(pk=application.round_id).update(stage2_run_at=None)
     return application
-
-
-def scores_import(
-    *, round: AffiliationRound, content: bytes, filename: str, actor=None,
-    progress: Callable[[int, int], None] | None = None,
-) -> ImportReport:
-    """Document and interview scores from CSV/XLSX (student_number, document_score, interview_score); all or nothing.
-
-    ``progress(checked, total)`` is called after each row is checked (before the one saving transaction).
-    """
-    report = ImportReport()
-    rows = read_rows(content=content, filename=filename, columns=SCORE_COLUMNS)
-    applications = {
-        a.record.student_number: a
-        for a in AffiliationApplication.objects.filter(round=round).exclude(status=Status.DRAFT).select_related("record")
-    }
-    planned, seen = [], set()
-    for number, row in rows:
-        try:
-            application = applications.get(row["student_number"])
-            if application is None:
-                raise DomainError(_("no submitted application of student %(number)s in this round") % {"number": row["student_number"]})
-            if row["student_number"] in seen:
-                raise DomainError(_("student %(number)s appears twice") % {"number": row["student_number"]})
-            seen.add(row["student_number"])
-            if application.status not in STAGE2_POOL:
-                raise DomainError(_("student %(number)s did not pass stage 1") % {"number": row["student_number"]})
-            planned.append((application.pk, _score(row["document_score"], "document_score"),
-                            _score(row["interview_score"], "interview_score")))
-        except DomainError as exc:
-            report.errors.append((number, str(exc.message)))
-        if progress is not None:
-            progress(len(planned) + len(report.errors), len(rows))
-    if report.errors:
-        return report
-    with transaction.atomic():
-        for application_id, document, interview in planned:
-            application_scores_set(application_id=application_id, document_score=document, interview_score=interview,
-                                   actor=actor, reason="score import")
-            report.updated += 1
-    return report
-
-
-def _check_places(round: AffiliationRound, stage: str) -> None:
-    """Refuse to publish a result that gives a department more passes than it has places now (a quota or the
-    multiplier edited after the run): the stage has to run again first."""
-    quotas = selectors.quotas_for(round)
-    if stage == "stage1":
-        places = {d: scoring.stage1_cut(quota=q, multiplier=round.stage1_multiplier) for d, q in quotas.items()}
-        passed = STAGE2_POOL
-    else:
-        places, passed = quotas, [Status.ADMITTED]
-    counts = Counter(
-        AffiliationApplication.objects.filter(round=round, status__in=passed).values_list("target_department", flat=True)
-    )
-    over = [department for department, count in counts.items() if count > places.get(department, 0)]
-    if over:
-        names = ", ".join(sorted(str(d) for d in Department.objects.filter(pk__in=over)))
-        raise InvalidTransition(
-            _("%(departments)s: more applicants passed than the department has places now; run stage 1 again.")
-            % {"departments": names} if stage == "stage1" else
-            _("%(departments)s: more applicants are admitted than the quota now allows; run stage 2 again.")
-            % {"departments": names}
-        )
-
-
-def results_publish(*, round_id: int, stage: str, at: datetime | None = None) -> int:
-    """Release stage-1 ("stage1") or final ("final") results and mail each applicant once; returns mails queued."""
-    at = at or timezone.now()
-    if stage not in {"stage1", "final"}:
-        raise ValueError(stage)
-    published_field, run_field = f"{stage}_published_at", ("stage1_run_at" if stage == "stage1" else "stage2_run_at")
-    with transaction.atomic():
-        round = _lock_round(round_id)
-        if getattr(round, run_field) is None:
-            raise InvalidTransition(
-                _("Run stage 1 before publishing its results.") if stage == "stage1"
-                else _("Run stage 2 before publishing the final results.")
-            )
-        if stage == "final" and round.stage1_published_at is None:
-            raise InvalidTransition(_("Publish the stage-1 results first."))
-        # Claim the publication: a duplicated or retried task finds it done and mails nobody.
-        if AffiliationRound.objects.filter(pk=round.pk, **{f"{published_field}__isnull": True}).update(
-            **{published_field: at}
-        ) != 1:
-            return 0
-        _check_places(round, stage)  # raising rolls the claim back
-        statuses = [Status.ADMITTED, Status.NOT_ADMITTED]
-        if stage == "stage1":  # stage 2 may already have run, unpublished
-            statuses += [Status.STAGE1_PASSED, Status.STAGE1_FAILED]
-        queued = 0
-        for application in AffiliationApplication.objects.filter(round=round, status__in=statuses).select_related("record__user"):
-            mail_to(user=application.record.user, kind="affiliation_result",
-                    params={"application_id": application.pk, "stage": stage})
-            queued += 1
-    return queued
-
-
-def results_publish_due(*, at: datetime | None = None) -> int:
-    """Beat: publish every stage whose set time has come (and whose selection has run)."""
-    at = at or timezone.now()
-    queued = 0
-    for round in selectors.rounds_due_for_publication(at):
-        try:
-            if round.stage1_published_at is None and round.stage1_run_at and round.stage1_publish_at <= at:
-                queued += results_publish(round_id=round.pk, stage="stage1", at=at)
-                round.refresh_from_db()
-            if round.final_published_at is None and round.stage2_run_at and round.final_publish_at <= at \
-                    and round.stage1_published_at is not None:
-                queued += results_publish(round_id=round.pk, stage="final", at=at)
-        except DomainError as exc:  # e.g. a quota edited after the run: the committee must re-run; other rounds go on
-            logger.warning("Results of %s not published: %s", round, exc.message)
-    return queued

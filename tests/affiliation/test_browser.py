@@ -75,8 +75,9 @@ def test_a_home_student_checks_applies_and_sees_the_published_result(
             expect(page.locator("#application-scores")).to_have_count(0)
 
             # ---- 4. Published: state, own scores and rank. ----
-            services.results_publish(round_id=fall_round.pk, stage="stage1")
-            services.results_publish(round_id=fall_round.pk, stage="final")
+            for stage in ("stage1", "final"):  # early, as the committee confirms it: the preview and a reason
+                preview = services.results_publish_preview(round_id=fall_round.pk, stage=stage)
+                services.results_publish(round_id=fall_round.pk, stage=stage, expected=preview.fingerprint, reason="early")
             page.reload()
             expect(page.locator("#application-state")).to_have_attribute("data-status", "admitted")
             expect(page.locator("#final-rank")).to_have_text("1 / 1")

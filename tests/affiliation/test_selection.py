@@ -27,7 +27,17 @@ def applicant(round, department, *, gpa="4.00", test="toeic", score=850, minutes
 
 @pytest.fixture
 def after_window(fall_round):
-    return fall_round.closes_at + timedelta(minutes=1)
+    """The window closed a minute ago; the results stay announced for later (publishing now is early)."""
+    now = timezone.now()
+    fall_round.opens_at, fall_round.closes_at = now - timedelta(days=10), now - timedelta(minutes=1)
+    fall_round.save()
+    return now
+
+
+def publish(round, stage):
+    """Publish now, as the committee does on the confirmation page: its preview's fingerprint and a reason (early)."""
+    preview = services.results_publish_preview(round_id=round.pk, stage=stage)
+    return services.results_publish(round_id=round.pk, stage=stage, expected=preview.fingerprint, reason="ready early")
 
 
 def statuses(*applications):
@@ -182,10 +192,10 @@ def test_results_stay_hidden_until_published(fall_round, cse, after_window):
     apps = _finished(fall_round, cse, after_window)
     view = selectors.student_view(application=AffiliationApplication.objects.get(pk=apps[0].pk))
     assert view["status"] == "submitted" and not view["stage1"] and not view["final"]
-    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    publish(fall_round, "stage1")
     view = selectors.student_view(application=AffiliationApplication.objects.get(pk=apps[0].pk))
     assert view["status"] == "stage1_passed" and view["stage1"] and not view["final"]
-    services.results_publish(round_id=fall_round.pk, stage="final")
+    publish(fall_round, "final")
     view = selectors.student_view(application=AffiliationApplication.objects.get(pk=apps[0].pk))
     assert view["status"] == "admitted" and view["final"] and view["final_count"] == 3
 
@@ -193,7 +203,7 @@ def test_results_stay_hidden_until_published(fall_round, cse, after_window):
 def test_final_results_cannot_be_published_before_stage1(fall_round, cse, after_window):
     _finished(fall_round, cse, after_window)
     with pytest.raises(InvalidTransition):
-        services.results_publish(round_id=fall_round.pk, stage="final")
+        publish(fall_round, "final")
 
 
 def test_publication_mails_each_applicant_once_in_their_language(fall_round, cse, after_window,
@@ -205,8 +215,8 @@ def test_publication_mails_each_applicant_once_in_their_language(fall_round, cse
     ko_app.record.user.language = "ko"
     ko_app.record.user.save()
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.results_publish(round_id=fall_round.pk, stage="stage1") == 3
-        assert services.results_publish(round_id=fall_round.pk, stage="stage1") == 0  # a repeat sends nothing
+        assert publish(fall_round, "stage1") == 3
+        assert services.results_publish(round_id=fall_round.pk, stage="stage1") == 0  # a repeated task sends nothing
     assert OutgoingMail.objects.filter(kind="affiliation_result").count() == 3
     english = [m for m in mail.outbox if m.to == [apps[0].record.user.email]][0]
     assert "Stage-1 result" in english.subject and "rank 1" in english.body
@@ -230,10 +240,10 @@ def test_the_beat_task_publishes_only_when_the_time_has_come(fall_round, cse, af
 
 def test_nothing_reruns_after_publication(fall_round, cse, after_window):
     apps = _finished(fall_round, cse, after_window)
-    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    publish(fall_round, "stage1")
     with pytest.raises(InvalidTransition):
         services.selection_run_stage1(round_id=fall_round.pk, at=after_window)
-    services.results_publish(round_id=fall_round.pk, stage="final")
+    publish(fall_round, "final")
     with pytest.raises(InvalidTransition):
         services.selection_run_stage2(round_id=fall_round.pk)
     with pytest.raises(InvalidTransition):
@@ -253,9 +263,9 @@ def test_a_stage1_rerun_after_stage2_keeps_the_cut_and_invalidates_stage2(fall_r
     assert not AffiliationApplication.objects.filter(final_rank__isnull=False).exists()
     fall_round.refresh_from_db()
     assert fall_round.stage2_run_at is None
-    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    publish(fall_round, "stage1")
     with pytest.raises(InvalidTransition):
-        services.results_publish(round_id=fall_round.pk, stage="final")  # stage 2 must run on the new stage 1
+        publish(fall_round, "final")  # stage 2 must run on the new stage 1
     event = AffiliationApplication.objects.get(pk=apps[0].pk).events.last()
     assert (event.from_status, event.to_status) == (Status.ADMITTED, Status.STAGE1_PASSED)
 
@@ -266,15 +276,15 @@ def test_results_are_not_published_when_a_department_has_more_passes_than_places
     _finished(fall_round, cse, after_window)  # quota 2: 2 admitted
     DepartmentQuota.objects.filter(round=fall_round, department=cse).update(override=1)  # edited after the run
     with pytest.raises(InvalidTransition):
-        services.results_publish(round_id=fall_round.pk, stage="stage1")  # ⌈2 × 1⌉ = 2 places, 3 passed
+        publish(fall_round, "stage1")  # ⌈2 × 1⌉ = 2 places, 3 passed
     services.selection_run_stage1(round_id=fall_round.pk, at=after_window)
-    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    publish(fall_round, "stage1")
     for app in AffiliationApplication.objects.filter(status=Status.STAGE1_PASSED):
         services.application_scores_set(application_id=app.pk, document_score=80, interview_score=80)
     services.selection_run_stage2(round_id=fall_round.pk, at=after_window)
     DepartmentQuota.objects.filter(round=fall_round, department=cse).update(override=0)
     with pytest.raises(InvalidTransition):
-        services.results_publish(round_id=fall_round.pk, stage="final")
+        publish(fall_round, "final")
     fall_round.refresh_from_db()
     assert fall_round.final_published_at is None
     assert AffiliationApplication.objects.filter(status=Status.ADMITTED).count() == 1
@@ -285,6 +295,7 @@ def test_the_beat_task_skips_a_round_whose_result_no_longer_fits_its_places(fall
 
     _finished(fall_round, cse, after_window)
     DepartmentQuota.objects.filter(round=fall_round, department=cse).update(override=1)
+    fall_round.refresh_from_db()
     fall_round.closes_at = timezone.now() - timedelta(minutes=2)
     fall_round.stage1_publish_at = timezone.now() - timedelta(minutes=1)
     fall_round.save()
@@ -301,20 +312,20 @@ def test_the_admission_mail_states_the_rounds_own_credit_minimum(fall_round, cse
     fall_round.save()
     apps = _finished(fall_round, cse, after_window, language="en")
     with django_capture_on_commit_callbacks(execute=True):
-        services.results_publish(round_id=fall_round.pk, stage="stage1")
-        services.results_publish(round_id=fall_round.pk, stage="final")
+        publish(fall_round, "stage1")
+        publish(fall_round, "final")
     body = [m for m in mail.outbox if m.to == [apps[0].record.user.email] and "Final result" in m.subject][0].body
     assert "fewer than 70 earned credits" in body and "67" not in body
 
 
 def test_a_score_changed_after_stage2_must_be_ranked_again_before_publication(fall_round, cse, after_window):
     apps = _finished(fall_round, cse, after_window)  # all scored 80/80; quota 2
-    services.results_publish(round_id=fall_round.pk, stage="stage1")
+    publish(fall_round, "stage1")
     services.application_scores_set(application_id=apps[2].pk, document_score=100, interview_score=100)
     with pytest.raises(InvalidTransition):
-        services.results_publish(round_id=fall_round.pk, stage="final")  # the stored ranking ignores the new score
+        publish(fall_round, "final")  # the stored ranking ignores the new score
     services.selection_run_stage2(round_id=fall_round.pk, at=after_window)
-    services.results_publish(round_id=fall_round.pk, stage="final")
+    publish(fall_round, "final")
     assert AffiliationApplication.objects.get(pk=apps[2].pk).status == Status.ADMITTED
 
 
@@ -325,8 +336,8 @@ def test_it_says_the_rank_among_the_departments_applicants_in_the_stage_mail(
 
     apps = _finished(fall_round, cse, after_window, language=language)
     with django_capture_on_commit_callbacks(execute=True):
-        services.results_publish(round_id=fall_round.pk, stage="stage1")
-        services.results_publish(round_id=fall_round.pk, stage="final")
+        publish(fall_round, "stage1")
+        publish(fall_round, "final")
     second = [m for m in mail.outbox if m.to == [apps[1].record.user.email]]
     assert len(second) == 2 and all(text in m.body for m in second)
     assert all(text in m.alternatives[0][0] for m in second)

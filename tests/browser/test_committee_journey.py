@@ -139,9 +139,13 @@ def test_the_committee_selects_and_publishes_and_the_student_sees_the_rank(
     assert (student.status, student.final_rank, other.status, other.final_rank) == (Status.ADMITTED, 1, Status.ADMITTED, 2)
     assert student.stage2_score > other.stage2_score
 
-    # 5. Publish the stage-1 results, then the final results: each applicant gets a mail per stage.
+    # 5. Publish the stage-1 results, then the final results (early: the confirmation page asks for a reason);
+    #    each applicant gets a mail per stage. tests/browser/test_publication.py looks at that page closely.
     for action, field in (("publish_stage1", "stage1_published_at"), ("publish_final", "final_published_at")):
         round_action(page, base, round, action)
+        expect(page.locator("#publish-recipients tbody tr")).to_have_count(2)
+        page.fill("#id_reason", "The committee finished early.")
+        submit(page, "#confirm-publish")
         expect(page.locator(".messagelist .success")).to_contain_text("2")
         axe_check(page, context=f"round list after {action}")
         round.refresh_from_db()

@@ -10,21 +10,16 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
+from ustportal import dates
 from ustportal.models import BulkAction
 
 from .models import StaffJob
 
 SHOWN = 100
-
-
-def _field_name(model, name: str) -> str:
-    if model is None:
-        return name
-    try:
-        return str(model._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return name
 
 
 def _model(label: str):
@@ -34,13 +29,44 @@ def _model(label: str):
         return None
 
 
-def _shown(value) -> str:
-    return "—" if value is None or value == "" else str(value)
+class _Shown:
+    """Values as a person reads them: names for related rows (looked up once each), yes/no, Seoul times."""
+
+    def __init__(self) -> None:
+        self.related: dict[tuple, str] = {}
+
+    def field(self, model, name: str):
+        if model is None:
+            return None
+        try:
+            return model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+
+    def name(self, model, name: str) -> str:
+        model_field = self.field(model, name)
+        return str(model_field.verbose_name) if model_field is not None else name
+
+    def value(self, model, name: str, value) -> str:
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return str(_("yes") if value else _("no"))
+        model_field = self.field(model, name)
+        if isinstance(model_field, models.ForeignKey):
+            key = (model_field.related_model._meta.label_lower, value)
+            if key not in self.related:
+                row = model_field.related_model._base_manager.filter(pk=value).first()
+                self.related[key] = str(row) if row is not None else f"#{value}"
+            return self.related[key]
+        if isinstance(model_field, models.DateTimeField) and isinstance(value, str) and parse_datetime(value):
+            return dates.when(parse_datetime(value))
+        return str(value)
 
 
 def preview_rows(report: dict, *, limit: int = SHOWN) -> list[dict]:
     """The first ``limit`` changes: ``{"label", "kind", "created", "fields": [(name, before, after)]}``."""
-    rows = []
+    shown, rows = _Shown(), []
     for entry in (report.get("changes") or [])[:limit]:
         model = _model(entry.get("object", ""))
         before, after = entry.get("before"), entry.get("after") or {}
@@ -51,7 +77,8 @@ def preview_rows(report: dict, *, limit: int = SHOWN) -> list[dict]:
             "created": before is None,
             "deleted": entry.get("after") is None,
             "fields": [
-                (_field_name(model, name), _shown((before or {}).get(name)), _shown(after.get(name))) for name in names
+                (shown.name(model, name), shown.value(model, name, (before or {}).get(name)),
+                 shown.value(model, name, after.get(name))) for name in names
             ],
         })
     return rows

@@ -1,6 +1,7 @@
 """Finding 1 in a real browser: a committee member signs in to the admin, uploads a records file through the
 real import page, and sees the row error for a student number that is a staff account's user name (nothing is
-imported, the account is untouched); then a clean file imports and creates a home-student account."""
+imported, the account is untouched); then a clean file is previewed, confirmed, and imported, creating a
+home-student account."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -9,7 +10,7 @@ from accounts.models import User
 from accounts.roles import ensure_roles
 from affiliation.models import StudentRecord
 from staffdesk.models import StaffJob
-from tests.browser.conftest import submit
+from tests.browser.conftest import axe_check, submit
 
 from ..factories import DepartmentFactory, UserFactory, affiliation_campus
 
@@ -69,13 +70,22 @@ def test_the_committee_import_refuses_a_staff_user_name_then_imports_a_clean_fil
     assert User.objects.filter(pk=registrar.pk).values().get() == before
     assert not StudentRecord.objects.exists() and not User.objects.filter(username__iexact="S2024001").exists()
 
-    # 3. The same file without that row imports and creates the student's own home account.
+    # 3. The same file without that row is previewed (nothing imported yet), confirmed, and imported: it creates
+    #    the student's own home account, and the job page links the staff action log's entry (issue 12).
     upload(page, live_server.url, records_file(("S2024001", "kim@ust.example")))
+    expect(page.locator("#job-preview-table")).to_contain_text("S2024001")
+    expect(page.locator("#job-preview-table")).to_contain_text("kim@ust.example")
+    shot(page, f"{name}-preview")
+    axe_check(page, context=f"{name} preview")
+    assert not StudentRecord.objects.exists()
+    submit(page, "#job-confirm")
     expect(page.locator("#job-state")).to_have_text(WORDS[language]["done"])
+    expect(page.locator("#job-bulk-actions a")).to_contain_text("affiliation.records_import")
+    expect(page.locator("#job-confirms")).to_be_visible()
     shot(page, f"{name}-imported")
     record = StudentRecord.objects.select_related("user").get()
     assert (record.student_number, record.user.username, record.user.kind, record.user.email) == (
         "S2024001", "S2024001", User.Kind.HOME, "kim@ust.example")
-    assert list(StaffJob.objects.order_by("pk").values_list("status", flat=True)) == ["failed", "done"]
+    assert list(StaffJob.objects.order_by("pk").values_list("status", flat=True)) == ["failed", "done", "done"]
     assert User.objects.filter(pk=registrar.pk).values().get() == before
     assert problems == []

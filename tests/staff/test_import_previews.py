@@ -92,7 +92,7 @@ def test_an_upload_starts_a_dry_run_that_changes_nothing_and_previews_every_chan
 ):
     preview = _upload(committee_client, django_capture_on_commit_callbacks)
 
-    assert preview.params == {"dry_run": True} and preview.status == Status.DONE
+    assert preview.params["dry_run"] is True and preview.status == Status.DONE
     assert fake.values == {"20211234": "old"} and not BulkAction.objects.exists()
     assert bytes(preview.input_content) == b"20211234,new\n20219999,added\n"  # kept for the confirmation
     text = committee_client.get(f"/staff/jobs/{preview.pk}/").content.decode()
@@ -113,7 +113,8 @@ def test_confirming_imports_the_same_bytes_once_and_links_the_staff_action_log(
     real = StaffJob.objects.exclude(pk=preview.pk).get()
     assert response["Location"] == f"/staff/jobs/{real.pk}/"
     assert real.confirms == preview and real.created_by == committee and real.status == Status.DONE
-    assert real.params == {"expected": preview.report["fingerprint"]} and real.input_sha256 == preview.input_sha256
+    same = {key: value for key, value in preview.params.items() if key != "dry_run"}
+    assert real.params == {**same, "expected": preview.report["fingerprint"]} and real.input_sha256 == preview.input_sha256
     assert fake.calls[-1] == {"dry_run": False, "expected": preview.report["fingerprint"],
                               "content": b"20211234,new\n20219999,added\n"}
     assert fake.values == {"20211234": "new", "20219999": "added"}
@@ -237,3 +238,14 @@ def test_a_job_started_outside_the_admin_still_runs_for_real(committee, fake, dj
 
     job.refresh_from_db()
     assert job.status == Status.DONE and fake.values["20211234"] == "x" and job.input_content is None
+
+
+def test_the_preview_reads_in_korean(client, committee, fake, django_capture_on_commit_callbacks):
+    client.force_login(committee)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ko"
+    preview = _upload(client, django_capture_on_commit_callbacks)
+
+    text = client.get(f"/staff/jobs/{preview.pk}/").content.decode()
+
+    assert "가져오기 확정" in text and "변경 내용 미리보기" in text and "변경 전" in text and "신규" in text
+    assert "Confirm import" not in text

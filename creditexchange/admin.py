@@ -74,7 +74,9 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
     list_select_related = ["term", "partner", "temporary_id"]
     date_hierarchy = "submitted_at"
     inlines = [ApplicationEventInline]
-    actions = ["approve_selected", "reject_selected", "issue_now", "reactivate_and_issue", "record_recommendation"]
+    actions = [
+        "approve_selected", "reject_selected", "issue_now", "reactivate_and_issue", "revoke_ids", "record_recommendation",
+    ]
     fields = [
         "term", "partner", "home_student_number", "name_ko", "name_latin", "date_of_birth", "email", "phone",
         "home_department", "degree_level", "language", "consent_at", "consent_version", "conflict", "status",
@@ -198,17 +200,16 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Issue temporary student IDs now"), permissions=["issue"])
     def issue_now(self, request, queryset):
-        """A background job (staffdesk) over the selected applications; its page reports each one skipped."""
-        try:
-            job = job_start(
-                kind=StaffJob.Kind.TEMPORARY_IDS_ISSUE, actor=request.user,
-                params={"application_ids": list(queryset.order_by("decided_at", "pk").values_list("pk", flat=True))},
-            )
-        except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return None
-        return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+        """A preview first (who gets an ID, who is skipped and why); the confirmation starts the staff job."""
+        from .admin_issuance import issue_now
 
+        return issue_now(self, request, queryset)
+
+    @admin.action(description=_("Revoke an ID issued by mistake (with a reason)"), permissions=["issue"])
+    def revoke_ids(self, request, queryset):
+        from .admin_issuance import revoke_ids
+
+        return revoke_ids(self, request, queryset)
 
     @admin.action(description=_("Re-activate the deactivated account and issue (with a reason)"), permissions=["issue"])
     def reactivate_and_issue(self, request, queryset):

@@ -58,7 +58,17 @@ def offering_changed(mail) -> tuple[str, str, str]:
     })
 
 
+def application_id_revoked(mail) -> tuple[str, str, str]:
+    """To an applicant whose temporary ID was issued by mistake and revoked (issue 12): which ID, the reason."""
+    from ustportal.emails import _render
+
+    context = _context(mail)
+    context.update({"student_id": mail.params["student_id"], "reason": mail.params.get("reason", "")})
+    return _render("application_id_revoked", context)
+
+
 BUILDERS = {
+    "application_id_revoked": application_id_revoked,
     "offering_changed": offering_changed,
     "application_conflict_notice": application_conflict_notice,
     "application_conflict_received": application_conflict_received,

@@ -147,7 +147,10 @@ def run_temporary_ids_issue(job: StaffJob, progress: Progress) -> Outcome:
     from creditexchange.services import temporary_id_issue_batch
 
     ids = [int(pk) for pk in job.params["application_ids"]]
-    report = temporary_id_issue_batch(actor=job.created_by, application_ids=ids, progress=progress)
+    # The preview staff confirmed (issue 12): a changed selection is refused before anything is issued.
+    report = temporary_id_issue_batch(
+        actor=job.created_by, application_ids=ids, progress=progress, expected=job.params.get("expected", ""),
+    )
     failed_ids = [pk for pk, _reason in report.failures]
     labels = {
         a.pk: str(a) for a in TemporaryIdApplication.objects.filter(pk__in=failed_ids).select_related("term", "partner")

@@ -31,6 +31,12 @@ from .issuance import (
     temporary_id_issue_batch,
     temporary_id_reactivate_and_issue,
 )
+from .issuance_bulk import (
+    IssuePreview,
+    temporary_id_revoke,
+    temporary_ids_issue_check,
+    temporary_ids_issue_preview,
+)
 from .offering_change import (
     OfferingChangePreview,
     OfferingChangeUnconfirmed,
@@ -83,4 +89,5 @@ __all__ = [
     "application_conflict_resolve",
     "OfferingChangePreview", "OfferingChangeUnconfirmed", "offering_change_preview", "timetable_breaks",
     "offerings_import_undo", "AccountDeactivated", "temporary_id_reactivate_and_issue",
+    "IssuePreview", "temporary_id_revoke", "temporary_ids_issue_check", "temporary_ids_issue_preview",
 ]

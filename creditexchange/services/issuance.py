@@ -53,30 +53,11 @@ def temporary_id_issue(
         if partner_id is not None:
             Institution.objects.select_for_update().get(pk=partner_id)
         application = _lock(application_id)
-        if application.status != Status.APPROVED:
-            raise InvalidTransition(
-                _("Only approved applications can be issued an ID; this one is “%(status)s”.")
-                % {"status": application.get_status_display()}
-            )
-        conflict = application_conflict_open_for(application=application)
-        if conflict is not None:
-            raise ApplicationInConflict(
-                _(
-                    "No ID can be issued: another application with the same home student number (%(number)s) was "
-                    "made for %(term)s, and the conflict is not resolved yet. Resolve it under “Application "
-                    "conflicts” (no. %(conflict)s) first."
-                )
-                % {"number": application.home_student_number, "term": application.term, "conflict": conflict.pk}
-            )
-        # Returning students are matched case-insensitively, like the unique constraint on TemporaryStudentId.
-        identity = (
-            TemporaryStudentId.objects.select_related("user")
-            .filter(partner_id=application.partner_id, home_student_number__iexact=application.number_key)
-            .first()
-        )
+        identity = _identity_for(application)
+        refusal = issuance_refusal(application, identity, reactivate_reason=reactivate_reason)
+        if refusal is not None:
+            raise refusal
         if identity is None:
-            if reactivate_reason:
-                raise DomainError(_("This applicant's account is not deactivated; issue the ID as usual."))
             student_id = temporary_id_allocate(year=application.term.year)
             user = User(
                 username=student_id, kind=User.Kind.EXCHANGE, email=application.email, phone=application.phone,
@@ -89,23 +70,9 @@ def temporary_id_issue(
                 home_student_number=application.home_student_number, user=user,
             )
         else:
-            # The number was issued before, maybe to a squatter in a term the real student did not apply for:
-            # never hand this application (and its person) to an account first issued to another birth date.
-            if identity.applications.exclude(pk=application.pk).exclude(date_of_birth=application.date_of_birth).exists():
-                raise ApplicationInConflict(
-                    _(
-                        "No ID can be issued: temporary student ID %(student_id)s was issued for this home student "
-                        "number (%(number)s) to an applicant with another date of birth. Check with %(partner)s who "
-                        "the student is, and correct the application or that account first."
-                    )
-                    % {"student_id": identity.student_id, "number": application.home_student_number,
-                       "partner": application.partner.name}
-                )
             user = identity.user
             if not user.is_active:
                 _reactivate(application, user=user, actor=actor, reason=reactivate_reason)
-            elif reactivate_reason:
-                raise DomainError(_("This applicant's account is not deactivated; issue the ID as usual."))
         application.returning = identity.applications.exclude(pk=application.pk).exists()
         application.temporary_id = identity
         application.status = Status.ISSUED
@@ -120,16 +87,68 @@ def temporary_id_issue(
     return application
 
 
+def _identity_for(application: TemporaryIdApplication) -> TemporaryStudentId | None:
+    # Returning students are matched case-insensitively, like the unique constraint on TemporaryStudentId.
+    return (
+        TemporaryStudentId.objects.select_related("user")
+        .filter(partner_id=application.partner_id, home_student_number__iexact=application.number_key)
+        .first()
+    )
+
+
+def issuance_refusal(
+    application: TemporaryIdApplication, identity: TemporaryStudentId | None, *, reactivate_reason: str = ""
+) -> DomainError | None:
+    """Why ``application`` cannot be issued now (the error to raise), or None; the issuance and its preview use it."""
+    if application.status != Status.APPROVED:
+        return InvalidTransition(
+            _("Only approved applications can be issued an ID; this one is “%(status)s”.")
+            % {"status": application.get_status_display()}
+        )
+    conflict = application_conflict_open_for(application=application)
+    if conflict is not None:
+        return ApplicationInConflict(
+            _(
+                "No ID can be issued: another application with the same home student number (%(number)s) was "
+                "made for %(term)s, and the conflict is not resolved yet. Resolve it under “Application "
+                "conflicts” (no. %(conflict)s) first."
+            )
+            % {"number": application.home_student_number, "term": application.term, "conflict": conflict.pk}
+        )
+    if identity is None or identity.user.is_active:
+        if reactivate_reason:
+            return DomainError(_("This applicant's account is not deactivated; issue the ID as usual."))
+    elif not reactivate_reason.strip():
+        return _deactivated(identity.user)
+    # The number was issued before, maybe to a squatter in a term the real student did not apply for:
+    # never hand this application (and its person) to an account first issued to another birth date.
+    if identity is not None and identity.applications.exclude(pk=application.pk).exclude(date_of_birth=application.date_of_birth).exists():
+        return ApplicationInConflict(
+            _(
+                "No ID can be issued: temporary student ID %(student_id)s was issued for this home student "
+                "number (%(number)s) to an applicant with another date of birth. Check with %(partner)s who "
+                "the student is, and correct the application or that account first."
+            )
+            % {"student_id": identity.student_id, "number": application.home_student_number,
+               "partner": application.partner.name}
+        )
+    return None
+
+
+def _deactivated(user: User) -> AccountDeactivated:
+    return AccountDeactivated(
+        _(
+            "No ID issued: the account %(student_id)s of this returning student was deactivated by staff. If the "
+            "student should have it back, re-activate it on purpose with a reason (action “Re-activate the "
+            "deactivated account and issue” on the application)."
+        )
+        % {"student_id": user.username}
+    )
+
+
 def _reactivate(application: TemporaryIdApplication, *, user: User, actor: User | None, reason: str) -> None:
     if not reason.strip():
-        raise AccountDeactivated(
-            _(
-                "No ID issued: the account %(student_id)s of this returning student was deactivated by staff. If the "
-                "student should have it back, re-activate it on purpose with a reason (action “Re-activate the "
-                "deactivated account and issue” on the application)."
-            )
-            % {"student_id": user.username}
-        )
+        raise _deactivated(user)
     user.is_active = True
     user.save(update_fields=["is_active"])
     bulk_record(
@@ -157,29 +176,38 @@ class BatchReport:
     skipped: int = 0
     # (application id, reason) of every skipped application, for the staff job's report.
     failures: list[tuple[int, str]] = field(default_factory=list)
+    bulk_action_id: int | None = None
 
 
 def temporary_id_issue_batch(
     *, actor: User | None = None, term: Term | None = None, application_ids: Iterable[int] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, expected: str = "",
 ) -> BatchReport:
     """The daily issuance batch (default 18:00 Asia/Seoul). Safe to run twice at once: each row is locked.
 
     With ``application_ids`` (staff's "issue now" on selected applications) exactly those are tried,
     and one that is not approved is skipped with its reason. ``progress(tried, total)`` is called
     after each application; each issuance is its own transaction, so progress is visible at once.
+    With ``expected`` (the fingerprint of the preview staff confirmed, ``issuance_bulk``) the selection is
+    re-checked first: ``StalePreview`` and nothing issued if it changed. The run is recorded at its end
+    (``creditexchange.temporary_ids_issue``; ``report.bulk_action_id``).
     """
+    from .issuance_bulk import temporary_ids_issue_check, temporary_ids_issue_record
+
     report = BatchReport()
     if application_ids is not None:
         ids = list(dict.fromkeys(application_ids))
+        if expected:
+            ids = [row.application_id for row in temporary_ids_issue_check(application_ids=ids, expected=expected).rows]
     else:
         approved = TemporaryIdApplication.objects.filter(status=Status.APPROVED)
         if term is not None:
             approved = approved.filter(term=term)
         ids = list(approved.order_by("decided_at", "pk").values_list("pk", flat=True))
+    issued = []
     for tried, application_id in enumerate(ids, start=1):
         try:
-            temporary_id_issue(application_id=application_id, actor=actor)
+            issued.append(temporary_id_issue(application_id=application_id, actor=actor))
         except DomainError as exc:
             report.skipped += 1  # another batch or a staff member got there first, or it is not approved
             report.failures.append((application_id, str(exc.message)))
@@ -187,5 +215,7 @@ def temporary_id_issue_batch(
             report.issued += 1
         if progress is not None:
             progress(tried, len(ids))
+    action = temporary_ids_issue_record(issued=issued, skipped=report.failures, actor=actor, expected=expected)
+    report.bulk_action_id = action.pk if action is not None else None
     logger.info("Temporary ID batch: %s issued, %s skipped", report.issued, report.skipped)
     return report

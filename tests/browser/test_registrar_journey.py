@@ -76,6 +76,11 @@ def test_the_registrar_decides_issues_sends_a_list_and_records_an_answer(
 
     # ---- Issue the approved application's ID now: a staff job whose page shows the report. ----
     _select_and_run(page, applicant, "issue_now")
+    expect(page.locator("#issue-preview .issue-new")).to_have_count(1)  # issue 12: the preview comes first
+    axe_check(page, context="issue preview")
+    applicant.refresh_from_db()
+    assert applicant.status == Status.APPROVED
+    submit(page, "#confirm-issue")
     expect(page).to_have_url(re.compile(re.escape(f"{base}/staff/jobs/") + r"\d+/$"))
     expect(page.locator("#job-status")).to_have_attribute("data-status", "done")
     expect(page.locator("#job-failures, #job-error")).to_have_count(0)

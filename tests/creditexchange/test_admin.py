@@ -128,14 +128,19 @@ def test_it_rejects_with_the_reason_and_mails_the_applicant(
 
 
 def test_it_issues_an_id_now(registrar_client, registrar, approved_application, django_capture_on_commit_callbacks):
+    # Issue 12: a preview first (nothing issued), then the confirmation with its fingerprint starts the job.
+    preview = _action(registrar_client, "issue_now", approved_application)
+    assert preview.status_code == 200 and not StaffJob.objects.exists()
+    fingerprint = preview.context["preview"].fingerprint
     with django_capture_on_commit_callbacks(execute=True):
-        response = _action(registrar_client, "issue_now", approved_application)
+        response = _action(registrar_client, "issue_now", approved_application, apply="1", fingerprint=fingerprint)
 
     assert response.status_code == 302
     job = StaffJob.objects.get()
     assert response["Location"] == f"/staff/jobs/{job.pk}/"
     assert (job.kind, job.status, job.created_by) == ("temporary_ids_issue", "done", registrar)
-    assert (job.done, job.total, job.failures, job.report) == (1, 1, [], {"issued": 1, "skipped": 0})
+    assert (job.done, job.total, job.failures) == (1, 1, [])
+    assert (job.report["issued"], job.report["skipped"]) == (1, 0)
     assert "1 temporary student ID issued." in registrar_client.get(response["Location"]).content.decode()
     approved_application.refresh_from_db()
     assert approved_application.status == Status.ISSUED

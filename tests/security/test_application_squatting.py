@@ -138,14 +138,17 @@ def test_the_admin_issue_now_action_reports_the_conflict(
     attacker, _student = _squatted(attacker_data, application_data, django_capture_on_commit_callbacks)
     _approve(attacker, registrar)
 
+    # Issue 12: the action previews first; an application in conflict is listed as skipped, with the reason,
+    # and with nothing to issue there is no confirmation at all.
     with django_capture_on_commit_callbacks(execute=True):
-        registrar_client.post(APPLICATIONS_URL, {"action": "issue_now", "_selected_action": [attacker.pk]})
+        page = registrar_client.post(APPLICATIONS_URL, {"action": "issue_now", "_selected_action": [attacker.pk]},
+                                     HTTP_ACCEPT_LANGUAGE="en")
 
-    job = StaffJob.objects.get()
-    assert job.report == {"issued": 0, "skipped": 1}
+    assert not StaffJob.objects.exists()
     conflict = ApplicationConflict.objects.get()
-    reason = job.failures[0]["reason"]  # the job runs in the portal's default language, Korean
-    assert f"‘신청 충돌’({conflict.pk}번)" in reason or "another application with the same home student number" in reason
+    text = html.unescape(page.content.decode())
+    assert "another application with the same home student number" in text and f"(no. {conflict.pk})" in text
+    assert 'id="confirm-issue"' not in text
     assert not TemporaryStudentId.objects.exists()
 
 

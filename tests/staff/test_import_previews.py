@@ -249,3 +249,50 @@ def test_the_preview_reads_in_korean(client, committee, fake, django_capture_on_
 
     assert "가져오기 확정" in text and "변경 내용 미리보기" in text and "변경 전" in text and "신규" in text
     assert "Confirm import" not in text
+
+
+class TestWithTheRealRecordsImport:
+    """End to end with ``affiliation.services.records_import`` (it follows the import contract)."""
+
+    HEADER = (b"student_number,name,email,language,campus,department,earned_credits,in_progress_credits,gpa,"
+              b"liberal_arts_met,teacher_training,applied_before,semesters\n")
+
+    def _file(self, credits: int) -> bytes:
+        return self.HEADER + f"S7777777,Kim,k@x.example,en,sejong,sj-x,{credits},10,4.00,yes,none,no,2026-2 enrolled\n".encode()
+
+    @pytest.fixture
+    def department(self, db):
+        from ..factories import DepartmentFactory, affiliation_campus
+
+        return DepartmentFactory(code="sj-x", campus=affiliation_campus(main=False))
+
+    def test_preview_then_confirm_imports_and_records_it(self, committee_client, department, django_capture_on_commit_callbacks):
+        from affiliation.models import StudentRecord
+
+        preview = _upload(committee_client, django_capture_on_commit_callbacks, content=self._file(60))
+        assert preview.status == Status.DONE and preview.report["dry_run"] is True and not StudentRecord.objects.exists()
+
+        _confirm(committee_client, django_capture_on_commit_callbacks, preview)
+
+        real = StaffJob.objects.get(confirms=preview)
+        assert real.status == Status.DONE and StudentRecord.objects.get().earned_credits == 60
+        action = BulkAction.objects.get(kind="affiliation.records_import")
+        text = committee_client.get(f"/staff/jobs/{real.pk}/").content.decode()
+        assert f'href="/admin/ustportal/bulkaction/{action.pk}/change/"' in text
+
+    def test_a_record_changed_after_the_preview_makes_it_stale(
+        self, committee_client, department, django_capture_on_commit_callbacks
+    ):
+        from affiliation.models import StudentRecord
+
+        first = _upload(committee_client, django_capture_on_commit_callbacks, content=self._file(60))
+        _confirm(committee_client, django_capture_on_commit_callbacks, first)
+        preview = _upload(committee_client, django_capture_on_commit_callbacks, content=self._file(75))
+        StudentRecord.objects.update(earned_credits=66)  # someone corrects the record meanwhile
+
+        _confirm(committee_client, django_capture_on_commit_callbacks, preview)
+
+        real = StaffJob.objects.get(confirms=preview)
+        assert real.status == Status.FAILED and real.report == {"stale": True}
+        assert StudentRecord.objects.get().earned_credits == 66
+        assert "Upload the file again" in committee_client.get(f"/staff/jobs/{real.pk}/").content.decode()

@@ -119,8 +119,20 @@ class StudentRecordAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def get_urls(self):
-        extra = [path("import/", self.admin_site.admin_view(self.import_view), name="affiliation_studentrecord_import")]
+        extra = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="affiliation_studentrecord_import"),
+            path("import/undo/<int:action_id>/", self.admin_site.admin_view(self.import_undo_view),
+                 name="affiliation_studentrecord_import_undo"),
+        ]
         return extra + super().get_urls()
+
+    def import_undo_view(self, request, action_id: int):
+        """Undo one records import with a reason (issue 12); restoring account addresses is a separate choice."""
+        from .admin_conditions import records_import_undo_view
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return records_import_undo_view(self, request, action_id)
 
     def import_view(self, request):
         if not self.has_add_permission(request):

@@ -1,6 +1,6 @@
-"""Admin pages of the winter-session conditions check (issue 12, finding 1): the preview with its confirm button,
-and reinstating a cancelled pass with a reason. Both need ``affiliation.check_conditions``; the views only call
-services (``affiliation.services.conditions`` and ``application_reinstate``)."""
+"""Admin pages of issue 12 for the affiliation staff: the winter-session conditions check (finding 1) — the preview
+with its confirm button, reinstating a cancelled pass with a reason (both need ``affiliation.check_conditions``) —
+and the undo of a student-record import (the import's permission). The views only call services."""
 
 from django import forms
 from django.contrib import messages
@@ -18,6 +18,14 @@ from ustportal.models import BulkAction
 from . import services
 from .forms import ReasonForm
 from .models import AffiliationApplication, AffiliationRound
+
+
+class RecordsUndoForm(ReasonForm):
+    restore_emails = forms.BooleanField(
+        label=_("Also put back the e-mail addresses this import wrote to accounts"), required=False,
+        help_text=_("Only where the account still has the address the import wrote. Leave unticked unless you know "
+                    "the old address still belongs to the student: whoever reads it can ask for a set-password link."),
+    )
 
 
 class ConfirmConditionsForm(forms.Form):
@@ -93,3 +101,23 @@ def reinstate_view(modeladmin, request, round_id: int, application_id: int):
             return HttpResponseRedirect(reverse("admin:affiliation_affiliationround_conditions", args=[round.pk]))
     return _page(modeladmin, request, round, "reinstate.html", title=_("Reinstate a cancelled pass"), form=form,
                  application=application, record=application.record)
+
+
+def records_import_undo_view(modeladmin, request, action_id: int):
+    """GET: what the undo would do now; POST: undo with the reason (and the address decision)."""
+    action = get_object_or_404(BulkAction, pk=action_id, kind="affiliation.records_import", undoes__isnull=True)
+    form = RecordsUndoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.records_import_undo(action=action, actor=request.user, reason=form.cleaned_data["reason"],
+                                         restore_emails=form.cleaned_data["restore_emails"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            modeladmin.message_user(request, _("The import is undone."), messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:affiliation_studentrecord_changelist"))
+    context = {
+        **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "title": _("Undo a records import"),
+        "action": action, "form": form, "preview": services.records_import_undo_preview(action=action),
+    }
+    return TemplateResponse(request, "admin/affiliation/studentrecord/import_undo.html", context)

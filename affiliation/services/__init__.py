@@ -28,7 +28,7 @@ from .publication import (
     results_publish_preview,
 )
 from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_import
-from .records_undo import records_import_undo
+from .records_undo import records_import_undo, records_import_undo_preview
 from .scores import SCORE_COLUMNS, scores_import, scores_import_undo
 from .selection import (
     application_score_stage1,
@@ -41,7 +41,7 @@ from .selection import (
 __all__ = [
     "ALLOWED", "RECORD_COLUMNS", "SCORE_COLUMNS", "ImportReport", "UploadsRefused", "documents_checklist", "application_cancel",
     "application_confirm", "application_reinstate", "application_save", "RecordsNotRefreshed", "conditions_alert_send",
-    "conditions_preview", "records_import_undo", "application_score_stage1", "application_scores_check",
+    "conditions_preview", "records_import_undo", "records_import_undo_preview", "application_score_stage1", "application_scores_check",
     "application_scores_set",
     "application_submit", "conditions_check", "conditions_check_due", "eligibility_checklist", "exception_grant",
     "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",

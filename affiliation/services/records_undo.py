@@ -121,3 +121,23 @@ def records_import_undo(*, action: BulkAction, actor, reason: str, restore_email
             inputs={"undoes": action.pk, "restore_emails": restore_emails, "emails_kept": kept},
             summary=_("Undone: %(summary)s") % {"summary": action.summary},
         )
+
+
+def records_import_undo_preview(*, action: BulkAction) -> dict:
+    """What ``records_import_undo`` would do now (nothing is changed): records restored or deleted, addresses that
+    stay or could be restored, and what would make it refuse."""
+    if action.kind != KIND or action.undoes_id is not None:
+        raise DomainError(_("This is not a student-record import."))
+    with transaction.atomic():
+        records, moved, in_use = _check_records([e for e in action.changes if e["object"] == RECORD])
+        accounts = [e for e in action.changes if e["object"] == ACCOUNT]
+        created, restorable, _kept, moved_accounts, used = _check_accounts(accounts, restore_emails=True)
+        transaction.set_rollback(True)
+    return {
+        "restored": [entry["label"] for _record, entry in records if entry["before"] is not None],
+        "deleted": [entry["label"] for _record, entry in records if entry["before"] is None],
+        "accounts_deleted": [user.username for user in created],
+        "emails": [(user.username, entry["after"]["email"], entry["before"]["email"]) for user, entry in restorable],
+        "moved": moved + moved_accounts, "in_use": in_use + [user.username for user in used],
+        "undone": BulkAction.objects.filter(undoes=action).exists(),
+    }

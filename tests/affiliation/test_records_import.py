@@ -329,3 +329,32 @@ def test_the_upload_previews_the_conflicts_and_the_confirmation_applies_the_deci
     action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
     assert action.actor == committee and action.inputs["email_conflicts"] == "keep"
     assert action.inputs["conflicts"][0]["account_email"] == "new-mailbox@example.org"
+
+
+def test_the_undo_page_previews_and_undoes_with_a_reason_and_keeps_addresses_by_default(
+    reference, committee_client, registrar
+):
+    from django.test import Client
+
+    from ustportal.models import BulkAction
+
+    record = _first_import()
+    record.user.email = "student-own@example.org"
+    record.user.save()
+    services.records_import(content=_file(email="sis@sejong.example", credits=61), filename="a.csv",
+                            email_conflicts="take")
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    url = f"/admin/affiliation/studentrecord/import/undo/{action.pk}/"
+    other_role = Client()
+    other_role.force_login(registrar)
+    assert other_role.post(url, {"reason": "x"}).status_code == 403
+    page = committee_client.get(url).content.decode()
+    assert "S2024001" in page and "student-own@example.org" in page and "sis@sejong.example" in page
+    assert committee_client.post(url, {"reason": ""}).status_code == 200
+    response = committee_client.post(url, {"reason": "wrong file"})
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.earned_credits == 55 and record.user.email == "sis@sejong.example"
+    assert BulkAction.objects.get(undoes=action).inputs["emails_kept"] == ["S2024001"]
+    other = BulkAction.objects.get(undoes=action)
+    assert committee_client.get(f"/admin/affiliation/studentrecord/import/undo/{other.pk}/").status_code == 404

@@ -3,7 +3,7 @@
 A stage run stores a readable snapshot of its inputs on the round (``stage1_inputs`` / ``stage2_inputs``) and in
 its ``BulkAction``: the quota of every department, the multiplier (stage 1), the weights, and per applicant in the
 pool the values the score is computed from — GPA and English test/score for stage 1; stage-1, document and
-interview scores for stage 2 — plus the department applied for. Publication rebuilds the same snapshot from the
+interview scores for stage 2 (and GPA and English, its tie-breakers) — plus the department applied for. Publication rebuilds the same snapshot from the
 database and refuses while the two differ (their ``fingerprint`` differs), naming what changed in the reader's
 language ("quota of 국어국문학과 2 → 3", "stage-1 weights 60:40 → 0:100", "scores of 3 applicants changed"): the
 committee re-runs the stage, which is allowed until it is published. A run without a snapshot (made before this
@@ -57,9 +57,11 @@ def stage2_inputs(round: AffiliationRound, applications) -> dict:
         "weights": {"stage1": number(round.stage2_stage1_weight), "document": number(round.stage2_document_weight),
                     "interview": number(round.stage2_interview_weight)},
         "applicants": {
+            # GPA and English too: they break ties in stage 2 as well (scoring.rank_key).
             str(a.pk): {"number": a.record.student_number, "department": a.target_department_id,
                         "stage1": number(a.stage1_score), "document": number(a.document_score),
-                        "interview": number(a.interview_score)}
+                        "interview": number(a.interview_score), "gpa": number(a.record.gpa),
+                        "english_test": a.english_test, "english_score": a.english_score}
             for a in applications
         },
     }

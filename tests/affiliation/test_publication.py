@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from icalendar import Calendar
 
 from affiliation import services, tasks
-from affiliation.models import AffiliationApplication, DepartmentQuota, StudentRecord
+from affiliation.models import AffiliationApplication, AffiliationRound, DepartmentQuota, StudentRecord
 from ustportal import dates
 from ustportal.bulk import StalePreview
 from ustportal.errors import DomainError, InvalidTransition
@@ -345,3 +345,15 @@ def test_the_new_announced_time_shows_on_the_home_page_the_students_page_and_the
     events = {str(e["UID"]): e for e in Calendar.from_ical(Client().get("/calendar.ics").content).walk("VEVENT")}
     stage1 = next(e for uid, e in events.items() if uid.startswith(f"affiliation-round-{closed.pk}-stage1"))
     assert stage1.decoded("DTSTART") == new.replace(microsecond=0)
+
+
+def test_the_refusal_reads_in_korean(closed, korean):
+    applicants(closed, korean, [("4.5", 800), ("4.4", 810), ("4.3", 820), ("4.2", 830), ("4.1", 840)])
+    services.selection_run_stage1(round_id=closed.pk)
+    DepartmentQuota.objects.filter(round=closed, department=korean).update(override=3)
+    AffiliationRound.objects.filter(pk=closed.pk).update(stage1_gpa_weight=Decimal(0), stage1_english_weight=Decimal(100))
+    with translation.override("ko"), pytest.raises(InvalidTransition) as refused:
+        publish(closed, "stage1")
+    message = str(refused.value.message)
+    assert "국어국문학과 모집인원 2 → 3" in message and "1단계 반영 비율 60:40 → 0:100" in message
+    assert "1단계 전형을 다시 실행한 뒤 발표하십시오" in message

@@ -17,6 +17,7 @@ from academics.models import Term, TermWindow
 from staffdesk.models import StaffJob
 from staffdesk.services import job_start
 from ustportal.admin import ReadOnlyAdminMixin
+from ustportal.bulk import StalePreview
 from ustportal.errors import DomainError
 from ustportal.models import OutgoingMail
 
@@ -133,32 +134,42 @@ class PartnerListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("creditexchange.send_partnerlist")
 
     def send_view(self, request):
+        """Choose (or come from the term overview) → preview of the exact rows and recipients → confirm with the
+        preview's fingerprint → the staff job. A changed list (a student added, an address changed) shows the new
+        preview; the job re-checks it under the partner's lock before mailing (issue 12)."""
         if not self.has_send_permission(request):
             raise PermissionDenied
         form = SendListForm(request.POST or None, initial=request.GET.dict())
+        preview, stale = None, ""
         if request.method == "POST" and form.is_valid():
             partner, term, kind = (form.cleaned_data[k] for k in ("partner", "term", "kind"))
             try:
-                # Refuse at once what would fail; otherwise a background job (staffdesk) builds and mails the list.
-                services.partner_list_check(partner=partner, term=term, kind=kind)
-                job = job_start(
-                    kind=StaffJob.Kind.PARTNER_LIST_SEND, actor=request.user,
-                    params={"partner_id": partner.pk, "term_id": term.pk, "kind": kind},
-                )
+                preview = services.partner_list_preview(partner=partner, term=term, kind=kind)
+                if "confirm" in request.POST:
+                    if request.POST.get("fingerprint", "") != preview.fingerprint:
+                        raise StalePreview()
+                    job = job_start(
+                        kind=StaffJob.Kind.PARTNER_LIST_SEND, actor=request.user,
+                        params={"partner_id": partner.pk, "term_id": term.pk, "kind": kind, "expected": preview.fingerprint},
+                    )
+                    self.message_user(
+                        request,
+                        _("The %(kind)s list for %(partner)s is being prepared and mailed.")
+                        % {"kind": PartnerList.Kind(kind).label, "partner": partner.name}, messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+            except StalePreview as exc:
+                stale = exc.message
             except DomainError as exc:
                 form.add_error(None, exc.message)
-            else:
-                self.message_user(
-                    request,
-                    _("The %(kind)s list for %(partner)s is being prepared and mailed.")
-                    % {"kind": PartnerList.Kind(kind).label, "partner": partner.name}, messages.SUCCESS,
-                )
-                return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+                preview = None
         context = {
-            **self.admin_site.each_context(request), "title": _("Send a list to a partner now"), "form": form,
-            "opts": self.model._meta,
+            **self.admin_site.each_context(request), "opts": self.model._meta, "form": form, "preview": preview,
+            "stale": stale,
+            "title": _("Send a list to a partner: preview") if preview else _("Send a list to a partner now"),
         }
-        return TemplateResponse(request, "admin/creditexchange/partnerlist/send.html", context)
+        template = "send_preview.html" if preview else "send.html"
+        return TemplateResponse(request, f"admin/creditexchange/partnerlist/{template}", context)
 
     def overview_view(self, request, term_id: int | None = None):
         if not self.has_view_permission(request):

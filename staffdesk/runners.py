@@ -171,7 +171,7 @@ def run_partner_list_send(job: StaffJob, progress: Progress) -> Outcome:
 
     partner_list = partner_list_send(
         partner_id=job.params["partner_id"], term_id=job.params["term_id"], kind=job.params["kind"],
-        trigger=PartnerList.Trigger.STAFF, actor=job.created_by,
+        trigger=PartnerList.Trigger.STAFF, actor=job.created_by, expected=job.params.get("expected", ""),
     )
     students = len(partner_list.rows)
     summary = ngettext(

@@ -173,7 +173,9 @@ def test_temporary_student_id_journey_in_a_real_browser(
                 admin.select_option("select[name=action]", action)
                 _submit(admin, "#changelist-form", button="button[name=index]")
                 if action == "issue_now":
-                    # Issuance runs as a background job (in-process here): its page shows the final report.
+                    # A preview first (issue 12); then issuance runs as a background job (in-process here).
+                    expect(admin.locator("#issue-preview .issue-new")).to_have_count(1)
+                    _submit(admin, "#content form", button="#confirm-issue")
                     expect(admin).to_have_url(re.compile(re.escape(f"{base}/staff/jobs/") + r"\d+/$"))
                     expect(admin.locator("#job-status")).to_have_attribute("data-status", "done")
                     expect(admin.locator("#job-summary")).to_be_visible()

@@ -51,6 +51,7 @@ from .offerings import (
     offerings_unpublish,
 )
 from .offerings_file import offerings_import, offerings_import_undo
+from .partner_list_preview import ListPreview, partner_list_preview
 from .partner_lists import (
     PartnerListLink,
     SendReport,
@@ -89,5 +90,5 @@ __all__ = [
     "application_conflict_resolve",
     "OfferingChangePreview", "OfferingChangeUnconfirmed", "offering_change_preview", "timetable_breaks",
     "offerings_import_undo", "AccountDeactivated", "temporary_id_reactivate_and_issue",
-    "IssuePreview", "temporary_id_revoke", "temporary_ids_issue_check", "temporary_ids_issue_preview",
+    "ListPreview", "partner_list_preview", "IssuePreview", "temporary_id_revoke", "temporary_ids_issue_check", "temporary_ids_issue_preview",
 ]

@@ -21,6 +21,7 @@ from academics.models import Institution, InstitutionContact, Term, TermWindow
 from accounts.models import User
 from ustportal import dates
 from ustportal.broker import broker_publish
+from ustportal.bulk import bulk_record, change, preview_check
 from ustportal.errors import AlreadySent, DomainError, InvalidLink, NotEligible, WindowClosed
 from ustportal.mail import mail_queue
 
@@ -111,11 +112,22 @@ def _files(*, partner_list: PartnerList) -> list[PartnerListFile]:
     ]
 
 
+def partner_list_state(*, partner: Institution, term: Term, kind: str, rows: list[dict], recipients: list[str]) -> dict:
+    """What a send's preview fingerprints (issue 12): the exact rows, the recipients and the language."""
+    return {"partner": partner.pk, "term": term.pk, "kind": kind, "rows": rows, "recipients": recipients,
+            "language": partner.mail_language or settings.LANGUAGE_CODE}
+
+
 def partner_list_send(
     *, partner_id: int, term_id: int, kind: str, trigger: str = PartnerList.Trigger.STAFF,
-    actor: User | None = None, at: datetime | None = None,
+    actor: User | None = None, at: datetime | None = None, expected: str = "",
 ) -> PartnerList:
-    """SPEC §3.3: snapshot the partner's students for this term and kind, store XLSX + CSV, mail every coordinator."""
+    """SPEC §3.3: snapshot the partner's students for this term and kind, store XLSX + CSV, mail every coordinator.
+
+    ``expected``: the fingerprint of the preview staff confirmed (``partner_list_preview``); rows or recipients
+    that changed since raise ``StalePreview`` and nothing is sent. Every send (staff or schedule) is recorded as
+    ``creditexchange.partner_list_send``.
+    """
     at = at or timezone.now()
     with transaction.atomic():
         # One job per partner at a time: the second waits here, then finds the list and is refused.
@@ -124,9 +136,13 @@ def partner_list_send(
         if partner is None or term is None:
             raise DomainError(_("This partner or term no longer exists."))
         recipients = _check_sendable(partner=partner, term=term, kind=kind)
+        rows = partner_list_rows(partner_id=partner.pk, term_id=term.pk, kind=kind)
+        if expected:
+            preview_check(expected=expected, current=partner_list_state(partner=partner, term=term, kind=kind, rows=rows,
+                                                                        recipients=recipients))
         partner_list = PartnerList(
             partner=partner, term=term, kind=kind, language=partner.mail_language or settings.LANGUAGE_CODE,
-            rows=partner_list_rows(partner_id=partner.pk, term_id=term.pk, kind=kind), recipients=recipients,
+            rows=rows, recipients=recipients,
             sent_at=at, deadline=partner_list_deadline(sent_at=at), trigger=trigger,
             sent_by=actor if actor is not None and actor.is_authenticated else None,
         )
@@ -146,6 +162,13 @@ def partner_list_send(
                 kind="partner_list", to=email, language=partner_list.language, params={"list_id": partner_list.pk},
                 attachments=attachments,
             )
+        bulk_record(
+            kind="creditexchange.partner_list_send", actor=partner_list.sent_by, scope=f"partner:{partner.pk}/term:{term.pk}/kind:{kind}",
+            inputs={"expected": expected, "trigger": trigger, "recipients": recipients},
+            changes=[change(partner_list, before=None, after={"students": len(rows), "recipients": ", ".join(recipients)})],
+            summary=_("%(kind)s list for %(partner)s (%(students)s students) mailed to %(recipients)s.")
+            % {"kind": Kind(kind).label, "partner": partner.name, "students": len(rows), "recipients": ", ".join(recipients)},
+        )
     logger.info("Partner list %s sent to %s (%s students)", partner_list, ", ".join(recipients), len(partner_list.rows))
     return partner_list
 

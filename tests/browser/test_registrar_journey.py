@@ -100,6 +100,11 @@ def test_the_registrar_decides_issues_sends_a_list_and_records_an_answer(
                               else scene.hanbit.name_en)
     with page.expect_navigation():
         hanbit_row.locator(".cell-applicants input[type=submit]").click()
+    expect(page.locator("#send-rows")).to_contain_text("H003")  # issue 12: the exact rows and recipients first
+    expect(page.locator("#send-recipients")).to_contain_text("exchange@hanbit.example")
+    axe_check(page, context="send preview")
+    assert not PartnerList.objects.exists()
+    submit(page, "#confirm-send")
     expect(page).to_have_url(re.compile(re.escape(f"{base}/staff/jobs/") + r"\d+/$"))
     expect(page.locator("#job-status")).to_have_attribute("data-status", "done")
     expect(page.locator("#job-failures, #job-error")).to_have_count(0)

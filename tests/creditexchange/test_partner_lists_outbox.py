@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils import timezone
 from kombu import Connection
 
+from creditexchange import services
 from creditexchange.models import PartnerList
 from staffdesk.models import StaffJob
 from staffdesk.services import jobs_relay
@@ -88,12 +89,13 @@ def test_with_redis_down_send_now_answers_fast_and_the_list_and_mail_go_out_once
     real_broker, registrar_client, django_capture_on_commit_callbacks
 ):
     scene = build_scene()
+    data = {"partner": scene.hanbit.pk, "term": scene.term.pk, "kind": "applicants"}
+    fingerprint = services.partner_list_preview(partner=scene.hanbit, term=scene.term, kind="applicants").fingerprint
     with broker(CLOSED_PORT):
         started = time.monotonic()
         with django_capture_on_commit_callbacks(execute=True):
             response = registrar_client.post(
-                "/admin/creditexchange/partnerlist/send/",
-                {"partner": scene.hanbit.pk, "term": scene.term.pk, "kind": "applicants"},
+                "/admin/creditexchange/partnerlist/send/", {**data, "confirm": "1", "fingerprint": fingerprint},
             )
         elapsed = time.monotonic() - started
 

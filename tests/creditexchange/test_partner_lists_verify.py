@@ -298,10 +298,13 @@ def test_the_term_overview_costs_the_same_queries_whatever_the_number_of_partner
 
 
 def test_staff_send_a_list_now_from_the_admin(registrar_client, registrar, scene, django_capture_on_commit_callbacks):
+    data = {"partner": scene.garam.pk, "term": scene.term.pk, "kind": "registrations"}
+    preview = registrar_client.post("/admin/creditexchange/partnerlist/send/", data)  # issue 12: the preview first
+    assert preview.status_code == 200 and not PartnerList.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = registrar_client.post(
             "/admin/creditexchange/partnerlist/send/",
-            {"partner": scene.garam.pk, "term": scene.term.pk, "kind": "registrations"},
+            {**data, "confirm": "1", "fingerprint": preview.context["preview"].fingerprint},
         )
 
     assert response.status_code == 302

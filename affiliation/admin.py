@@ -93,7 +93,8 @@ class StudentRecordAdmin(admin.ModelAdmin):
     search_fields = ["student_number", "name", "user__username", "user__email"]
     list_select_related = ["campus", "department", "merit_scholarship_excluded_term"]
     autocomplete_fields = ["user", "campus", "department"]
-    readonly_fields = ["merit_scholarship_excluded_term", "previous_department", "affiliation_changed_at", "updated_at"]
+    readonly_fields = ["merit_scholarship_excluded_term", "previous_department", "affiliation_changed_at", "updated_at",
+                       "imported_at", "imported_email"]
     inlines = [SemesterRecordInline]
     change_list_template = "admin/affiliation/studentrecord/change_list.html"
 
@@ -489,8 +490,16 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         extra = [path("import-scores/", self.admin_site.admin_view(self.import_scores_view),
-                      name="affiliation_affiliationapplication_import_scores")]
+                      name="affiliation_affiliationapplication_import_scores"),
+                 path("import-scores/undo/<int:action_id>/", self.admin_site.admin_view(self.scores_undo_view),
+                      name="affiliation_affiliationapplication_scores_undo")]
         return extra + super().get_urls()
+
+    def scores_undo_view(self, request, action_id: int):
+        """Undo one score import with a reason (issue 12): the earlier scores back, a stage-2 run voided."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        return admin_publication.scores_undo_view(self, request, action_id)
 
     def import_scores_view(self, request):
         if not self.has_change_permission(request):

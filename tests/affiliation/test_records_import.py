@@ -358,3 +358,22 @@ def test_the_undo_page_previews_and_undoes_with_a_reason_and_keeps_addresses_by_
     assert BulkAction.objects.get(undoes=action).inputs["emails_kept"] == ["S2024001"]
     other = BulkAction.objects.get(undoes=action)
     assert committee_client.get(f"/admin/affiliation/studentrecord/import/undo/{other.pk}/").status_code == 404
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_of_one_preview_at_once_apply_once(reference):
+    """The confirmation re-reads the rows under row locks: the second waits, then finds them changed (stale)."""
+    from tests.concurrency import run_at_once
+    from ustportal.bulk import StalePreview
+    from ustportal.models import BulkAction
+
+    _first_import()
+    preview = services.records_import(content=_file(credits=61), filename="a.csv", dry_run=True)
+    outcomes = run_at_once([
+        lambda: services.records_import(content=_file(credits=61), filename="a.csv", expected=preview.fingerprint)
+        for _ in range(2)
+    ], workers=2)
+    assert sorted(type(o).__name__ for o in outcomes) == sorted(["RecordsImportReport", StalePreview.__name__])
+    assert BulkAction.objects.filter(kind="affiliation.records_import").count() == 2  # the first import and one confirm
+    assert StudentRecord.objects.get().earned_credits == 61

@@ -377,3 +377,18 @@ def test_two_confirmations_of_one_preview_at_once_apply_once(reference):
     assert sorted(type(o).__name__ for o in outcomes) == sorted(["RecordsImportReport", StalePreview.__name__])
     assert BulkAction.objects.filter(kind="affiliation.records_import").count() == 2  # the first import and one confirm
     assert StudentRecord.objects.get().earned_credits == 61
+
+
+def test_the_command_keeps_the_students_address_by_default_and_names_the_conflict(reference, tmp_path, capsys):
+    from django.core.management import call_command
+
+    record = _first_import()
+    record.user.email = "student-own@example.org"
+    record.user.save()
+    path = tmp_path / "records.csv"
+    path.write_bytes(_file())
+    call_command("import_student_records", str(path))
+    assert "S2024001: e-mail student-own@example.org (keep" in capsys.readouterr().out
+    assert StudentRecord.objects.get().user.email == "student-own@example.org"
+    call_command("import_student_records", str(path), "--email-conflicts", "take")
+    assert StudentRecord.objects.get().user.email == "sy@sejong.example"

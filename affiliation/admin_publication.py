@@ -7,11 +7,14 @@ with each change named). The page posts the preview's fingerprint back with the 
 post without it, a stale one (a quota, a score or the announced time changed in between: the new preview is
 shown) and an early one without a reason. It is Django's intermediate action page (as "delete selected"), so the
 round's own permissions and queryset apply: a user without ``affiliation.publish_results`` has no such action.
+
+Also here: the undo page of a score import (``scores_undo_view``), for whoever may change applications.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +22,10 @@ from django.utils.translation import ngettext
 
 from ustportal.bulk import StalePreview
 from ustportal.errors import DomainError
+from ustportal.models import BulkAction
 
 from . import services
+from .forms import ReasonForm
 
 
 class PublishForm(forms.Form):
@@ -70,3 +75,22 @@ def publish_action(modeladmin, request, queryset, stage: str):
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "fingerprint": preview.fingerprint,
     }
     return TemplateResponse(request, "admin/affiliation/affiliationround/publish.html", context)
+
+
+def scores_undo_view(modeladmin, request, action_id: int):
+    """GET: what undoing the score import would do now; POST: undo it with the reason (``scores_import_undo``)."""
+    action = get_object_or_404(BulkAction, pk=action_id, kind="affiliation.scores_import", undoes__isnull=True)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.scores_import_undo(action=action, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            modeladmin.message_user(request, _("The score import is undone."), messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:affiliation_affiliationapplication_changelist"))
+    context = {
+        **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "title": _("Undo a score import"),
+        "action": action, "form": form, "preview": services.scores_import_undo_preview(action=action),
+    }
+    return TemplateResponse(request, "admin/affiliation/affiliationapplication/scores_undo.html", context)

@@ -29,7 +29,7 @@ from .publication import (
 )
 from .records import RECORD_COLUMNS, ImportReport, parse_semesters, records_import
 from .records_undo import records_import_undo, records_import_undo_preview
-from .scores import SCORE_COLUMNS, scores_import, scores_import_undo
+from .scores import SCORE_COLUMNS, scores_import, scores_import_undo, scores_import_undo_preview
 from .selection import (
     application_score_stage1,
     application_scores_check,
@@ -47,5 +47,5 @@ __all__ = [
     "parse_semesters", "records_import", "results_publish", "results_publish_due", "scores_import",
     "selection_run_stage1", "selection_run_stage2", "upload_check",
     "InputsChanged", "PublicationPreview", "publication_refused_alert", "publication_state", "results_publish_preview",
-    "scores_import_undo",
+    "scores_import_undo", "scores_import_undo_preview",
 ]

@@ -137,3 +137,31 @@ def scores_import_undo(*, action, actor, reason: str):
             round.stage2_run_at = None  # the stored stage-2 ranking no longer follows from the scores
             round.save(update_fields=["stage2_run_at"])
     return undo
+
+
+def _named(values: dict) -> list[tuple[str, Decimal | None]]:
+    return [(str(AffiliationApplication._meta.get_field(k).verbose_name), v) for k, v in values.items()]
+
+
+def scores_import_undo_preview(*, action) -> dict:
+    """What ``scores_import_undo`` would do now, changing nothing: per applicant the score now and the one put back,
+    who changed since (the undo would be refused), and whether it is refused or voids a stage-2 run."""
+    from ustportal.models import BulkAction
+
+    if action.kind != KIND or action.undoes_id is not None or not action.scope.startswith("round:"):
+        raise DomainError(_("This is not a score import."))
+    round = AffiliationRound.objects.get(pk=int(action.scope.split(":", 1)[1]))
+    current = AffiliationApplication.objects.in_bulk([entry["id"] for entry in action.changes])
+    rows = []
+    for entry in action.changes:
+        application = current.get(entry["id"])
+        now = {k: _cents(getattr(application, k)) if application else None for k in entry["after"]}
+        back = {k: _cents(v) for k, v in entry["before"].items()}
+        rows.append({"label": entry["label"], "now": _named(now), "back": _named(back),
+                     "moved": application is None or now != {k: _cents(v) for k, v in entry["after"].items()}})
+    return {
+        "round": round, "rows": rows, "moved": [r["label"] for r in rows if r["moved"]],
+        "undone": BulkAction.objects.filter(undoes=action).exists(),
+        "final_published": round.final_published_at is not None, "voids_stage2": round.stage2_run_at is not None,
+    }
+

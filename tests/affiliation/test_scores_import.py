@@ -131,3 +131,37 @@ def test_the_runner_passes_dry_run_and_expected(fall_round, passes, committee):
     assert outcome.status == "done" and outcome.report["dry_run"] is False
     assert scores(passes)[0] == (Decimal(80), Decimal(80))
     assert BulkAction.objects.get(kind="affiliation.scores_import").actor == committee
+
+
+def test_the_undo_page_previews_and_undoes_with_a_reason(committee_client, fall_round, passes, committee):
+    services.scores_import(round=fall_round, content=csv([(a.record.student_number, 90, 90) for a in passes]),
+                           filename="s.csv", actor=committee)
+    services.selection_run_stage2(round_id=fall_round.pk)
+    action = BulkAction.objects.get(kind="affiliation.scores_import")
+    url = f"/admin/affiliation/affiliationapplication/import-scores/undo/{action.pk}/"
+    page = committee_client.get(url).content.decode()
+    assert f'data-student="{passes[0].record.student_number}"' in page and 'id="undo-stage2"' in page
+    assert scores(passes)[0] == (Decimal(90), Decimal(90))
+    assert "required" in committee_client.post(url, {"reason": ""}).content.decode()
+    response = committee_client.post(url, {"reason": "Wrong file"})
+    assert response.status_code == 302 and scores(passes) == [(None, None)] * 4
+    assert BulkAction.objects.get(undoes=action).reason == "Wrong file"
+    page = committee_client.get(url).content.decode()  # one undo per import
+    assert 'id="undo-done"' in page and 'id="undo-scores"' not in page
+    undo = BulkAction.objects.get(undoes=action)
+    assert committee_client.get(f"/admin/affiliation/affiliationapplication/import-scores/undo/{undo.pk}/").status_code == 404
+
+
+def test_the_undo_page_is_for_the_committee_only(client, fall_round, passes, committee):
+    from django.contrib.auth.models import Group
+
+    from ..factories import UserFactory
+
+    services.scores_import(round=fall_round, content=csv([(passes[0].record.student_number, 90, 90)]), filename="s.csv")
+    action = BulkAction.objects.get(kind="affiliation.scores_import")
+    registrar = UserFactory(is_staff=True)
+    registrar.groups.add(Group.objects.get(name="registrar"))
+    client.force_login(registrar)
+    url = f"/admin/affiliation/affiliationapplication/import-scores/undo/{action.pk}/"
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    assert scores(passes)[0] == (Decimal(90), Decimal(90))

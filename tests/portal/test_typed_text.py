@@ -100,11 +100,13 @@ def test_an_admin_model_form_stores_the_name_clean(admin_client):
 
 @pytest.mark.parametrize(("language", "message"), [
     ("en", "only invisible or control characters"), ("ko", "보이지 않는 문자나 제어 문자만 있습니다")])
-def test_an_admin_field_left_empty_by_the_cleaning_says_so(admin_client, admin_user, language, message):
-    admin_user.language = language  # the staff member's own language wins over the browser's
+def test_an_admin_field_left_empty_by_the_cleaning_says_so(client, admin_user, language, message):
+    admin_user.language = language  # the staff member's own language (taken at sign-in) wins over the browser's
     admin_user.save(update_fields=["language"])
+    client.force_login(admin_user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
 
-    response = admin_client.post("/admin/academics/college/add/", {"code": "eng", "name_ko": HIDDEN, "name_en": "E"})
+    response = client.post("/admin/academics/college/add/", {"code": "eng", "name_ko": HIDDEN, "name_en": "E"})
 
     assert response.status_code == 200 and message in response.content.decode()
     assert not College.objects.exists()

@@ -35,7 +35,7 @@ from ustportal.errors import DomainError, InvalidTransition
 from ustportal.mail import mail_queue
 
 from .. import selectors
-from ..models import AffiliationApplication, AffiliationRound
+from ..models import AffiliationApplication, AffiliationRound, DepartmentQuota, StudentRecord
 from ._common import mail_to
 from .run_inputs import STAGE2_POOL, current_inputs, current_results, inputs_changes, results_changes
 
@@ -166,6 +166,16 @@ def _lock_round(round_id: int) -> AffiliationRound:
     return AffiliationRound.objects.select_for_update(of=("self",)).select_related("term").get(pk=round_id)
 
 
+def _lock_inputs(round: AffiliationRound) -> None:
+    """Hold the quotas, the applications and their records while deciding: a score, a quota or a re-imported GPA
+    saved meanwhile waits for the publication, and is then caught by the next one's check (stage runs hold the
+    round lock, so they wait too)."""
+    list(DepartmentQuota.objects.select_for_update().filter(round=round).order_by("pk").values_list("pk"))
+    list(AffiliationApplication.objects.select_for_update(of=("self",)).filter(round=round).order_by("pk").values_list("pk"))
+    list(StudentRecord.objects.select_for_update(of=("self",)).filter(applications__round=round).order_by("pk")
+         .values_list("pk"))
+
+
 def _check(preview: PublicationPreview, *, expected, reason: str) -> None:
     if preview.refusals:
         if preview.changes:
@@ -195,6 +205,7 @@ def results_publish(
         round = _lock_round(round_id)
         if getattr(round, published) is not None and expected is None:
             return 0
+        _lock_inputs(round)
         preview, state = _build(round, stage, at)
         if expected is not None:
             preview_check(expected=expected, current=state)

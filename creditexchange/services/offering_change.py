@@ -102,8 +102,13 @@ def timetable_breaks(*, student_id: int, timetable: list[Course], proposed: dict
     return result
 
 
+def _hhmm(value: time) -> str:
+    """A stored time of day (the file's and the action log's notation, not a display format: see ``dates.clock``)."""
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
 def _slot_plain(slot: Slot) -> list:
-    return [slot[0], slot[1].strftime("%H:%M"), slot[2].strftime("%H:%M")]
+    return [slot[0], _hhmm(slot[1]), _hhmm(slot[2])]
 
 
 def slot_label(plain) -> str:

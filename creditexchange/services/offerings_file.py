@@ -33,7 +33,7 @@ from ustportal.errors import DomainError
 from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
 
 from ..models import CourseOffering, CourseRegistration, TimeSlot
-from .offering_change import offering_change_notify, offering_change_preview
+from .offering_change import _hhmm, offering_change_notify, offering_change_preview
 from .offerings import COLUMNS, IMPORTED_FIELDS, _parse_slots, _slots_replace
 
 KIND = "creditexchange.offerings_import"
@@ -52,7 +52,7 @@ class OfferingsImportReport(ImportReport):
 
 def slots_text(slots) -> str:
     """The file's notation, "Mon 09:00-10:30; Wed 09:00-10:30" (what the preview and the action log show)."""
-    return "; ".join(f"{DAYS[d]} {s.strftime('%H:%M')}-{e.strftime('%H:%M')}" for d, s, e in sorted(slots))
+    return "; ".join(f"{DAYS[d]} {_hhmm(s)}-{_hhmm(e)}" for d, s, e in sorted(slots))
 
 
 def _values(offering: CourseOffering) -> dict:

@@ -4,6 +4,10 @@ A look-up that guesses a secret (a birth date, whose e-mail goes with which user
 ways at once (``keyed_limit``): tightly per address *and* key, loosely per address, and per key across
 all addresses. One attacker behind a campus NAT then uses up only their own (address, key) budget, not
 the whole campus's; a botnet still cannot try more than the per-key ceiling on one student.
+
+Redis down or stalled: the counters must hold, so they do not go through ``ustportal.cache`` (which turns a
+failure into a miss); the redis error reaches the caller, within REDIS_SOCKET_TIMEOUT (about a second, the
+cache's OPTIONS in settings), never after the length of the stall, and no guess is let through uncounted.
 """
 
 import hashlib

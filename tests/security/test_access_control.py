@@ -331,7 +331,7 @@ REGISTRAR = {
     "creditexchange.PartnerList", "creditexchange.PartnerListFile", "creditexchange.Recommendation",
     "creditexchange.RecommendationEvent", "creditexchange.RegistrationEvent", "creditexchange.TemporaryIdApplication",
     "creditexchange.TimeSlot", "creditexchange.ApplicationConflict", "creditexchange.ApplicationConflictEvent",
-    "staffdesk.StaffJob", "ustportal.OutgoingMail",
+    "staffdesk.StaffJob", "ustportal.OutgoingMail", "ustportal.BulkAction",
     "axes.AccessAttempt",  # sign-in lock-outs, to lift them
 }
 COMMITTEE = {
@@ -340,9 +340,10 @@ COMMITTEE = {
     "affiliation.AffiliationApplication", "affiliation.AffiliationRound", "affiliation.ApplicationEvent",
     "affiliation.DepartmentQuota", "affiliation.EligibilityException", "affiliation.SemesterRecord",
     "affiliation.SimilarMajor", "affiliation.StudentRecord", "staffdesk.StaffJob", "ustportal.OutgoingMail",
+    "ustportal.BulkAction",
 }
 NOTICE_EDITOR = {"notices.Notice", "notices.NoticeAttachment"}
-PRIVACY_OFFICER = {"ustportal.PersonalDataAccess"}
+PRIVACY_OFFICER = {"ustportal.PersonalDataAccess", "ustportal.BulkAction"}  # the action log: purges only
 # Who may open which admin list (200); every other registered admin answers 403. A new admin is closed to every
 # role, and a new role opens nothing, until it is added here on purpose.
 CAN_OPEN = {

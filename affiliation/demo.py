@@ -55,6 +55,7 @@ def _round(today: date) -> AffiliationRound:
             "stage1_publish_at": _at(today + timedelta(days=28), 10), "interview_on": today + timedelta(days=35),
             "final_publish_at": _at(today + timedelta(days=42), 10),
             "conditions_check_at": _at(today + timedelta(days=120), 6),
+            "winter_session_ends_on": today + timedelta(days=119),
         },
     )
     departments = {d.code: d for d in Department.objects.all()}

@@ -21,7 +21,7 @@ class StaffJobAdmin(admin.ModelAdmin):
     list_select_related = ["created_by"]
     date_hierarchy = "created_at"
     fields = [
-        "kind", "scope", "status", "page", "created_by", "created_at", "dispatched_at", "started_at", "finished_at",
+        "kind", "scope", "status", "page", "created_by", "confirms", "created_at", "dispatched_at", "started_at", "finished_at",
         "progress", "summary", "error", "failure_list", "report", "params", "input_name", "input_size", "input_sha256",
         "language",
     ]

@@ -20,7 +20,9 @@ class StaffJob(models.Model):
     ``error`` is the reason a whole job failed (nothing was applied).
     Texts are written in ``language``, the language of the person who started the job. The uploaded
     bytes are dropped when the job finishes (the rows now live in their own tables; personal data are
-    not kept twice); the file's name, size and SHA-256 stay as the record of what was imported.
+    not kept twice); the file's name, size and SHA-256 stay as the record of what was imported. Only a
+    finished import preview (a dry run) keeps them, until its confirmation copies them to the real job
+    (``confirms``) or for at most ``services.PREVIEW_KEEP`` (24 h).
     """
 
     class Kind(models.TextChoices):

@@ -1,11 +1,14 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .mail import mail_resend
+from .bulk import StalePreview
+from .mail import mail_resend, mail_send_again, mail_send_again_preview, mail_stuck
 from .models import BulkAction, OutgoingMail
 
 
@@ -42,16 +45,29 @@ def mail_visible_to(queryset, user):
     return queryset.filter((about_account & Q(recipient_kind__in=user_kinds_for(user))) | (~about_account & by_kind))
 
 
+class StuckMailFilter(admin.SimpleListFilter):
+    """Mail whose worker died mid-send (``ustportal.mail.mail_stuck``): it may or may not have arrived."""
+
+    title = _("stuck in sending")
+    parameter_name = "stuck"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Sending with no answer for longer than the stale claim"))]
+
+    def queryset(self, request, queryset):
+        return mail_stuck(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(OutgoingMail)
 class OutgoingMailAdmin(admin.ModelAdmin):
     """Each role sees and re-sends the mail of its own work only (``mail_visible_to``)."""
 
-    list_display = ["created_at", "kind", "to", "language", "status", "attempts", "sent_at", "short_error"]
-    list_filter = ["status", "kind", "language", "created_at"]
-    search_fields = ["to", "subject", "last_error"]
+    list_display = ["created_at", "kind", "to", "language", "status", "attempts", "claimed_at", "sent_at", "short_error"]
+    list_filter = [StuckMailFilter, "status", "kind", "language", "created_at"]
+    search_fields = ["to", "subject", "last_error", "message_id"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in OutgoingMail._meta.fields]
-    actions = ["resend"]
+    actions = ["resend", "send_again_stuck"]
 
     @admin.display(description=_("last error"))
     def short_error(self, obj: OutgoingMail) -> str:
@@ -76,6 +92,27 @@ class OutgoingMailAdmin(admin.ModelAdmin):
             mail_resend(mail=mail)
             count += 1
         self.message_user(request, ngettext("%d mail queued again.", "%d mails queued again.", count) % count, messages.SUCCESS)
+
+    @admin.action(description=_("Mark stuck mail as not sent and send it again"), permissions=["resend"])
+    def send_again_stuck(self, request, queryset):
+        """Preview (which mail goes again, the warning that it may arrive twice) → confirm with the fingerprint."""
+        stale = ""
+        if "confirm" in request.POST:
+            try:
+                count = mail_send_again(queryset=queryset, expected=request.POST.get("fingerprint", ""), actor=request.user)
+            except StalePreview as exc:
+                stale = exc.message
+            else:
+                self.message_user(request, ngettext(
+                    "%d stuck mail queued again with its Message-ID.", "%d stuck mails queued again with their Message-IDs.",
+                    count) % count, messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Send stuck mail again"),
+            "preview": mail_send_again_preview(queryset=queryset), "stale": stale,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/ustportal/outgoingmail/send_again.html", context)
 
 @admin.register(BulkAction)
 class BulkActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

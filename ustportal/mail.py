@@ -14,8 +14,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .broker import broker_publish, broker_resume
+from .bulk import bulk_record, change, fingerprint, preview_check
 from .models import OutgoingMail
 
 logger = logging.getLogger(__name__)
@@ -195,3 +197,49 @@ def mail_resend(*, mail: OutgoingMail) -> None:
             status=OutgoingMail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error=""
         )
         transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk))
+
+
+def mail_stuck(queryset, *, now=None):
+    """The mail of ``queryset`` still "sending" past ``stale_claim()``: its worker died, maybe after the SMTP
+    server had it; nobody is sending it now (the task's hard time limit is shorter)."""
+    now = now or timezone.now()
+    return queryset.filter(status=OutgoingMail.Status.SENDING, claimed_at__lt=now - stale_claim())
+
+
+def _send_again_state(mails) -> list:
+    return [[m.pk, m.status, m.attempts, m.claimed_at] for m in mails]
+
+
+def mail_send_again_preview(*, queryset) -> dict:
+    """What "send again" would do with the selected mail: the stuck ones go again, the rest are left alone."""
+    stuck = list(mail_stuck(queryset).order_by("pk"))
+    return {
+        "mails": stuck, "left": queryset.count() - len(stuck), "fingerprint": fingerprint(_send_again_state(stuck)),
+        "minutes": int(stale_claim().total_seconds() // 60),
+    }
+
+
+def mail_send_again(*, queryset, expected: str, actor) -> int:
+    """Staff's "mark as not sent and send again" for stuck mail, with the SAME Message-ID (the recipient may get
+    it twice and can tell it is one mail); refuses (``StalePreview``) if the stuck set changed since the preview.
+    Recorded in the staff action log; it cannot be undone (a mail that went cannot be recalled)."""
+    with transaction.atomic():
+        stuck = list(mail_stuck(queryset.select_for_update()).order_by("pk"))
+        preview_check(expected=expected, current=_send_again_state(stuck))
+        changes = []
+        for mail in stuck:
+            changes.append(change(mail, label=f"{mail.kind} → {mail.to} {mail.message_id}",
+                                  before={"status": mail.status, "attempts": mail.attempts},
+                                  after={"status": OutgoingMail.Status.QUEUED, "attempts": 0}))
+            OutgoingMail.objects.filter(pk=mail.pk).update(
+                status=OutgoingMail.Status.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error=""
+            )
+            transaction.on_commit(lambda pk=mail.pk: mail_dispatch(mail_id=pk))
+        if stuck:
+            bulk_record(
+                kind="ustportal.mail_send_again", actor=actor, scope=f"{len(stuck)} mail", changes=changes,
+                inputs={"ids": [m.pk for m in stuck], "fingerprint": expected},
+                summary=ngettext("%(count)d stuck mail sent again.", "%(count)d stuck mails sent again.",
+                                 len(stuck)) % {"count": len(stuck)},
+            )
+    return len(stuck)

@@ -357,3 +357,21 @@ def test_the_refusal_reads_in_korean(closed, korean):
     message = str(refused.value.message)
     assert "국어국문학과 모집인원 2 → 3" in message and "1단계 반영 비율 60:40 → 0:100" in message
     assert "1단계 전형을 다시 실행한 뒤 발표하십시오" in message
+
+
+def test_an_identical_rerun_is_recorded_with_no_changes_and_keeps_the_results_publishable(closed, korean):
+    applicants(closed, korean, [("4.5", 800), ("4.4", 810), ("4.3", 820)])
+    services.selection_run_stage1(round_id=closed.pk)
+    services.selection_run_stage1(round_id=closed.pk)
+    runs = list(BulkAction.objects.filter(kind="affiliation.selection_stage1").order_by("pk"))
+    assert [r.count for r in runs] == [3, 0] and runs[0].inputs["fingerprint"] == runs[1].inputs["fingerprint"]
+    assert publish(closed, "stage1") == 3
+
+
+def test_a_result_changed_after_the_run_is_refused(closed, korean):
+    apps = applicants(closed, korean, [("4.5", 800), ("4.4", 810), ("4.3", 820), ("4.2", 830), ("4.1", 840)])
+    services.selection_run_stage1(round_id=closed.pk)
+    AffiliationApplication.objects.filter(pk=apps[4].pk).update(status=Status.STAGE1_PASSED)  # not by a run
+    with translation.override("en"), pytest.raises(InvalidTransition) as refused:
+        publish(closed, "stage1")
+    assert "the result of 1 applicant was changed after the run" in str(refused.value.message)

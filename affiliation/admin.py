@@ -200,15 +200,6 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
     def has_check_permission(self, request) -> bool:
         return request.user.has_perm("affiliation.check_conditions")
 
-    def _each(self, request, queryset, call, describe) -> None:
-        for round in queryset:
-            try:
-                result = call(round)
-            except DomainError as exc:
-                self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{round}: {describe(result)}", messages.SUCCESS)
-
     def _start_jobs(self, request, queryset, kind: str):
         """One background job (staffdesk) per selected round: its page when there is one, else a link each."""
         jobs = []

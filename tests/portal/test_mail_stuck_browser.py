@@ -1,0 +1,61 @@
+"""The registrar sends a mail stuck in "sending" again, in a real browser (ko, en, 390 px): the list's filter,
+the action, the preview that warns it may arrive twice with the same Message-ID, the confirmation; axe finds
+nothing; the mail goes with its Message-ID (issue 12, finding 6)."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.roles import ensure_roles
+from tests.browser.conftest import axe_check, browser, log_in, open_page, problems, shot, submit  # noqa: F401 - fixtures
+from ustportal.mail import stale_claim
+from ustportal.models import BulkAction, OutgoingMail
+
+from ..factories import UserFactory
+
+WORDS = {
+    "ko": {"action": "발송 중 멈춘 메일을 미발송으로 표시하고 다시 보내기", "twice": "두 번 받을 수 있습니다",
+           "done": "같은 Message-ID로"},
+    "en": {"action": "Mark stuck mail as not sent and send it again", "twice": "may receive it twice",
+           "done": "with its Message-ID"},
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", False), ("ko", True)], ids=["ko", "en", "ko-phone"])
+def test_the_registrar_sends_a_stuck_mail_again_after_the_warning(
+    open_page, live_server, problems, shot, submitted_application, language, phone  # noqa: F811
+):
+    from playwright.sync_api import expect
+
+    ensure_roles()
+    registrar = UserFactory(username="registrar", is_staff=True, language=language)
+    registrar.groups.add(Group.objects.get(name="registrar"))
+    stuck = OutgoingMail.objects.create(
+        kind="application_confirmation", to=submitted_application.email, language="en", attempts=1,
+        params={"application_id": submitted_application.pk}, status=OutgoingMail.Status.SENDING,
+        claimed_at=timezone.now() - stale_claim() - timedelta(minutes=1),
+    )
+    page = open_page(language=language, phone=phone)
+    log_in(page, live_server, registrar)
+
+    page.goto(f"{live_server.url}/admin/ustportal/outgoingmail/?stuck=yes")
+    page.locator(f"input[name=_selected_action][value='{stuck.pk}']").check()
+    page.locator("select[name=action]").select_option(label=WORDS[language]["action"])
+    submit(page, "button[name=index]")
+
+    expect(page.locator("#send-again-twice")).to_contain_text(WORDS[language]["twice"])
+    expect(page.locator("#send-again-table")).to_contain_text(stuck.message_id)
+    shot(page, f"mail-send-again-{language}{'-phone' if phone else ''}")
+    axe_check(page, context=f"send stuck mail again {language}")
+    assert OutgoingMail.objects.get(pk=stuck.pk).status == OutgoingMail.Status.SENDING  # nothing done yet
+
+    submit(page, "#send-again-confirm")
+
+    expect(page.locator(".messagelist")).to_contain_text(WORDS[language]["done"])
+    stuck.refresh_from_db()
+    assert stuck.status == OutgoingMail.Status.SENT and stuck.attempts == 1
+    assert BulkAction.objects.get(kind="ustportal.mail_send_again").actor == registrar
+    assert problems == []

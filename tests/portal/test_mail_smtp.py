@@ -5,6 +5,7 @@ one is; attachments arrive byte for byte as stored (base64), with their type and
 """
 
 import hashlib
+import smtplib
 import socket
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from creditexchange.models import PartnerList, PartnerListFile
-from ustportal.mail import mail_deliver
+from ustportal.mail import mail_deliver, smtp_failure_is_permanent
 from ustportal.models import OutgoingMail
 
 from ..creditexchange.partner_list_helpers import build_scene, send
@@ -133,3 +134,21 @@ def test_attachments_arrive_byte_for_byte_as_stored(smtp_server, db):
         assert part.get_content_type() == stored.content_type
         assert part["Content-Transfer-Encoding"] == "base64"
     assert parts["2027-봄_가람대학교_명단.csv"].get_payload(decode=True) == AWKWARD_CSV
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        (smtplib.SMTPDataError(550, b"5.7.1 rejected"), True),
+        (smtplib.SMTPSenderRefused(553, b"5.1.8 bad sender", "a@b.example"), True),
+        (smtplib.SMTPRecipientsRefused({"a@b.example": (550, b"no such user")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@b.example": (550, b"no"), "c@d.example": (452, b"full")}), False),
+        (smtplib.SMTPDataError(451, b"4.3.0 later"), False),
+        (smtplib.SMTPAuthenticationError(535, b"5.7.8 bad credentials"), False),  # the portal's configuration
+        (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), False),
+        (TimeoutError("timed out"), False),
+        (ValueError("the account's e-mail address is no longer the one this mail was queued for"), False),
+    ],
+)
+def test_which_failures_are_permanent(error, permanent):
+    assert smtp_failure_is_permanent(error) is permanent

@@ -42,7 +42,7 @@ class StalePreview(DomainError):
 
 def _plain(value):
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")  # 80.00 → "80", 60.50 → "60.5" (never "8E+1")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "pk"):

@@ -17,6 +17,8 @@ def test_fingerprint_is_canonical_and_sees_every_value():
     a = {"quota": {"7": 3}, "weights": [Decimal("60"), Decimal("40")], "on": date(2027, 2, 28)}
     b = {"on": date(2027, 2, 28), "weights": [Decimal("60.00"), Decimal("40.0")], "quota": {"7": 3}}
     assert fingerprint(a) == fingerprint(b)  # key order and Decimal spelling do not matter
+    assert fingerprint({"x": Decimal("80.00")}) == fingerprint({"x": "80"})  # readable in the log, not "8E+1"
+    assert fingerprint({"x": Decimal("60.50")}) == fingerprint({"x": "60.5"})
     assert fingerprint(a) != fingerprint({**a, "quota": {"7": 2}})
     assert fingerprint(a) != fingerprint({**a, "weights": [Decimal("0"), Decimal("100")]})
 

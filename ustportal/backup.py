@@ -1,6 +1,6 @@
 """Backup and restore of a production portal (issue 12, "Recovery"): the PostgreSQL database and the stored files.
 
-A backup is a directory ``<out>/<YYYYmmdd-HHMMSS>/`` holding:
+A backup is a directory ``<out>/<YYYYmmdd-HHMMSS>/`` (UTC) holding:
 
 * ``database.dump`` — ``pg_dump -Fc`` (custom format, compressed, no owner or privileges: it restores into any
   database the restoring role owns);
@@ -145,7 +145,7 @@ def _migrations() -> list[str]:
 def backup(*, out: Path) -> Path:
     """Dump the database and archive MEDIA_ROOT into a new directory under ``out``; returns that directory."""
     env = pg_env()
-    target = Path(out) / timezone.now().strftime("%Y%m%d-%H%M%S")
+    target = Path(out) / f"{timezone.now():%Y%m%d-%H%M%S}"  # a directory name's stamp (UTC), not a date for a person
     target.mkdir(parents=True, exist_ok=False)
     target.chmod(0o700)  # personal data: readable by the operator only
     with transaction.atomic():

@@ -227,6 +227,22 @@ class OfferingChangeUnconfirmed(DomainError):
         super().__init__(message, code="stale" if stale else "unconfirmed")
 
 
+def offering_change_lock(*, offering_ids) -> None:
+    """Lock the temporary-ID rows of every student registered for ``offering_ids`` *before* the offerings' rows.
+
+    A registration locks the student's ID row first and checks clashes and credits after it took the seat (the
+    offering's row lock), so: a student already registered here finishes any registration in flight before the
+    change reads their timetable, and one who registers meanwhile sees the new slots. Same order everywhere (ID
+    rows, then offering rows): no deadlock.
+    """
+    from accounts.models import TemporaryStudentId
+
+    students = CourseRegistration.objects.filter(
+        offering_id__in=list(offering_ids), status=CourseRegistration.Status.REGISTERED
+    ).values_list("student_id", flat=True)
+    list(TemporaryStudentId.objects.select_for_update().filter(user_id__in=students).order_by("pk").values_list("pk", flat=True))
+
+
 def offering_change_check(*, proposed: dict[int, tuple[int, list[Slot]]], expected: str = "") -> OfferingChangePreview:
     """Call inside the saving transaction after locking the offerings: raise unless nobody is affected or
     ``expected`` is this preview's fingerprint."""

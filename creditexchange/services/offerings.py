@@ -67,7 +67,7 @@ def offering_save(
     ``OfferingChangeUnconfirmed`` unless ``expected`` is the fingerprint of the preview staff confirmed) and is
     recorded and mailed by ``offering_change_notify``.
     """
-    from .offering_change import offering_change_check, offering_change_notify
+    from .offering_change import offering_change_check, offering_change_lock, offering_change_notify
 
     if offering.pk is None:
         offering.full_clean()
@@ -77,6 +77,7 @@ def offering_save(
                 _slots_replace(offering, slots)
         return offering
     with transaction.atomic():
+        offering_change_lock(offering_ids=[offering.pk])
         taken = CourseOffering.objects.select_for_update().values_list("seats_taken", flat=True).get(pk=offering.pk)
         offering_capacity_check(offering_id=offering.pk, capacity=offering.capacity)
         if slots is None:

@@ -33,7 +33,7 @@ from ustportal.errors import DomainError
 from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
 
 from ..models import CourseOffering, CourseRegistration, TimeSlot
-from .offering_change import _hhmm, offering_change_notify, offering_change_preview
+from .offering_change import _hhmm, offering_change_lock, offering_change_notify, offering_change_preview
 from .offerings import COLUMNS, IMPORTED_FIELDS, _parse_slots, _slots_replace
 
 KIND = "creditexchange.offerings_import"
@@ -173,6 +173,7 @@ def offerings_import(
         report.affected = _describe_affected(preview)
         return report
     with transaction.atomic():
+        offering_change_lock(offering_ids=[o.pk for _n, o, _s in planned if o.pk is not None])
         # Students keep registering while the file is checked: re-read the seats under a lock and
         # never write the count read above back over theirs.
         taken = dict(

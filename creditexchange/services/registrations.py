@@ -132,24 +132,36 @@ def _is_staff_action(student: User, actor: User | None) -> bool:
     return actor is not None and actor.pk != student.pk
 
 
-def _check_plan(*, student: User, offering: CourseOffering) -> None:
-    """No duplicate, no overlapping time slot, and the term's credit limit (one query: current offerings × slots)."""
+def _plan_rows(*, student: User, offering: CourseOffering) -> list[tuple]:
+    """The student's registered courses of the term with their slots (one joined query); refuses a duplicate."""
     rows = list(
         CourseOffering.objects.filter(
             term_id=offering.term_id, registrations__student=student, registrations__status=Status.REGISTERED
         ).values_list("pk", "credits", "slots__weekday", "slots__starts_at", "slots__ends_at")
     )
-    credits = {pk: value for pk, value, *_slot in rows}
-    if offering.pk in credits:
+    if any(pk == offering.pk for pk, *_rest in rows):
         raise NotEligible(_("You are already registered for %(course)s.") % {"course": offering})
-    total = sum(credits.values()) + offering.credits
+    return rows
+
+
+def _check_plan(*, student: User, offering: CourseOffering, rows: list[tuple]) -> None:
+    """No overlapping time slot, and the term's credit limit.
+
+    Called after the seat was taken, i.e. holding the offering's row lock: the offering's own credits and slots
+    are re-read here (one query), so a staff change committed meanwhile is seen; the student's other courses in
+    ``rows`` were read under the student's ID lock, which a staff change of those courses waits for
+    (``offering_change_lock``; issue 12, finding 4).
+    """
+    fresh = list(CourseOffering.objects.filter(pk=offering.pk).values_list("credits", "slots__weekday", "slots__starts_at", "slots__ends_at"))
+    credits = {pk: value for pk, value, *_slot in rows}
+    total = sum(credits.values()) + fresh[0][0]
     if total > offering.term.credit_limit:
         raise NotEligible(
             _("%(course)s would bring you to %(total)s credits; the limit for %(term)s is %(limit)s.")
             % {"course": offering, "total": total, "term": offering.term, "limit": offering.term.credit_limit}
         )
     taken = [(pk, TimeSlot(weekday=d, starts_at=s, ends_at=e)) for pk, _credits, d, s, e in rows if d is not None]
-    for new in offering.slots.all():
+    for new in (TimeSlot(weekday=d, starts_at=s, ends_at=e) for _c, d, s, e in fresh if d is not None):
         for other_id, slot in taken:
             if new.overlaps(slot):
                 raise NotEligible(
@@ -182,12 +194,13 @@ def registration_submit(
         raise CourseFull(_("%(course)s is full.") % {"course": offering})  # fast path for the 09:00 rush
     with transaction.atomic():
         _lock_identity(student=student, term=offering.term)
-        _check_plan(student=student, offering=offering)
+        rows = _plan_rows(student=student, offering=offering)
         taken = CourseOffering.objects.filter(pk=offering.pk, seats_taken__lt=F("capacity")).update(
             seats_taken=F("seats_taken") + 1
         )
         if taken != 1:
             raise CourseFull(_("%(course)s is full.") % {"course": offering})
+        _check_plan(student=student, offering=offering, rows=rows)  # after the seat: the slots as they are now
         registration = CourseRegistration.objects.create(student=student, offering=offering, term_id=offering.term_id)
         RegistrationEvent.objects.create(
             registration=registration, from_status="", to_status=Status.REGISTERED, actor=actor or student,

@@ -544,9 +544,10 @@ class TestQueryCounts:
         student_client.get(CATALOGUE_URL)  # as in the rush, the catalogue page was open before the click
         student_client.post(_register_url(first), HTTP_HX_REQUEST="true")  # the term's windows are cached now
 
-        # session, user, offering, its slots; savepoint, lock the ID, the plan (one joined query),
-        # seat UPDATE, registration INSERT, event INSERT, release.
-        assert self._click(student_client, second) == (11, f"Registered for {second}.")
+        # session, user, offering, its slots; savepoint, lock the ID, the plan (one joined query), seat UPDATE,
+        # the offering's own credits and slots re-read under its lock (issue 12), registration INSERT, event
+        # INSERT, release.
+        assert self._click(student_client, second) == (12, f"Registered for {second}.")
         # session, user, offering, its slots, the student's registration for the row.
         assert self._click(student_client, full) == (5, f"{full} is full.")
 

@@ -279,8 +279,17 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
 
     def get_urls(self):
         urls = super().get_urls()
-        extra = [path("import/", self.admin_site.admin_view(self.import_view), name="creditexchange_courseoffering_import")]
+        extra = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="creditexchange_courseoffering_import"),
+            path("import/undo/<int:action_id>/", self.admin_site.admin_view(self.import_undo_view),
+                 name="creditexchange_courseoffering_import_undo"),
+        ]
         return extra + urls
+
+    def import_undo_view(self, request, action_id: int):
+        from .admin_offering_change import offerings_import_undo_view
+
+        return offerings_import_undo_view(self, request, action_id)
 
     def has_publish_permission(self, request) -> bool:
         return request.user.has_perm("creditexchange.publish_courseoffering")

@@ -8,10 +8,19 @@ be mailed. The page re-posts the same form data with the preview's fingerprint; 
 another fingerprint, or after the registrations changed) is refused by the service and shows the page again.
 """
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from ustportal.errors import DomainError
+from ustportal.models import BulkAction
 
 from . import services
 from .models import TimeSlot
@@ -70,3 +79,33 @@ class OfferingChangeConfirmMixin:
             ],
         }
         return TemplateResponse(request, "admin/creditexchange/courseoffering/confirm_change.html", context)
+
+
+class ImportUndoForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason for undoing"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def offerings_import_undo_view(model_admin, request, action_id: int):
+    """GET: what the undo of an offerings import does (offerings deleted, values put back); POST: undo it with a
+    reason. Every refusal (registrations on a created offering, changed since, old slots that would break a
+    timetable) is named and nothing is undone."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    action = get_object_or_404(BulkAction, pk=action_id, kind="creditexchange.offerings_import", undoes__isnull=True)
+    form = ImportUndoForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offerings_import_undo(action=action, actor=request.user, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            model_admin.message_user(request, _("The import is undone."), messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:creditexchange_courseoffering_changelist"))
+    context = {
+        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
+        "title": _("Undo an offerings import"), "action": action, "form": form,
+        "created": [entry["label"] for entry in action.changes if entry["before"] is None],
+        "changed": [entry for entry in action.changes if entry["before"] is not None],
+        "undone": BulkAction.objects.filter(undoes=action).first(),
+    }
+    return TemplateResponse(request, "admin/creditexchange/courseoffering/import_undo.html", context)

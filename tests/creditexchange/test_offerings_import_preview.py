@@ -136,3 +136,33 @@ def test_the_job_page_previews_the_affected_students(registrar_client, scene, dj
     assert 'id="import-affected"' in text and str(scene["mina"]) in text
     assert "CSE101-01 Tue 09:30–11:00 overlaps MAT201-01 Tue 09:00–10:30" in text
     assert _slots(scene["a"]) == [(MON, time(9), time(10, 30))]
+
+
+def test_the_undo_page_shows_what_it_does_and_undoes_with_a_reason(registrar_client, scene):
+    _import(scene["term"], _file(scene["a"], scene["b"], a_slots="Mon 13:00-14:30", extra=[_row(code="NEW101", department="")]))
+    action = BulkAction.objects.get(kind="creditexchange.offerings_import")
+    url = f"/admin/creditexchange/courseoffering/import/undo/{action.pk}/"
+    text = html.unescape(registrar_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "NEW101-01: deleted" in text and "time_slots = Mon 09:00-10:30" in text
+    response = registrar_client.post(url, {"reason": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and CourseOffering.objects.filter(code="NEW101").exists()
+    response = registrar_client.post(url, {"reason": "wrong term"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302 and not CourseOffering.objects.filter(code="NEW101").exists()
+    assert BulkAction.objects.get(undoes=action).reason == "wrong term"
+
+
+def test_a_committee_member_may_not_undo_an_import(client, scene):
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ensure_roles
+
+    from ..factories import UserFactory
+
+    _import(scene["term"], _file(scene["a"], scene["b"], extra=[_row(code="NEW101", department="")]))
+    action = BulkAction.objects.get(kind="creditexchange.offerings_import")
+    ensure_roles()
+    member = UserFactory(username="committee", is_staff=True)
+    member.groups.add(Group.objects.get(name="affiliation_committee"))
+    client.force_login(member)
+    response = client.post(f"/admin/creditexchange/courseoffering/import/undo/{action.pk}/", {"reason": "x"})
+    assert response.status_code == 403 and CourseOffering.objects.filter(code="NEW101").exists()

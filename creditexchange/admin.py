@@ -16,7 +16,7 @@ from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
 
 from . import services
-from .admin_offering_change import OfferingChangeConfirmMixin
+from .admin_offering_change import OfferingChangeConfirmMixin, TimeSlotFormSet
 from .forms import OfferingImportForm, StaffRegistrationForm
 from .models import (
     ApplicationConflict,
@@ -226,18 +226,6 @@ class ApplicationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["application__home_student_number", "application__email", "actor__username", "reason"]
     list_select_related = ["application__term", "application__partner", "actor"]
     readonly_fields = ["application", "from_status", "to_status", "actor", "reason", "changes", "created_at"]
-
-
-class TimeSlotFormSet(forms.BaseInlineFormSet):
-    """A tabular inline names its columns only in the header: each box gets an aria-label ("Starts at, slot 2")."""
-
-    def add_fields(self, form, index):
-        super().add_fields(form, index)
-        for field in form.fields.values():
-            label = field.label or ""
-            field.widget.attrs["aria-label"] = (
-                _("%(field)s, time slot %(number)s") % {"field": label, "number": index + 1} if index is not None else label
-            )
 
 
 class TimeSlotInline(admin.TabularInline):

@@ -29,6 +29,18 @@ from .services.offering_change import describe_breaks, describe_state
 FINGERPRINT_FIELD = "_offering_change_fingerprint"
 
 
+class TimeSlotFormSet(forms.BaseInlineFormSet):
+    """A tabular inline names its columns only in the header: each box gets an aria-label ("Starts at, slot 2")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            label = field.label or ""
+            field.widget.attrs["aria-label"] = (
+                gettext_lazy("%(field)s, time slot %(number)s") % {"field": label, "number": index + 1} if index is not None else label
+            )
+
+
 class OfferingChangeConfirmMixin:
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

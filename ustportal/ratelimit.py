@@ -6,12 +6,14 @@ all addresses. One attacker behind a campus NAT then uses up only their own (add
 the whole campus's; a botnet still cannot try more than the per-key ceiling on one student.
 
 Redis down or stalled: the counters must hold, so they do not go through ``ustportal.cache`` (which turns a
-failure into a miss); the redis error reaches the caller, within REDIS_SOCKET_TIMEOUT (about a second, the
-cache's OPTIONS in settings), never after the length of the stall, and no guess is let through uncounted.
+failure into a miss). Within REDIS_SOCKET_TIMEOUT (about a second, the cache's OPTIONS in settings), never after
+the length of the stall, the check raises ``LimitUnavailable`` — a ``RateLimited``, so the form shows "briefly
+unavailable, try again in a minute" in the reader's language — and no guess is let through uncounted.
 """
 
 import hashlib
 import ipaddress
+import logging
 import math
 import time
 from collections.abc import Sequence
@@ -19,7 +21,25 @@ from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from .errors import RateLimited
+
+
+class LimitUnavailable(RateLimited):
+    """The shared counters cannot be reached (Redis down or stalled): refused, nothing counted as allowed."""
+
+    def __init__(self):
+        super().__init__(_("This check is briefly unavailable, so nothing was done. Please try again in a minute."))
+
+
+def _counters_unreachable(error: Exception) -> LimitUnavailable:
+    logger.warning("Rate-limit counters unreachable; refusing: %s", error)
+    return LimitUnavailable()
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,10 @@ def hit_all(*, keys: Sequence[tuple[str, int, int]]) -> Verdict:
     now = time.time()
     refused, retry_after = [], 0
     for key, limit, window_seconds in keys:
-        count, left = _count(key, window_seconds, now)
+        try:
+            count, left = _count(key, window_seconds, now)
+        except Exception as exc:  # redis-py raises several connection/timeout types
+            raise _counters_unreachable(exc) from exc
         if count > limit:
             refused.append(key)
             retry_after = max(retry_after, left)
@@ -74,7 +97,10 @@ def hit(key: str, *, limit: int, window_seconds: int) -> bool:
 
 def cooldown(key: str, *, seconds: int) -> bool:
     """True (and start the cooldown) if ``key`` is not cooling down; False while it is."""
-    return cache.add(f"cd:{key}", 1, timeout=seconds)
+    try:
+        return cache.add(f"cd:{key}", 1, timeout=seconds)
+    except Exception as exc:
+        raise _counters_unreachable(exc) from exc
 
 
 def address_key(address: str) -> str:

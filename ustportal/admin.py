@@ -123,8 +123,25 @@ class BulkActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["kind", "scope", "actor_name", "summary", "reason"]
     date_hierarchy = "at"
     list_select_related = ["undoes"]
-    readonly_fields = ["at", "kind", "scope", "actor_name", "inputs", "changes", "count", "summary", "reason", "undoes"]
+    readonly_fields = [
+        "at", "kind", "scope", "actor_name", "inputs", "changes", "count", "summary", "reason", "undoes", "undone",
+    ]
     fields = readonly_fields
+
+    @admin.display(description=_("undone"))
+    def undone(self, obj: BulkAction):
+        """The undo entry, or a link to the page that undoes this action (``ustportal.bulk.undo_page``), or —."""
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        from .bulk import undo_page
+
+        later = obj.undone_by.first()
+        if later is not None:
+            return format_html('<a href="{}">{}</a>', reverse("admin:ustportal_bulkaction_change", args=[later.pk]),
+                               _("undone by entry #%(id)s") % {"id": later.pk})
+        url = undo_page(obj)
+        return format_html('<a href="{}">{}</a>', url, _("Undo this action…")) if url else "—"
 
     def get_queryset(self, request):
         from accounts.roles import action_apps_for
@@ -133,7 +150,7 @@ class BulkActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         apps = action_apps_for(request.user)
         if apps is None:
             return queryset
-        visible = Q(pk__in=[])
+        visible = Q(actor=request.user)  # one's own actions, whatever their kind (e.g. mail sent again)
         for app in apps:
             visible |= Q(kind__startswith=f"{app}.")
         return queryset.filter(visible)

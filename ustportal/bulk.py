@@ -158,3 +158,26 @@ def bulk_undo(*, action, actor, reason: str, kind: str = "", summary: str = ""):
             summary=summary or gettext_now("Undone: %(summary)s") % {"summary": action.summary}, reason=reason.strip(),
             undoes=action,
         )
+
+
+# --- Where each kind of action is undone -------------------------------------------------------------------------
+# Apps register their undo pages in ``AppConfig.ready()`` (the kernel never imports an app): the staff action log
+# then links "Undo…" on an entry of that kind that is not yet undone. The page takes the entry's id, shows what the
+# undo would do now, and asks for a reason. Kinds without a page cannot be undone from the log (mail sent,
+# data destroyed, or undone another way: a stage run by running it again, a cancelled pass by reinstating it).
+_UNDO_PAGES: dict[str, str] = {}
+
+
+def undo_page_register(kind: str, url_name: str) -> None:
+    """``url_name`` (e.g. ``"admin:affiliation_studentrecord_import_undo"``) takes the BulkAction id as its argument."""
+    _UNDO_PAGES[kind] = url_name
+
+
+def undo_page(action) -> str:
+    """The URL of the page that undoes ``action``, or "" (no page for its kind, an undo itself, or already undone)."""
+    from django.urls import reverse
+
+    url_name = _UNDO_PAGES.get(action.kind)
+    if not url_name or action.undoes_id is not None or action.undone_by.exists():
+        return ""
+    return reverse(url_name, args=[action.pk])

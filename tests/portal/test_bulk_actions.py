@@ -82,3 +82,31 @@ def test_undo_restores_before_values_deletes_created_rows_and_refuses_when_chang
     assert (undo.undoes_id, undo.reason, undo.count) == (action.pk, "wrong file", 2)
     with pytest.raises(Exception, match="already"):
         bulk_undo(action=action, actor=actor, reason="again")
+
+
+@pytest.mark.django_db
+def test_the_log_links_the_undo_page_of_a_registered_kind_until_it_is_undone(client):
+    from ustportal.bulk import undo_page
+
+    member = _staff("member2", "affiliation_committee")
+    imported = bulk_record(kind="affiliation.records_import", actor=member, summary="IMPORTED")
+    published = bulk_record(kind="affiliation.results_publish", actor=member, summary="PUBLISHED")
+    url = reverse("admin:affiliation_studentrecord_import_undo", args=[imported.pk])
+    assert undo_page(imported) == url and undo_page(published) == ""  # a publication has no undo
+    client.force_login(member)
+    page = client.get(reverse("admin:ustportal_bulkaction_change", args=[imported.pk])).content.decode()
+    assert url in page
+    undo = bulk_record(kind="affiliation.records_import", actor=member, summary="UNDONE", undoes=imported)
+    assert undo_page(imported) == "" and undo_page(undo) == ""
+    page = client.get(reverse("admin:ustportal_bulkaction_change", args=[imported.pk])).content.decode()
+    assert url not in page and reverse("admin:ustportal_bulkaction_change", args=[undo.pk]) in page
+
+
+@pytest.mark.django_db
+def test_a_member_reads_their_own_actions_of_any_kind_but_not_others_of_that_kind(client):
+    member, other = _staff("member3", "affiliation_committee"), _staff("member4", "affiliation_committee")
+    bulk_record(kind="ustportal.mail_send_again", actor=member, summary="MINE-AGAIN")
+    bulk_record(kind="ustportal.mail_send_again", actor=other, summary="THEIRS-AGAIN")
+    client.force_login(member)
+    page = client.get(reverse("admin:ustportal_bulkaction_changelist")).content.decode()
+    assert "MINE-AGAIN" in page and "THEIRS-AGAIN" not in page

@@ -37,7 +37,7 @@ from ustportal.errors import DomainError, InvalidTransition
 from ustportal.mail import mail_queue
 
 from .. import selectors
-from ..models import AffiliationApplication, AffiliationRound
+from ..models import AffiliationApplication, AffiliationRound, StudentRecord
 from ._common import event_record, mail_to
 
 Status = AffiliationApplication.Status
@@ -189,6 +189,17 @@ def _admitted(round: AffiliationRound):
             .select_related("record__user", "target_department").order_by("pk"))
 
 
+def _lock_admitted(round: AffiliationRound) -> list[AffiliationApplication]:
+    """The admitted applications and their records, locked in the order every writer of records uses (applications
+    by id, then records by id, as publication; the records import locks by id too), then read: locking the records
+    in the applications' order deadlocked with a records import confirmed at the same instant."""
+    ids = list(_admitted(round).select_for_update(of=("self",)).values_list("pk", flat=True))
+    list(StudentRecord.objects.select_for_update(of=("self",)).filter(applications__pk__in=ids).order_by("pk")
+         .values_list("pk"))
+    return list(AffiliationApplication.objects.filter(pk__in=ids).select_related("record__user", "target_department")
+                .order_by("pk"))
+
+
 def _published(round: AffiliationRound) -> None:
     if round.final_published_at is None:
         raise InvalidTransition(_("Publish the final results before checking the conditions."))
@@ -211,7 +222,7 @@ def conditions_check(*, round_id: int, expected: str, actor=None, at: datetime |
         if round.conditions_checked_at is not None:
             raise InvalidTransition(_("The conditions of this round were already checked on %(when)s.")
                                     % {"when": dates.when(round.conditions_checked_at)})
-        applications = list(_admitted(round).select_for_update(of=("self", "record")))
+        applications = _lock_admitted(round)
         preview = _judge(round, applications, at)
         if preview.refused:
             raise RecordsNotRefreshed(preview.refusal)

@@ -1,0 +1,111 @@
+"""Review R1 of issue 12: the winter check, the records import and publication at once on PostgreSQL.
+
+A deadlock between two staff actions is never the answer (it is a 500 in the admin, a failed job): whatever runs
+at the same instant, each either applies or refuses with a message (stale, already done).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from affiliation import services
+from affiliation.models import AffiliationApplication, StudentRecord
+from ustportal.bulk import StalePreview
+
+from ..factories import (
+    AffiliationApplicationFactory,
+    DepartmentFactory,
+    StudentRecordFactory,
+    UserFactory,
+    affiliation_campus,
+)
+from .test_after_pass import published_round  # noqa: F401 (fixture)
+
+Status = AffiliationApplication.Status
+HEADER = ("student_number,name,email,language,campus,department,earned_credits,in_progress_credits,gpa,"
+          "liberal_arts_met,teacher_training,applied_before,semesters\n")
+COUNT = 120
+
+
+def _admitted_in_reverse(round, department):
+    """COUNT admitted students whose applications were made in the reverse order of their student numbers (the
+    import reads records by student number, the check by application)."""
+    sejong = affiliation_campus(main=False)
+    branch = DepartmentFactory(campus=sejong, code="sj-cse")
+    records = []
+    for i in range(COUNT):
+        number = f"R{5000 + i}"
+        user = UserFactory(username=number, kind="home", email=f"{number.lower()}@sejong.example")
+        records.append(StudentRecordFactory(
+            user=user, student_number=number, campus=sejong, department=branch, earned_credits=60,
+            imported_at=timezone.now() - timedelta(days=1), imported_email=user.email))
+    for record in reversed(records):
+        AffiliationApplicationFactory(round=round, record=record, target_department=department, status=Status.ADMITTED,
+                                      submitted_at=round.opens_at)
+    return records
+
+
+def _file(records, credits: int) -> bytes:
+    rows = "".join(f"{r.student_number},{r.name},{r.user.email},ko,sejong,sj-cse,{credits},18,4.00,yes,none,no,\n"
+                   for r in records)
+    return (HEADER + rows).encode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_check_and_a_records_import_confirmed_at_once_never_deadlock(published_round, cse, committee):  # noqa: F811
+    from ..concurrency import run_at_once
+
+    records = _admitted_in_reverse(published_round, cse)
+    content = _file(records, credits=50)
+    for attempt in range(3):
+        check = services.conditions_preview(round_id=published_round.pk).fingerprint
+        imported = services.records_import(content=content, filename="r.csv", dry_run=True).fingerprint
+        outcomes = run_at_once([
+            lambda check=check: services.conditions_check(round_id=published_round.pk, expected=check, actor=committee),
+            lambda content=content, imported=imported: services.records_import(
+                content=content, filename="r.csv", expected=imported, actor=committee),
+        ], workers=2)
+        assert not [o for o in outcomes if isinstance(o, OperationalError)], outcomes
+        assert all(not isinstance(o, Exception) or isinstance(o, StalePreview) for o in outcomes), outcomes
+        # back to the start for the next attempt
+        AffiliationApplication.objects.filter(round=published_round).update(status=Status.ADMITTED, cancelled_at=None)
+        type(published_round).objects.filter(pk=published_round.pk).update(conditions_checked_at=None)
+        StudentRecord.objects.filter(pk__in=[r.pk for r in records]).update(earned_credits=60)
+        content = _file(records, credits=50 + attempt + 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_publication_and_a_records_import_confirmed_at_once_never_deadlock(fall_round, cse, committee):
+    """Publication locks the records by id; the import locked them by student number, which need not be the same
+    order (here the numbers run backwards)."""
+    from ..concurrency import run_at_once
+
+    now = timezone.now()
+    fall_round.opens_at, fall_round.closes_at = now - timedelta(days=10), now - timedelta(minutes=1)
+    fall_round.stage1_publish_at = now - timedelta(seconds=10)
+    fall_round.save()
+    sejong = affiliation_campus(main=False)
+    branch = DepartmentFactory(campus=sejong, code="sj-cse")
+    records = []
+    for i in range(COUNT):
+        number = f"P{9000 - i}"
+        user = UserFactory(username=number, kind="home", email=f"{number.lower()}@sejong.example")
+        records.append(StudentRecordFactory(user=user, student_number=number, campus=sejong, department=branch,
+                                            imported_email=user.email))
+        AffiliationApplicationFactory(round=fall_round, record=records[-1], target_department=cse, english_test="toeic",
+                                      english_score=800 + i, status=Status.SUBMITTED, submitted_at=fall_round.opens_at)
+    services.selection_run_stage1(round_id=fall_round.pk)
+    for attempt in range(2):
+        content = _file(records, credits=70 + attempt)  # earned credits are no stage-1 input: both may apply
+        imported = services.records_import(content=content, filename="r.csv", dry_run=True).fingerprint
+        outcomes = run_at_once([
+            lambda: services.results_publish(round_id=fall_round.pk, stage="stage1"),
+            lambda content=content, imported=imported: services.records_import(
+                content=content, filename="r.csv", expected=imported, actor=committee),
+        ], workers=2)
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+        type(fall_round).objects.filter(pk=fall_round.pk).update(stage1_published_at=None)

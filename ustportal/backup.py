@@ -148,6 +148,15 @@ def backup(*, out: Path) -> Path:
     target = Path(out) / f"{timezone.now():%Y%m%d-%H%M%S}"  # a directory name's stamp (UTC), not a date for a person
     target.mkdir(parents=True, exist_ok=False)
     target.chmod(0o700)  # personal data: readable by the operator only
+    previous_umask = os.umask(0o077)  # and each file 0600 (pg_dump, tar and the manifest), also when copied away
+    try:
+        _backup_into(target, env)
+    finally:
+        os.umask(previous_umask)
+    return target
+
+
+def _backup_into(target: Path, env: dict[str, str]) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -166,16 +175,19 @@ def backup(*, out: Path) -> Path:
         "archives": {DUMP: _sha256_file(target / DUMP), MEDIA: _sha256_file(target / MEDIA)},
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    return target
 
 
 def read_manifest(source: Path) -> dict:
     path = Path(source) / MANIFEST
     if not path.is_file():
         raise BackupError(f"{path} is missing: not a backup directory.")
-    manifest = json.loads(path.read_text())
-    for name, expected in manifest["archives"].items():
-        if _sha256_file(Path(source) / name) != expected:
+    try:
+        manifest = json.loads(path.read_text())
+        archives = {name: manifest["archives"][name] for name in (DUMP, MEDIA)}  # both, whatever the file says
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BackupError(f"{path} is not a backup's manifest (or was edited): {exc!r} missing or unreadable.") from exc
+    for name, expected in archives.items():
+        if not (Path(source) / name).is_file() or _sha256_file(Path(source) / name) != expected:
             raise BackupError(f"{name} is not the file the backup wrote (SHA-256 differs): damaged or replaced.")
     return manifest
 

@@ -5,8 +5,9 @@ Design decisions:
 - Everything the import wrote comes back or nothing does: record fields, the replaced semester history and the
   import stamps (``imported_at``, ``imported_email``), so an undone post-winter import no longer lets the
   conditions check run. Every record must still hold what the import wrote, else the undo is refused, naming it.
-- Records and accounts the import created are deleted, unless they are in use: a record with an application,
-  or an account the student has set a password for or signed in with, makes the undo refuse.
+- Records and accounts the import created are deleted, unless they are in use: a record with an application or
+  an eligibility exception granted to it (deleting the record would delete the exception and its reason), or an
+  account the student has set a password for or signed in with, makes the undo refuse.
 - **No account takeover through undo.** An undo could otherwise put back an address the student had left (a
   recycled mailbox, then a set-password link). Addresses the import changed stay as they are unless the undo
   itself decides to restore them (``restore_emails=True``, the same explicit decision the import needed), and
@@ -41,8 +42,8 @@ def _check_records(entries) -> tuple[list, list, list]:
         label = entry.get("label") or f"#{entry['id']}"
         if record is None or _plain(record, entry["after"]) != entry["after"]:
             moved.append(label)
-        elif entry["before"] is None and record.applications.exists():
-            in_use.append(label)
+        elif entry["before"] is None and (record.applications.exists() or record.exceptions.exists()):
+            in_use.append(label)  # deleting it would delete the application or the granted exception with it
         else:
             planned.append((record, entry))
     return planned, moved, in_use
@@ -98,8 +99,8 @@ def records_import_undo(*, action: BulkAction, actor, reason: str, restore_email
             raise UndoRefused(_("Changed since this import, so nothing was undone: %(objects)s.")
                               % {"objects": ", ".join(moved + moved_accounts)})
         if in_use or used:
-            raise DomainError(_("In use since this import (an application, or an account the student has signed in "
-                                "with or set a password for), so nothing was undone: %(objects)s.")
+            raise DomainError(_("In use since this import (an application, an eligibility exception, or an account the "
+                                "student has signed in with or set a password for), so nothing was undone: %(objects)s.")
                               % {"objects": ", ".join(in_use + [u.username for u in used])})
         undone = []
         for record, entry in records:

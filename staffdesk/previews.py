@@ -45,6 +45,9 @@ class _Shown:
 
     def name(self, model, name: str) -> str:
         model_field = self.field(model, name)
+        # A reverse relation (e.g. an offering's time slots) has no verbose_name: the related model's plural names it.
+        if model_field is not None and getattr(model_field, "verbose_name", None) is None and model_field.related_model:
+            return str(model_field.related_model._meta.verbose_name_plural)
         return str(model_field.verbose_name) if model_field is not None else name
 
     def value(self, model, name: str, value) -> str:

@@ -296,3 +296,13 @@ class TestWithTheRealRecordsImport:
         assert real.status == Status.FAILED and real.report == {"stale": True}
         assert StudentRecord.objects.get().earned_credits == 66
         assert "Upload the file again" in committee_client.get(f"/staff/jobs/{real.pk}/").content.decode()
+
+
+def test_a_change_to_a_reverse_relation_is_named_by_the_related_rows(db):
+    from staffdesk.previews import preview_rows
+
+    report = {"changes": [{"object": "creditexchange.courseoffering", "id": 1, "label": "CSE101",
+                           "before": {"slots": "Mon 09:00–10:30"}, "after": {"slots": "Tue 09:00–10:30"}}]}
+    rows = preview_rows(report)
+    assert len(rows) == 1
+    assert "time slot" in str(rows[0]).lower()

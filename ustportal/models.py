@@ -1,3 +1,4 @@
+import re
 import uuid
 from email.utils import parseaddr
 
@@ -8,14 +9,31 @@ from django.utils.translation import gettext_lazy as _
 
 from . import dates
 
+_DOMAIN = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
+
+
+def _safe_domain(value: str) -> str:
+    """``value`` as the ASCII dot-atom an RFC 5322 msg-id needs (IDNA for a Korean domain), or ``""``."""
+    value = value.strip().rstrip(".").lower()
+    try:
+        value = value.encode("idna").decode("ascii") if value else ""
+    except UnicodeError:
+        return ""
+    return value if _DOMAIN.fullmatch(value) and len(value) <= 200 else ""
+
 
 def message_id_domain() -> str:
-    """The portal's own domain for Message-IDs: MAIL_MESSAGE_ID_DOMAIN, else DEFAULT_FROM_EMAIL's (never the host name)."""
+    """The portal's own domain for Message-IDs: MAIL_MESSAGE_ID_DOMAIN, else DEFAULT_FROM_EMAIL's (never the host name).
+
+    Only a valid domain is used (a line break, space or ``>`` in a setting must not reach a header);
+    otherwise ``portal.invalid``.
+    """
     configured = getattr(settings, "MAIL_MESSAGE_ID_DOMAIN", "")
     if configured:
-        return configured
+        return _safe_domain(configured) or "portal.invalid"
     _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return address.rpartition("@")[2] or "portal.invalid"
+    local, at, domain = address.rpartition("@")
+    return (_safe_domain(domain) if local and at else "") or "portal.invalid"
 
 
 def new_message_id() -> str:

@@ -1,9 +1,7 @@
 # Issue 12: one stable Message-ID per outgoing mail, for every attempt.
 
 import uuid
-from email.utils import parseaddr
 
-from django.conf import settings
 from django.db import migrations, models
 
 import ustportal.models
@@ -12,9 +10,7 @@ import ustportal.models
 def give_each_mail_its_own_message_id(apps, schema_editor):
     """Rows written before this migration get a unique id each (a column default would give them all one)."""
     OutgoingMail = apps.get_model("ustportal", "OutgoingMail")
-    domain = getattr(settings, "MAIL_MESSAGE_ID_DOMAIN", "") or (
-        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "portal.invalid"
-    )
+    domain = ustportal.models.message_id_domain()  # the same valid domain new mail gets
     for pk in OutgoingMail.objects.filter(message_id__isnull=True).values_list("pk", flat=True).iterator():
         OutgoingMail.objects.filter(pk=pk).update(message_id=f"<{uuid.uuid4().hex}@{domain}>")
 

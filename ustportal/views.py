@@ -38,9 +38,10 @@ def _cache() -> None:
 def _broker() -> None:
     from .celery import app
 
-    # The configured URL, read now: what the workers and the mail relay will use.
+    # The configured URL, read now: what the workers and the mail relay will use. One try within the transport's
+    # timeouts (REDIS_SOCKET_TIMEOUT): a retry would sleep 2 s first and a stalled Redis cost the probe 4 s.
     with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+        conn.ensure_connection(max_retries=0)
 
 
 @never_cache

@@ -102,15 +102,21 @@ def _message(mail: OutgoingMail) -> tuple[str, EmailMultiAlternatives]:
     return subject, message
 
 
+CONNECTION_REFUSALS = (smtplib.SMTPAuthenticationError, smtplib.SMTPConnectError, smtplib.SMTPHeloError)
+
+
 def smtp_failure_is_permanent(exc: BaseException) -> bool:
     """A 5xx answer about this message (sender, recipient, content): sending it again gets the same answer.
 
-    4xx answers, dropped connections and timeouts are temporary and retried. A refused login (535) is the
-    portal's configuration, not the mail's, so it is retried too: the mail goes once the password is fixed.
+    4xx answers, dropped connections and timeouts are temporary and retried. A refusal of the portal's connection
+    rather than of the mail — a refused login (535), the greeting or HELO refused, 530 "authentication required" or
+    "STARTTLS first" — is the portal's configuration, so it is retried too: the mail goes once that is fixed.
     """
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _message in exc.recipients.values()]
-    elif isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPAuthenticationError):
+    elif isinstance(exc, CONNECTION_REFUSALS) or getattr(exc, "smtp_code", None) == 530:
+        return False
+    elif isinstance(exc, smtplib.SMTPResponseException):
         codes = [exc.smtp_code]
     else:
         return False

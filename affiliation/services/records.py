@@ -265,7 +265,9 @@ def _plan(rows, report: RecordsImportReport, *, decision: str, lock: bool, progr
     numbers = {row.get("student_number", "").lower() for _number, row in rows}
     records = StudentRecord.objects.annotate(number_key=Lower("student_number")).filter(number_key__in=numbers)
     if lock:  # the confirmation judges what it writes: nobody changes these records until it commits
-        records = records.select_for_update(of=("self",))
+        # By id, as every other writer of many records locks them (winter check, publication, undo): locking them by
+        # student number deadlocked with those on PostgreSQL when the two orders differ.
+        records = records.select_for_update(of=("self",)).order_by("pk")
     # Student numbers compare case-insensitively, like the user names they become.
     existing = {r.student_number.lower(): r for r in records.select_related("user").prefetch_related("semesters__term")}
     planned, seen = [], set()

@@ -36,6 +36,10 @@ def _plain(record: StudentRecord, names) -> dict:
 
 def _check_records(entries) -> tuple[list, list, list]:
     planned, moved, in_use = [], [], []
+    # All at once and by id, as the import and the winter check lock them: one by one in the file's order, an undo
+    # deadlocked with an import confirmed at the same instant.
+    list(StudentRecord.objects.select_for_update(of=("self",)).filter(pk__in=[e["id"] for e in entries]).order_by("pk")
+         .values_list("pk"))
     for entry in entries:
         record = StudentRecord.objects.select_for_update(of=("self",)).prefetch_related("semesters__term").filter(
             pk=entry["id"]).first()

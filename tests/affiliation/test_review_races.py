@@ -109,3 +109,57 @@ def test_publication_and_a_records_import_confirmed_at_once_never_deadlock(fall_
         ], workers=2)
         assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
         type(fall_round).objects.filter(pk=fall_round.pk).update(stage1_published_at=None)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_undos_of_one_records_import_at_once_undo_it_once(committee):
+    from ustportal.errors import DomainError
+    from ustportal.models import BulkAction
+
+    from ..concurrency import run_at_once
+    from .test_records_import import _file
+
+    sejong = affiliation_campus(main=False)
+    DepartmentFactory(code="sj-cse", campus=sejong)
+    assert services.records_import(content=_file(credits=55), filename="a.csv").ok
+    assert services.records_import(content=_file(credits=61), filename="a.csv").ok
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    outcomes = run_at_once([
+        lambda: services.records_import_undo(action=action, actor=committee, reason="wrong file") for _ in range(2)
+    ], workers=2)
+    assert sorted(type(o).__name__ for o in outcomes) == ["BulkAction", "DomainError"], outcomes
+    assert all(not isinstance(o, Exception) or isinstance(o, DomainError) for o in outcomes)
+    assert StudentRecord.objects.get().earned_credits == 55
+    assert BulkAction.objects.filter(undoes=action).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_undoing_an_import_while_another_is_confirmed_never_deadlocks(committee):
+    """The undo locked the records one by one in the file's order, the import by student number."""
+    from ustportal.errors import DomainError
+    from ustportal.models import BulkAction
+
+    from ..concurrency import run_at_once
+
+    sejong = affiliation_campus(main=False)
+    DepartmentFactory(code="sj-cse", campus=sejong)
+    numbers = [f"U{7000 - i}" for i in range(COUNT)]  # the file lists them backwards
+
+    def content(credits):
+        rows = "".join(f"{n},학생,{n.lower()}@sejong.example,ko,sejong,sj-cse,{credits},18,4.00,yes,none,no,\n"
+                       for n in numbers)
+        return (HEADER + rows).encode()
+
+    assert services.records_import(content=content(55), filename="a.csv").ok
+    assert services.records_import(content=content(61), filename="a.csv").ok
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    newer = services.records_import(content=content(64), filename="b.csv", dry_run=True).fingerprint
+    outcomes = run_at_once([
+        lambda: services.records_import_undo(action=action, actor=committee, reason="wrong file"),
+        lambda: services.records_import(content=content(64), filename="b.csv", expected=newer, actor=committee),
+    ], workers=2)
+    assert all(not isinstance(o, Exception) or isinstance(o, DomainError) for o in outcomes), outcomes
+    credits = set(StudentRecord.objects.values_list("earned_credits", flat=True))
+    assert credits in ({55}, {64})  # the undo first (then the import is stale or applies) or the import first

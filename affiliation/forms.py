@@ -90,4 +90,5 @@ class ScoreUploadForm(UploadForm):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (kept in the record)"), widget=forms.Textarea(attrs={"rows": 3}))
+    # At most 1000 characters, as the early-publication reason: a reinstatement mails it to the student.
+    reason = forms.CharField(label=_("Reason (kept in the record)"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -31,3 +31,71 @@ def test_undoing_a_first_import_keeps_a_record_the_committee_granted_an_exceptio
         services.records_import_undo(action=action, actor=staff, reason="wrong file")
     assert record.student_number in str(excinfo.value.message)
     assert EligibilityException.objects.filter(record=record).exists() and StudentRecord.objects.exists()
+
+
+# --- crafted requests and bad input on the pages -------------------------------------------------------------------
+
+from .test_after_pass import _preview_url, admitted, check, published_round, statuses  # noqa: E402,F401
+
+
+def _notice_editor():
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ensure_roles
+
+    ensure_roles()
+    user = UserFactory(username="notices", is_staff=True)
+    user.groups.add(Group.objects.get(name="notice_editor"))
+    return user
+
+
+def test_a_notice_editor_gets_403_on_every_page_of_the_check_the_undos_and_publication(
+    client, published_round, cse  # noqa: F811
+):
+    from affiliation.models import AffiliationApplication
+
+    application = admitted(published_round, cse, earned_credits=50)
+    fingerprint = services.conditions_preview(round_id=published_round.pk).fingerprint
+    client.force_login(_notice_editor())
+    urls = [_preview_url(published_round), f"/admin/affiliation/affiliationround/{published_round.pk}/reinstate/{application.pk}/",
+            "/admin/affiliation/studentrecord/import/undo/1/", "/admin/affiliation/affiliationapplication/import-scores/undo/1/"]
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+        assert client.post(url, {"fingerprint": fingerprint, "reason": "x"}).status_code == 403, url
+    response = client.post("/admin/affiliation/affiliationround/", {
+        "action": "publish_final", "_selected_action": [published_round.pk], "confirm": "1", "fingerprint": "x"})
+    assert response.status_code == 403
+    assert statuses(application) == [AffiliationApplication.Status.ADMITTED]
+
+
+def test_a_committee_member_without_publish_results_cannot_publish_by_a_crafted_action(client, committee, fall_round, cse):
+    from django.contrib.auth.models import Permission
+
+    committee.groups.clear()
+    committee.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="affiliation", codename__in=["view_affiliationround", "change_affiliationround"]))
+    client.force_login(committee)
+    for action in ("publish_stage1", "publish_final"):
+        response = client.post("/admin/affiliation/affiliationround/", {
+            "action": action, "_selected_action": [fall_round.pk], "confirm": "1", "fingerprint": "x", "reason": "r"})
+        assert response.status_code in (200, 302)
+    fall_round.refresh_from_db()
+    assert fall_round.stage1_published_at is None and fall_round.final_published_at is None
+
+
+def test_a_huge_reinstatement_reason_is_refused_with_a_message_and_nothing_is_mailed(
+    committee_client, published_round, cse, django_capture_on_commit_callbacks  # noqa: F811
+):
+    from affiliation.models import AffiliationApplication
+    from ustportal.models import OutgoingMail
+
+    application = admitted(published_round, cse, earned_credits=50)
+    check(published_round)
+    url = f"/admin/affiliation/affiliationround/{published_round.pk}/reinstate/{application.pk}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = committee_client.post(url, {"reason": "x" * 100_000})
+    assert response.status_code == 200 and "at most" in response.content.decode()
+    assert statuses(application) == [AffiliationApplication.Status.CANCELLED]
+    assert not OutgoingMail.objects.filter(kind="affiliation_reinstated").exists()
+    response = committee_client.post(url, {"reason": "   "})
+    assert response.status_code == 200 and statuses(application) == [AffiliationApplication.Status.CANCELLED]

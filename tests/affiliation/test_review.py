@@ -99,3 +99,63 @@ def test_a_huge_reinstatement_reason_is_refused_with_a_message_and_nothing_is_ma
     assert not OutgoingMail.objects.filter(kind="affiliation_reinstated").exists()
     response = committee_client.post(url, {"reason": "   "})
     assert response.status_code == 200 and statuses(application) == [AffiliationApplication.Status.CANCELLED]
+
+
+# --- fingerprints cover every input the outcome depends on --------------------------------------------------------
+
+@pytest.mark.parametrize("change", ["min_credits", "status", "liberal_arts", "winter_end", "credits", "new_admitted"])
+def test_the_check_refuses_a_preview_when_an_input_it_judged_changed(published_round, cse, change):  # noqa: F811
+    from datetime import timedelta
+
+    from affiliation.models import AffiliationApplication, AffiliationRound
+    from ustportal.bulk import StalePreview
+
+    application = admitted(published_round, cse, earned_credits=61)
+    other = admitted(published_round, cse, earned_credits=61)
+    fingerprint = services.conditions_preview(round_id=published_round.pk).fingerprint
+    round = AffiliationRound.objects.filter(pk=published_round.pk)
+    if change == "min_credits":
+        round.update(min_credits=62)
+    elif change == "status":
+        AffiliationApplication.objects.filter(pk=other.pk).update(status=AffiliationApplication.Status.CANCELLED)
+    elif change == "liberal_arts":
+        StudentRecord.objects.filter(pk=application.record_id).update(liberal_arts_met=False)
+    elif change == "winter_end":
+        round.update(winter_session_ends_on=published_round.winter_session_ends_on - timedelta(days=1))
+    elif change == "credits":
+        StudentRecord.objects.filter(pk=application.record_id).update(earned_credits=50)
+    else:
+        admitted(published_round, cse, earned_credits=50)
+    with pytest.raises(StalePreview):
+        services.conditions_check(round_id=published_round.pk, expected=fingerprint)
+    assert statuses(application) == [AffiliationApplication.Status.ADMITTED]
+
+
+@pytest.mark.parametrize("change", ["email", "language"])
+def test_publication_refuses_a_preview_when_a_recipients_address_or_language_changed(fall_round, cse, change):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from affiliation.models import AffiliationRound
+    from ustportal.bulk import StalePreview
+    from ustportal.models import OutgoingMail
+
+    from .test_publication import applicants
+
+    now = timezone.now()
+    fall_round.opens_at, fall_round.closes_at = now - timedelta(days=10), now - timedelta(minutes=1)
+    fall_round.save()
+    made = applicants(fall_round, cse, [("4.5", 800), ("4.4", 810)])
+    services.selection_run_stage1(round_id=fall_round.pk)
+    preview = services.results_publish_preview(round_id=fall_round.pk, stage="stage1")
+    user = made[0].record.user
+    if change == "email":
+        user.email = "elsewhere@example.org"
+    else:
+        user.language = "ko" if user.language == "en" else "en"
+    user.save()
+    with pytest.raises(StalePreview):
+        services.results_publish(round_id=fall_round.pk, stage="stage1", expected=preview.fingerprint, reason="early")
+    assert AffiliationRound.objects.get(pk=fall_round.pk).stage1_published_at is None
+    assert not OutgoingMail.objects.filter(kind="affiliation_result").exists()

@@ -203,7 +203,8 @@ def offering_change_preview(*, proposed: dict[int, tuple[int, list[Slot]]]) -> O
         for pk, course in changed.items()
     }
     state = {
-        "offerings": described,
+        # Not the labels: ``str(offering)`` has the title in the active language, which is not part of the change.
+        "offerings": {pk: {"before": entry["before"], "after": entry["after"]} for pk, entry in described.items()},
         "affected": [[b.student_id, b.clashes, b.credits] for b in affected],
         "registrations": {s: sorted(ids) for s, ids in notified.items()},
     }

@@ -120,6 +120,12 @@ def issuance_refusal(
             return DomainError(_("This applicant's account is not deactivated; issue the ID as usual."))
     elif not reactivate_reason.strip():
         return _deactivated(identity.user)
+    elif not student_account_plain(identity.user):
+        return DomainError(
+            _("The account %(student_id)s is not a plain exchange student account (staff, a role or another kind); "
+              "issuance never re-activates it. A superuser decides about it in the user admin.")
+            % {"student_id": identity.user.username}
+        )
     # The number was issued before, maybe to a squatter in a term the real student did not apply for:
     # never hand this application (and its person) to an account first issued to another birth date.
     if identity is not None and identity.applications.exclude(pk=application.pk).exclude(date_of_birth=application.date_of_birth).exists():
@@ -133,6 +139,12 @@ def issuance_refusal(
                "partner": application.partner.name}
         )
     return None
+
+
+def student_account_plain(user: User) -> bool:
+    """An exchange student's account and nothing more: issuance may re-activate it and a revoke may delete it, never
+    a staff, superuser or role account, nor a home student's (``User.kind``: no automatic process touches those)."""
+    return user.kind == User.Kind.EXCHANGE and not (user.is_staff or user.is_superuser or user.groups.exists())
 
 
 def _deactivated(user: User) -> AccountDeactivated:

@@ -30,7 +30,7 @@ from ustportal.mail import mail_queue
 
 from ..models import CourseRegistration, TemporaryIdApplication
 from .applications import _lock, _record
-from .issuance import _identity_for, issuance_refusal
+from .issuance import _identity_for, issuance_refusal, student_account_plain
 
 Status = TemporaryIdApplication.Status
 
@@ -113,6 +113,8 @@ def _revoke_refusal(application: TemporaryIdApplication) -> str:
     if identity.applications.exclude(pk=application.pk).exists():
         return _("This is a returning student's earlier ID; it cannot be revoked here (deactivate the account instead).")
     user = identity.user
+    if not student_account_plain(user):
+        return _("%(student_id)s is not a plain exchange student account (staff, a role or another kind); it cannot be revoked here.") % {"student_id": identity.student_id}
     if user.last_login is not None or user.has_usable_password():
         return _("The student has already set a password or signed in with %(student_id)s; it cannot be revoked (deactivate the account instead).") % {"student_id": identity.student_id}
     if CourseRegistration.objects.filter(student=user).exists():

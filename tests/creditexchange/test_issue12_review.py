@@ -1,0 +1,158 @@
+"""Issue 12, review R3 of credit exchange: what an attacker or a registrar office could still do wrong.
+
+- Revoking an ID issued by mistake deletes the account: never a staff account, one with a role, or another kind's.
+- Re-activating a deactivated account on purpose: only an exchange student's own account, never a staff one.
+- The offering change's fingerprint holds the change, not the language the page was shown in.
+- Every step of issuance and the import undo is 403 for another role, and CSRF-protected.
+"""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.utils import translation
+
+from accounts.models import TemporaryStudentId, User
+from accounts.roles import ensure_roles
+from creditexchange import services
+from creditexchange.models import CourseOffering, TemporaryIdApplication, TimeSlot
+from ustportal.errors import DomainError
+from ustportal.models import BulkAction, OutgoingMail
+
+from ..factories import (
+    ApplicationFactory,
+    CourseOfferingFactory,
+    CourseRegistrationFactory,
+    TermFactory,
+    TimeSlotFactory,
+    UserFactory,
+    issued_student,
+)
+
+Status = TemporaryIdApplication.Status
+URL = "/admin/creditexchange/temporaryidapplication/"
+
+
+# --- Revoke: the account it deletes ------------------------------------------------------------------------------
+
+def _make(user: User, what: str) -> None:
+    if what == "staff":
+        User.objects.filter(pk=user.pk).update(is_staff=True)
+    elif what == "superuser":
+        User.objects.filter(pk=user.pk).update(is_superuser=True)
+    elif what == "role":
+        ensure_roles()
+        user.groups.add(Group.objects.get(name="notice_editor"))
+    elif what == "home":
+        User.objects.filter(pk=user.pk).update(kind=User.Kind.HOME)
+
+
+@pytest.mark.parametrize("what", ["staff", "superuser", "role", "home"])
+def test_revoke_never_deletes_a_staff_or_another_kinds_account(registrar, approved_application, what):
+    application = services.temporary_id_issue(application_id=approved_application.pk)
+    user = application.temporary_id.user
+    _make(user, what)
+    with pytest.raises(DomainError):
+        services.temporary_id_revoke(application_id=application.pk, actor=registrar, reason="mistake")
+    assert User.objects.filter(pk=user.pk).exists() and TemporaryStudentId.objects.filter(user=user).exists()
+    application.refresh_from_db()
+    assert application.status == Status.ISSUED
+    assert not BulkAction.objects.filter(kind="creditexchange.temporary_id_revoke").exists()
+    assert not OutgoingMail.objects.filter(kind="application_id_revoked").exists()
+
+
+# --- Re-activation: whose account -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def returning(db, partner):
+    student = issued_student(TermFactory(year=2026, season="spring"), partner=partner)
+    identity = student.temporary_id
+    first = identity.applications.get()
+    User.objects.filter(pk=student.pk).update(is_active=False)
+    application = ApplicationFactory(
+        term=TermFactory(year=2026, season="fall"), partner=partner, home_student_number=identity.home_student_number,
+        date_of_birth=first.date_of_birth, status=Status.APPROVED,
+    )
+    return {"student": student, "application": application}
+
+
+@pytest.mark.parametrize("what", ["staff", "superuser", "role", "home"])
+def test_reactivation_never_reactivates_a_staff_or_another_kinds_account(returning, registrar, what):
+    _make(returning["student"], what)
+    with pytest.raises(DomainError):
+        services.temporary_id_reactivate_and_issue(
+            application_id=returning["application"].pk, actor=registrar, reason="Returns for the fall term",
+        )
+    assert not User.objects.get(pk=returning["student"].pk).is_active
+    returning["application"].refresh_from_db()
+    assert returning["application"].status == Status.APPROVED
+    assert not BulkAction.objects.filter(kind="creditexchange.account_reactivate").exists()
+
+
+# --- Offering change: the fingerprint --------------------------------------------------------------------------------
+
+def test_an_offering_change_confirmed_in_one_language_applies_in_the_other(db):
+    """The preview is shown in Korean (the dry-run job, one staff member); the confirmation runs in English (the
+    confirm job, another staff member): the same change and the same students, so it applies."""
+    mon, tue = TimeSlot.Weekday.MON, TimeSlot.Weekday.TUE
+    term = TermFactory(year=2027, season="spring", credit_limit=12)
+    a = CourseOfferingFactory(term=term, code="CSE101", title_ko="자료구조", title_en="Data Structures")
+    b = CourseOfferingFactory(term=term, code="MAT201")
+    from datetime import time
+
+    TimeSlotFactory(offering=a, weekday=mon, starts_at=time(9), ends_at=time(10, 30))
+    TimeSlotFactory(offering=b, weekday=tue, starts_at=time(9), ends_at=time(10, 30))
+    student = issued_student(term)
+    CourseRegistrationFactory(student=student, offering=a)
+    CourseRegistrationFactory(student=student, offering=b)
+    moved = [(tue, time(9, 30), time(11))]
+    with translation.override("ko"):
+        preview = services.offering_change_preview(proposed={a.pk: (a.credits, moved)})
+    assert preview.needs_confirmation
+    with translation.override("en"):
+        services.offering_save(offering=CourseOffering.objects.get(pk=a.pk), slots=moved, expected=preview.fingerprint)
+    assert list(TimeSlot.objects.filter(offering=a).values_list("weekday", flat=True)) == [tue]
+
+
+# --- Permissions and CSRF ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def other_role_client(client, db):
+    def make(role):
+        ensure_roles()
+        member = UserFactory(username=f"member-{role}", is_staff=True)
+        if role:
+            member.groups.add(Group.objects.get(name=role))
+        client.force_login(member)
+        return client
+    return make
+
+
+@pytest.mark.parametrize("role", ["affiliation_committee", "notice_editor", None])
+@pytest.mark.parametrize("action", ["issue_now", "revoke_ids", "reactivate_and_issue"])
+def test_issuance_steps_are_403_for_another_role(other_role_client, approved_application, role, action):
+    client = other_role_client(role)
+    for data in ({}, {"apply": "1", "reason": "x", "fingerprint": "0" * 64}):
+        response = client.post(URL, {"action": action, "_selected_action": [approved_application.pk], **data})
+        assert response.status_code == 403
+    approved_application.refresh_from_db()
+    assert approved_application.status == Status.APPROVED and not TemporaryStudentId.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["affiliation_committee", "notice_editor", None])
+def test_the_import_undo_is_403_for_another_role(other_role_client, registrar, role):
+    action = BulkAction.objects.create(kind="creditexchange.offerings_import", actor=registrar, changes=[])
+    client = other_role_client(role)
+    url = f"/admin/creditexchange/courseoffering/import/undo/{action.pk}/"
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    assert not BulkAction.objects.filter(undoes=action).exists()
+
+
+def test_revoke_without_the_csrf_token_is_refused(registrar, approved_application):
+    application = services.temporary_id_issue(application_id=approved_application.pk)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(registrar)
+    data = {"action": "revoke_ids", "_selected_action": [application.pk], "apply": "1", "reason": "mistake"}
+    assert client.post(URL, data).status_code == 403
+    application.refresh_from_db()
+    assert application.status == Status.ISSUED

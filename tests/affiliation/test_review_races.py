@@ -163,3 +163,38 @@ def test_undoing_an_import_while_another_is_confirmed_never_deadlocks(committee)
     assert all(not isinstance(o, Exception) or isinstance(o, DomainError) for o in outcomes), outcomes
     credits = set(StudentRecord.objects.values_list("earned_credits", flat=True))
     assert credits in ({55}, {64})  # the undo first (then the import is stale or applies) or the import first
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_score_import_and_a_stage2_rerun_at_once_never_deadlock(fall_round, cse, committee):
+    """Stage 2 locks the round, then the applications; the import locked the applications, then (voiding the run)
+    the round."""
+    from ..concurrency import run_at_once
+    from .test_publication import applicants
+
+    now = timezone.now()
+    fall_round.opens_at, fall_round.closes_at = now - timedelta(days=10), now - timedelta(minutes=1)
+    fall_round.save()
+    made = applicants(fall_round, cse, [("4.5", 800 + i) for i in range(COUNT)])
+    services.selection_run_stage1(round_id=fall_round.pk)
+    passed = list(AffiliationApplication.objects.filter(round=fall_round, status=Status.STAGE1_PASSED)
+                  .select_related("record"))
+    assert passed and len(made) == COUNT
+
+    def csv(score):
+        return ("student_number,document_score,interview_score\n"
+                + "".join(f"{a.record.student_number},{score},{score}\n" for a in passed)).encode()
+
+    services.scores_import(round=fall_round, content=csv(70), filename="s.csv")
+    services.selection_run_stage2(round_id=fall_round.pk)
+    for attempt in range(2):
+        content = csv(71 + attempt)
+        preview = services.scores_import(round=fall_round, content=content, filename="s.csv", dry_run=True).fingerprint
+        outcomes = run_at_once([
+            lambda content=content, preview=preview: services.scores_import(
+                round=fall_round, content=content, filename="s.csv", expected=preview, actor=committee),
+            lambda: services.selection_run_stage2(round_id=fall_round.pk, actor=committee),
+        ], workers=2)
+        assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+        services.selection_run_stage2(round_id=fall_round.pk)

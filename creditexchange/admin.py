@@ -14,6 +14,7 @@ from staffdesk.models import StaffJob
 from staffdesk.services import job_start
 from ustportal.admin import ReadOnlyAdminMixin
 from ustportal.errors import DomainError
+from ustportal.text import clean_typed
 
 from . import services
 from .admin_offering_change import OfferingChangeConfirmMixin, TimeSlotFormSet
@@ -127,7 +128,7 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
         decisions = {
             "_approve": (self.has_approve_permission, lambda: services.application_approve(application_id=obj.pk, actor=request.user)),
             "_reject": (self.has_approve_permission, lambda: services.application_reject(
-                application_id=obj.pk, actor=request.user, reason=request.POST.get("_reason", ""))),
+                application_id=obj.pk, actor=request.user, reason=clean_typed(request.POST.get("_reason", "")))),
             "_issue": (self.has_issue_permission, lambda: services.temporary_id_issue(application_id=obj.pk, actor=request.user)),
         }
         for button, (allowed, decide) in decisions.items():

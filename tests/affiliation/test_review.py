@@ -159,3 +159,21 @@ def test_publication_refuses_a_preview_when_a_recipients_address_or_language_cha
         services.results_publish(round_id=fall_round.pk, stage="stage1", expected=preview.fingerprint, reason="early")
     assert AffiliationRound.objects.get(pk=fall_round.pk).stage1_published_at is None
     assert not OutgoingMail.objects.filter(kind="affiliation_result").exists()
+
+
+def test_the_check_and_reinstate_posts_need_the_csrf_token(committee, published_round, cse):  # noqa: F811
+    from django.test import Client
+
+    from affiliation.models import AffiliationApplication
+
+    application = admitted(published_round, cse, earned_credits=50)
+    fingerprint = services.conditions_preview(round_id=published_round.pk).fingerprint
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(committee)
+    assert client.post(_preview_url(published_round), {"fingerprint": fingerprint}).status_code == 403
+    assert statuses(application) == [AffiliationApplication.Status.ADMITTED]
+    check(published_round)
+    url = f"/admin/affiliation/affiliationround/{published_round.pk}/reinstate/{application.pk}/"
+    assert client.post(url, {"reason": "forged"}).status_code == 403
+    assert client.get(url).status_code == 200  # a GET only shows the form
+    assert statuses(application) == [AffiliationApplication.Status.CANCELLED]

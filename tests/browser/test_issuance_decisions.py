@@ -4,7 +4,8 @@ A registrar selects a returning student's application whose account staff had de
 deactivated account and issue (with a reason)" from the application list, sees the account named as deactivated,
 is refused without a reason, gives one and confirms: the account is active, the application issued and the staff
 action log holds the decision with its reason. Then an ID issued by mistake is revoked from the same list with a
-reason: the account and the ID are gone, the application is approved again and the applicant's mail is queued.
+reason, together with one already used to sign in: the unused account and ID are gone, that application is
+approved again and its applicant's mail is queued; the used one is kept and named in a warning.
 The database is checked after each form and axe-core runs on every page.
 """
 
@@ -105,15 +106,19 @@ def test_the_registrar_reactivates_a_deactivated_account_and_issues(
 
 @pytest.fixture
 def issued(db, partner, registrar):
-    """An application issued a moment ago (nobody used the ID yet)."""
+    """Two applications issued a moment ago: Mina's ID nobody used yet; Joon has already signed in with his."""
     term = TermFactory(year=2027, season="spring")
     TermWindowFactory(term=term, kind="application", starts_at=timezone.now() - timedelta(days=3),
                       ends_at=timezone.now() + timedelta(days=30))
-    application = ApplicationFactory(
-        term=term, partner=partner, status=Status.APPROVED, email="mina@partner.example",
-        confirmed_at=timezone.now(), decided_at=timezone.now(), decided_by=registrar,
-    )
-    return services.temporary_id_issue(application_id=application.pk, actor=registrar)
+    issued = {}
+    for name in ("mina", "joon"):
+        application = ApplicationFactory(
+            term=term, partner=partner, status=Status.APPROVED, email=f"{name}@partner.example",
+            confirmed_at=timezone.now(), decided_at=timezone.now(), decided_by=registrar,
+        )
+        issued[name] = services.temporary_id_issue(application_id=application.pk, actor=registrar)
+    User.objects.filter(pk=issued["joon"].temporary_id.user_id).update(last_login=timezone.now())
+    return issued
 
 
 @pytest.mark.browser
@@ -123,35 +128,48 @@ def test_the_registrar_revokes_an_id_issued_by_mistake(
 ):
     from playwright.sync_api import expect
 
-    student_id, user_id = issued.temporary_id.student_id, issued.temporary_id.user_id
+    mina, joon = issued["mina"], issued["joon"]
+    student_id, user_id = mina.temporary_id.student_id, mina.temporary_id.user_id
     base, name = live_server.url, f"revoke-id-{language}{'-phone' if phone else ''}"
     page = open_page(language=language, phone=phone)
     log_in(page, live_server, registrar)
 
-    _run_action(page, base, issued, "revoke_ids")
+    page.goto(f"{base}{CHANGELIST}")
+    for application in (mina, joon):
+        page.check(f"input[name=_selected_action][value='{application.pk}']")
+    page.select_option("select[name=action]", "revoke_ids")
+    submit(page, "#changelist-form button[name=index]")
     expect(page.locator("html")).to_have_attribute("lang", language)
     expect(page.locator("#content")).to_contain_text(student_id)
+    expect(page.locator("#content")).to_contain_text(joon.temporary_id.student_id)
     axe_check(page, context="revoke form")
     _fits_the_phone(page, phone)
 
     page.fill("#id_reason", " ")
     submit(page, "#content form [type=submit]")
     expect(page.locator(".errorlist")).to_have_count(1)
-    assert TemporaryStudentId.objects.filter(student_id=student_id).exists()
+    assert TemporaryStudentId.objects.count() == 2
 
+    # Mina's ID is revoked; Joon's, already used to sign in, is kept and named in a warning.
     reason = "협정 대학이 잘못 입력되었습니다 / The partner university was entered wrongly"
     page.fill("#id_reason", reason)
     shot(page, f"{name}-form")
     submit(page, "#content form [type=submit]")
     expect(page).to_have_url(f"{base}{CHANGELIST}")
     expect(page.locator("ul.messagelist li.success")).to_have_count(1)
+    expect(page.locator("ul.messagelist li.warning")).to_have_count(1)
+    expect(page.locator("ul.messagelist li.warning")).to_contain_text(joon.home_student_number)
     axe_check(page, context="applications after revoking")
-    issued.refresh_from_db()
-    assert issued.status == Status.APPROVED and issued.temporary_id is None
+    shot(page, f"{name}-done")
+    mina.refresh_from_db()
+    assert mina.status == Status.APPROVED and mina.temporary_id is None
     assert not TemporaryStudentId.objects.filter(student_id=student_id).exists()
     assert not User.objects.filter(pk=user_id).exists()
-    assert issued.events.order_by("-pk").first().reason == reason
-    assert BulkAction.objects.get(kind="creditexchange.temporary_id_revoke").reason == reason
+    assert mina.events.order_by("-pk").first().reason == reason
+    revoke = BulkAction.objects.get(kind="creditexchange.temporary_id_revoke")
+    assert (revoke.actor, revoke.reason, revoke.scope) == (registrar, reason, f"application:{mina.pk}")
     mail = OutgoingMail.objects.get(kind="application_id_revoked")
     assert (mail.to, mail.params["reason"]) == ("mina@partner.example", reason)
+    joon.refresh_from_db()
+    assert joon.status == Status.ISSUED and User.objects.filter(pk=joon.temporary_id.user_id, is_active=True).exists()
     assert problems == []

@@ -1,10 +1,12 @@
 """Issue 12, undo from the staff action log, in chromium (ko on a 1280 px screen, en on a 390 px phone).
 
 Each journey starts where a member of staff finds a mistake: the staff action log ("업무 처리 기록"). They open the
-import's entry, follow "Undo this action…", read what the undo does, are refused without a reason, give one and
-confirm; the database then holds the values from before the import and an undo entry (``undoes``) with the reason,
-and the log's entry links that undo instead of offering another. Journeys: a registrar undoes an offerings import;
-a committee member undoes a scores import (stage 2 voided) and a records import. axe-core runs on every page.
+import's entry, follow "Undo this action…", read what the undo does and are refused without a reason. A change
+made meanwhile (a registration, a corrected score, an edited record) makes the confirmation refuse, naming it,
+with nothing undone; once it is put back the confirmation goes through: the database holds the values from before
+the import and an undo entry (``undoes``) with the reason, and the log's entry links that undo instead of offering
+another. Journeys: a registrar undoes an offerings import; a committee member undoes a scores import (stage 2
+voided) and a records import. axe-core runs on every page.
 """
 
 from datetime import time
@@ -26,7 +28,7 @@ from ..affiliation.test_scores_import import passes, scores  # noqa: F401 - the 
 from ..creditexchange.test_offering_change import MON, timetable  # noqa: F401 - the fixture
 from ..creditexchange.test_offerings_import_preview import _file as offerings_file
 from ..creditexchange.test_offerings_import_preview import _import, _row, _slots
-from ..factories import host_campus
+from ..factories import CourseRegistrationFactory, host_campus
 
 LOG = "/admin/ustportal/bulkaction/"
 LANGUAGES = pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", True)], ids=["ko", "en-phone"])
@@ -106,6 +108,15 @@ def test_the_registrar_undoes_an_offerings_import_from_the_action_log(
     assert CourseOffering.objects.filter(code="NEW101").exists() and not BulkAction.objects.filter(undoes=action).exists()
 
     reason = "다른 학기 파일을 올렸습니다 / The file was for another term"
+    # A student registers for the new offering while the page is open: refused, naming it; nothing undone.
+    late = CourseRegistrationFactory(student=timetable["joon"], offering=CourseOffering.objects.get(code="NEW101"))
+    page.fill("#id_reason", reason)
+    submit(page, "#confirm-undo")
+    expect(page.locator("#content .errornote")).to_contain_text("NEW101-01")
+    axe_check(page, context="offerings import undo refused")
+    assert _slots(a) == [(MON, time(13), time(14, 30))] and not BulkAction.objects.filter(undoes=action).exists()
+    late.delete()  # the registration is withdrawn; the undo can go ahead
+
     page.fill("#id_reason", reason)
     shot(page, f"{name}-confirm")
     submit(page, "#confirm-undo")
@@ -148,6 +159,17 @@ def test_the_committee_undoes_a_scores_import_from_the_action_log(
     assert scores(passes) == [(Decimal(90), Decimal(90))] * 4
 
     reason = "작년 점수 파일이었습니다 / Last year's score file"
+    # A score is corrected while the page is open: refused, naming the student; nothing undone.
+    third = passes[2].record.student_number
+    affiliation_services.application_scores_set(application_id=passes[2].pk, interview_score=50)
+    page.fill("#id_reason", reason)
+    submit(page, "#undo-scores")
+    expect(page.locator("#content .errornote").last).to_contain_text(third)
+    expect(page.locator("#undo-moved")).to_contain_text(third)
+    axe_check(page, context="scores import undo refused")
+    assert scores(passes)[0] == (Decimal(90), Decimal(90)) and not BulkAction.objects.filter(undoes=action).exists()
+    affiliation_services.application_scores_set(application_id=passes[2].pk, interview_score=90)  # put back
+
     page.fill("#id_reason", reason)
     shot(page, f"{name}-confirm")
     submit(page, "#undo-scores")
@@ -187,6 +209,16 @@ def test_the_committee_undoes_a_records_import_from_the_action_log(
     assert StudentRecord.objects.get(pk=record.pk).earned_credits == 61
 
     reason = "학사 시스템 추출 오류 / A faulty export from the student information system"
+    # The record is edited while the page is open: refused, naming the student; nothing undone.
+    StudentRecord.objects.filter(pk=record.pk).update(earned_credits=63)
+    page.fill("#id_reason", reason)
+    submit(page, "#undo-import")
+    expect(page.locator("#content .errornote").last).to_contain_text("S2024001")
+    expect(page.locator("#undo-moved")).to_contain_text("S2024001")
+    axe_check(page, context="records import undo refused")
+    assert not BulkAction.objects.filter(undoes=action).exists()
+    StudentRecord.objects.filter(pk=record.pk).update(earned_credits=61)  # put back
+
     page.fill("#id_reason", reason)
     shot(page, f"{name}-confirm")
     submit(page, "#undo-import")

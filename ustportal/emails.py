@@ -53,6 +53,9 @@ def application_confirmation(mail: OutgoingMail) -> tuple[str, str, str]:
 
 def application_issued(mail: OutgoingMail) -> tuple[str, str, str]:
     application = _application(mail)
+    if application.temporary_id_id is None:
+        # Revoked since it was queued (issue 12): never tell the applicant an ID is issued after it was withdrawn.
+        raise ValueError("the temporary student ID of this application was revoked after this mail was queued")
     link = absolute(reverse("creditexchange:application_lookup"))
     return _render("application_issued", {"application": application, "link": link})
 

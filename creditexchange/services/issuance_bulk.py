@@ -27,6 +27,7 @@ from accounts.models import User
 from ustportal.bulk import bulk_record, change, fingerprint, preview_check
 from ustportal.errors import DomainError
 from ustportal.mail import mail_queue
+from ustportal.models import OutgoingMail
 
 from ..models import CourseRegistration, TemporaryIdApplication
 from .applications import _lock, _record
@@ -147,6 +148,10 @@ def temporary_id_revoke(*, application_id: int, actor: User, reason: str) -> Tem
             changes=[change(application, before={"status": Status.ISSUED}, after={"status": Status.APPROVED}, label=f"{application} ({student_id})")],
             summary=_("Temporary student ID %(student_id)s revoked.") % {"student_id": student_id},
         )
+        # The "issued" mail may still wait for a retry (SMTP down): it must not arrive after the "withdrawn" one.
+        OutgoingMail.objects.filter(
+            kind="application_issued", params__application_id=application.pk, status=OutgoingMail.Status.QUEUED,
+        ).update(status=OutgoingMail.Status.FAILED, next_attempt_at=None, last_error=f"withdrawn: {student_id} was revoked")
         mail_queue(
             kind="application_id_revoked", to=application.email, language=application.language,
             params={"application_id": application.pk, "student_id": student_id, "reason": reason.strip()},

@@ -156,3 +156,25 @@ def test_revoke_without_the_csrf_token_is_refused(registrar, approved_applicatio
     assert client.post(URL, data).status_code == 403
     application.refresh_from_db()
     assert application.status == Status.ISSUED
+
+
+# --- Revoke: the issuance mail not sent yet ---------------------------------------------------------------------------
+
+def test_the_issuance_mail_not_yet_sent_is_never_delivered_after_a_revoke(registrar, approved_application, mailoutbox):
+    """SMTP was down when the ID was issued: the "issued" mail is still queued when the ID is revoked. It must not
+    reach the applicant after the "withdrawn" one (nor on a staff re-send): only the revoke mail goes out."""
+    from ustportal.mail import mail_deliver, mail_resend
+
+    application = services.temporary_id_issue(application_id=approved_application.pk)
+    issued = OutgoingMail.objects.get(kind="application_issued")
+    services.temporary_id_revoke(application_id=application.pk, actor=registrar, reason="Wrong partner")
+    mail_deliver(mail_id=issued.pk)
+    issued.refresh_from_db()
+    assert issued.status == OutgoingMail.Status.FAILED and issued.sent_at is None
+    mail_resend(mail=issued)
+    mail_deliver(mail_id=issued.pk)
+    issued.refresh_from_db()
+    assert issued.sent_at is None
+    revoked = OutgoingMail.objects.get(kind="application_id_revoked")
+    assert mail_deliver(mail_id=revoked.pk)
+    assert len(mailoutbox) == 1 and approved_application.email in mailoutbox[0].to

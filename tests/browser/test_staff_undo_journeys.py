@@ -6,7 +6,7 @@ made meanwhile (a registration, a corrected score, an edited record) makes the c
 with nothing undone; once it is put back the confirmation goes through: the database holds the values from before
 the import and an undo entry (``undoes``) with the reason, and the log's entry links that undo instead of offering
 another. Journeys: a registrar undoes an offerings import; a committee member undoes a scores import (stage 2
-voided) and a records import. axe-core runs on every page.
+voided) and a records import (with and without putting back the addresses it wrote). axe-core runs on every page.
 """
 
 from datetime import time
@@ -191,10 +191,12 @@ def test_the_committee_undoes_a_records_import_from_the_action_log(
     from playwright.sync_api import expect
 
     assert affiliation_services.records_import(content=records_file(), filename="first.csv").ok
-    record = StudentRecord.objects.get(student_number="S2024001")
+    record = StudentRecord.objects.select_related("user").get(student_number="S2024001")
     stamp = record.imported_at
-    assert affiliation_services.records_import(content=records_file(credits=61, semesters="2026-1 E"),
-                                               filename="second.csv", actor=committee).ok
+    record.user.email = "own@example.org"  # changed at the student's request; the import below takes the file's
+    record.user.save()
+    assert affiliation_services.records_import(content=records_file(email="sis@sejong.example", credits=61, semesters="2026-1 E"),
+                                               filename="second.csv", actor=committee, email_conflicts="take").ok
     action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
     base, name = live_server.url, f"undo-records-{language}{'-phone' if phone else ''}"
     page = open_page(language=language, phone=phone)
@@ -203,6 +205,8 @@ def test_the_committee_undoes_a_records_import_from_the_action_log(
     _undo_from_the_log(page, base, action, language, phone, name, shot)
     expect(page).to_have_url(f"{base}/admin/affiliation/studentrecord/import/undo/{action.pk}/")
     expect(page.locator("#undo-preview")).to_contain_text("S2024001")
+    expect(page.locator("#undo-preview")).to_contain_text("sis@sejong.example")
+    expect(page.locator("#undo-preview")).to_contain_text("own@example.org")
     axe_check(page, context="records import undo")
     _fits_the_phone(page, phone)
     _refused_without_a_reason(page, "#undo-import")
@@ -220,6 +224,9 @@ def test_the_committee_undoes_a_records_import_from_the_action_log(
     StudentRecord.objects.filter(pk=record.pk).update(earned_credits=61)  # put back
 
     page.fill("#id_reason", reason)
+    restore = language == "ko"  # the address decision: ticked in Korean, left unticked in English
+    if restore:
+        page.check("#id_restore_emails")
     shot(page, f"{name}-confirm")
     submit(page, "#undo-import")
     expect(page).to_have_url(f"{base}/admin/affiliation/studentrecord/")
@@ -228,6 +235,9 @@ def test_the_committee_undoes_a_records_import_from_the_action_log(
     record.refresh_from_db()
     assert (record.earned_credits, record.imported_at) == (55, stamp)
     assert sorted(record.semesters.values_list("term__year", "term__season")) == [(2025, "fall"), (2025, "spring")]
+    record.user.refresh_from_db()
+    assert record.user.email == ("own@example.org" if restore else "sis@sejong.example")
     undo = _the_entry_links_its_undo(page, base, action, language)
     assert (undo.actor, undo.reason) == (committee, reason)
+    assert undo.inputs["emails_kept"] == ([] if restore else ["S2024001"])
     assert problems == []

@@ -94,8 +94,11 @@ def scores_import(
         report.updated = len(report.changes)  # rows whose scores are already as in the file change nothing
         return report
     with transaction.atomic():
+        # The round first, as stage runs, publication and the undo lock it: holding the applications and then
+        # voiding the stage-2 run on the round deadlocked with a stage-2 run started meanwhile.
+        AffiliationRound.objects.select_for_update(of=("self",)).filter(pk=round.pk).values_list("pk").get()
         applications = AffiliationApplication.objects.select_for_update(of=("self",)).filter(pk__in=ids) \
-            .select_related("record").in_bulk()
+            .select_related("record").order_by("pk").in_bulk()
         report.changes, report.fingerprint = _plan(planned, applications, sha256)
         if expected and report.fingerprint != expected:
             raise StalePreview()

@@ -203,6 +203,9 @@ def application_scores_set(
     """Committee scores for a stage-1 pass; recorded with before/after values. None leaves a score unchanged."""
     document, interview = _score(document_score, _("document score")), _score(interview_score, _("interview score"))
     with transaction.atomic():
+        # The round before the application, as stage runs and publication lock them (this may void the stage-2 run).
+        round_id = AffiliationApplication.objects.filter(pk=application_id).values_list("round_id", flat=True).first()
+        AffiliationRound.objects.select_for_update(of=("self",)).filter(pk=round_id).values_list("pk").first()
         application = AffiliationApplication.objects.select_for_update(of=("self",)).select_related("round", "record").get(pk=application_id)
         _scores_open(application)
         values = {}

@@ -198,3 +198,55 @@ def test_a_score_import_and_a_stage2_rerun_at_once_never_deadlock(fall_round, cs
         ], workers=2)
         assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
         services.selection_run_stage2(round_id=fall_round.pk)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_score_import_holding_its_applications_when_stage2_starts_does_not_deadlock(fall_round, cse, committee,
+                                                                                      monkeypatch):
+    """The interleaving forced: the import has locked its applications when stage 2 locks the round and waits for
+    them; the import then voids the stage-2 run on the round. Both must finish (in some order), neither a 500."""
+    import threading
+    import time
+
+    from affiliation.services import scores
+
+    from ..concurrency import run_at_once
+    from .test_publication import applicants
+
+    now = timezone.now()
+    fall_round.opens_at, fall_round.closes_at = now - timedelta(days=10), now - timedelta(minutes=1)
+    fall_round.save()
+    applicants(fall_round, cse, [("4.5", 800), ("4.4", 810), ("4.3", 820), ("4.2", 830)])
+    services.selection_run_stage1(round_id=fall_round.pk)
+    passed = list(AffiliationApplication.objects.filter(round=fall_round, status=Status.STAGE1_PASSED)
+                  .select_related("record"))
+
+    def csv(score):
+        return ("student_number,document_score,interview_score\n"
+                + "".join(f"{a.record.student_number},{score},{score}\n" for a in passed)).encode()
+
+    services.scores_import(round=fall_round, content=csv(70), filename="s.csv")
+    services.selection_run_stage2(round_id=fall_round.pk)
+    content = csv(75)
+    preview = services.scores_import(round=fall_round, content=content, filename="s.csv", dry_run=True).fingerprint
+    holding, plan = threading.Event(), scores._plan
+
+    def slow_plan(*args, **kwargs):  # runs inside the confirmation's transaction, after its locks
+        holding.set()
+        time.sleep(1.5)
+        return plan(*args, **kwargs)
+
+    monkeypatch.setattr(scores, "_plan", slow_plan)
+
+    def stage2():
+        assert holding.wait(20)
+        time.sleep(0.2)
+        return services.selection_run_stage2(round_id=fall_round.pk, actor=committee)
+
+    outcomes = run_at_once([
+        lambda: services.scores_import(round=fall_round, content=content, filename="s.csv", expected=preview,
+                                       actor=committee),
+        stage2,
+    ], workers=2)
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes

@@ -208,6 +208,8 @@ def _database_exists(env: dict[str, str], name: str) -> bool:
 
 def restore(*, source: Path, create: bool = False) -> Comparison:
     """Restore ``source`` into the configured (empty) database and (empty) MEDIA_ROOT, then ``verify`` it."""
+    if not hasattr(tarfile, "data_filter"):  # PEP 706, Python 3.11.4: without it extraction could leave MEDIA_ROOT
+        raise BackupError("A restore needs Python 3.11.4 or later (tarfile's safe extraction filter).")
     manifest = read_manifest(source)
     env = pg_env()
     name = settings.DATABASES["default"]["NAME"]

@@ -61,3 +61,16 @@ def test_a_crafted_media_archive_writes_nothing_outside_media_root(tmp_path, mem
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "r2-absolute.txt").exists()
     assert not __import__("os").path.exists("/tmp/r2-absolute.txt")
     assert not (settings.MEDIA_ROOT / "link").is_symlink()
+
+
+def test_a_python_without_safe_tar_extraction_refuses_before_restoring_anything(stored, tmp_path, monkeypatch):  # noqa: F811
+    """filter="data" came with Python 3.11.4 (pyproject allows 3.11.0): an older one is refused with a clear message
+    before pg_restore, not with a TypeError after the database was restored."""
+    target = backup.backup(out=tmp_path / "backups")
+    monkeypatch.delattr(tarfile, "data_filter")
+    ran = []
+    monkeypatch.setattr(backup, "_run", lambda *args, **kwargs: ran.append(args))
+
+    with pytest.raises(backup.BackupError, match="3.11.4"):
+        backup.restore(source=target)
+    assert ran == []

@@ -247,6 +247,11 @@ class CourseOfferingAdminForm(forms.ModelForm):
                 services.offering_capacity_check(offering_id=self.instance.pk, capacity=cleaned["capacity"])
             except DomainError as exc:
                 self.add_error("capacity", exc.message)
+        if self.instance.pk and cleaned.get("term") is not None:
+            try:
+                services.offerings.offering_term_check(offering_id=self.instance.pk, term_id=cleaned["term"].pk)
+            except DomainError as exc:
+                self.add_error("term", exc.message)
         return cleaned
 
 

@@ -56,6 +56,20 @@ def offering_capacity_check(*, offering_id: int | None, capacity: int) -> None:
         )
 
 
+def offering_term_check(*, offering_id: int | None, term_id: int | None) -> None:
+    """An offering with registrations stays in its term: moved, its registrations (kept with their term) would count
+    in neither timetable, for seats, clashes or credits. Withdraw it and create it in the other term instead."""
+    stored = CourseOffering.objects.filter(pk=offering_id).values_list("term_id", flat=True).first()
+    if offering_id is None or stored is None or stored == term_id:
+        return
+    from ..models import CourseRegistration
+
+    if CourseRegistration.objects.filter(offering_id=offering_id).exists():
+        raise DomainError(
+            _("The term cannot be changed: registered students hold this offering for its term. Create the offering in the other term instead.")
+        )
+
+
 def offering_save(
     *, offering: CourseOffering, slots: list[tuple[int, time, time]] | None = None, actor: User | None = None,
     expected: str = "",
@@ -80,6 +94,7 @@ def offering_save(
         offering_change_lock(offering_ids=[offering.pk])
         taken = CourseOffering.objects.select_for_update().values_list("seats_taken", flat=True).get(pk=offering.pk)
         offering_capacity_check(offering_id=offering.pk, capacity=offering.capacity)
+        offering_term_check(offering_id=offering.pk, term_id=offering.term_id)
         if slots is None:
             slots = list(TimeSlot.objects.filter(offering=offering).values_list("weekday", "starts_at", "ends_at"))
         preview = offering_change_check(proposed={offering.pk: (offering.credits, list(slots))}, expected=expected)

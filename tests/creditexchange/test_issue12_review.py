@@ -6,6 +6,8 @@
 - Every step of issuance and the import undo is 403 for another role, and CSRF-protected.
 """
 
+from datetime import time
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
@@ -27,6 +29,7 @@ from ..factories import (
     UserFactory,
     issued_student,
 )
+from .test_offering_change import timetable  # noqa: F401 - the fixture
 
 Status = TemporaryIdApplication.Status
 URL = "/admin/creditexchange/temporaryidapplication/"
@@ -97,8 +100,6 @@ def test_an_offering_change_confirmed_in_one_language_applies_in_the_other(db):
     term = TermFactory(year=2027, season="spring", credit_limit=12)
     a = CourseOfferingFactory(term=term, code="CSE101", title_ko="자료구조", title_en="Data Structures")
     b = CourseOfferingFactory(term=term, code="MAT201")
-    from datetime import time
-
     TimeSlotFactory(offering=a, weekday=mon, starts_at=time(9), ends_at=time(10, 30))
     TimeSlotFactory(offering=b, weekday=tue, starts_at=time(9), ends_at=time(10, 30))
     student = issued_student(term)
@@ -178,3 +179,25 @@ def test_the_issuance_mail_not_yet_sent_is_never_delivered_after_a_revoke(regist
     revoked = OutgoingMail.objects.get(kind="application_id_revoked")
     assert mail_deliver(mail_id=revoked.pk)
     assert len(mailoutbox) == 1 and approved_application.email in mailoutbox[0].to
+
+
+# --- Offering change: the term -------------------------------------------------------------------------------------
+
+def test_an_offering_with_registrations_cannot_move_to_another_term(registrar_client, timetable):  # noqa: F811
+    """Moving it would leave registrations for one term on an offering of another: its seats, clashes and credits
+    would count in neither timetable. A clear message on the form, nothing saved; the service refuses too."""
+    from .test_offering_change_admin import URL as CHANGE_URL
+    from .test_offering_change_admin import _form
+
+    a = timetable["a"]
+    other = TermFactory(year=2027, season="fall")
+    data = {**_form(a, [(TimeSlot.Weekday.MON, time(9), time(10, 30))]), "term": other.pk}
+    response = registrar_client.post(CHANGE_URL.format(a.pk), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "registered students" in response.content.decode()
+    assert CourseOffering.objects.get(pk=a.pk).term_id == timetable["term"].pk
+    moved = CourseOffering.objects.get(pk=a.pk)
+    moved.term = other
+    with pytest.raises(DomainError):
+        services.offering_save(offering=moved)
+    assert CourseOffering.objects.get(pk=a.pk).term_id == timetable["term"].pk

@@ -256,6 +256,7 @@ def offerings_import_undo(*, action, actor: User, reason: str):
         if action.undoes_id is not None or BulkAction.objects.filter(undoes=action).exists():
             raise DomainError(_("This action was already undone, or is itself an undo."))
         ids = [entry["id"] for entry in action.changes]
+        offering_change_lock(offering_ids=ids)  # ID rows before offering rows, as every offering change (R3)
         offerings = {o.pk: o for o in CourseOffering.objects.select_for_update().filter(pk__in=ids)}
         slots = _current_slots(list(offerings))
         refused, proposed = [], {}

@@ -201,3 +201,33 @@ def test_an_offering_with_registrations_cannot_move_to_another_term(registrar_cl
     with pytest.raises(DomainError):
         services.offering_save(offering=moved)
     assert CourseOffering.objects.get(pk=a.pk).term_id == timetable["term"].pk
+
+
+# --- Offering change: the mails ---------------------------------------------------------------------------------------
+
+def test_lowering_credits_mails_what_changed_and_nothing_about_breaks(timetable):  # noqa: F811
+    from ustportal.emails import render_mail
+
+    a = CourseOffering.objects.get(pk=timetable["a"].pk)
+    a.credits = 2
+    services.offering_save(offering=a)  # nothing breaks: no confirmation needed
+    mails = {m.to: m for m in OutgoingMail.objects.filter(kind="offering_changed")}
+    assert set(mails) == {"mina@partner.example", "joon@partner.example"}
+    _subject, text, _html = render_mail(mails["joon@partner.example"])
+    assert "Credits: 3 → 2" in text and "you need not do anything" in text and "limit" not in text
+
+
+def test_a_double_submitted_confirmation_mails_each_student_once(registrar_client, timetable):  # noqa: F811
+    from .test_offering_change_admin import URL as CHANGE_URL
+    from .test_offering_change_admin import _fingerprint, _form
+
+    a = timetable["a"]
+    data = _form(a, [(TimeSlot.Weekday.TUE, time(9, 30), time(11))])
+    page = registrar_client.post(CHANGE_URL.format(a.pk), data, HTTP_ACCEPT_LANGUAGE="en")
+    confirmed = {**data, "_offering_change_fingerprint": _fingerprint(page)}
+    assert registrar_client.post(CHANGE_URL.format(a.pk), confirmed, HTTP_ACCEPT_LANGUAGE="en").status_code == 302
+    data_again = {**_form(CourseOffering.objects.get(pk=a.pk), [(TimeSlot.Weekday.TUE, time(9, 30), time(11))]),
+                  "_offering_change_fingerprint": confirmed["_offering_change_fingerprint"]}
+    assert registrar_client.post(CHANGE_URL.format(a.pk), data_again, HTTP_ACCEPT_LANGUAGE="en").status_code == 302
+    assert OutgoingMail.objects.filter(kind="offering_changed").count() == 2
+    assert BulkAction.objects.filter(kind="creditexchange.offering_change").count() == 1

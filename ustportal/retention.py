@@ -52,6 +52,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, ProtectedError, Q, RestrictedError
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from . import dates
 from .bulk import bulk_record
@@ -269,7 +270,7 @@ def _lock() -> bool:
 
 def _record_purge(report: DestructionReport, *, actor) -> None:
     """The staff-action-log entry of a purge: counts and ids only (the rows are gone; no personal data)."""
-    counts = ", ".join(f"{label} {count}" for label, count in sorted(report.destroyed.items()) if count)
+    counts = ", ".join(f"{_kind_name(label)} {count}" for label, count in sorted(report.destroyed.items()) if count)
     bulk_record(
         kind=PURGE_KIND, actor=actor, scope=f"before {dates.day(report.cutoff)}", count=report.total,
         inputs={
@@ -277,8 +278,19 @@ def _record_purge(report: DestructionReport, *, actor) -> None:
             "access_log_retention_years": settings.ACCESS_LOG_RETENTION_YEARS, "destroyed": report.destroyed,
             "ids": report.ids, "files": len(report.files), "blocked": len(report.blocked),
         },
-        summary=f"Destroyed {report.total} rows and {len(report.files)} files past retention: {counts}",
+        # In the language of the run (the schedule's: the portal's, Korean), as every entry of the log reads.
+        summary=ngettext("Destroyed past retention: %(rows)d row and %(files)d files (%(counts)s).",
+                         "Destroyed past retention: %(rows)d rows and %(files)d files (%(counts)s).", report.total)
+        % {"rows": report.total, "files": len(report.files), "counts": counts},
     )
+
+
+def _kind_name(label: str) -> str:
+    """``ustportal.outgoingmail`` as staff call it (the model's plural name), else the label."""
+    try:
+        return str(apps.get_model(label)._meta.verbose_name_plural)
+    except (LookupError, ValueError):
+        return label
 
 
 def personal_data_destroy_expired(

@@ -210,6 +210,12 @@ def results_publish(
         if expected is not None:
             preview_check(expected=expected, current=state)
         _check(preview, expected=expected, reason=reason)
+        if stage == "final" and preview.early and round.stage1_publish_at > at:
+            # The final time becomes now, and it may not come before stage 1's (a constraint on the round).
+            raise InvalidTransition(
+                _("The stage-1 results are announced for %(when)s, later than now; correct that time on the round "
+                  "before publishing the final results early.") % {"when": dates.when(round.stage1_publish_at)}
+            )
         before = getattr(round, announced)
         values = {published: at, **({announced: at} if preview.early else {})}
         if AffiliationRound.objects.filter(pk=round.pk, **{f"{published}__isnull": True}).update(**values) != 1:

@@ -203,14 +203,26 @@ def test_a_refusal_alert_is_followed_by_one_ready_alert_after_the_records_are_im
     assert application.record.student_number in mailoutbox[0].body
 
 
-def test_the_command_previews_and_confirms_only_with_the_fingerprint(published_round, cse, capsys):
+def test_the_command_previews_and_confirms_only_with_the_fingerprint_and_the_deciders_name(
+    published_round, cse, capsys, committee
+):
+    from django.core.management.base import CommandError
+
+    from ustportal.models import BulkAction
+
     application = admitted(published_round, cse, earned_credits=50)
     call_command("check_affiliation_conditions", "--round", str(published_round.pk))
     out = capsys.readouterr().out
     assert "would be cancelled: 1" in out and statuses(application) == [Status.ADMITTED]
     fingerprint = services.conditions_preview(round_id=published_round.pk).fingerprint
-    call_command("check_affiliation_conditions", "--round", str(published_round.pk), "--confirm", fingerprint)
+    for by in ([], ["--by", "nobody"]):  # a cancellation is a person's decision, never shown as the schedule's
+        with pytest.raises(CommandError, match="--by"):
+            call_command("check_affiliation_conditions", "--round", str(published_round.pk), "--confirm", fingerprint, *by)
+    assert statuses(application) == [Status.ADMITTED]
+    call_command("check_affiliation_conditions", "--round", str(published_round.pk), "--confirm", fingerprint,
+                 "--by", committee.username)
     assert "cancelled: 1" in capsys.readouterr().out and statuses(application) == [Status.CANCELLED]
+    assert BulkAction.objects.get(kind="affiliation.conditions_check").actor_name == committee.username
 
 
 def test_a_cancelled_pass_is_reinstated_with_a_reason_recorded_and_mailed(

@@ -375,3 +375,22 @@ def test_a_result_changed_after_the_run_is_refused(closed, korean):
     with translation.override("en"), pytest.raises(InvalidTransition) as refused:
         publish(closed, "stage1")
     assert "the result of 1 applicant was changed after the run" in str(refused.value.message)
+
+
+def test_final_results_published_early_while_stage1_is_announced_later_are_refused_with_a_message(closed, korean):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _stage1_ready(closed, korean)
+    publish(closed, "stage1")
+    score_all(closed)
+    services.selection_run_stage2(round_id=closed.pk)
+    # Someone moved stage 1's announced time into the future after it was published.
+    later = timezone.now() + timedelta(days=2)
+    type(closed).objects.filter(pk=closed.pk).update(stage1_publish_at=later, final_publish_at=later + timedelta(days=1))
+    with pytest.raises(DomainError) as refused:
+        publish(closed, "final")
+    assert "stage-1" in str(refused.value.message)
+    closed.refresh_from_db()
+    assert closed.final_published_at is None and closed.stage1_publish_at == later

@@ -431,7 +431,10 @@ class RegistrationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TimeSlot)
-class TimeSlotAdmin(admin.ModelAdmin):
+class TimeSlotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read only: slots change on the offering's page, through the check of registered students' timetables, its
+    confirmation and the mails (issue 12, finding 4); a slot edited here would bypass all three."""
+
     list_display = ["offering", "weekday", "starts_at", "ends_at"]
     list_filter = ["weekday"]
     search_fields = ["offering__code", "offering__title_ko"]

@@ -231,3 +231,20 @@ def test_a_double_submitted_confirmation_mails_each_student_once(registrar_clien
     assert registrar_client.post(CHANGE_URL.format(a.pk), data_again, HTTP_ACCEPT_LANGUAGE="en").status_code == 302
     assert OutgoingMail.objects.filter(kind="offering_changed").count() == 2
     assert BulkAction.objects.filter(kind="creditexchange.offering_change").count() == 1
+
+
+# --- Offering change: the time-slot admin of its own -------------------------------------------------------------------
+
+def test_the_stand_alone_time_slot_admin_cannot_change_slots_under_students(registrar_client, timetable):  # noqa: F811
+    """The slots are changed on the offering's page only (through the check, the confirmation and the mails); the
+    separate time-slot admin let the registrar move, add or delete a slot with no check, no record and no mail."""
+    a = timetable["a"]
+    slot = TimeSlot.objects.get(offering=a)
+    base = "/admin/creditexchange/timeslot/"
+    moved = {"offering": a.pk, "weekday": TimeSlot.Weekday.TUE, "starts_at": "09:30", "ends_at": "11:00"}
+    assert registrar_client.post(f"{base}{slot.pk}/change/", moved).status_code == 403
+    assert registrar_client.post(f"{base}add/", moved).status_code == 403
+    assert registrar_client.post(f"{base}{slot.pk}/delete/", {"post": "yes"}).status_code == 403
+    registrar_client.post(base, {"action": "delete_selected", "_selected_action": [slot.pk], "post": "yes"})
+    assert list(TimeSlot.objects.filter(offering=a).values_list("weekday", "starts_at")) == [(TimeSlot.Weekday.MON, time(9))]
+    assert registrar_client.get(f"{base}{slot.pk}/change/").status_code == 200  # still readable

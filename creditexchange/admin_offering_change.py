@@ -101,6 +101,8 @@ def offerings_import_undo_view(model_admin, request, action_id: int):
     """GET: what the undo of an offerings import does (offerings deleted, values put back); POST: undo it with a
     reason. Every refusal (registrations on a created offering, changed since, old slots that would break a
     timetable) is named and nothing is undone."""
+    from staffdesk.previews import preview_rows
+
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
     action = get_object_or_404(BulkAction, pk=action_id, kind="creditexchange.offerings_import", undoes__isnull=True)
@@ -117,7 +119,9 @@ def offerings_import_undo_view(model_admin, request, action_id: int):
         **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
         "title": _("Undo an offerings import"), "action": action, "form": form,
         "created": [entry["label"] for entry in action.changes if entry["before"] is None],
-        "changed": [entry for entry in action.changes if entry["before"] is not None],
+        # The changed fields named and shown as the import preview shows them (in the page's language).
+        "changed": preview_rows({"changes": [entry for entry in action.changes if entry["before"] is not None]},
+                                limit=len(action.changes)),
         "undone": BulkAction.objects.filter(undoes=action).first(),
     }
     return TemplateResponse(request, "admin/creditexchange/courseoffering/import_undo.html", context)

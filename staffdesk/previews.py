@@ -32,16 +32,21 @@ def _model(label: str):
 class _Shown:
     """Values as a person reads them: names for related rows (looked up once each), yes/no, Seoul times."""
 
+    # A name a service writes for a reverse relation (the offerings import's ``time_slots``) → the relation's name.
+    RELATIONS = {"time_slots": "slots"}
+
     def __init__(self) -> None:
         self.related: dict[tuple, str] = {}
 
     def field(self, model, name: str):
         if model is None:
             return None
-        try:
-            return model._meta.get_field(name)
-        except FieldDoesNotExist:
-            return None
+        for candidate in (name, self.RELATIONS.get(name)):
+            try:
+                return model._meta.get_field(candidate) if candidate else None
+            except FieldDoesNotExist:
+                continue
+        return None
 
     def name(self, model, name: str) -> str:
         model_field = self.field(model, name)

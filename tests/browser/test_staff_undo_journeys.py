@@ -1,6 +1,7 @@
 """Issue 12, undo from the staff action log, in chromium (ko on a 1280 px screen, en on a 390 px phone).
 
-Each journey starts where a member of staff finds a mistake: the staff action log ("업무 처리 기록"). They open the
+Each journey starts where a member of staff finds a mistake: the staff action log ("업무 처리 기록") (the offerings import itself
+goes through its page: upload, preview, confirmation). They open the
 import's entry, follow "Undo this action…", read what the undo does and are refused without a reason. A change
 made meanwhile (a registration, a corrected score, an edited record) makes the confirmation refuse, naming it,
 with nothing undone; once it is put back the confirmation goes through: the database holds the values from before
@@ -27,11 +28,12 @@ from ..affiliation.test_scores_import import csv as scores_csv
 from ..affiliation.test_scores_import import passes, scores  # noqa: F401 - the fixture
 from ..creditexchange.test_offering_change import MON, timetable  # noqa: F401 - the fixture
 from ..creditexchange.test_offerings_import_preview import _file as offerings_file
-from ..creditexchange.test_offerings_import_preview import _import, _row, _slots
+from ..creditexchange.test_offerings_import_preview import _row, _slots
 from ..factories import CourseRegistrationFactory, host_campus
 
 LOG = "/admin/ustportal/bulkaction/"
 LANGUAGES = pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", True)], ids=["ko", "en-phone"])
+SLOTS = {"ko": "강의시간", "en": "time slots"}  # an offering's time slots, named as its form names them
 WORDS = {
     "ko": {"log": "업무 처리 기록", "undo": "이 작업 되돌리기", "undone": "되돌림"},
     "en": {"log": "staff action log", "undo": "Undo this action", "undone": "undone by entry"},
@@ -90,18 +92,32 @@ def test_the_registrar_undoes_an_offerings_import_from_the_action_log(
 
     host_campus("main")
     a, b = timetable["a"], timetable["b"]
-    report = _import(timetable["term"], offerings_file(a, b, a_slots="Mon 13:00-14:30", extra=[_row(code="NEW101", department="")]),
-                     actor=registrar)
-    assert report.ok and _slots(a) == [(MON, time(13), time(14, 30))]
-    action = BulkAction.objects.get(kind="creditexchange.offerings_import")
+    content = offerings_file(a, b, a_slots="Mon 13:00-14:30", extra=[_row(code="NEW101", department="")])
     base, name = live_server.url, f"undo-offerings-{language}{'-phone' if phone else ''}"
     page = open_page(language=language, phone=phone)
     log_in(page, live_server, registrar)
 
+    # The import through its page: the preview names the changed fields in the page's language, then the confirmation.
+    page.goto(f"{base}/admin/creditexchange/courseoffering/import/")
+    page.select_option("#id_term", str(timetable["term"].pk))
+    page.set_input_files("#id_file", files=[{"name": "offerings.csv", "mimeType": "text/csv", "buffer": content}])
+    submit(page, "#content form [type=submit]")
+    expect(page.locator("#job-preview-table")).to_contain_text("NEW101")
+    expect(page.locator("#job-preview-table")).to_contain_text(SLOTS[language])
+    expect(page.locator("#job-preview-table")).not_to_contain_text("time_slots")
+    axe_check(page, context="offerings import preview")
+    assert _slots(a) == [(MON, time(9), time(10, 30))]
+    submit(page, "#job-confirm")
+    expect(page.locator("#job-bulk-actions a", has_text="creditexchange.offerings_import")).to_have_count(1)
+    assert _slots(a) == [(MON, time(13), time(14, 30))] and CourseOffering.objects.filter(code="NEW101").exists()
+    action = BulkAction.objects.get(kind="creditexchange.offerings_import")
+    assert action.actor == registrar
+
     _undo_from_the_log(page, base, action, language, phone, name, shot)
     expect(page).to_have_url(f"{base}/admin/creditexchange/courseoffering/import/undo/{action.pk}/")
     expect(page.locator("#undo-preview")).to_contain_text("NEW101-01")
-    expect(page.locator("#undo-preview")).to_contain_text("Mon 09:00-10:30")
+    expect(page.locator("#undo-preview")).to_contain_text(f"{SLOTS[language]} = Mon 09:00-10:30")
+    expect(page.locator("#undo-preview")).not_to_contain_text("time_slots")
     axe_check(page, context="offerings import undo")
     _fits_the_phone(page, phone)
     _refused_without_a_reason(page, "#confirm-undo")

@@ -143,7 +143,7 @@ def test_the_undo_page_shows_what_it_does_and_undoes_with_a_reason(registrar_cli
     action = BulkAction.objects.get(kind="creditexchange.offerings_import")
     url = f"/admin/creditexchange/courseoffering/import/undo/{action.pk}/"
     text = html.unescape(registrar_client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
-    assert "NEW101-01: deleted" in text and "time_slots = Mon 09:00-10:30" in text
+    assert "NEW101-01: deleted" in text and "time slots = Mon 09:00-10:30" in text  # named as the preview names it
     response = registrar_client.post(url, {"reason": ""}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200 and CourseOffering.objects.filter(code="NEW101").exists()
     response = registrar_client.post(url, {"reason": "wrong term"}, HTTP_ACCEPT_LANGUAGE="en")

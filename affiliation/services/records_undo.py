@@ -145,4 +145,16 @@ def records_import_undo_preview(*, action: BulkAction) -> dict:
         "emails": [(user.username, entry["after"]["email"], entry["before"]["email"]) for user, entry in restorable],
         "moved": moved + moved_accounts, "in_use": in_use + [user.username for user in used],
         "undone": BulkAction.objects.filter(undoes=action).exists(),
+        "checked_rounds": _checks_since(action, [record.pk for record, _entry in records]),
     }
+
+
+def _checks_since(action: BulkAction, record_ids: list[int]) -> list[str]:
+    """Rounds whose winter-session check judged these records after this import: undoing the import does not undo
+    the cancellations it led to (each pass is reinstated on its own, with a reason), so the page warns."""
+    from ..models import AffiliationRound
+
+    rounds = AffiliationRound.objects.filter(
+        conditions_checked_at__gt=action.at, applications__record__in=record_ids
+    ).distinct().select_related("term")
+    return [str(round) for round in rounds]

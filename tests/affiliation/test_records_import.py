@@ -392,3 +392,21 @@ def test_the_command_keeps_the_students_address_by_default_and_names_the_conflic
     assert StudentRecord.objects.get().user.email == "student-own@example.org"
     call_command("import_student_records", str(path), "--email-conflicts", "take")
     assert StudentRecord.objects.get().user.email == "sy@sejong.example"
+
+
+def test_the_undo_page_warns_when_a_winter_check_judged_the_records_after_the_import(reference):
+    from django.utils import timezone
+
+    from affiliation.models import AffiliationRound
+    from ustportal.models import BulkAction
+
+    from ..factories import AffiliationApplicationFactory, UserFactory
+
+    staff = UserFactory(username="clerk2", is_staff=True)
+    record = _first_import()
+    services.records_import(content=_file(credits=70, semesters="2026-1 E"), filename="a.csv", actor=staff)
+    action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
+    application = AffiliationApplicationFactory(record=record)
+    assert services.records_import_undo_preview(action=action)["checked_rounds"] == []
+    AffiliationRound.objects.filter(pk=application.round_id).update(conditions_checked_at=timezone.now())
+    assert services.records_import_undo_preview(action=action)["checked_rounds"] == [str(application.round)]

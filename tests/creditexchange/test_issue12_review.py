@@ -248,3 +248,37 @@ def test_the_stand_alone_time_slot_admin_cannot_change_slots_under_students(regi
     registrar_client.post(base, {"action": "delete_selected", "_selected_action": [slot.pk], "post": "yes"})
     assert list(TimeSlot.objects.filter(offering=a).values_list("weekday", "starts_at")) == [(TimeSlot.Weekday.MON, time(9))]
     assert registrar_client.get(f"{base}{slot.pk}/change/").status_code == 200  # still readable
+
+
+# --- Fingerprints: inputs the outcome depends on -----------------------------------------------------------------------
+
+def test_a_list_preview_is_stale_once_the_partners_language_changed(db):
+    from academics.models import Institution
+    from ustportal.bulk import StalePreview
+
+    from .partner_list_helpers import build_scene, send
+
+    scene = build_scene()
+    preview = services.partner_list_preview(partner=scene.garam, term=scene.term, kind="registrations")
+    Institution.objects.filter(pk=scene.garam.pk).update(mail_language="ko")
+    with pytest.raises(StalePreview):
+        send(scene, scene.garam, "registrations", expected=preview.fingerprint)
+    assert not OutgoingMail.objects.exists()
+
+
+def test_an_issuance_preview_is_stale_once_the_returning_account_was_deactivated(partner, registrar):
+    from ustportal.bulk import StalePreview
+
+    student = issued_student(TermFactory(year=2026, season="spring"), partner=partner)
+    first = student.temporary_id.applications.get()
+    application = ApplicationFactory(
+        term=TermFactory(year=2026, season="fall"), partner=partner, home_student_number=first.home_student_number,
+        date_of_birth=first.date_of_birth, status=Status.APPROVED,
+    )
+    preview = services.temporary_ids_issue_preview(application_ids=[application.pk])
+    assert preview.rows[0].outcome == "returning"
+    User.objects.filter(pk=student.pk).update(is_active=False)
+    with pytest.raises(StalePreview):
+        services.temporary_id_issue_batch(application_ids=[application.pk], expected=preview.fingerprint, actor=registrar)
+    application.refresh_from_db()
+    assert application.status == Status.APPROVED and not User.objects.get(pk=student.pk).is_active

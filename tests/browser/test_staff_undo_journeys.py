@@ -129,6 +129,8 @@ def test_the_registrar_undoes_an_offerings_import_from_the_action_log(
     page.fill("#id_reason", reason)
     submit(page, "#confirm-undo")
     expect(page.locator("#content .errornote")).to_contain_text("NEW101-01")
+    refusal = page.locator("#content .errornote").inner_text().strip()
+    assert page.locator("#content").inner_text().count(refusal) == 1  # said once, above the form
     axe_check(page, context="offerings import undo refused")
     assert _slots(a) == [(MON, time(13), time(14, 30))] and not BulkAction.objects.filter(undoes=action).exists()
     late.delete()  # the registration is withdrawn; the undo can go ahead

@@ -47,6 +47,9 @@ class OfferingChangeConfirmMixin:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except services.OfferingChangeUnconfirmed as exc:
             return self.offering_change_confirm_page(request, object_id, exc)
+        except DomainError as exc:  # refused at save time (e.g. a registration since the form was checked): rolled back
+            self.message_user(request, _("Nothing was saved: %(reason)s") % {"reason": exc.message}, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -282,3 +282,26 @@ def test_an_issuance_preview_is_stale_once_the_returning_account_was_deactivated
         services.temporary_id_issue_batch(application_ids=[application.pk], expected=preview.fingerprint, actor=registrar)
     application.refresh_from_db()
     assert application.status == Status.APPROVED and not User.objects.get(pk=student.pk).is_active
+
+
+# --- Offering change: a refusal at save time --------------------------------------------------------------------------
+
+def test_a_refusal_when_saving_the_offering_form_is_a_message_not_a_500(registrar_client, timetable):  # noqa: F811
+    """The form checked the capacity, then a student registered before the save: the service refuses at save time
+    (here simulated). The registrar sees why on the form; nothing is saved."""
+    from unittest import mock
+
+    from .test_offering_change_admin import URL as CHANGE_URL
+    from .test_offering_change_admin import _form
+
+    a = timetable["a"]
+    data = {**_form(a, [(TimeSlot.Weekday.MON, time(9), time(10, 30))]), "location": "Eng 305"}
+
+    def full(**_kwargs):
+        raise DomainError("The capacity cannot be lower than the 3 students already registered.")
+
+    with mock.patch("creditexchange.services.offerings.offering_capacity_check", full):
+        response = registrar_client.post(CHANGE_URL.format(a.pk), data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert response.status_code == 200
+    assert "lower than the 3 students" in response.content.decode()
+    assert CourseOffering.objects.get(pk=a.pk).location != "Eng 305"

@@ -1,9 +1,10 @@
 """Issue 12, temporary-ID decisions staff take on purpose, in chromium (ko on a 1280 px screen, en on a 390 px phone).
 
 A registrar selects a returning student's application whose account staff had deactivated, runs "Re-activate the
-deactivated account and issue (with a reason)" from the application list, sees the account named as deactivated,
-is refused without a reason, gives one and confirms: the account is active, the application issued and the staff
-action log holds the decision with its reason. Then an ID issued by mistake is revoked from the same list with a
+deactivated account and issue (with a reason)" from the application list together with a first-time applicant's,
+sees the account named as deactivated and the other left as it is, is refused without a reason, gives one and
+confirms: the account is active, the application issued and the staff action log holds the decision with its
+reason; the other application is untouched and named in a warning. Then an ID issued by mistake is revoked from the same list with a
 reason, together with one already used to sign in: the unused account and ID are gone, that application is
 approved again and its applicant's mail is queued; the used one is kept and named in a warning.
 The database is checked after each form and axe-core runs on every page.
@@ -26,8 +27,8 @@ CHANGELIST = "/admin/creditexchange/temporaryidapplication/"
 Status = TemporaryIdApplication.Status
 LANGUAGES = pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", True)], ids=["ko", "en-phone"])
 WORDS = {
-    "ko": {"deactivated": "비활성", "required": "필수"},
-    "en": {"deactivated": "Deactivated by staff", "required": "required"},
+    "ko": {"deactivated": "직원이 비활성화함", "no account": "계정 없음"},
+    "en": {"deactivated": "Deactivated by staff", "no account": "No account yet"},
 }
 
 
@@ -55,7 +56,10 @@ def returning(db, partner):
         date_of_birth=identity.applications.get().date_of_birth, status=Status.APPROVED,
         confirmed_at=timezone.now(), decided_at=timezone.now(),
     )
-    return {"student": student, "application": application}
+    newcomer = ApplicationFactory(  # selected with it by mistake: a first-time applicant, no account yet
+        term=application.term, partner=partner, status=Status.APPROVED, confirmed_at=timezone.now(), decided_at=timezone.now(),
+    )
+    return {"student": student, "application": application, "newcomer": newcomer}
 
 
 @pytest.mark.browser
@@ -70,10 +74,17 @@ def test_the_registrar_reactivates_a_deactivated_account_and_issues(
     page = open_page(language=language, phone=phone)
     log_in(page, live_server, registrar)
 
-    _run_action(page, base, application, "reactivate_and_issue")
+    newcomer = returning["newcomer"]
+    page.goto(f"{base}{CHANGELIST}")
+    for selected in (application, newcomer):
+        page.check(f"input[name=_selected_action][value='{selected.pk}']")
+    page.select_option("select[name=action]", "reactivate_and_issue")
+    submit(page, "#changelist-form button[name=index]")
     expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.locator("#reactivate-rows")).to_contain_text(student.username)
-    expect(page.locator("#reactivate-rows")).to_contain_text(WORDS[language]["deactivated"])
+    rows = page.locator("#reactivate-rows tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text=student.username)).to_contain_text(WORDS[language]["deactivated"])
+    expect(rows.filter(has_text=newcomer.home_student_number)).to_contain_text(WORDS[language]["no account"])
     axe_check(page, context="reactivate form")
     _fits_the_phone(page, phone)
     student.refresh_from_db()
@@ -93,6 +104,7 @@ def test_the_registrar_reactivates_a_deactivated_account_and_issues(
     submit(page, "#content form [type=submit]")
     expect(page).to_have_url(f"{base}{CHANGELIST}")
     expect(page.locator("ul.messagelist li.success")).to_have_count(1)
+    expect(page.locator("ul.messagelist li.warning")).to_contain_text(newcomer.home_student_number)
     axe_check(page, context="applications after reactivating")
     student.refresh_from_db()
     application.refresh_from_db()
@@ -101,6 +113,9 @@ def test_the_registrar_reactivates_a_deactivated_account_and_issues(
     action = BulkAction.objects.get(kind="creditexchange.account_reactivate")
     assert (action.actor, action.reason) == (registrar, reason)
     assert action.changes[0]["before"] == {"is_active": False}
+    newcomer.refresh_from_db()
+    assert newcomer.status == Status.APPROVED and newcomer.temporary_id is None  # left to the usual issuance
+    assert BulkAction.objects.filter(kind="creditexchange.account_reactivate").count() == 1
     assert problems == []
 
 

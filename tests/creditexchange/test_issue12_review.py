@@ -305,3 +305,27 @@ def test_a_refusal_when_saving_the_offering_form_is_a_message_not_a_500(registra
     assert response.status_code == 200
     assert "lower than the 3 students" in response.content.decode()
     assert CourseOffering.objects.get(pk=a.pk).location != "Eng 305"
+
+
+# --- Confirmations that do not match their preview ---------------------------------------------------------------------
+
+def test_an_issuance_confirmation_with_an_application_the_preview_did_not_include_is_stale(registrar_client, open_term, partner, approved_application):
+    other = ApplicationFactory(term=open_term, partner=partner, status=Status.APPROVED)
+    fingerprint = services.temporary_ids_issue_preview(application_ids=[approved_application.pk]).fingerprint
+    data = {"action": "issue_now", "_selected_action": [approved_application.pk, other.pk], "apply": "1", "fingerprint": fingerprint}
+    response = registrar_client.post(URL, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and 'id="issue-stale"' in response.content.decode()
+    assert not TemporaryStudentId.objects.exists()
+
+
+def test_a_list_confirmation_with_another_partners_fingerprint_is_stale(registrar_client):
+    from creditexchange.models import PartnerList
+
+    from .partner_list_helpers import build_scene
+
+    scene = build_scene()
+    hanbit = services.partner_list_preview(partner=scene.hanbit, term=scene.term, kind="applicants").fingerprint
+    data = {"partner": scene.garam.pk, "term": scene.term.pk, "kind": "registrations", "confirm": "1", "fingerprint": hanbit}
+    response = registrar_client.post("/admin/creditexchange/partnerlist/send/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200 and 'id="send-stale"' in response.content.decode()
+    assert not PartnerList.objects.exists()

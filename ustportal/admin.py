@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .bulk import StalePreview
-from .mail import mail_resend, mail_send_again, mail_send_again_preview, mail_stuck
+from .mail import mail_resend_preview, mail_resend_selected, mail_send_again, mail_send_again_preview, mail_stuck
 from .models import BulkAction, OutgoingMail
 
 
@@ -87,11 +87,24 @@ class OutgoingMailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Re-send selected mail"), permissions=["resend"])
     def resend(self, request, queryset):
-        count = 0
-        for mail in queryset.exclude(status=OutgoingMail.Status.SENDING):
-            mail_resend(mail=mail)
-            count += 1
-        self.message_user(request, ngettext("%d mail queued again.", "%d mails queued again.", count) % count, messages.SUCCESS)
+        """Preview (what goes again, which as a new copy) → confirm with the fingerprint (``mail_resend_selected``)."""
+        stale = ""
+        if "confirm" in request.POST:
+            try:
+                count = mail_resend_selected(queryset=queryset, expected=request.POST.get("fingerprint", ""),
+                                             actor=request.user)
+            except StalePreview as exc:
+                stale = exc.message
+            else:
+                self.message_user(request, ngettext("%d mail queued again.", "%d mails queued again.", count) % count,
+                                  messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Re-send selected mail"),
+            "preview": mail_resend_preview(queryset=queryset), "stale": stale,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/ustportal/outgoingmail/resend.html", context)
 
     @admin.action(description=_("Mark stuck mail as not sent and send it again"), permissions=["resend"])
     def send_again_stuck(self, request, queryset):

@@ -205,6 +205,53 @@ def mail_resend(*, mail: OutgoingMail) -> None:
         transaction.on_commit(lambda: mail_dispatch(mail_id=mail.pk))
 
 
+def _resend_state(mails) -> list:
+    return [[m.pk, m.status, m.attempts, m.to] for m in mails]
+
+
+def mail_resend_preview(*, queryset) -> dict:
+    """What "Re-send selected mail" would do: every selected mail not being sent goes again (a failed or queued one
+    as itself, with its Message-ID; a sent one as a new copy with its own); mail in "sending" is left alone."""
+    again = list(queryset.exclude(status=OutgoingMail.Status.SENDING).order_by("pk"))
+    return {
+        "again": again, "copied": [m for m in again if m.status == OutgoingMail.Status.SENT],
+        "left": queryset.count() - len(again), "fingerprint": fingerprint(_resend_state(again)),
+    }
+
+
+def mail_resend_selected(*, queryset, expected: str, actor) -> int:
+    """Staff's confirmed re-send of the previewed mail (``StalePreview`` if it changed since), recorded.
+
+    A failed or queued mail is tried again as the same row with the same Message-ID (it may have arrived once; the
+    recipient's mail system can tell). A *sent* mail re-sent on purpose is a new mail: a copy with a new Message-ID,
+    because a mail system that holds the first id may hide a second one with it; its links are built afresh.
+    """
+    with transaction.atomic():
+        again = list(queryset.exclude(status=OutgoingMail.Status.SENDING).select_for_update().order_by("pk"))
+        preview_check(expected=expected, current=_resend_state(again))
+        changes, copied = [], []
+        for mail in again:
+            if mail.status == OutgoingMail.Status.SENT:
+                copy = mail_queue(kind=mail.kind, to=mail.to, language=mail.language, params=mail.params,
+                                  attachments=mail.attachments)
+                copied.append(mail.pk)
+                changes.append(change(copy, before=None, after={"status": copy.status},
+                                      label=f"{mail.kind} → {mail.to} {copy.message_id} (copy of #{mail.pk})"))
+                continue
+            mail_resend(mail=mail)
+            changes.append(change(mail, before={"status": mail.status, "attempts": mail.attempts},
+                                  after={"status": OutgoingMail.Status.QUEUED, "attempts": 0},
+                                  label=f"{mail.kind} → {mail.to} {mail.message_id}"))
+        if again:
+            bulk_record(
+                kind="ustportal.mail_resend", actor=actor, scope=f"{len(again)} mail", changes=changes,
+                inputs={"ids": [m.pk for m in again], "copied": copied, "fingerprint": expected},
+                summary=ngettext("%(count)d mail sent again.", "%(count)d mails sent again.", len(again))
+                % {"count": len(again)},
+            )
+    return len(again)
+
+
 def mail_stuck(queryset, *, now=None):
     """The mail of ``queryset`` still "sending" past ``stale_claim()``: its worker died, maybe after the SMTP
     server had it; nobody is sending it now (the task's hard time limit is shorter)."""

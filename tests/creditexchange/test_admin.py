@@ -191,8 +191,11 @@ def test_it_requeues_a_failed_mail(registrar_client, django_capture_on_commit_ca
         status=OutgoingMail.Status.FAILED, attempts=5, last_error="SMTPServerDisconnected: gone",
     )
 
+    preview = _action(registrar_client, "resend", failed, url=MAIL_CHANGELIST_URL)  # a preview first
+    assert preview.status_code == 200 and failed.status == OutgoingMail.Status.FAILED
     with django_capture_on_commit_callbacks(execute=True):
-        response = _action(registrar_client, "resend", failed, url=MAIL_CHANGELIST_URL)
+        response = _action(registrar_client, "resend", failed, url=MAIL_CHANGELIST_URL, confirm="1",
+                           fingerprint=preview.context["preview"]["fingerprint"])
 
     assert response.status_code == 302
     failed.refresh_from_db()

@@ -432,9 +432,11 @@ def test_each_role_sees_the_mail_of_its_own_work(client, mails, registrar, commi
 def test_each_role_resends_its_own_failed_mail_and_nothing_else(client, mails, registrar, committee, who,
                                                                  django_capture_on_commit_callbacks):
     client.force_login({"registrar": registrar, "committee": committee}[who])
+    data = {"action": "resend", "_selected_action": [m.pk for m in mails.values()]}
+    preview = client.post(reverse("admin:ustportal_outgoingmail_changelist"), data)  # only its own mail is listed
     with django_capture_on_commit_callbacks():
         response = client.post(reverse("admin:ustportal_outgoingmail_changelist"), {
-            "action": "resend", "_selected_action": [m.pk for m in mails.values()]})
+            **data, "confirm": "1", "fingerprint": preview.context["preview"]["fingerprint"]})
     assert response.status_code == 302
     queued = {name for name, m in mails.items() if OutgoingMail.objects.get(pk=m.pk).status == OutgoingMail.Status.QUEUED}
     assert queued == MAILS_OF[who]

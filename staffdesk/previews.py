@@ -6,7 +6,6 @@ object's label on its first line and created objects marked, then "and N more". 
 real import records in its ``BulkAction`` (the staff action log), which the page links once the job wrote one.
 """
 
-from datetime import timedelta
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -104,10 +103,4 @@ def bulk_actions_for(job: StaffJob) -> list[BulkAction]:
     ids = job.report.get("bulk_action_ids") or ([job.report["bulk_action_id"]] if job.report.get("bulk_action_id") else [])
     if ids:
         return list(BulkAction.objects.filter(pk__in=ids))
-    until = (job.finished_at or job.started_at) + timedelta(seconds=1)
-    return list(
-        BulkAction.objects.filter(
-            actor=job.created_by, at__gte=job.started_at - timedelta(seconds=1), at__lte=until,
-            kind__endswith=f".{job.kind}", undoes__isnull=True,
-        ).order_by("at", "pk")
-    )
+    return list(BulkAction.objects.filter(inputs__job=job.pk).order_by("at", "pk"))  # noted by ustportal.bulk.running_job

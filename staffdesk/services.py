@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from ustportal import dates
 from ustportal.broker import broker_publish, broker_resume
-from ustportal.bulk import StalePreview
+from ustportal.bulk import StalePreview, running_job
 from ustportal.errors import DomainError
 
 from .models import StaffJob
@@ -166,7 +166,8 @@ def job_run(*, job_id: int) -> bool:
     progress = JobProgress(job.pk)
     with translation.override(job.language):
         try:
-            outcome = RUNNERS[job.kind].run(job, progress)
+            with running_job(job.pk):
+                outcome = RUNNERS[job.kind].run(job, progress)
         except StalePreview as exc:
             outcome = Outcome(status=Status.FAILED, total=progress.total, error=str(exc.message), report={"stale": True})
         except DomainError as exc:

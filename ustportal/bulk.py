@@ -20,6 +20,8 @@ background job, a beat task):
 
 import hashlib
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.apps import apps
@@ -64,6 +66,20 @@ def preview_check(*, expected: str, current) -> None:
         raise StalePreview()
 
 
+_running_job: ContextVar[int | None] = ContextVar("bulk_running_job", default=None)
+
+
+@contextmanager
+def running_job(job_id: int):
+    """While a background job runs, every ``bulk_record`` notes its id (``inputs["job"]``), so the job's page finds
+    exactly the entries it wrote, even when the same person runs two jobs at once."""
+    token = _running_job.set(job_id)
+    try:
+        yield
+    finally:
+        _running_job.reset(token)
+
+
 def bulk_record(
     *, kind: str, actor=None, scope: str = "", inputs: dict | None = None, changes: list[dict] | None = None,
     summary: str = "", reason: str = "", undoes=None, count: int | None = None,
@@ -78,9 +94,12 @@ def bulk_record(
     from .models import BulkAction
 
     changes = changes or []
+    inputs = dict(inputs or {})
+    if _running_job.get() is not None:
+        inputs.setdefault("job", _running_job.get())
     return BulkAction.objects.create(
         kind=kind, scope=scope[:100], actor=actor, actor_name=actor.get_username() if actor is not None else "",
-        inputs=json.loads(json.dumps(inputs or {}, default=_plain)), changes=json.loads(json.dumps(changes, default=_plain)),
+        inputs=json.loads(json.dumps(inputs, default=_plain)), changes=json.loads(json.dumps(changes, default=_plain)),
         count=len(changes) if count is None else count, summary=str(summary), reason=str(reason), undoes=undoes,
     )
 

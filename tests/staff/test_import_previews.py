@@ -306,3 +306,23 @@ def test_a_change_to_a_reverse_relation_is_named_by_the_related_rows(db):
     rows = preview_rows(report)
     assert len(rows) == 1
     assert "time slot" in str(rows[0]).lower()
+
+
+def test_a_job_page_links_only_the_entries_its_own_run_wrote(db):
+    from django.utils import timezone as tz
+
+    from staffdesk.previews import bulk_actions_for
+    from ustportal.bulk import running_job
+
+    from ..factories import UserFactory
+
+    member = UserFactory(username="twojobs", is_staff=True)
+    first, second = (StaffJobFactory(kind=StaffJob.Kind.SCORES_IMPORT, scope=f"round:{n}", created_by=member,
+                                     status=StaffJob.Status.DONE, started_at=tz.now(), finished_at=tz.now())
+                     for n in (1, 2))
+    with running_job(first.pk):
+        mine = bulk_record(kind="affiliation.scores_import", actor=member, scope="round:1")
+    with running_job(second.pk):
+        theirs = bulk_record(kind="affiliation.scores_import", actor=member, scope="round:2")
+    assert bulk_actions_for(first) == [mine] and bulk_actions_for(second) == [theirs]
+    assert "job" not in bulk_record(kind="affiliation.scores_import", actor=member).inputs  # outside a job

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
@@ -114,8 +115,16 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:profile")
 
     def form_valid(self, form):
-        messages.success(self.request, gettext_lazy("Your password is set. You are now logged in."))
-        return super().form_valid(form)
+        from .models import User
+
+        with transaction.atomic():
+            # Lock the account: a temporary ID revoked in this instant deletes it (the revoke locks it too), and the
+            # form's full save of the account read before would insert it again, with a password and no ID.
+            if not User.objects.select_for_update().filter(pk=form.user.pk, is_active=True).exists():
+                messages.error(self.request, _("This account no longer exists or is closed, so no password was set."))
+                return redirect("accounts:login")
+            messages.success(self.request, gettext_lazy("Your password is set. You are now logged in."))
+            return super().form_valid(form)
 
 
 @login_required

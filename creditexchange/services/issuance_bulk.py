@@ -129,6 +129,9 @@ def temporary_id_revoke(*, application_id: int, actor: User, reason: str) -> Tem
         raise DomainError(_("Give the reason for revoking this temporary student ID."))
     with transaction.atomic():
         application = _lock(application_id)
+        if application.temporary_id is not None:  # the account too: a password set in this instant waits, then is seen
+            User.objects.select_for_update().filter(pk=application.temporary_id.user_id).first()
+            application.temporary_id.user.refresh_from_db()
         refusal = _revoke_refusal(application)
         if refusal:
             raise DomainError(refusal)

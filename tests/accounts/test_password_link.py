@@ -105,3 +105,23 @@ def test_a_second_request_right_away_sends_no_second_mail(client, home_student, 
 
 def test_the_login_page_links_to_it(client, db):
     assert URL in client.get("/accounts/login/").content.decode()
+
+
+def test_a_password_set_as_the_account_is_deleted_does_not_bring_it_back(
+    client, home_student, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A revoked temporary ID deletes its account; a set-password form submitted in that instant held the account
+    read before the delete, and Django's full save would have inserted it again (a password, no ID)."""
+    from accounts.models import User
+    from accounts.views import SetPasswordView
+
+    _ask(client, "S2024101", "minji@univ.example", django_capture_on_commit_callbacks)
+    form_page = client.get(_link(mail.outbox[0]), follow=True)
+    stale = User.objects.get(pk=home_student.pk)
+    monkeypatch.setattr(SetPasswordView, "get_user", lambda self, uidb64: stale)  # read before the delete
+    home_student.student_record.delete()
+    User.objects.filter(pk=home_student.pk).delete()
+    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": "Blue-Lantern-Orbit-42",
+                                                         "new_password2": "Blue-Lantern-Orbit-42"}, follow=True)
+    assert not User.objects.filter(pk=home_student.pk).exists()
+    assert "no password was set" in html.unescape(done.content.decode())

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
@@ -65,8 +66,27 @@ class TermWindowInline(admin.TabularInline):
     extra = 0
 
 
+class TermForm(forms.ModelForm):
+    """A change that would break what students already hold (``academics.term_checks``) is refused on the form."""
+
+    def clean(self):
+        from .term_checks import term_change_refusals
+
+        cleaned = super().clean()
+        if self.instance.pk is not None and not self.errors:
+            saved = Term.objects.get(pk=self.instance.pk)
+            proposed = Term.objects.get(pk=self.instance.pk)
+            for name, value in cleaned.items():
+                if hasattr(proposed, name):
+                    setattr(proposed, name, value)
+            for message in term_change_refusals(saved=saved, proposed=proposed):
+                self.add_error(None, message)
+        return cleaned
+
+
 @admin.register(Term)
 class TermAdmin(admin.ModelAdmin):
+    form = TermForm
     list_display = ["__str__", "year", "season"]
     list_filter = ["season", "year"]
     search_fields = ["year"]

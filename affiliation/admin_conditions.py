@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ustportal.admin_undo import undo_page
 from ustportal.bulk import StalePreview
 from ustportal.errors import DomainError
 from ustportal.models import BulkAction
@@ -105,19 +106,11 @@ def reinstate_view(modeladmin, request, round_id: int, application_id: int):
 
 def records_import_undo_view(modeladmin, request, action_id: int):
     """GET: what the undo would do now; POST: undo with the reason (and the address decision)."""
-    action = get_object_or_404(BulkAction, pk=action_id, kind="affiliation.records_import", undoes__isnull=True)
-    form = RecordsUndoForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.records_import_undo(action=action, actor=request.user, reason=form.cleaned_data["reason"],
-                                         restore_emails=form.cleaned_data["restore_emails"])
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            modeladmin.message_user(request, _("The import is undone."), messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:affiliation_studentrecord_changelist"))
-    context = {
-        **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "title": _("Undo a records import"),
-        "action": action, "form": form, "preview": services.records_import_undo_preview(action=action),
-    }
-    return TemplateResponse(request, "admin/affiliation/studentrecord/import_undo.html", context)
+    return undo_page(
+        modeladmin, request, action_id=action_id, kind="affiliation.records_import", form_class=RecordsUndoForm,
+        undo=lambda action, data: services.records_import_undo(
+            action=action, actor=request.user, reason=data["reason"], restore_emails=data["restore_emails"]),
+        preview=lambda action: {"preview": services.records_import_undo_preview(action=action)},
+        template="admin/affiliation/studentrecord/import_undo.html", title=_("Undo a records import"),
+        done_message=_("The import is undone."), done_url=reverse("admin:affiliation_studentrecord_changelist"),
+    )

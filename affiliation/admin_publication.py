@@ -14,15 +14,14 @@ Also here: the undo page of a score import (``scores_undo_view``), for whoever m
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ustportal.admin_undo import undo_page
 from ustportal.bulk import StalePreview
 from ustportal.errors import DomainError
-from ustportal.models import BulkAction
 
 from . import services
 from .forms import ReasonForm
@@ -79,18 +78,11 @@ def publish_action(modeladmin, request, queryset, stage: str):
 
 def scores_undo_view(modeladmin, request, action_id: int):
     """GET: what undoing the score import would do now; POST: undo it with the reason (``scores_import_undo``)."""
-    action = get_object_or_404(BulkAction, pk=action_id, kind="affiliation.scores_import", undoes__isnull=True)
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.scores_import_undo(action=action, actor=request.user, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            modeladmin.message_user(request, _("The score import is undone."), messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:affiliation_affiliationapplication_changelist"))
-    context = {
-        **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "title": _("Undo a score import"),
-        "action": action, "form": form, "preview": services.scores_import_undo_preview(action=action),
-    }
-    return TemplateResponse(request, "admin/affiliation/affiliationapplication/scores_undo.html", context)
+    return undo_page(
+        modeladmin, request, action_id=action_id, kind="affiliation.scores_import", form_class=ReasonForm,
+        undo=lambda action, data: services.scores_import_undo(action=action, actor=request.user, reason=data["reason"]),
+        preview=lambda action: {"preview": services.scores_import_undo_preview(action=action)},
+        template="admin/affiliation/affiliationapplication/scores_undo.html", title=_("Undo a score import"),
+        done_message=_("The score import is undone."),
+        done_url=reverse("admin:affiliation_affiliationapplication_changelist"),
+    )

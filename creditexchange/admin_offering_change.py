@@ -12,13 +12,13 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from ustportal.admin_undo import undo_page
 from ustportal.errors import DomainError
 from ustportal.models import BulkAction
 
@@ -108,23 +108,20 @@ def offerings_import_undo_view(model_admin, request, action_id: int):
 
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    action = get_object_or_404(BulkAction, pk=action_id, kind="creditexchange.offerings_import", undoes__isnull=True)
-    form = ImportUndoForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.offerings_import_undo(action=action, actor=request.user, reason=form.cleaned_data["reason"])
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            model_admin.message_user(request, _("The import is undone."), messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:creditexchange_courseoffering_changelist"))
-    context = {
-        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
-        "title": _("Undo an offerings import"), "action": action, "form": form,
-        "created": [entry["label"] for entry in action.changes if entry["before"] is None],
-        # The changed fields named and shown as the import preview shows them (in the page's language).
-        "changed": preview_rows({"changes": [entry for entry in action.changes if entry["before"] is not None]},
-                                limit=len(action.changes)),
-        "undone": BulkAction.objects.filter(undoes=action).first(),
-    }
-    return TemplateResponse(request, "admin/creditexchange/courseoffering/import_undo.html", context)
+
+    def preview(action: BulkAction) -> dict:
+        return {
+            "created": [entry["label"] for entry in action.changes if entry["before"] is None],
+            # The changed fields named and shown as the import preview shows them (in the page's language).
+            "changed": preview_rows({"changes": [entry for entry in action.changes if entry["before"] is not None]},
+                                    limit=len(action.changes)),
+            "undone": BulkAction.objects.filter(undoes=action).first(),
+        }
+
+    return undo_page(
+        model_admin, request, action_id=action_id, kind="creditexchange.offerings_import", form_class=ImportUndoForm,
+        undo=lambda action, data: services.offerings_import_undo(action=action, actor=request.user, reason=data["reason"]),
+        preview=preview, template="admin/creditexchange/courseoffering/import_undo.html",
+        title=_("Undo an offerings import"), done_message=_("The import is undone."),
+        done_url=reverse("admin:creditexchange_courseoffering_changelist"),
+    )

@@ -5,7 +5,8 @@
 * C0 and C1 control characters (U+0000–U+001F, U+007F–U+009F), except, in a multi-line field, the line feed
   and the tab (a carriage return — browsers send CRLF — becomes a line feed);
 * the format characters that hide or reorder text: bidi embeddings and overrides U+202A–U+202E, bidi isolates
-  U+2066–U+2069, the marks U+200E/U+200F, zero-width U+200B–U+200D and U+2060, the byte-order mark U+FEFF, and
+  U+2066–U+2069, the marks U+200E/U+200F, the zero-width space U+200B and word joiner U+2060 (not the joiners U+200C/U+200D,
+  which Persian, Arabic and Indic names need), the byte-order mark U+FEFF, and
   the Hangul fillers U+3164/U+FFA0 (they show as nothing: the usual blank Korean name);
 * the line and paragraph separators U+2028/U+2029: removed from a single line, a line feed in a multi-line value;
 * a single-line value is then NFC-normalised (a Hangul name typed on macOS arrives decomposed) and stripped.
@@ -37,7 +38,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_HIDING = "\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\u3164\uffa0"  # + the Hangul fillers ("ㅤ")
+# Zero-width non-joiner and joiner (U+200C, U+200D) stay: Persian, Arabic and Indic names need them to spell
+# correctly, and emoji sequences join with them; they hide nothing on their own.
+_HIDING = "\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\u3164\uffa0"  # + the Hangul fillers ("ㅤ")
 _SINGLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_HIDING}]")
 _MULTI = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_HIDING}]")  # keeps \t (09) and \n (0a)
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029]")

@@ -91,7 +91,7 @@ def test_the_profile_form_stores_the_phone_number_clean(student_client, student)
 
 def test_an_admin_model_form_stores_the_name_clean(admin_client):
     response = admin_client.post("/admin/academics/college/add/", {
-        "code": f"eng{NUL}", "name_ko": f"공과{HIDDEN}대학{NUL}", "name_en": f"Engineering\u200d{NUL}"})
+        "code": f"eng{NUL}", "name_ko": f"공과{HIDDEN}대학{NUL}", "name_en": f"Engineering\u200b{NUL}"})
 
     assert response.status_code == 302, response.content.decode()[:3000]
     college = College.objects.get()
@@ -128,3 +128,9 @@ def test_a_json_field_is_data_not_typed_text():
 
     form = Form({"data": '{"a": "b\\u0000"}'})
     assert form.is_valid() and form.cleaned_data["data"] == {"a": "b\x00"}
+
+
+def test_the_joiners_a_persian_or_indic_name_needs_are_kept():
+    persian = "\u0645\u06cc\u200c\u0631\u0648\u062f"  # "می‌رود": the ZWNJ is part of the spelling
+    assert clean_typed(persian) == persian
+    assert clean_typed("\u0915\u094d\u200d\u0937") == "\u0915\u094d\u200d\u0937"  # Devanagari with a ZWJ

@@ -7,7 +7,6 @@ to Redis, and the tests play the worker by taking each message off the queue and
 import smtplib
 import threading
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
@@ -17,63 +16,29 @@ from django.core import mail
 from django.core.mail.backends import locmem
 from django.db import connection
 from django.utils import timezone
-from kombu import Connection
 
 from creditexchange import services
 from creditexchange.models import PartnerList
 from staffdesk.models import StaffJob
 from staffdesk.services import jobs_relay
 from staffdesk.tasks import run_staff_job_task
-from ustportal.celery import app as celery_app
 from ustportal.errors import AlreadySent
 from ustportal.mail import mail_relay
 from ustportal.models import OutgoingMail
 from ustportal.tasks import send_mail_task
 
+from ..portal.brokers import broker, purge
+from ..portal.brokers import work_off_queue as work_off
 from .partner_list_helpers import build_scene, send
 
 CLOSED_PORT = "redis://127.0.0.1:6390/0"
-QUEUE = "celery"
-
-
-@contextmanager
-def broker(url: str):
-    """Point Celery at ``url`` and publish for real (not eagerly); restore afterwards."""
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    try:
-        yield
-    finally:
-        # Drop the override (rather than pinning the old value) so the conf reads Django settings live again.
-        celery_app.conf.changes.pop("broker_url", None)
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-
-
 def _purge() -> None:
-    with Connection(settings.REDIS_URL) as conn:
-        conn.SimpleQueue(QUEUE).clear()
+    purge(settings.REDIS_URL)
 
 
 def work_off_queue() -> list[str]:
-    """Play the Celery worker: run every task waiting in Redis, once each, and acknowledge it."""
-    ran = []
-    with Connection(settings.REDIS_URL) as conn:
-        queue = conn.SimpleQueue(QUEUE)
-        while True:
-            try:
-                message = queue.get(timeout=1)
-            except queue.Empty:
-                break
-            args, kwargs, _embed = message.decode()
-            name = message.headers["task"]
-            message.ack()
-            celery_app.tasks[name](*args, **kwargs)
-            ran.append(name)
-        queue.close()
-    return ran
+    """Play the Celery worker on the test settings' Redis (``tests/portal/brokers.py``)."""
+    return work_off(settings.REDIS_URL)
 
 
 @pytest.fixture

@@ -36,10 +36,11 @@ test: install
 	SECRET_KEY=test-only-not-secret-but-as-long-as-a-real-one-0123456789 $(PY) -m pytest $(PYTEST_ARGS)
 
 # bandit: nothing above low severity on the project's own code (a `# nosec Bxxx` only for a justified false positive).
-BANDIT_PATHS := accounts academics affiliation creditexchange notices staffdesk ustportal bench manage.py
+BANDIT_PATHS := core accounts academics affiliation creditexchange notices staffdesk ustportal bench manage.py
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/bandit -q -r $(BANDIT_PATHS) -ll
 
 messages: install

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from icalendar import Calendar, Event
 
-from ustportal import dates
+from core import dates
 
 from .models import Term
 from .selectors import TimelineEntry

@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ustportal import dates
-from ustportal.cache import cache_forget
+from core import dates
+from core.cache import cache_forget
 
 
 class BilingualName(models.Model):

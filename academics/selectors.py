@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ustportal.cache import cache_get, cache_set
+from core.cache import cache_get, cache_set
 
 from .models import WINDOWS_CACHE_SECONDS, Institution, Term, TermWindow, term_windows_cache_key
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ustportal.errors import WindowClosed
+from core.errors import WindowClosed
 
 from .models import Term, TermWindow
 

@@ -8,7 +8,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from .roles import ensure_roles
+        from core.emails import mail_register
+        from core.visibility import scope_register
+
+        from . import emails
+        from .roles import action_scope, ensure_roles, mail_scope
+
+        mail_register(emails.BUILDERS)
+        scope_register(mail=mail_scope, actions=action_scope)
 
         # Groups need the permissions that exist only after every app has migrated.
         post_migrate.connect(ensure_roles, dispatch_uid="accounts.ensure_roles")

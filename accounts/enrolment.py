@@ -31,8 +31,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ustportal.mail import mail_queue
-from ustportal.ratelimit import hit_all, retry_message
+from core.mail import mail_queue
+from core.ratelimit import hit_all, retry_message
 
 from .twofactor import SecondFactorRefused, _throttled, has_app, totp_setup_confirm
 

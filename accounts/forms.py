@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from creditexchange.forms import phone_validator
+from core.validators import phone_validator
 
 from .models import User
 

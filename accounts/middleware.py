@@ -53,14 +53,14 @@ class SessionLifetimeMiddleware:
 
     @staticmethod
     def _end(request, ended: dict):
-        # An htmx request keeps a "next" too: ustportal.htmx makes it the page the browser shows.
+        # An htmx request keeps a "next" too: core.htmx makes it the page the browser shows.
         next_url = request.get_full_path() if request.method == "GET" or request.headers.get("HX-Request") else ""
         logout(request)
         request.session[ENDED] = ended
         login_url = resolve_url(settings.LOGIN_URL)
         if next_url:
             login_url = f"{login_url}?{urlencode({'next': next_url})}"
-        return redirect(login_url)  # for htmx, ustportal.htmx.HtmxRedirectMiddleware makes this an HX-Redirect
+        return redirect(login_url)  # for htmx, core.htmx.HtmxRedirectMiddleware makes this an HX-Redirect
 
     @staticmethod
     def _stamp(request, user_before) -> None:

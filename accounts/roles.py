@@ -11,6 +11,9 @@ from django.apps import apps as global_apps
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import IntegerField, OuterRef, Q, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "registrar": [
@@ -31,11 +34,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_timeslot", "creditexchange.add_timeslot", "creditexchange.change_timeslot",
         "creditexchange.delete_timeslot", "creditexchange.view_courseregistration",
         "creditexchange.change_courseregistration", "creditexchange.view_registrationevent",
-        "ustportal.view_outgoingmail", "ustportal.resend_outgoingmail",
+        "core.view_outgoingmail", "core.resend_outgoingmail",
         "creditexchange.view_partnerlist", "creditexchange.send_partnerlist", "creditexchange.view_partnerlistfile",
         "creditexchange.view_recommendation", "creditexchange.record_recommendation",
         "creditexchange.view_recommendationevent",
-        "staffdesk.view_staffjob", "ustportal.view_bulkaction",
+        "core.view_staffjob", "core.view_bulkaction",
         "axes.view_accessattempt", "axes.delete_accessattempt",  # sign-in lock-outs: see and lift them
     ],
     "affiliation_committee": [
@@ -55,8 +58,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "affiliation.grant_eligibilityexception",
         "affiliation.view_affiliationapplication", "affiliation.change_affiliationapplication",
         "affiliation.confirm_affiliationapplication", "affiliation.view_applicationevent",
-        "staffdesk.view_staffjob", "ustportal.view_bulkaction",
-        "ustportal.view_outgoingmail", "ustportal.resend_outgoingmail",  # its own mail only, see ROLE_MAIL_KINDS
+        "core.view_staffjob", "core.view_bulkaction",
+        "core.view_outgoingmail", "core.resend_outgoingmail",  # its own mail only, see ROLE_MAIL_KINDS
     ],
     "notice_editor": [
         "notices.view_notice", "notices.add_notice", "notices.change_notice", "notices.delete_notice",
@@ -64,7 +67,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notices.delete_noticeattachment",
     ],
     # PIPA: reads (and exports) the personal-data access log; nothing else.
-    "privacy_officer": ["ustportal.view_personaldataaccess", "ustportal.view_bulkaction"],
+    "privacy_officer": ["core.view_personaldataaccess", "core.view_bulkaction"],
 }
 
 
@@ -85,7 +88,7 @@ ROLE_MAIL_KINDS: dict[str, list[str]] = {
 }
 
 
-# The staff action log (``ustportal.BulkAction``) each role reads: the actions whose kind starts with one of these
+# The staff action log (``core.BulkAction``) each role reads: the actions whose kind starts with one of these
 # app labels (``"affiliation.conditions_check"`` → ``affiliation``). Superusers read all.
 ROLE_ACTION_APPS: dict[str, list[str]] = {
     "registrar": ["academics", "accounts", "creditexchange"],
@@ -144,3 +147,28 @@ def ensure_roles(sender=None, **kwargs) -> None:
         for name, perms in resolved.items():
             group, _ = Group.objects.get_or_create(name=name)
             group.permissions.set(perms)
+
+
+def mail_scope(queryset, user):
+    """The mail ``user``'s roles own (``ROLE_MAIL_KINDS``): a mail about an account by that account's kind, any
+    other by its kind. Plugged into ``core.visibility`` (the outbox's admin) by ``AccountsConfig.ready()``."""
+    from .models import User
+
+    by_kind = Q(pk__in=[])
+    for pattern in mail_kinds_for(user):
+        by_kind |= Q(kind__startswith=pattern[:-1]) if pattern.endswith("*") else Q(kind=pattern)
+    about_account = Q(params__has_key="user_id")
+    queryset = queryset.annotate(
+        recipient_account=Cast(KeyTextTransform("user_id", "params"), IntegerField()),
+        recipient_kind=Subquery(User.objects.filter(pk=OuterRef("recipient_account")).values("kind")[:1]),
+    )
+    return queryset.filter((about_account & Q(recipient_kind__in=user_kinds_for(user))) | (~about_account & by_kind))
+
+
+def action_scope(queryset, user):
+    """The staff action log ``user`` reads: their own actions, whatever their kind (e.g. mail sent again), and
+    those of the apps their roles own (``ROLE_ACTION_APPS``)."""
+    visible = Q(actor=user)
+    for app in action_apps_for(user):
+        visible |= Q(kind__startswith=f"{app}.")
+    return queryset.filter(visible)

@@ -15,9 +15,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ustportal.errors import DomainError, InvalidLink, RateLimited
-from ustportal.mail import mail_queue
-from ustportal.ratelimit import cooldown, keyed_limit, retry_message
+from core.errors import DomainError, InvalidLink, RateLimited
+from core.mail import mail_queue
+from core.ratelimit import cooldown, keyed_limit, retry_message
 
 from .models import IdSequence, User
 

@@ -31,7 +31,7 @@ from django_otp.models import VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 CODES_SESSION_KEY = "two_factor_recovery_codes"
 # Pages a half-signed-in staff user may open: signing in and out, and finishing the second factor.
@@ -165,7 +165,7 @@ def _with_next(name: str, next_url: str) -> str:
 def redirect_to_verification(request) -> HttpResponse:
     """To the code page (or to enrolment when there is no device yet), coming back to this page afterwards."""
     name = "accounts:two_factor_verify" if has_app(request.user) else "accounts:two_factor_setup"
-    # For htmx, ustportal.htmx.HtmxRedirectMiddleware sends the whole page there, "next" being the page it shows.
+    # For htmx, core.htmx.HtmxRedirectMiddleware sends the whole page there, "next" being the page it shows.
     back = request.get_full_path() if request.method == "GET" or request.headers.get("HX-Request") else ""
     return redirect(_with_next(name, back))
 

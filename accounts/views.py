@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from ustportal.errors import DomainError
-from ustportal.http import client_ip
+from core.errors import DomainError
+from core.http import client_ip
 
 from . import services
 from .forms import EmailChangeForm, LoginForm, PasswordLinkForm, ProfileForm, axes_username

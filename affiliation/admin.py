@@ -15,13 +15,13 @@ from django.utils.translation import get_language, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from staffdesk.models import StaffJob
-from staffdesk.services import job_start
-from ustportal.admin import ReadOnlyAdminMixin
-from ustportal.errors import DomainError
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
+from core.jobs.services import job_start
 
 from . import admin_publication, services
 from .forms import ReasonForm, RecordsUploadForm, ScoreUploadForm
+from .jobs import JobKind
 from .models import (
     AffiliationApplication,
     AffiliationRound,
@@ -143,7 +143,7 @@ class StudentRecordAdmin(admin.ModelAdmin):
             columns=services.RECORD_COLUMNS,
             help_text=_("semesters lists the regular semesters like “2023-1 enrolled; 2023-2 leave” (1 = spring, 2 = fall) "
                         "and replaces the stored history. Rows with an existing student number update that record."),
-            kind=StaffJob.Kind.RECORDS_IMPORT, params=lambda data: {"email_conflicts": data.get("email_conflicts") or "keep"},
+            kind=JobKind.RECORDS_IMPORT, params=lambda data: {"email_conflicts": data.get("email_conflicts") or "keep"},
         )
 
 
@@ -218,11 +218,11 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Run stage 1 (GPA and English)"), permissions=["run"])
     def run_stage1(self, request, queryset):
-        return self._start_jobs(request, queryset, StaffJob.Kind.SELECTION_STAGE1)
+        return self._start_jobs(request, queryset, JobKind.SELECTION_STAGE1)
 
     @admin.action(description=_("Run stage 2 (documents and interview)"), permissions=["run"])
     def run_stage2(self, request, queryset):
-        return self._start_jobs(request, queryset, StaffJob.Kind.SELECTION_STAGE2)
+        return self._start_jobs(request, queryset, JobKind.SELECTION_STAGE2)
 
     # Issue 12, finding 3: a confirmation page first (announced time, who is mailed, a reason when early).
     @admin.action(description=_("Publish stage-1 results… (confirmation page)"), permissions=["publish"])
@@ -500,7 +500,7 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
             columns=services.SCORE_COLUMNS,
             help_text=_("Scores are 0–100 with at most two decimals; an empty cell leaves that score unchanged. "
                         "Only applicants who passed stage 1 can be scored."),
-            kind=StaffJob.Kind.SCORES_IMPORT, params=lambda data: {"round_id": data["round"].pk},
+            kind=JobKind.SCORES_IMPORT, params=lambda data: {"round_id": data["round"].pk},
         )
 
     def has_confirm_permission(self, request) -> bool:

@@ -11,10 +11,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from ustportal.admin_undo import undo_page
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction
+from core.admin_undo import undo_page
+from core.bulk import StalePreview
+from core.errors import DomainError
+from core.models import BulkAction
 
 from . import services
 from .forms import ReasonForm

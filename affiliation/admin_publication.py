@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ustportal.admin_undo import undo_page
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError
+from core.admin_undo import undo_page
+from core.bulk import StalePreview
+from core.errors import DomainError
 
 from . import services
 from .forms import ReasonForm

@@ -7,7 +7,13 @@ class AffiliationConfig(AppConfig):
     verbose_name = _("Change of affiliation")
 
     def ready(self) -> None:
-        from ustportal.bulk import undo_page_register
+        """Plug this app into the kernel (issue 13): its mails, background jobs and undo pages."""
+        from core.bulk import undo_page_register
+        from core.emails import mail_register
 
+        from . import emails, jobs
+
+        mail_register(emails.BUILDERS)
+        jobs.register()
         undo_page_register("affiliation.records_import", "admin:affiliation_studentrecord_import_undo")
         undo_page_register("affiliation.scores_import", "admin:affiliation_affiliationapplication_scores_undo")

@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from ustportal import dates
+from core import dates
 
 from .models import SEASON_ORDER, Rule
 

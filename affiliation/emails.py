@@ -1,10 +1,12 @@
-"""Change-of-affiliation mails, one function per kind (registered in ``ustportal.emails.BUILDERS``).
+"""Change-of-affiliation mails, one function per kind (registered in ``core.emails`` by ``AffiliationConfig.ready()``).
 
 Each renders subject, text and HTML from ``templates/emails/<kind>_{subject,body}.txt`` and
 ``<kind>_body.html``, in the recipient's language (``render_mail`` activates it).
 """
 
 from django.urls import reverse
+
+from core.emails import absolute, render
 
 
 def _application(mail):
@@ -16,27 +18,21 @@ def _application(mail):
 
 
 def _context(mail) -> dict:
-    from ustportal.emails import absolute
-
     application = _application(mail)
     return {"application": application, "record": application.record, "link": absolute(reverse("affiliation:index"))}
 
 
 def affiliation_submitted(mail) -> tuple[str, str, str]:
-    from ustportal.emails import _render
-
-    return _render("affiliation_submitted", _context(mail))
+    return render("affiliation_submitted", _context(mail))
 
 
 def affiliation_result(mail) -> tuple[str, str, str]:
-    from ustportal.emails import _render
-
     context = _context(mail)
     stage = mail.params.get("stage", "final")
     application = context["application"]
     status = application.status
     passed = status in {"admitted", "confirmed", "cancelled"} or (stage == "stage1" and status in {"stage1_passed", "not_admitted"})
-    return _render("affiliation_result", {**context, "stage": stage, "passed": passed,
+    return render("affiliation_result", {**context, "stage": stage, "passed": passed,
                                           "of": _ranked_count(application, stage)})
 
 
@@ -54,28 +50,20 @@ def _ranked_count(application, stage: str) -> int:
 
 
 def affiliation_cancelled(mail) -> tuple[str, str, str]:
-    from ustportal.emails import _render
-
-    return _render("affiliation_cancelled", {**_context(mail), **{k: v for k, v in mail.params.items() if k != "application_id"}})
+    return render("affiliation_cancelled", {**_context(mail), **{k: v for k, v in mail.params.items() if k != "application_id"}})
 
 
 def affiliation_confirmed(mail) -> tuple[str, str, str]:
-    from ustportal.emails import _render
-
-    return _render("affiliation_confirmed", _context(mail))
+    return render("affiliation_confirmed", _context(mail))
 
 
 def affiliation_reinstated(mail) -> tuple[str, str, str]:
     """Issue 12: a cancelled pass is given back; the reason the committee recorded is in the mail."""
-    from ustportal.emails import _render
-
-    return _render("affiliation_reinstated", {**_context(mail), "reason": mail.params.get("reason", "")})
+    return render("affiliation_reinstated", {**_context(mail), "reason": mail.params.get("reason", "")})
 
 
 def affiliation_conditions_alert(mail) -> tuple[str, str, str]:
     """Issue 12: to the committee, what the scheduled winter-session check found (it cancels nothing itself)."""
-    from ustportal.emails import _render, absolute
-
     from .models import AffiliationRound
     from .services.conditions import refusal_text
 
@@ -83,7 +71,7 @@ def affiliation_conditions_alert(mail) -> tuple[str, str, str]:
     round = AffiliationRound.objects.select_related("term").get(pk=params["round_id"])
     link = absolute(reverse("admin:affiliation_affiliationround_conditions", args=[round.pk]))
     refusal = refusal_text(params["refusal_code"], params) if params.get("refusal_code") else ""
-    return _render("affiliation_conditions_alert", {
+    return render("affiliation_conditions_alert", {
         "round": round, "link": link, "refused": params["state"] == "refused", "refusal": refusal,
         "admitted": params.get("admitted", 0), "cancel": params.get("cancel", 0),
     })
@@ -91,13 +79,11 @@ def affiliation_conditions_alert(mail) -> tuple[str, str, str]:
 
 def affiliation_publication_refused(mail) -> tuple[str, str, str]:
     """Issue 12, finding 2: to the committee, why the schedule did not publish a stage (reasons in their language)."""
-    from ustportal.emails import _render, absolute
-
     from .models import AffiliationRound
 
     round = AffiliationRound.objects.select_related("term").get(pk=mail.params["round_id"])
     link = absolute(reverse("admin:affiliation_affiliationround_change", args=[round.pk]))
-    return _render("affiliation_publication_refused", {
+    return render("affiliation_publication_refused", {
         "round": round, "stage": mail.params["stage"], "reasons": mail.params.get("reasons", []), "link": link,
     })
 

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ustportal.models import StatusEvent
+from core.models import StatusEvent
 
 SEASON_ORDER = {"spring": 1, "summer": 2, "fall": 3, "winter": 4}
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from academics.models import Department
-from ustportal import dates
+from core import dates
 
 from .eligibility import Bilingual, EligibilityInput, Semester, Target, Thresholds
 from .models import (

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 from . import eligibility, selectors, services
 from .forms import ApplicationForm

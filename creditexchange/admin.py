@@ -10,15 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from staffdesk.models import StaffJob
-from staffdesk.services import job_start
-from ustportal.admin import ReadOnlyAdminMixin
-from ustportal.errors import DomainError
-from ustportal.text import clean_typed
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
+from core.jobs.services import job_start
+from core.text import clean_typed
 
 from . import services
 from .admin_offering_change import OfferingChangeConfirmMixin, TimeSlotFormSet
 from .forms import OfferingImportForm, StaffRegistrationForm
+from .jobs import JobKind
 from .models import (
     ApplicationConflict,
     ApplicationEvent,
@@ -315,7 +315,7 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
             try:
                 # A dry run first (staffdesk): its page shows the row errors or the preview to confirm (issue 12).
                 job = job_start(
-                    kind=StaffJob.Kind.OFFERINGS_IMPORT, params={"term_id": form.cleaned_data["term"].pk, "dry_run": True},
+                    kind=JobKind.OFFERINGS_IMPORT, params={"term_id": form.cleaned_data["term"].pk, "dry_run": True},
                     file=(upload.name, upload.read()), actor=request.user,
                 )
             except DomainError as exc:

@@ -15,8 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ustportal.admin import ReadOnlyAdminMixin
-from ustportal.errors import DomainError
+from core.admin import ReadOnlyAdminMixin
+from core.errors import DomainError
 
 from . import services
 from .forms import ConflictReopenForm, ConflictResolveForm, conflict_member_label

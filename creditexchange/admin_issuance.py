@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError
+from core.bulk import StalePreview
+from core.errors import DomainError
 
 from . import services
+from .jobs import JobKind
 
 
 class ReactivateForm(forms.Form):
@@ -68,8 +69,7 @@ class IssueConfirmForm(forms.Form):
 def issue_now(model_admin, request, queryset):
     """Preview (who gets a new ID, who keeps theirs, who is skipped and why) → confirm with the preview's
     fingerprint → the staff job; a changed selection (a status changed, a conflict opened) shows the new preview."""
-    from staffdesk.models import StaffJob
-    from staffdesk.services import job_start
+    from core.jobs.services import job_start
 
     ids = list(queryset.values_list("pk", flat=True))
     stale = ""
@@ -80,7 +80,7 @@ def issue_now(model_admin, request, queryset):
                 raise StalePreview()
             services.temporary_ids_issue_check(application_ids=ids, expected=form.cleaned_data["fingerprint"])
             job = job_start(
-                kind=StaffJob.Kind.TEMPORARY_IDS_ISSUE, actor=request.user,
+                kind=JobKind.TEMPORARY_IDS_ISSUE, actor=request.user,
                 params={"application_ids": ids, "expected": form.cleaned_data["fingerprint"]},
             )
         except StalePreview as exc:

@@ -14,15 +14,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from academics.models import Term, TermWindow
-from staffdesk.models import StaffJob
-from staffdesk.services import job_start
-from ustportal.admin import ReadOnlyAdminMixin
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError
-from ustportal.models import OutgoingMail
+from core.admin import ReadOnlyAdminMixin
+from core.bulk import StalePreview
+from core.errors import DomainError
+from core.jobs.services import job_start
+from core.models import OutgoingMail
 
 from . import services
 from .forms_lists import RecordRecommendationForm, SendListForm
+from .jobs import JobKind
 from .models import PartnerList, PartnerListFile, Recommendation, RecommendationEvent
 from .selectors_lists import lists_with_progress, partner_list_mail_states, partner_list_overview
 
@@ -149,7 +149,7 @@ class PartnerListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     if request.POST.get("fingerprint", "") != preview.fingerprint:
                         raise StalePreview()
                     job = job_start(
-                        kind=StaffJob.Kind.PARTNER_LIST_SEND, actor=request.user,
+                        kind=JobKind.PARTNER_LIST_SEND, actor=request.user,
                         params={"partner_id": partner.pk, "term_id": term.pk, "kind": kind, "expected": preview.fingerprint},
                     )
                     self.message_user(

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from ustportal.admin_undo import undo_page
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction
+from core.admin_undo import undo_page
+from core.errors import DomainError
+from core.models import BulkAction
 
 from . import services
 from .models import TimeSlot
@@ -104,7 +104,7 @@ def offerings_import_undo_view(model_admin, request, action_id: int):
     """GET: what the undo of an offerings import does (offerings deleted, values put back); POST: undo it with a
     reason. Every refusal (registrations on a created offering, changed since, old slots that would break a
     timetable) is named and nothing is undone."""
-    from staffdesk.previews import preview_rows
+    from core.jobs.previews import preview_rows
 
     if not model_admin.has_add_permission(request):
         raise PermissionDenied

@@ -7,11 +7,16 @@ class CreditExchangeConfig(AppConfig):
     verbose_name = _("Credit exchange")
 
     def ready(self) -> None:
+        """Plug this app into the kernel and into academics (issue 13): they name no app, apps register."""
         from academics.term_checks import term_change_check_register
-        from ustportal.bulk import undo_page_register
+        from core.bulk import undo_page_register
+        from core.emails import attachment_register, mail_register
 
+        from . import emails, jobs
         from .term_limits import credit_limit_refusals
 
+        mail_register(emails.BUILDERS)
+        attachment_register(emails.ATTACHMENTS)
+        jobs.register()
         term_change_check_register(credit_limit_refusals)
-
         undo_page_register("creditexchange.offerings_import", "admin:creditexchange_courseoffering_import_undo")

@@ -2,7 +2,7 @@
 
 from academics.models import Institution, Term
 from accounts.models import User
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 from .models import PartnerList, TemporaryIdApplication
 from .services import partner_list_send

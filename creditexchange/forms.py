@@ -7,15 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from academics.models import Institution, Term, TermWindow
 from academics.selectors import active_partners, partners, terms_with_open_window
-from ustportal import dates
+from core import dates
+from core.validators import phone_validator
 
 from .models import CourseOffering, TemporaryIdApplication, TimeSlot
 
 student_number_validator = RegexValidator(
     r"^[A-Za-z0-9-]{2,30}$", _("Use 2–30 letters, digits or hyphens, exactly as on your student card.")
-)
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 -]{7,18}[0-9]$", _("Enter a phone number: digits, with an optional leading + and hyphens or spaces.")
 )
 
 

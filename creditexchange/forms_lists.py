@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from academics.models import Institution, Term
-from ustportal.text import clean_typed
+from core.text import clean_typed
 
 from .models import PartnerList, Recommendation
 
@@ -62,7 +62,7 @@ class VerificationForm(forms.Form):
                 continue
             if "\x00" in value:
                 raise forms.ValidationError(_("A comment cannot contain a NUL character."), code="null")
-            value = clean_typed(value, multiline=True).strip()  # typed text, as in every form (ustportal.text)
+            value = clean_typed(value, multiline=True).strip()  # typed text, as in every form (core.text)
             if len(value) > COMMENT_MAX:
                 raise forms.ValidationError(
                     _("A comment can be at most %(max)s characters.") % {"max": COMMENT_MAX}, code="long"

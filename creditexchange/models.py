@@ -8,8 +8,8 @@ from django.db.models.functions import Lower, Trim, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ustportal import dates
-from ustportal.models import StatusEvent
+from core import dates
+from core.models import StatusEvent
 
 
 def _new_nonce() -> str:

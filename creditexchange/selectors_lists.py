@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 
 from academics.models import Institution, Term
 from accounts.models import User
-from ustportal.models import OutgoingMail
+from core.models import OutgoingMail
 
 from .models import CourseRegistration, PartnerList, Recommendation, TemporaryIdApplication
 

@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 
 from accounts.models import User
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 from . import services
 

@@ -8,8 +8,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from academics.models import TermWindow
 from academics.selectors import terms_with_open_window
-from ustportal.errors import DomainError, DuplicateApplication, InvalidLink
-from ustportal.http import client_ip
+from core.errors import DomainError, DuplicateApplication, InvalidLink
+from core.http import client_ip
 
 from . import services
 from .forms import ApplicationForm, LookupForm

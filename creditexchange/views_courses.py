@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from academics.models import Term
-from ustportal.errors import DomainError
-from ustportal.http import parse_id
+from core.errors import DomainError
+from core.http import parse_id
 
 from . import selectors, services
 from .forms import CatalogueFilterForm

@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from ustportal.errors import DomainError, InvalidLink, WindowClosed
-from ustportal.http import client_ip
-from ustportal.privacy import access_note
+from core.errors import DomainError, InvalidLink, WindowClosed
+from core.http import client_ip
+from core.privacy import access_note
 
 from . import services
 from .forms_lists import VerificationForm

@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 from . import services
 from .models import Notice, NoticeAttachment

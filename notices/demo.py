@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from academics.models import Term, TermWindow
 from academics.selectors import terms_with_open_window
 from affiliation.models import AffiliationRound
-from ustportal import dates
+from core import dates
 
 from .models import Notice
 from .services import notice_attachment_add

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 from .models import Notice, NoticeAttachment
 

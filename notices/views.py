@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
-from ustportal.http import client_ip
+from core.http import client_ip
 
 from . import selectors, services
 from .forms import NoticeSearchForm

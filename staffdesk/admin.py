@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import StaffJob
-from .runners import RUNNERS
+from core.jobs.runners import RUNNERS
+from core.models import StaffJob
 
 
 def kinds_for(user) -> list[str]:

@@ -12,12 +12,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import twofactor
+from core.errors import DomainError
+from core.jobs import previews, services
+from core.jobs.runners import RUNNERS
+from core.models import StaffJob
 from creditexchange import exports
-from ustportal.errors import DomainError
 
-from . import previews, selectors, services
-from .models import StaffJob
-from .runners import RUNNERS
+from . import selectors
 
 FORMATS = ("csv", "xlsx")
 
@@ -87,7 +88,7 @@ def _job_extras(request, job: StaffJob, runner) -> dict:
     if not job.is_finished:
         return {}
     state = services.preview_state(job)
-    show_log = request.user.has_perm("ustportal.view_bulkaction")
+    show_log = request.user.has_perm("core.view_bulkaction")
     return {
         "preview": state,
         "preview_rows": previews.preview_rows(job.report) if state else [],

@@ -9,8 +9,8 @@ from django.utils import timezone, translation
 
 from academics.models import TermWindow
 from accounts.roles import ensure_roles
+from core.broker import broker_resume
 from creditexchange.models import TemporaryIdApplication
-from ustportal.broker import broker_resume
 from ustportal.celery import app as celery_app
 
 from .factories import (

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from academics.models import Campus, College, Department, Institution, InstitutionContact, Term, TermWindow
 from accounts.models import TemporaryStudentId, User
+from affiliation.jobs import JobKind as AffiliationJobKind
 from creditexchange.models import TemporaryIdApplication
 
 
@@ -335,7 +336,7 @@ class NoticeAttachmentFactory(factory.django.DjangoModelFactory):
 
 # --- Staff desk: background jobs ----------------------------------------------------------------------------------
 
-from staffdesk.models import StaffJob  # noqa: E402
+from core.models import StaffJob  # noqa: E402
 
 
 class StaffJobFactory(factory.django.DjangoModelFactory):
@@ -344,7 +345,7 @@ class StaffJobFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = StaffJob
 
-    kind = StaffJob.Kind.SELECTION_STAGE1
+    kind = AffiliationJobKind.SELECTION_STAGE1
     scope = factory.Sequence(lambda n: f"round:{n + 1000}")
     params = factory.LazyAttribute(lambda o: {"round_id": int(o.scope.split(":")[1])} if o.scope.startswith("round:") else {})
     status = StaffJob.Status.QUEUED

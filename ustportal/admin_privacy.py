@@ -1,6 +1,6 @@
 """Admin of the personal-data access log: read-only for everyone (superusers too), filterable, exportable as CSV.
 
-Shown to superusers and the ``privacy_officer`` role (``ustportal.view_personaldataaccess``). An export
+Shown to superusers and the ``privacy_officer`` role (``core.view_personaldataaccess``). An export
 is itself an access to personal data (user names, student numbers, addresses) and is logged.
 
 The same readers get the retention preview (``retention/``, linked from the log's list): what the nightly
@@ -20,12 +20,12 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import dates
+from core.admin import ReadOnlyAdminMixin
+from core.models import BulkAction, PersonalDataAccess
+from core.privacy import access_record
 from creditexchange.exports import escape_cell
-from ustportal import dates
 
-from .admin import ReadOnlyAdminMixin
-from .models import BulkAction, PersonalDataAccess
-from .privacy import access_record
 from .retention import PURGE_KIND
 from .retention_preview import PREVIEW_DAYS, retention_preview
 
@@ -42,7 +42,7 @@ class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["at", "actor", "actor_name", "address", "action", "model", "object_ids", "count", "reference", "path"]
     list_per_page = 100
     actions = ["export_csv"]
-    change_list_template = "admin/ustportal/personaldataaccess/change_list.html"
+    change_list_template = "admin/core/personaldataaccess/change_list.html"
 
     def get_urls(self):
         extra = [path("retention/", self.admin_site.admin_view(self.retention_view), name="ustportal_retention_preview")]
@@ -89,7 +89,7 @@ class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             row = [dates.when(entry.at, seconds=True), *(getattr(entry, c) for c in CSV_COLUMNS[1:])]
             row[5] = " ".join(str(i) for i in entry.object_ids)
             writer.writerow([escape_cell(value) for value in row])
-        access_record(request=request, action=PersonalDataAccess.Action.EXPORT, model="ustportal.personaldataaccess",
+        access_record(request=request, action=PersonalDataAccess.Action.EXPORT, model="core.personaldataaccess",
                       ids=ids, reference="CSV")
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="access-log-{timezone.localdate():%Y%m%d}.csv"'

@@ -8,10 +8,7 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
-        from . import text
-
         _label_third_party_apps()
-        text.install()  # every form's CharFields drop control and hiding characters (ustportal/text.py)
 
 
 # The staff's admin names the libraries' sections and models in the staff's language too: axes ships no

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from .errors import DomainError
+from core.errors import DomainError
 
 DUMP, MEDIA, MANIFEST = "database.dump", "media.tar.gz", "manifest.json"
 

@@ -54,9 +54,9 @@ from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from . import dates
-from .bulk import bulk_record
-from .privacy import access_log_cutoff, access_record, years_before
+from core import dates
+from core.bulk import bulk_record
+from core.privacy import access_log_cutoff, access_record, years_before
 
 logger = logging.getLogger(__name__)
 
@@ -233,22 +233,22 @@ def _destroy_orphan_accounts(run: _Run, *, cutoff: datetime) -> None:
 
 
 def _destroy_records_of_work(run: _Run, *, cutoff: datetime) -> None:
-    OutgoingMail = apps.get_model("ustportal", "OutgoingMail")
-    StaffJob = apps.get_model("staffdesk", "StaffJob")
-    run.destroy("ustportal.outgoingmail", OutgoingMail.objects.filter(created_at__lt=cutoff).exclude(status="sending"))
-    run.destroy("staffdesk.staffjob", StaffJob.objects.filter(created_at__lt=cutoff, status__in=["done", "failed"]))
-    BulkAction = apps.get_model("ustportal", "BulkAction")
-    run.destroy("ustportal.bulkaction", BulkAction.objects.filter(at__lt=cutoff).exclude(kind=PURGE_KIND)
+    OutgoingMail = apps.get_model("core", "OutgoingMail")
+    StaffJob = apps.get_model("core", "StaffJob")
+    run.destroy("core.outgoingmail", OutgoingMail.objects.filter(created_at__lt=cutoff).exclude(status="sending"))
+    run.destroy("core.staffjob", StaffJob.objects.filter(created_at__lt=cutoff, status__in=["done", "failed"]))
+    BulkAction = apps.get_model("core", "BulkAction")
+    run.destroy("core.bulkaction", BulkAction.objects.filter(at__lt=cutoff).exclude(kind=PURGE_KIND)
                 .exclude(undone_by__at__gte=cutoff))
 
 
 def _purge_access_log(run: _Run, *, at: datetime) -> None:
-    Access = apps.get_model("ustportal", "PersonalDataAccess")
+    Access = apps.get_model("core", "PersonalDataAccess")
     old = Access.objects.filter(at__lt=access_log_cutoff(at)).exclude(action="destroy")
     ids = list(old.values_list("pk", flat=True))
     if ids:
         _total, per_model = Access.objects.filter(pk__in=ids).delete()  # the queryset refuses anything younger
-        run.report.destroyed["ustportal.personaldataaccess"] = per_model.get("ustportal.PersonalDataAccess", 0)
+        run.report.destroyed["core.personaldataaccess"] = per_model.get("core.PersonalDataAccess", 0)
 
 
 def _purge_sign_in_records(run: _Run, *, at: datetime) -> None:
@@ -286,7 +286,7 @@ def _record_purge(report: DestructionReport, *, actor) -> None:
 
 
 def _kind_name(label: str) -> str:
-    """``ustportal.outgoingmail`` as staff call it (the model's plural name), else the label."""
+    """``core.outgoingmail`` as staff call it (the model's plural name), else the label."""
     try:
         return str(apps.get_model(label)._meta.verbose_name_plural)
     except (LookupError, ValueError):

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "core",
     "ustportal",
     "accounts",
     "academics",
@@ -77,15 +78,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # request.htmx
-    "ustportal.htmx.HtmxRedirectMiddleware",  # a redirect answering htmx moves the whole page (HX-Redirect), e.g. to the login
+    "core.htmx.HtmxRedirectMiddleware",  # a redirect answering htmx moves the whole page (HX-Redirect), e.g. to the login
     "accounts.middleware.SessionLifetimeMiddleware",  # idle timeout and lifetime, before anything else sees the user
     "django_otp.middleware.OTPMiddleware",
     "accounts.twofactor.StaffSecondFactorMiddleware",  # staff finish the second factor before any other page
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "ustportal.privacy.PersonalDataAccessMiddleware",  # PIPA access log: who saw whose data (admin, downloads, exports)
+    "core.privacy.PersonalDataAccessMiddleware",  # PIPA access log: who saw whose data (admin, downloads, exports)
     "csp.middleware.CSPMiddleware",
-    "ustportal.security_headers.SecurityHeadersMiddleware",  # Permissions-Policy, Cross-Origin-Resource-Policy
+    "core.security_headers.SecurityHeadersMiddleware",  # Permissions-Policy, Cross-Origin-Resource-Policy
     # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -148,7 +149,7 @@ LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
-# One date-and-time format per language, on pages, in mails and exports: ustportal/dates.py.
+# One date-and-time format per language, on pages, in mails and exports: core/dates.py.
 FORMAT_MODULE_PATH = ["ustportal.formats"]
 USE_TZ = True
 
@@ -173,7 +174,7 @@ EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "ustportal.mailbox.EmlFileBackend"
+    EMAIL_BACKEND = "core.mailbox.EmlFileBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="UST Portal <no-reply@portal.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Every SMTP step (connect, each command) gives up after this many seconds; the attempt is then retried.
@@ -190,7 +191,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
-# Publishing (ustportal.broker: one try, no kombu retry) and the workers' connections: connect and read time out.
+# Publishing (core.broker: one try, no kombu retry) and the workers' connections: connect and read time out.
 # A worker reads its BRPOP answers only once they have arrived (event loop), so the read timeout only ends a stall.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2,
@@ -206,7 +207,7 @@ TEMP_ID_UNCONFIRMED_EXPIRY_DAYS = env.int("TEMP_ID_UNCONFIRMED_EXPIRY_DAYS", def
 TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS = env.int("TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS", default=72)
 TEMP_ID_RESEND_COOLDOWN_SECONDS = env.int("TEMP_ID_RESEND_COOLDOWN_SECONDS", default=300)
 TEMP_ID_RESEND_MAX = env.int("TEMP_ID_RESEND_MAX", default=5)
-# Result look-ups, duplicate-application answers and password-link requests (ustportal.ratelimit.keyed_limit):
+# Result look-ups, duplicate-application answers and password-link requests (core.ratelimit.keyed_limit):
 LOOKUP_RATE_LIMIT = env.int("LOOKUP_RATE_LIMIT", default=100)  # per address (a campus NAT shares one) per window
 LOOKUP_RATE_LIMIT_PER_KEY_ADDRESS = env.int("LOOKUP_RATE_LIMIT_PER_KEY_ADDRESS", default=5)  # one student from one address
 LOOKUP_RATE_WINDOW_SECONDS = env.int("LOOKUP_RATE_WINDOW_SECONDS", default=900)
@@ -216,7 +217,7 @@ PASSWORD_MAIL_COOLDOWN_SECONDS = env.int("PASSWORD_MAIL_COOLDOWN_SECONDS", defau
 EMAIL_CHANGE_LINK_MAX_AGE_HOURS = env.int("EMAIL_CHANGE_LINK_MAX_AGE_HOURS", default=24)
 MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
 # A mail "sending" for longer than the task's hard time limit has lost its worker: the relay sends it again
-# (same Message-ID), and staff may send it again from the admin (ustportal.mail.stale_claim).
+# (same Message-ID), and staff may send it again from the admin (core.mail.stale_claim).
 MAIL_STALE_CLAIM_SECONDS = env.int("MAIL_STALE_CLAIM_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 # Change of affiliation (SPEC §4): largest upload (certificate, study plan) in bytes.
 AFFILIATION_UPLOAD_MAX_BYTES = env.int("AFFILIATION_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
@@ -297,7 +298,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Browser features no page uses (ustportal.security_headers sends them as Permissions-Policy).
+# Browser features no page uses (core.security_headers sends them as Permissions-Policy).
 PERMISSIONS_POLICY_DISABLED = [
     "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
     "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get",

@@ -1,17 +1,5 @@
 from celery import shared_task
 
-from .mail import mail_deliver, mail_relay
-
-
-@shared_task(ignore_result=True)
-def send_mail_task(mail_id: int) -> None:
-    mail_deliver(mail_id=mail_id)
-
-
-@shared_task(ignore_result=True)
-def relay_queued_mail_task() -> int:
-    return mail_relay()
-
 
 @shared_task(ignore_result=True, soft_time_limit=1800, time_limit=2100)
 def destroy_expired_personal_data_task() -> int:

@@ -6,9 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from academics.selectors import term_timeline
+from core.mailbox import read_mailbox
 from notices.selectors import latest_notices
-
-from .mailbox import read_mailbox
 
 
 def home(request):

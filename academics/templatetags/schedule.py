@@ -1,10 +1,10 @@
-"""Dates of the schedule as the registrar writes them: 2027-02-19 (월) 09:00, in Asia/Seoul (:mod:`ustportal.dates`)."""
+"""Dates of the schedule as the registrar writes them: 2027-02-19 (월) 09:00, in Asia/Seoul (:mod:`core.dates`)."""
 
 from datetime import datetime
 
 from django import template
 
-from ustportal import dates
+from core import dates
 
 register = template.Library()
 

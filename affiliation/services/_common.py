@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from ustportal.mail import mail_queue
+from core.mail import mail_queue
 
 from ..models import AffiliationApplication, ApplicationEvent
 

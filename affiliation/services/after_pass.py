@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from academics.models import Term
-from ustportal.bulk import bulk_record, change
-from ustportal.errors import DomainError, InvalidTransition
+from core.bulk import bulk_record, change
+from core.errors import DomainError, InvalidTransition
 
 from ..models import AffiliationApplication, StudentRecord
 from ._common import event_record, mail_to

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from ustportal import dates
-from ustportal.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
+from core import dates
+from core.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
 
 from .. import eligibility, scoring, selectors
 from ..models import AffiliationApplication, AffiliationRound, EligibilityException, Rule, StudentRecord

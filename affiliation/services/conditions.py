@@ -31,10 +31,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from ustportal import dates
-from ustportal.bulk import StalePreview, bulk_record, change, fingerprint
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.mail import mail_queue
+from core import dates
+from core.bulk import StalePreview, bulk_record, change, fingerprint
+from core.errors import DomainError, InvalidTransition
+from core.mail import mail_queue
 
 from .. import selectors
 from ..models import AffiliationApplication, AffiliationRound, StudentRecord

@@ -29,10 +29,10 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ustportal import dates
-from ustportal.bulk import bulk_record, fingerprint, preview_check
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.mail import mail_queue
+from core import dates
+from core.bulk import bulk_record, fingerprint, preview_check
+from core.errors import DomainError, InvalidTransition
+from core.mail import mail_queue
 
 from .. import selectors
 from ..models import AffiliationApplication, AffiliationRound, DepartmentQuota, StudentRecord

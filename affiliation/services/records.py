@@ -46,9 +46,9 @@ from django.utils.translation import ngettext
 
 from academics.models import Campus, Department, Term
 from accounts.models import User
-from ustportal.bulk import StalePreview, bulk_record, change, fingerprint
-from ustportal.errors import DomainError
-from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
+from core.bulk import StalePreview, bulk_record, change, fingerprint
+from core.errors import DomainError
+from core.imports import FALSE, TRUE, ImportReport, read_rows
 
 from ..models import SEASON_ORDER, SemesterRecord, StudentRecord
 

@@ -19,9 +19,9 @@ from django.utils.translation import gettext as _
 
 from academics.models import Term
 from accounts.models import User
-from ustportal.bulk import UndoRefused, bulk_record, change
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction
+from core.bulk import UndoRefused, bulk_record, change
+from core.errors import DomainError
+from core.models import BulkAction
 
 from ..models import SemesterRecord, StudentRecord
 from .records import HISTORY, KIND, _stored_history, _values

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ustportal.bulk import StalePreview, bulk_record, bulk_undo, change, fingerprint
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.imports import ImportReport, read_rows
+from core.bulk import StalePreview, bulk_record, bulk_undo, change, fingerprint
+from core.errors import DomainError, InvalidTransition
+from core.imports import ImportReport, read_rows
 
 from ..models import AffiliationApplication, AffiliationRound
 from ._common import event_record
@@ -149,7 +149,7 @@ def _named(values: dict) -> list[tuple[str, Decimal | None]]:
 def scores_import_undo_preview(*, action) -> dict:
     """What ``scores_import_undo`` would do now, changing nothing: per applicant the score now and the one put back,
     who changed since (the undo would be refused), and whether it is refused or voids a stage-2 run."""
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     if action.kind != KIND or action.undoes_id is not None or not action.scope.startswith("round:"):
         raise DomainError(_("This is not a score import."))

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ustportal.bulk import bulk_record, change, fingerprint
-from ustportal.errors import DomainError, InvalidTransition
+from core.bulk import bulk_record, change, fingerprint
+from core.errors import DomainError, InvalidTransition
 
 from .. import scoring, selectors
 from ..models import AffiliationApplication, AffiliationRound

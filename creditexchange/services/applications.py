@@ -15,9 +15,9 @@ from academics.models import Institution, Term, TermWindow
 from academics.services import window_require_open
 from accounts.models import User
 from accounts.services import password_link_request
-from ustportal.errors import DomainError, DuplicateApplication, InvalidLink, InvalidTransition, NotEligible, RateLimited
-from ustportal.mail import mail_queue
-from ustportal.ratelimit import keyed_limit, retry_message
+from core.errors import DomainError, DuplicateApplication, InvalidLink, InvalidTransition, NotEligible, RateLimited
+from core.mail import mail_queue
+from core.ratelimit import keyed_limit, retry_message
 
 from ..models import ApplicationEvent, TemporaryIdApplication, student_number_key
 from .conflicts import application_conflict_open_for, conflict_open

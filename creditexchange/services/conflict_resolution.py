@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from academics.models import Institution
 from accounts.models import User
-from ustportal.errors import DomainError, InvalidTransition
+from core.errors import DomainError, InvalidTransition
 
 from ..models import ApplicationConflict, ApplicationConflictEvent, TemporaryIdApplication
 from .applications import _lock, _record, application_reject

@@ -7,7 +7,7 @@ partner lock, so the lock order stays partner → application everywhere.
 
 from datetime import datetime
 
-from ustportal.mail import mail_queue
+from core.mail import mail_queue
 
 from ..models import ApplicationConflict, ApplicationConflictEvent, TemporaryIdApplication
 

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from academics.models import Institution, Term
 from accounts.models import TemporaryStudentId, User
 from accounts.services import temporary_id_allocate
-from ustportal.bulk import bulk_record, change
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.mail import mail_queue
+from core.bulk import bulk_record, change
+from core.errors import DomainError, InvalidTransition
+from core.mail import mail_queue
 
 from ..models import TemporaryIdApplication
 from .applications import _lock, _record

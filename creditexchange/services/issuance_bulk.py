@@ -24,10 +24,10 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from ustportal.bulk import bulk_record, change, fingerprint, preview_check
-from ustportal.errors import DomainError
-from ustportal.mail import mail_queue
-from ustportal.models import OutgoingMail
+from core.bulk import bulk_record, change, fingerprint, preview_check
+from core.errors import DomainError
+from core.mail import mail_queue
+from core.models import OutgoingMail
 
 from ..models import CourseRegistration, TemporaryIdApplication
 from .applications import _lock, _record

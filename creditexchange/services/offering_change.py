@@ -29,9 +29,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from ustportal.bulk import bulk_record, change, fingerprint
-from ustportal.errors import DomainError
-from ustportal.mail import mail_queue
+from core.bulk import bulk_record, change, fingerprint
+from core.errors import DomainError
+from core.mail import mail_queue
 
 from ..models import CourseOffering, CourseRegistration, TimeSlot
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from academics.models import Term, TermWindow
 from academics.services import window_require_open
 from accounts.models import User
-from ustportal.errors import DomainError
-from ustportal.imports import ImportReport  # noqa: F401 - re-exported by the package
+from core.errors import DomainError
+from core.imports import ImportReport  # noqa: F401 - re-exported by the package
 
 from ..models import CourseOffering, TimeSlot
 

@@ -28,9 +28,9 @@ from django.utils.translation import ngettext
 
 from academics.models import Campus, Department, Term
 from accounts.models import User
-from ustportal.bulk import StalePreview, bulk_record, fingerprint
-from ustportal.errors import DomainError
-from ustportal.imports import FALSE, TRUE, ImportReport, read_rows
+from core.bulk import StalePreview, bulk_record, fingerprint
+from core.errors import DomainError
+from core.imports import FALSE, TRUE, ImportReport, read_rows
 
 from ..models import CourseOffering, CourseRegistration, TimeSlot
 from .offering_change import _hhmm, offering_change_lock, offering_change_notify, offering_change_preview
@@ -247,7 +247,7 @@ def _record(report, *, planned, term, actor, filename, sha256, expected) -> None
 
 def offerings_import_undo(*, action, actor: User, reason: str):
     """Undo an offerings import (see the module docstring for what is refused); records the undo and returns it."""
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     if not (reason or "").strip():
         raise DomainError(_("Give the reason for undoing this action."))

@@ -15,7 +15,7 @@ list and the credit mark already take as the latest answer.
 from dataclasses import dataclass
 
 from academics.models import Institution, Term
-from ustportal.bulk import fingerprint
+from core.bulk import fingerprint
 
 from .. import exports
 from ..selectors_lists import partner_list_rows

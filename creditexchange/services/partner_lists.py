@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from academics.models import Institution, InstitutionContact, Term, TermWindow
 from accounts.models import User
-from ustportal import dates
-from ustportal.broker import broker_publish
-from ustportal.bulk import bulk_record, change, preview_check
-from ustportal.errors import AlreadySent, DomainError, InvalidLink, NotEligible, WindowClosed
-from ustportal.mail import mail_queue
+from core import dates
+from core.broker import broker_publish
+from core.bulk import bulk_record, change, preview_check
+from core.errors import AlreadySent, DomainError, InvalidLink, NotEligible, WindowClosed
+from core.mail import mail_queue
 
 from .. import exports
 from ..models import PartnerList, PartnerListFile, Recommendation, RecommendationEvent, TemporaryIdApplication

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from academics.models import Term, TermWindow
 from academics.selectors import term_windows
 from accounts.models import TemporaryStudentId, User
-from ustportal import dates
-from ustportal.cache import cache_get, cache_set
-from ustportal.errors import CourseFull, DomainError, InvalidTransition, NotEligible, WindowClosed
+from core import dates
+from core.cache import cache_get, cache_set
+from core.errors import CourseFull, DomainError, InvalidTransition, NotEligible, WindowClosed
 
 from ..models import CourseOffering, CourseRegistration, RegistrationEvent, TemporaryIdApplication, TimeSlot
 

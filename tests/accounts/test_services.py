@@ -2,8 +2,8 @@ import pytest
 from django.core import mail
 
 from accounts import services
+from core.errors import DomainError, InvalidLink, RateLimited
 from tests.factories import UserFactory
-from ustportal.errors import DomainError, InvalidLink, RateLimited
 
 
 def test_email_change_needs_the_link_sent_to_the_new_address(db, django_capture_on_commit_callbacks):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from affiliation import services
 from affiliation.models import AffiliationApplication, ApplicationEvent, EligibilityException, StudentRecord
-from staffdesk.models import StaffJob
+from core.models import StaffJob
 
 from ..factories import AffiliationApplicationFactory, StudentRecordFactory
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from academics.models import Term
 from affiliation import services, tasks
 from affiliation.models import AffiliationApplication, AffiliationRound, StudentRecord
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.models import BulkAction, OutgoingMail
+from core.bulk import StalePreview
+from core.errors import DomainError, InvalidTransition
+from core.models import BulkAction, OutgoingMail
 
 from ..factories import AffiliationApplicationFactory, StudentRecordFactory, UserFactory
 
@@ -208,7 +208,7 @@ def test_the_command_previews_and_confirms_only_with_the_fingerprint_and_the_dec
 ):
     from django.core.management.base import CommandError
 
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     application = admitted(published_round, cse, earned_credits=50)
     call_command("check_affiliation_conditions", "--round", str(published_round.pk))

@@ -11,8 +11,8 @@ from django.utils import timezone
 from academics.models import Term
 from affiliation import services
 from affiliation.models import AffiliationApplication, ApplicationEvent, EligibilityException
-from ustportal.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
-from ustportal.models import OutgoingMail
+from core.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
+from core.models import OutgoingMail
 
 from ..factories import (
     AffiliationApplicationFactory,

@@ -11,10 +11,10 @@ from icalendar import Calendar
 
 from affiliation import services, tasks
 from affiliation.models import AffiliationApplication, AffiliationRound, DepartmentQuota, StudentRecord
-from ustportal import dates
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.models import BulkAction, OutgoingMail
+from core import dates
+from core.bulk import StalePreview
+from core.errors import DomainError, InvalidTransition
+from core.models import BulkAction, OutgoingMail
 
 from ..factories import (
     AffiliationApplicationFactory,

@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.roles import ensure_roles
 from affiliation import services
 from affiliation.models import AffiliationRound, DepartmentQuota
-from ustportal import dates
-from ustportal.models import BulkAction, OutgoingMail
+from core import dates
+from core.models import BulkAction, OutgoingMail
 
 from ..factories import UserFactory
 from .test_publication import applicants

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from affiliation import services
 from affiliation.models import AffiliationApplication, AffiliationRound, DepartmentQuota
-from ustportal.models import BulkAction, OutgoingMail
+from core.models import BulkAction, OutgoingMail
 
 from .test_publication import applicants
 from .test_races import _at_once

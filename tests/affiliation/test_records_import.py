@@ -4,7 +4,7 @@ import pytest
 
 from affiliation import services
 from affiliation.models import SemesterRecord, StudentRecord
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 from ..factories import DepartmentFactory, affiliation_campus
 
@@ -119,7 +119,7 @@ def test_a_new_address_from_the_records_replaces_one_nobody_changed(reference):
 
 
 def test_staff_may_take_the_records_address_explicitly_and_the_decision_is_recorded(reference):
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     from ..factories import UserFactory
 
@@ -149,7 +149,7 @@ def test_a_reimport_keeps_the_language_the_student_chose(reference):
 
 def test_a_dry_run_writes_nothing_and_previews_every_change(reference):
     from accounts.models import User
-    from ustportal.models import BulkAction, OutgoingMail
+    from core.models import BulkAction, OutgoingMail
 
     _first_import()
     before = BulkAction.objects.count()
@@ -170,7 +170,7 @@ def test_a_dry_run_writes_nothing_and_previews_every_change(reference):
 
 
 def test_a_confirmation_refuses_a_stale_preview_and_writes_nothing(reference):
-    from ustportal.bulk import StalePreview
+    from core.bulk import StalePreview
 
     _first_import()
     preview = services.records_import(content=_file(credits=61), filename="a.csv", dry_run=True)
@@ -196,7 +196,7 @@ def test_the_import_stamps_imported_at_and_a_hand_edit_does_not(reference):
 
 
 def test_the_import_is_recorded_in_the_staff_action_log(reference):
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     _first_import()
     action = BulkAction.objects.get(kind="affiliation.records_import")
@@ -213,7 +213,7 @@ def test_undo_restores_values_history_and_the_import_stamp(reference):
     record = _first_import()
     stamp = record.imported_at
     services.records_import(content=_file(credits=61, semesters="2026-1 E"), filename="a.csv", actor=staff)
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     action = BulkAction.objects.filter(kind="affiliation.records_import").latest("pk")
     with pytest.raises(DomainError):
@@ -228,7 +228,7 @@ def test_undo_restores_values_history_and_the_import_stamp(reference):
 
 
 def test_undo_is_refused_when_a_record_changed_since(reference):
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     from ..factories import UserFactory
 
@@ -246,7 +246,7 @@ def test_undo_is_refused_when_a_record_changed_since(reference):
 def test_undo_never_rewrites_an_account_address_without_the_same_explicit_decision(reference):
     """Undo must not hand an account to whoever reads an old address: the addresses an import took stay unless
     the undo itself decides to restore them, and then only where the account still has the imported address."""
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     from ..factories import UserFactory
 
@@ -262,7 +262,7 @@ def test_undo_never_rewrites_an_account_address_without_the_same_explicit_decisi
 
 
 def test_undo_restores_an_address_only_when_asked_and_only_if_unchanged_since(reference):
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     from ..factories import UserFactory
 
@@ -285,7 +285,7 @@ def test_undo_restores_an_address_only_when_asked_and_only_if_unchanged_since(re
 
 def test_undo_of_a_first_import_removes_unused_records_and_accounts_only(reference):
     from accounts.models import User
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     from ..factories import UserFactory
 
@@ -308,8 +308,7 @@ def test_the_upload_previews_the_conflicts_and_the_confirmation_applies_the_deci
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from staffdesk.models import StaffJob
-    from ustportal.models import BulkAction
+    from core.models import BulkAction, StaffJob
 
     record = _first_import()
     record.user.email = "new-mailbox@example.org"
@@ -336,7 +335,7 @@ def test_the_undo_page_previews_and_undoes_with_a_reason_and_keeps_addresses_by_
 ):
     from django.test import Client
 
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     record = _first_import()
     record.user.email = "student-own@example.org"
@@ -364,9 +363,9 @@ def test_the_undo_page_previews_and_undoes_with_a_reason_and_keeps_addresses_by_
 @pytest.mark.django_db(transaction=True)
 def test_two_confirmations_of_one_preview_at_once_apply_once(reference):
     """The confirmation re-reads the rows under row locks: the second waits, then finds them changed (stale)."""
+    from core.bulk import StalePreview
+    from core.models import BulkAction
     from tests.concurrency import run_at_once
-    from ustportal.bulk import StalePreview
-    from ustportal.models import BulkAction
 
     _first_import()
     preview = services.records_import(content=_file(credits=61), filename="a.csv", dry_run=True)
@@ -398,7 +397,7 @@ def test_the_undo_page_warns_when_a_winter_check_judged_the_records_after_the_im
     from django.utils import timezone
 
     from affiliation.models import AffiliationRound
-    from ustportal.models import BulkAction
+    from core.models import BulkAction
 
     from ..factories import AffiliationApplicationFactory, UserFactory
 

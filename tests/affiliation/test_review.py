@@ -4,8 +4,8 @@ import pytest
 
 from affiliation import services
 from affiliation.models import EligibilityException, StudentRecord
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction
+from core.errors import DomainError
+from core.models import BulkAction
 
 from ..factories import DepartmentFactory, UserFactory, affiliation_campus
 from .test_records_import import _file
@@ -87,7 +87,7 @@ def test_a_huge_reinstatement_reason_is_refused_with_a_message_and_nothing_is_ma
     committee_client, published_round, cse, django_capture_on_commit_callbacks  # noqa: F811
 ):
     from affiliation.models import AffiliationApplication
-    from ustportal.models import OutgoingMail
+    from core.models import OutgoingMail
 
     application = admitted(published_round, cse, earned_credits=50)
     check(published_round)
@@ -108,7 +108,7 @@ def test_the_check_refuses_a_preview_when_an_input_it_judged_changed(published_r
     from datetime import timedelta
 
     from affiliation.models import AffiliationApplication, AffiliationRound
-    from ustportal.bulk import StalePreview
+    from core.bulk import StalePreview
 
     application = admitted(published_round, cse, earned_credits=61)
     other = admitted(published_round, cse, earned_credits=61)
@@ -138,8 +138,8 @@ def test_publication_refuses_a_preview_when_a_recipients_address_or_language_cha
     from django.utils import timezone
 
     from affiliation.models import AffiliationRound
-    from ustportal.bulk import StalePreview
-    from ustportal.models import OutgoingMail
+    from core.bulk import StalePreview
+    from core.models import OutgoingMail
 
     from .test_publication import applicants
 

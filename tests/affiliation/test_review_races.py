@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from affiliation import services
 from affiliation.models import AffiliationApplication, StudentRecord
-from ustportal.bulk import StalePreview
+from core.bulk import StalePreview
 
 from ..factories import (
     AffiliationApplicationFactory,
@@ -114,8 +114,8 @@ def test_publication_and_a_records_import_confirmed_at_once_never_deadlock(fall_
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_undos_of_one_records_import_at_once_undo_it_once(committee):
-    from ustportal.errors import DomainError
-    from ustportal.models import BulkAction
+    from core.errors import DomainError
+    from core.models import BulkAction
 
     from ..concurrency import run_at_once
     from .test_records_import import _file
@@ -138,8 +138,8 @@ def test_two_undos_of_one_records_import_at_once_undo_it_once(committee):
 @pytest.mark.django_db(transaction=True)
 def test_undoing_an_import_while_another_is_confirmed_never_deadlocks(committee):
     """The undo locked the records one by one in the file's order, the import by student number."""
-    from ustportal.errors import DomainError
-    from ustportal.models import BulkAction
+    from core.errors import DomainError
+    from core.models import BulkAction
 
     from ..concurrency import run_at_once
 

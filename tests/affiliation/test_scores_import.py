@@ -7,12 +7,13 @@ import pytest
 from django.utils import timezone
 
 from affiliation import services
+from affiliation.jobs import JobKind as AffiliationJobKind
+from affiliation.jobs import run_scores_import
 from affiliation.models import AffiliationApplication, AffiliationRound, ApplicationEvent
-from staffdesk.models import StaffJob
-from staffdesk.runners import Progress, run_scores_import
-from ustportal.bulk import StalePreview, UndoRefused
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.models import BulkAction
+from core.bulk import StalePreview, UndoRefused
+from core.errors import DomainError, InvalidTransition
+from core.jobs.runners import Progress
+from core.models import BulkAction, StaffJob
 
 from .test_publication import applicants, publish
 
@@ -121,7 +122,7 @@ def test_an_undo_is_refused_when_a_score_changed_since_or_the_results_are_final(
 
 def test_the_runner_passes_dry_run_and_expected(fall_round, passes, committee):
     content = csv([(passes[0].record.student_number, 80, 80)])
-    job = StaffJob(kind=StaffJob.Kind.SCORES_IMPORT, params={"round_id": fall_round.pk, "dry_run": True},
+    job = StaffJob(kind=AffiliationJobKind.SCORES_IMPORT, params={"round_id": fall_round.pk, "dry_run": True},
                    input_name="s.csv", input_content=content, created_by=committee)
     outcome = run_scores_import(job, Progress())
     assert outcome.report["dry_run"] is True and outcome.report["changes_total"] == 1

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from affiliation import selectors, services, tasks
 from affiliation.models import AffiliationApplication, ApplicationEvent
-from ustportal.errors import DomainError, InvalidTransition
-from ustportal.models import OutgoingMail
+from core.errors import DomainError, InvalidTransition
+from core.models import OutgoingMail
 
 from ..factories import AffiliationApplicationFactory, StudentRecordFactory, UserFactory
 

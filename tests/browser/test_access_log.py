@@ -3,10 +3,10 @@
 import pytest
 from django.utils import translation
 
+from core.models import PersonalDataAccess
 from creditexchange.models import TemporaryIdApplication
 from tests.browser.conftest import submit
 from tests.factories import ApplicationFactory, InstitutionFactory, TermFactory, UserFactory
-from ustportal.models import PersonalDataAccess
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +29,7 @@ def test_the_access_log_shows_the_superusers_visit_to_an_application(live_server
     page.goto(f"{live_server.url}/admin/creditexchange/temporaryidapplication/{application.pk}/change/")
     assert page.locator("#id_home_student_number, .field-home_student_number").first.is_visible()
 
-    page.goto(f"{live_server.url}/admin/ustportal/personaldataaccess/")
+    page.goto(f"{live_server.url}/admin/core/personaldataaccess/")
     with translation.override(language):
         subject = str(TemporaryIdApplication._meta.verbose_name_plural)
     row = page.locator("#result_list tbody tr", has_text=subject).first

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from accounts.models import User
 from accounts.roles import ensure_roles
 from affiliation.models import StudentRecord
-from staffdesk.models import StaffJob
+from core.models import StaffJob
 from tests.browser.conftest import axe_check, submit
 
 from ..factories import DepartmentFactory, UserFactory, affiliation_campus

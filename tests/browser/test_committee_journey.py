@@ -14,10 +14,10 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.roles import ensure_roles
+from affiliation.jobs import JobKind as AffiliationJobKind
 from affiliation.models import AffiliationApplication, AffiliationRound, ApplicationEvent
-from staffdesk.models import StaffJob
+from core.models import OutgoingMail, StaffJob
 from tests.browser.conftest import axe_check, submit
-from ustportal.models import OutgoingMail
 
 from ..affiliation.conftest import history
 from ..factories import (
@@ -100,7 +100,7 @@ def test_the_committee_selects_and_publishes_and_the_student_sees_the_rank(
 
     # 2. Stage 1 from the round list: a background job whose page says it is done.
     round_action(page, base, round, "run_stage1")
-    job = job_done(page, expect, language, StaffJob.Kind.SELECTION_STAGE1)
+    job = job_done(page, expect, language, AffiliationJobKind.SELECTION_STAGE1)
     assert job.report == {"passed": 2, "failed": 0} and job.created_by == member
     round.refresh_from_db()
     assert round.stage1_run_at is not None
@@ -133,7 +133,7 @@ def test_the_committee_selects_and_publishes_and_the_student_sees_the_rank(
 
     # 4. Stage 2 from the round list.
     round_action(page, base, round, "run_stage2")
-    job_done(page, expect, language, StaffJob.Kind.SELECTION_STAGE2)
+    job_done(page, expect, language, AffiliationJobKind.SELECTION_STAGE2)
     student.refresh_from_db()
     other.refresh_from_db()
     assert (student.status, student.final_rank, other.status, other.final_rank) == (Status.ADMITTED, 1, Status.ADMITTED, 2)

@@ -14,8 +14,9 @@ import pytest
 from django.utils import timezone
 
 from academics.models import TermWindow
+from core.models import StaffJob
+from creditexchange.jobs import JobKind as CreditJobKind
 from creditexchange.models import CourseRegistration
-from staffdesk.models import StaffJob
 from tests.browser.conftest import log_in
 from tests.factories import (
     CourseOfferingFactory,
@@ -131,7 +132,7 @@ def test_admin_and_staff_pages_run_under_the_policy(live_server, open_page, prob
                                                     confirmed_application, registration_term):
     settings.OTP_REQUIRED_FOR_STAFF = False  # the second factor has its own tests
     admin = UserFactory(username="csp-admin", is_staff=True, is_superuser=True)
-    job = StaffJobFactory(kind=StaffJob.Kind.OFFERINGS_IMPORT, scope="term:1", params={"term_id": 1}, created_by=admin)
+    job = StaffJobFactory(kind=CreditJobKind.OFFERINGS_IMPORT, scope="term:1", params={"term_id": 1}, created_by=admin)
     StaffJob.objects.filter(pk=job.pk).update(status=StaffJob.Status.RUNNING, started_at=timezone.now(), done=10, total=40)
     page = open_page(language=language)
     log_in(page, live_server, admin)

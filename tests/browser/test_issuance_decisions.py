@@ -16,10 +16,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import TemporaryStudentId, User
+from core.models import BulkAction, OutgoingMail
 from creditexchange import services
 from creditexchange.models import TemporaryIdApplication
 from tests.browser.conftest import axe_check, log_in, submit
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import ApplicationFactory, TermFactory, TermWindowFactory, issued_student
 

@@ -14,12 +14,12 @@ import pytest
 from django.core import mail
 from django.utils import timezone, translation
 
+from core.mail import mail_queue
 from creditexchange import services
 from creditexchange.models import PartnerList, TemporaryIdApplication
 from tests.browser.conftest import submit
 from tests.creditexchange.partner_list_helpers import build_scene, send
 from tests.factories import ApplicationFactory, InstitutionFactory, TermFactory, TermWindowFactory
-from ustportal.mail import mail_queue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Status = TemporaryIdApplication.Status

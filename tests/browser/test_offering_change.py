@@ -6,9 +6,9 @@ from datetime import time
 
 import pytest
 
+from core.models import BulkAction, OutgoingMail
 from creditexchange.models import TimeSlot
 from tests.browser.conftest import axe_check, log_in, submit
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..creditexchange.test_offering_change import MON, TUE, timetable  # noqa: F401 - the fixture
 

@@ -13,9 +13,9 @@ from django.utils import translation
 from accounts.roles import ensure_roles
 from affiliation import services
 from affiliation.models import AffiliationRound
+from core import dates
+from core.models import BulkAction, OutgoingMail
 from tests.browser.conftest import axe_check, submit
-from ustportal import dates
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import UserFactory
 from .test_committee_journey import PASSWORD, closed_round

@@ -17,9 +17,9 @@ import pytest
 
 from affiliation import services as affiliation_services
 from affiliation.models import AffiliationRound, StudentRecord
+from core.models import BulkAction
 from creditexchange.models import CourseOffering, TimeSlot
 from tests.browser.conftest import axe_check, log_in, submit
-from ustportal.models import BulkAction
 
 from ..affiliation.conftest import _media, committee, cse, fall_round, main_campus  # noqa: F401 - fixtures
 from ..affiliation.test_records_import import _file as records_file
@@ -31,7 +31,7 @@ from ..creditexchange.test_offerings_import_preview import _file as offerings_fi
 from ..creditexchange.test_offerings_import_preview import _row, _slots
 from ..factories import CourseRegistrationFactory, host_campus
 
-LOG = "/admin/ustportal/bulkaction/"
+LOG = "/admin/core/bulkaction/"
 LANGUAGES = pytest.mark.parametrize(("language", "phone"), [("ko", False), ("en", True)], ids=["ko", "en-phone"])
 SLOTS = {"ko": "강의시간", "en": "time slots"}  # an offering's time slots, named as its form names them
 WORDS = {

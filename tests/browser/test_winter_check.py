@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.roles import ensure_roles
 from affiliation.models import AffiliationApplication, StudentRecord
+from core.models import BulkAction, OutgoingMail
 from tests.browser.conftest import axe_check, log_in, submit
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import (
     AffiliationApplicationFactory,

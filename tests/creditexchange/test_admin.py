@@ -2,15 +2,14 @@ import pytest
 from django.core import mail
 
 from accounts.models import TemporaryStudentId
+from core.models import OutgoingMail, StaffJob
 from creditexchange.models import ApplicationEvent, TemporaryIdApplication
-from staffdesk.models import StaffJob
-from ustportal.models import OutgoingMail
 
 from ..factories import TemporaryStudentIdFactory, UserFactory
 
 Status = TemporaryIdApplication.Status
 CHANGELIST_URL = "/admin/creditexchange/temporaryidapplication/"
-MAIL_CHANGELIST_URL = "/admin/ustportal/outgoingmail/"
+MAIL_CHANGELIST_URL = "/admin/core/outgoingmail/"
 
 
 @pytest.fixture(autouse=True)

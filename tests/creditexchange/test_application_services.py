@@ -5,9 +5,7 @@ from django.core import mail
 from django.utils import timezone
 
 from academics.models import TermWindow
-from creditexchange import services
-from creditexchange.models import ApplicationEvent, TemporaryIdApplication
-from ustportal.errors import (
+from core.errors import (
     DomainError,
     DuplicateApplication,
     InvalidLink,
@@ -16,7 +14,9 @@ from ustportal.errors import (
     RateLimited,
     WindowClosed,
 )
-from ustportal.models import OutgoingMail
+from core.models import OutgoingMail
+from creditexchange import services
+from creditexchange.models import ApplicationEvent, TemporaryIdApplication
 
 Status = TemporaryIdApplication.Status
 

@@ -11,10 +11,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from academics.models import TermWindow
+from core.models import StaffJob
 from creditexchange import services
 from creditexchange.models import CourseOffering, CourseRegistration, RegistrationEvent, TimeSlot
 from creditexchange.services.offerings import COLUMNS
-from staffdesk.models import StaffJob
 
 from ..factories import CourseOfferingFactory, TermFactory, TermWindowFactory, UserFactory, host_campus, issued_student
 

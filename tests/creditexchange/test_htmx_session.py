@@ -108,7 +108,7 @@ def test_the_staff_job_pages_status_poll_leads_an_ended_session_to_the_login_pag
 
 def test_a_redirect_without_next_is_only_made_a_page_redirect(client, offering, settings):
     # The HX-Redirect keeps the target as it is when the redirect carried no "come back" address.
-    from ustportal.htmx import page_redirect_for
+    from core.htmx import page_redirect_for
 
     assert page_redirect_for(current="/x/", location="/accounts/profile/") == "/accounts/profile/"
     assert page_redirect_for(current="/x/", location="/accounts/login/?next=%2Fy%2F") == "/accounts/login/?next=%2Fx%2F"

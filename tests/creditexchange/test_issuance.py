@@ -6,11 +6,11 @@ from django.core import mail
 from django.db import close_old_connections, connection
 
 from accounts.models import IdSequence, TemporaryStudentId, User
+from core.errors import DomainError, InvalidTransition, RateLimited
 from creditexchange import services
 from creditexchange.models import TemporaryIdApplication
 from creditexchange.tasks import issue_temporary_ids_task
 from tests.factories import ApplicationFactory, TermFactory
-from ustportal.errors import DomainError, InvalidTransition, RateLimited
 
 Status = TemporaryIdApplication.Status
 

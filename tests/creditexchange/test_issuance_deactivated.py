@@ -10,10 +10,10 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts.roles import ensure_roles
+from core.errors import DomainError
+from core.models import BulkAction, OutgoingMail
 from creditexchange import services
 from creditexchange.models import TemporaryIdApplication
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import ApplicationFactory, TermFactory, UserFactory, issued_student
 

@@ -10,12 +10,11 @@ from django.utils import timezone
 
 from accounts.models import TemporaryStudentId, User
 from accounts.roles import ensure_roles
+from core.bulk import StalePreview
+from core.errors import DomainError
+from core.models import BulkAction, OutgoingMail, StaffJob
 from creditexchange import services
 from creditexchange.models import TemporaryIdApplication
-from staffdesk.models import StaffJob
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import ApplicationFactory, CourseOfferingFactory, CourseRegistrationFactory, UserFactory
 

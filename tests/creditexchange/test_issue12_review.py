@@ -15,10 +15,10 @@ from django.utils import translation
 
 from accounts.models import TemporaryStudentId, User
 from accounts.roles import ensure_roles
+from core.errors import DomainError
+from core.models import BulkAction, OutgoingMail
 from creditexchange import services
 from creditexchange.models import CourseOffering, TemporaryIdApplication, TimeSlot
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import (
     ApplicationFactory,
@@ -164,7 +164,7 @@ def test_revoke_without_the_csrf_token_is_refused(registrar, approved_applicatio
 def test_the_issuance_mail_not_yet_sent_is_never_delivered_after_a_revoke(registrar, approved_application, mailoutbox):
     """SMTP was down when the ID was issued: the "issued" mail is still queued when the ID is revoked. It must not
     reach the applicant after the "withdrawn" one (nor on a staff re-send): only the revoke mail goes out."""
-    from ustportal.mail import mail_deliver, mail_resend
+    from core.mail import mail_deliver, mail_resend
 
     application = services.temporary_id_issue(application_id=approved_application.pk)
     issued = OutgoingMail.objects.get(kind="application_issued")
@@ -206,7 +206,7 @@ def test_an_offering_with_registrations_cannot_move_to_another_term(registrar_cl
 # --- Offering change: the mails ---------------------------------------------------------------------------------------
 
 def test_lowering_credits_mails_what_changed_and_nothing_about_breaks(timetable):  # noqa: F811
-    from ustportal.emails import render_mail
+    from core.emails import render_mail
 
     a = CourseOffering.objects.get(pk=timetable["a"].pk)
     a.credits = 2
@@ -254,7 +254,7 @@ def test_the_stand_alone_time_slot_admin_cannot_change_slots_under_students(regi
 
 def test_a_list_preview_is_stale_once_the_partners_language_changed(db):
     from academics.models import Institution
-    from ustportal.bulk import StalePreview
+    from core.bulk import StalePreview
 
     from .partner_list_helpers import build_scene, send
 
@@ -267,7 +267,7 @@ def test_a_list_preview_is_stale_once_the_partners_language_changed(db):
 
 
 def test_an_issuance_preview_is_stale_once_the_returning_account_was_deactivated(partner, registrar):
-    from ustportal.bulk import StalePreview
+    from core.bulk import StalePreview
 
     student = issued_student(TermFactory(year=2026, season="spring"), partner=partner)
     first = student.temporary_id.applications.get()

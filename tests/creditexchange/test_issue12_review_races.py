@@ -7,11 +7,11 @@ from unittest import mock
 
 import pytest
 
+from core.errors import DomainError
+from core.models import BulkAction
 from creditexchange import services
 from creditexchange.models import CourseRegistration, TimeSlot
 from creditexchange.services import registrations
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction
 
 from .test_offering_change_races import _in_thread, scene  # noqa: F401 - the fixture
 

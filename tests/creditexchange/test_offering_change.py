@@ -8,11 +8,11 @@ from datetime import time
 
 import pytest
 
+from core.emails import render_mail
+from core.models import BulkAction, OutgoingMail
 from creditexchange import services
 from creditexchange.models import CourseOffering, TimeSlot
 from creditexchange.services.offering_change import Course, timetable_breaks
-from ustportal.emails import render_mail
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import CourseOfferingFactory, CourseRegistrationFactory, TermFactory, TimeSlotFactory, issued_student
 

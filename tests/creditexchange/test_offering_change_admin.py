@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts.roles import ensure_roles
+from core.models import BulkAction, OutgoingMail
 from creditexchange.models import CourseOffering, TimeSlot
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import UserFactory
 from .test_offering_change import MON, TUE, timetable  # noqa: F401 - the fixture

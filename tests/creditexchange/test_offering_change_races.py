@@ -12,10 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from academics.models import TermWindow
+from core.errors import NotEligible
 from creditexchange import services
 from creditexchange.models import CourseOffering, CourseRegistration, TimeSlot
 from creditexchange.services import offering_change, registrations
-from ustportal.errors import NotEligible
 
 from ..factories import (
     CourseOfferingFactory,

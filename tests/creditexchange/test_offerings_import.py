@@ -8,10 +8,10 @@ import pytest
 from django.db.models import F
 from openpyxl import Workbook
 
+from core.errors import DomainError
 from creditexchange import services
 from creditexchange.models import CourseOffering, TimeSlot
 from creditexchange.services.offerings import COLUMNS
-from ustportal.errors import DomainError
 
 from ..factories import CourseOfferingFactory, DepartmentFactory, TermFactory, TimeSlotFactory, host_campus
 

@@ -8,12 +8,11 @@ from datetime import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.bulk import StalePreview
+from core.errors import DomainError
+from core.models import BulkAction, OutgoingMail, StaffJob
 from creditexchange import services
 from creditexchange.models import CourseOffering, TimeSlot
-from staffdesk.models import StaffJob
-from ustportal.bulk import StalePreview
-from ustportal.errors import DomainError
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import CourseRegistrationFactory, host_campus
 from .test_offering_change import MON, TUE, timetable  # noqa: F401 - the fixture

@@ -8,11 +8,10 @@ from django.contrib.auth.models import Group
 
 from academics.models import InstitutionContact
 from accounts.roles import ensure_roles
+from core.bulk import StalePreview
+from core.models import BulkAction, OutgoingMail, StaffJob
 from creditexchange import services
 from creditexchange.models import PartnerList
-from staffdesk.models import StaffJob
-from ustportal.bulk import StalePreview
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import ApplicationFactory, UserFactory
 from .partner_list_helpers import send

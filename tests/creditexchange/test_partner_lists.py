@@ -13,11 +13,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from academics.models import InstitutionContact, TermWindow
+from core.errors import AlreadySent, NotEligible
+from core.models import OutgoingMail
 from creditexchange import services
 from creditexchange.models import ImmutableSnapshot, PartnerList, PartnerListFile, Recommendation
 from creditexchange.tasks import send_due_partner_lists_task, send_partner_list_task
-from ustportal.errors import AlreadySent, NotEligible
-from ustportal.models import OutgoingMail
 
 from ..factories import CourseOfferingFactory, CourseRegistrationFactory, RecommendationFactory
 from .partner_list_helpers import send
@@ -309,7 +309,7 @@ def test_a_later_unanswered_list_does_not_lift_an_earlier_not_recommended(scene)
 
 
 def test_staff_resend_a_failed_list_mail_with_the_same_files(scene, settings, django_capture_on_commit_callbacks):
-    from ustportal.mail import mail_resend
+    from core.mail import mail_resend
 
     settings.MAIL_MAX_ATTEMPTS = 1
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("SMTP down")):

@@ -17,15 +17,13 @@ from django.core.mail.backends import locmem
 from django.db import connection
 from django.utils import timezone
 
+from core.errors import AlreadySent
+from core.jobs.services import jobs_relay
+from core.mail import mail_relay
+from core.models import OutgoingMail, StaffJob
+from core.tasks import run_staff_job_task, send_mail_task
 from creditexchange import services
 from creditexchange.models import PartnerList
-from staffdesk.models import StaffJob
-from staffdesk.services import jobs_relay
-from staffdesk.tasks import run_staff_job_task
-from ustportal.errors import AlreadySent
-from ustportal.mail import mail_relay
-from ustportal.models import OutgoingMail
-from ustportal.tasks import send_mail_task
 
 from ..portal.brokers import broker, purge
 from ..portal.brokers import work_off_queue as work_off

@@ -9,11 +9,11 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from core.errors import InvalidLink, NotEligible, WindowClosed
+from core.models import StaffJob
 from creditexchange import services
 from creditexchange.models import PartnerList, Recommendation, RecommendationEvent
 from creditexchange.services.partner_lists import VERIFY_SALT
-from staffdesk.models import StaffJob
-from ustportal.errors import InvalidLink, NotEligible, WindowClosed
 
 from ..factories import UserFactory
 from .partner_list_helpers import send

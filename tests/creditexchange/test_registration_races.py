@@ -10,9 +10,9 @@ from django.db import connection
 from django.utils import timezone
 
 from academics.models import TermWindow
+from core.errors import CourseFull, InvalidTransition, NotEligible
 from creditexchange import services
 from creditexchange.models import CourseOffering, CourseRegistration, RegistrationEvent
-from ustportal.errors import CourseFull, InvalidTransition, NotEligible
 
 from ..concurrency import run_at_once as _run_at_once
 from ..factories import (

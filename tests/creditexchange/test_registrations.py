@@ -7,9 +7,9 @@ import pytest
 from django.test import override_settings
 
 from academics.models import TermWindow
+from core.errors import CourseFull, DomainError, InvalidTransition, NotEligible, WindowClosed
 from creditexchange import services
 from creditexchange.models import CourseOffering, CourseRegistration, RegistrationEvent, TemporaryIdApplication
-from ustportal.errors import CourseFull, DomainError, InvalidTransition, NotEligible, WindowClosed
 
 from ..factories import (
     ApplicationFactory,

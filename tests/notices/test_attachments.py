@@ -6,9 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from core.errors import DomainError
 from notices import services
 from notices.models import NoticeAttachment
-from ustportal.errors import DomainError
 
 from ..factories import NoticeAttachmentFactory, NoticeFactory
 from .conftest import PDF

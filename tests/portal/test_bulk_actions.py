@@ -1,4 +1,4 @@
-"""The shared bulk-action pattern (``ustportal.bulk``): fingerprints, stale refusal, the staff action log."""
+"""The shared bulk-action pattern (``core.bulk``): fingerprints, stale refusal, the staff action log."""
 
 from datetime import date
 from decimal import Decimal
@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from accounts.roles import ensure_roles
+from core.bulk import StalePreview, bulk_record, fingerprint, preview_check
+from core.models import BulkAction
 from tests.factories import UserFactory
-from ustportal.bulk import StalePreview, bulk_record, fingerprint, preview_check
-from ustportal.models import BulkAction
 
 
 def test_fingerprint_is_canonical_and_sees_every_value():
@@ -47,20 +47,20 @@ def test_each_role_reads_only_its_own_actions_in_the_log(client):
     bulk_record(kind="affiliation.conditions_check", actor=None, scope="round:1", summary="CHECKED-6")
     row = BulkAction.objects.get(kind="creditexchange.temporary_ids_issue")
     assert (row.actor_name, row.count) == ("reg", 3)
-    url = reverse("admin:ustportal_bulkaction_changelist")
+    url = reverse("admin:core_bulkaction_changelist")
     client.force_login(registrar)
     page = client.get(url).content.decode()
     assert "ISSUED-3" in page and "CHECKED-6" not in page
     client.force_login(member)
     page = client.get(url).content.decode()
     assert "CHECKED-6" in page and "ISSUED-3" not in page
-    assert client.get(reverse("admin:ustportal_bulkaction_change", args=[row.pk])).status_code in (302, 404)
+    assert client.get(reverse("admin:core_bulkaction_change", args=[row.pk])).status_code in (302, 404)
 
 
 @pytest.mark.django_db
 def test_undo_restores_before_values_deletes_created_rows_and_refuses_when_changed_since():
     from academics.models import Institution
-    from ustportal.bulk import UndoRefused, bulk_undo, change
+    from core.bulk import UndoRefused, bulk_undo, change
 
     actor = UserFactory(username="undoer", is_staff=True)
     changed = Institution.objects.create(code="p1", name_ko="가", name_en="A")
@@ -86,7 +86,7 @@ def test_undo_restores_before_values_deletes_created_rows_and_refuses_when_chang
 
 @pytest.mark.django_db
 def test_the_log_links_the_undo_page_of_a_registered_kind_until_it_is_undone(client):
-    from ustportal.bulk import undo_page
+    from core.bulk import undo_page
 
     member = _staff("member2", "affiliation_committee")
     imported = bulk_record(kind="affiliation.records_import", actor=member, summary="IMPORTED")
@@ -94,12 +94,12 @@ def test_the_log_links_the_undo_page_of_a_registered_kind_until_it_is_undone(cli
     url = reverse("admin:affiliation_studentrecord_import_undo", args=[imported.pk])
     assert undo_page(imported) == url and undo_page(published) == ""  # a publication has no undo
     client.force_login(member)
-    page = client.get(reverse("admin:ustportal_bulkaction_change", args=[imported.pk])).content.decode()
+    page = client.get(reverse("admin:core_bulkaction_change", args=[imported.pk])).content.decode()
     assert url in page
     undo = bulk_record(kind="affiliation.records_import", actor=member, summary="UNDONE", undoes=imported)
     assert undo_page(imported) == "" and undo_page(undo) == ""
-    page = client.get(reverse("admin:ustportal_bulkaction_change", args=[imported.pk])).content.decode()
-    assert url not in page and reverse("admin:ustportal_bulkaction_change", args=[undo.pk]) in page
+    page = client.get(reverse("admin:core_bulkaction_change", args=[imported.pk])).content.decode()
+    assert url not in page and reverse("admin:core_bulkaction_change", args=[undo.pk]) in page
 
 
 @pytest.mark.django_db
@@ -108,5 +108,5 @@ def test_a_member_reads_their_own_actions_of_any_kind_but_not_others_of_that_kin
     bulk_record(kind="ustportal.mail_send_again", actor=member, summary="MINE-AGAIN")
     bulk_record(kind="ustportal.mail_send_again", actor=other, summary="THEIRS-AGAIN")
     client.force_login(member)
-    page = client.get(reverse("admin:ustportal_bulkaction_changelist")).content.decode()
+    page = client.get(reverse("admin:core_bulkaction_changelist")).content.decode()
     assert "MINE-AGAIN" in page and "THEIRS-AGAIN" not in page

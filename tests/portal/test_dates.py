@@ -15,10 +15,10 @@ from django.template import Context, Template
 from django.utils import translation
 
 from accounts.models import User
+from core import dates
+from core.emails import render_mail
+from core.models import OutgoingMail, PersonalDataAccess
 from tests.factories import NoticeFactory, UserFactory
-from ustportal import dates
-from ustportal.emails import render_mail
-from ustportal.models import OutgoingMail, PersonalDataAccess
 
 # 22:43 UTC on 1 December is 07:43 on 2 December in Seoul: a UTC rendering would show the wrong day.
 MOMENT = datetime(2026, 12, 1, 22, 43, 5, tzinfo=UTC)
@@ -82,14 +82,14 @@ def test_the_access_log_export_writes_the_format_with_seconds(client, db):
     entry = PersonalDataAccess.objects.create(at=MOMENT, actor_name="clerk", action="view", model="accounts.user",
                                               object_ids=[1], count=1)
     client.force_login(officer)
-    response = client.post("/admin/ustportal/personaldataaccess/",
+    response = client.post("/admin/core/personaldataaccess/",
                            {"action": "export_csv", "_selected_action": [entry.pk]})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][0] == "2026-12-02 07:43:05"
 
 
 def test_no_template_or_module_writes_its_own_date_format():
-    """Every human-readable date goes through ustportal.dates (the ``when`` / ``day`` filters in templates).
+    """Every human-readable date goes through core.dates (the ``when`` / ``day`` filters in templates).
 
     Allowed: the helper itself and the demo notices, whose prose writes dates as a registrar would ("3월 2일(화) 09:00").
     """
@@ -100,7 +100,7 @@ def test_no_template_or_module_writes_its_own_date_format():
             if literal.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}")
     own = re.compile(r"strftime\(\s*[\"'][^\"']*%[YmdHM]|:%Y-%m-%d|:%H:%M")
-    allowed = {"ustportal/dates.py", "notices/demo.py", "ustportal/mailbox.py"}  # mailbox: a file name's stamp
+    allowed = {"core/dates.py", "notices/demo.py", "core/mailbox.py"}  # mailbox: a file name's stamp
     packages = [d for d in ROOT.iterdir() if (d / "__init__.py").exists() and d.name != "tests"]
     for path in (p for package in packages for p in package.rglob("*.py")):
         relative = path.relative_to(ROOT).as_posix()

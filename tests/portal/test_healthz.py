@@ -50,7 +50,7 @@ def test_it_hides_the_local_mailbox_when_debug_is_off(client, db, settings):
 
 def test_it_lists_mail_written_to_disk_in_the_local_mailbox_when_debug_is_on(client, db, settings):
     settings.DEBUG = True
-    connection = get_connection("ustportal.mailbox.EmlFileBackend")
+    connection = get_connection("core.mailbox.EmlFileBackend")
     EmailMessage(
         subject="Mailbox probe", body="Open https://portal.example/x", to=["probe@partner.example"],
         connection=connection,

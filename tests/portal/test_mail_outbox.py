@@ -5,9 +5,9 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from ustportal import mail as outbox
-from ustportal.models import OutgoingMail
-from ustportal.tasks import relay_queued_mail_task, send_mail_task
+from core import mail as outbox
+from core.models import OutgoingMail
+from core.tasks import relay_queued_mail_task, send_mail_task
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_a_duplicated_task_sends_once(queued_mail):
 def test_a_broker_outage_keeps_the_mail_for_the_relay(application_data, django_capture_on_commit_callbacks):
     from creditexchange.services import application_submit
 
-    with mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("redis down")):
+    with mock.patch("core.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("redis down")):
         with django_capture_on_commit_callbacks(execute=True):
             application = application_submit(**application_data)
     assert application.pk is not None
@@ -104,7 +104,7 @@ def _queued_mails(submitted_application, count: int) -> list[OutgoingMail]:
 
 
 def test_a_request_queueing_several_mails_tries_a_down_broker_once(submitted_application, django_capture_on_commit_callbacks):
-    down = mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("redis down"))
+    down = mock.patch("core.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("redis down"))
     with down as publish, django_capture_on_commit_callbacks(execute=True):
         for _ in range(5):
             outbox.mail_queue(kind="application_confirmation", to="a@b.example", language="en",
@@ -118,7 +118,7 @@ def test_a_request_queueing_several_mails_tries_a_down_broker_once(submitted_app
 def test_the_relay_tries_the_broker_afresh_and_stops_at_the_first_failure(submitted_application):
     _queued_mails(submitted_application, 4)
     OutgoingMail.objects.update(created_at=timezone.now() - timedelta(minutes=2))
-    with mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("down")):
+    with mock.patch("core.tasks.send_mail_task.apply_async", side_effect=ConnectionRefusedError("down")):
         assert outbox.mail_dispatch(mail_id=OutgoingMail.objects.first().pk) is False  # this process saw it fail
 
     calls = []
@@ -128,7 +128,7 @@ def test_the_relay_tries_the_broker_afresh_and_stops_at_the_first_failure(submit
         if len(calls) == 2:
             raise ConnectionRefusedError("down again")
 
-    with mock.patch("ustportal.tasks.send_mail_task.apply_async", side_effect=flaky):
+    with mock.patch("core.tasks.send_mail_task.apply_async", side_effect=flaky):
         assert relay_queued_mail_task() == 1
 
     assert len(calls) == 2  # the first went through, the second failed, the other two were not tried

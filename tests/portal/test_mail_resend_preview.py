@@ -9,7 +9,7 @@ since a mail system that already holds the first id may hide the second; its lin
 
 from django.core import mail
 
-from ustportal.models import BulkAction, OutgoingMail
+from core.models import BulkAction, OutgoingMail
 
 from .test_mail_stuck import EN, URL, rows  # noqa: F401 - fixtures
 

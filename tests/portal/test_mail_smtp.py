@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.mail import mail_deliver, smtp_failure_is_permanent
+from core.models import OutgoingMail
 from creditexchange.models import PartnerList, PartnerListFile
-from ustportal.mail import mail_deliver, smtp_failure_is_permanent
-from ustportal.models import OutgoingMail
 
 from ..creditexchange.partner_list_helpers import build_scene, send
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ustportal.mail import mail_deliver, smtp_failure_is_permanent
-from ustportal.models import OutgoingMail
+from core.mail import mail_deliver, smtp_failure_is_permanent
+from core.models import OutgoingMail
 
 
 @pytest.mark.parametrize("error", [
@@ -30,7 +30,7 @@ def test_a_mail_refused_at_the_greeting_stays_queued_for_a_retry(db, monkeypatch
     def refuse(*args, **kwargs):
         raise smtplib.SMTPConnectError(554, b"5.7.1 no SMTP service for your address")
 
-    monkeypatch.setattr("ustportal.mail._message", refuse)
+    monkeypatch.setattr("core.mail._message", refuse)
     mail_deliver(mail_id=mail.pk)
 
     mail.refresh_from_db()

@@ -12,10 +12,10 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from ustportal.mail import stale_claim
-from ustportal.models import BulkAction, OutgoingMail
+from core.mail import stale_claim
+from core.models import BulkAction, OutgoingMail
 
-URL = reverse("admin:ustportal_outgoingmail_changelist")
+URL = reverse("admin:core_outgoingmail_changelist")
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 

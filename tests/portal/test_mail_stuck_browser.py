@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.roles import ensure_roles
+from core.mail import stale_claim
+from core.models import BulkAction, OutgoingMail
 from tests.browser.conftest import axe_check, browser, log_in, open_page, problems, shot, submit  # noqa: F401 - fixtures
-from ustportal.mail import stale_claim
-from ustportal.models import BulkAction, OutgoingMail
 
 from ..factories import UserFactory
 
@@ -41,7 +41,7 @@ def test_the_registrar_sends_a_stuck_mail_again_after_the_warning(
     page = open_page(language=language, phone=phone)
     log_in(page, live_server, registrar)
 
-    page.goto(f"{live_server.url}/admin/ustportal/outgoingmail/?stuck=yes")
+    page.goto(f"{live_server.url}/admin/core/outgoingmail/?stuck=yes")
     page.locator(f"input[name=_selected_action][value='{stuck.pk}']").check()
     page.locator("select[name=action]").select_option(label=WORDS[language]["action"])
     submit(page, "button[name=index]")
@@ -89,7 +89,7 @@ def test_the_registrar_re_sends_a_failed_and_a_sent_mail_after_the_preview(
     page = open_page(language=language, phone=phone)
     log_in(page, live_server, registrar)
 
-    page.goto(f"{live_server.url}/admin/ustportal/outgoingmail/")
+    page.goto(f"{live_server.url}/admin/core/outgoingmail/")
     for mail in made.values():
         page.locator(f"input[name=_selected_action][value='{mail.pk}']").check()
     page.locator("select[name=action]").select_option(label=RESEND[language]["action"])

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from ustportal.mail import mail_queue, mail_relay, stale_claim
-from ustportal.models import OutgoingMail
+from core.mail import mail_queue, mail_relay, stale_claim
+from core.models import OutgoingMail
 
 from .brokers import broker, purge
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ustportal.models import message_id_domain, new_message_id
+from core.models import message_id_domain, new_message_id
 
 MSG_ID = re.compile(r"^<[0-9a-f]{32}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*>$")
 

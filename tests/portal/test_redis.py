@@ -1,6 +1,6 @@
 import pytest
 
-from ustportal.ratelimit import hit
+from core.ratelimit import hit
 
 
 @pytest.mark.redis

@@ -14,12 +14,12 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from ustportal.broker import broker_publish
-from ustportal.cache import cache_get, cache_set
-from ustportal.mail import mail_relay
-from ustportal.models import OutgoingMail
-from ustportal.ratelimit import LimitUnavailable, hit
-from ustportal.tasks import send_mail_task
+from core.broker import broker_publish
+from core.cache import cache_get, cache_set
+from core.mail import mail_relay
+from core.models import OutgoingMail
+from core.ratelimit import LimitUnavailable, hit
+from core.tasks import send_mail_task
 
 from .brokers import OwnRedis, broker, work_off_queue
 

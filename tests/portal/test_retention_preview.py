@@ -9,15 +9,15 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.roles import ensure_roles
-from ustportal.bulk import bulk_record
-from ustportal.models import BulkAction, OutgoingMail
-from ustportal.privacy import years_before
+from core.bulk import bulk_record
+from core.models import BulkAction, OutgoingMail
+from core.privacy import years_before
 from ustportal.retention import PURGE_KIND, personal_data_destroy_expired
 from ustportal.retention_preview import retention_preview
 
 from ..factories import UserFactory
 
-PAGE = "/admin/ustportal/personaldataaccess/retention/"
+PAGE = "/admin/core/personaldataaccess/retention/"
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +51,7 @@ def officer(db):
 
 
 def _mail_line(horizon):
-    return next(line for line in horizon.lines if line.label == "ustportal.outgoingmail")
+    return next(line for line in horizon.lines if line.label == "core.outgoingmail")
 
 
 def test_the_preview_counts_what_goes_next_and_within_30_days_and_destroys_nothing(mails):
@@ -67,10 +67,10 @@ def test_the_privacy_officer_reads_the_preview_and_that_it_cannot_be_undone(clie
     client.force_login(officer)
 
     text = client.get(PAGE).content.decode()
-    listing = client.get("/admin/ustportal/personaldataaccess/").content.decode()
+    listing = client.get("/admin/core/personaldataaccess/").content.decode()
 
     assert "Destruction cannot be undone" in text and "without a confirmation" in text and "art. 21" in text
-    assert "outgoing" in text.lower() and "(ustportal.outgoingmail)" in text
+    assert "outgoing" in text.lower() and "(core.outgoingmail)" in text
     assert f'href="{PAGE}"' in listing
     assert OutgoingMail.objects.count() == 4
 
@@ -86,12 +86,12 @@ def test_each_purge_is_recorded_with_counts_and_ids_and_no_personal_data(client,
 
     action = BulkAction.objects.get(kind=PURGE_KIND)
     assert action.actor is None and action.count == report.total == 2
-    assert sorted(action.inputs["ids"]["ustportal.outgoingmail"]) == sorted(m.pk for m in mails["due"])
-    assert action.inputs["destroyed"] == {"ustportal.outgoingmail": 2} and action.changes == []
+    assert sorted(action.inputs["ids"]["core.outgoingmail"]) == sorted(m.pk for m in mails["due"])
+    assert action.inputs["destroyed"] == {"core.outgoingmail": 2} and action.changes == []
     assert "haneul" not in json.dumps([action.inputs, action.changes, action.summary, action.scope])
     client.force_login(officer)
-    assert client.get(f"/admin/ustportal/bulkaction/{action.pk}/change/").status_code == 200
-    assert f'href="/admin/ustportal/bulkaction/{action.pk}/change/"' in client.get(PAGE).content.decode()
+    assert client.get(f"/admin/core/bulkaction/{action.pk}/change/").status_code == 200
+    assert f'href="/admin/core/bulkaction/{action.pk}/change/"' in client.get(PAGE).content.decode()
 
 
 def test_a_dry_run_or_a_run_with_nothing_to_destroy_records_nothing(db):

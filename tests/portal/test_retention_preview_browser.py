@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.roles import ensure_roles
+from core.models import OutgoingMail
+from core.privacy import years_before
 from tests.browser.conftest import axe_check, browser, log_in, open_page, problems, shot  # noqa: F401 - fixtures
-from ustportal.models import OutgoingMail
-from ustportal.privacy import years_before
 
 from ..factories import UserFactory
 
@@ -35,13 +35,13 @@ def test_the_privacy_officer_sees_what_the_purge_will_destroy(open_page, live_se
     page = open_page(language=language, phone=phone)
     log_in(page, live_server, officer)
 
-    page.goto(f"{live_server.url}/admin/ustportal/personaldataaccess/")
+    page.goto(f"{live_server.url}/admin/core/personaldataaccess/")
     with page.expect_navigation():
         page.locator("#retention-preview-link").click()
 
     expect(page.locator("#retention-irreversible")).to_contain_text(WORDS[language]["irreversible"])
     expect(page.locator("#retention-horizon-1")).to_have_text(WORDS[language]["next"])
-    expect(page.locator("#retention-table-1")).to_contain_text("ustportal.outgoingmail")
+    expect(page.locator("#retention-table-1")).to_contain_text("core.outgoingmail")
     shot(page, f"retention-preview-{language}{'-phone' if phone else ''}")
     axe_check(page, context=f"retention preview {language}")
     assert OutgoingMail.objects.filter(pk=mail.pk).exists()

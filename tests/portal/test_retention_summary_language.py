@@ -3,7 +3,7 @@
 
 from django.utils import translation
 
-from ustportal.models import BulkAction
+from core.models import BulkAction
 from ustportal.retention import PURGE_KIND, personal_data_destroy_expired
 
 from .test_retention_preview import _english, mails  # noqa: F401 - fixtures
@@ -14,7 +14,7 @@ def test_the_purge_summary_names_the_kinds_in_english(mails):  # noqa: F811
         personal_data_destroy_expired()
 
     summary = BulkAction.objects.get(kind=PURGE_KIND).summary
-    assert "ustportal.outgoingmail" not in summary and "outgoing mail 2" in summary
+    assert "core.outgoingmail" not in summary and "outgoing mail 2" in summary
 
 
 def test_the_purge_summary_reads_in_korean(mails):  # noqa: F811

@@ -9,8 +9,8 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
 from academics.models import College
+from core.text import clean_typed
 from creditexchange.models import TemporaryIdApplication
-from ustportal.text import clean_typed
 
 from ..factories import TemporaryStudentIdFactory
 

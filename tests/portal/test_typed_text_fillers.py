@@ -7,7 +7,7 @@ import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 
-from ustportal.text import clean_typed
+from core.text import clean_typed
 
 
 @pytest.mark.parametrize("filler", ["\u3164", "\uffa0"])

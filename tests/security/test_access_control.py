@@ -20,8 +20,7 @@ from accounts.roles import ROLE_PERMISSIONS, ensure_roles
 from accounts.services import temporary_id_allocate
 from affiliation import services
 from affiliation.models import StudentRecord
-from staffdesk.models import StaffJob
-from ustportal.models import OutgoingMail
+from core.models import OutgoingMail, StaffJob
 
 from ..factories import (
     DepartmentFactory,
@@ -331,7 +330,7 @@ REGISTRAR = {
     "creditexchange.PartnerList", "creditexchange.PartnerListFile", "creditexchange.Recommendation",
     "creditexchange.RecommendationEvent", "creditexchange.RegistrationEvent", "creditexchange.TemporaryIdApplication",
     "creditexchange.TimeSlot", "creditexchange.ApplicationConflict", "creditexchange.ApplicationConflictEvent",
-    "staffdesk.StaffJob", "ustportal.OutgoingMail", "ustportal.BulkAction",
+    "core.StaffJob", "core.OutgoingMail", "core.BulkAction",
     "axes.AccessAttempt",  # sign-in lock-outs, to lift them
 }
 COMMITTEE = {
@@ -339,11 +338,11 @@ COMMITTEE = {
     "accounts.User",
     "affiliation.AffiliationApplication", "affiliation.AffiliationRound", "affiliation.ApplicationEvent",
     "affiliation.DepartmentQuota", "affiliation.EligibilityException", "affiliation.SemesterRecord",
-    "affiliation.SimilarMajor", "affiliation.StudentRecord", "staffdesk.StaffJob", "ustportal.OutgoingMail",
-    "ustportal.BulkAction",
+    "affiliation.SimilarMajor", "affiliation.StudentRecord", "core.StaffJob", "core.OutgoingMail",
+    "core.BulkAction",
 }
 NOTICE_EDITOR = {"notices.Notice", "notices.NoticeAttachment"}
-PRIVACY_OFFICER = {"ustportal.PersonalDataAccess", "ustportal.BulkAction"}  # the action log: purges only
+PRIVACY_OFFICER = {"core.PersonalDataAccess", "core.BulkAction"}  # the action log: purges only
 # Who may open which admin list (200); every other registered admin answers 403. A new admin is closed to every
 # role, and a new role opens nothing, until it is added here on purpose.
 CAN_OPEN = {
@@ -413,7 +412,7 @@ MAILS_OF = {
 
 
 def _listed_mail(client, mails) -> set[str]:
-    response = client.get(reverse("admin:ustportal_outgoingmail_changelist"))
+    response = client.get(reverse("admin:core_outgoingmail_changelist"))
     assert response.status_code == 200
     by_pk = {m.pk: name for name, m in mails.items()}
     return {by_pk[m.pk] for m in response.context["cl"].result_list}
@@ -425,7 +424,7 @@ def test_each_role_sees_the_mail_of_its_own_work(client, mails, registrar, commi
         assert _listed_mail(client, mails) == expected, user.username
     client.force_login(committee)
     other = mails["set_password_exchange"]
-    assert client.get(reverse("admin:ustportal_outgoingmail_change", args=[other.pk])).status_code == 302
+    assert client.get(reverse("admin:core_outgoingmail_change", args=[other.pk])).status_code == 302
 
 
 @pytest.mark.parametrize("who", ["registrar", "committee"])
@@ -433,9 +432,9 @@ def test_each_role_resends_its_own_failed_mail_and_nothing_else(client, mails, r
                                                                  django_capture_on_commit_callbacks):
     client.force_login({"registrar": registrar, "committee": committee}[who])
     data = {"action": "resend", "_selected_action": [m.pk for m in mails.values()]}
-    preview = client.post(reverse("admin:ustportal_outgoingmail_changelist"), data)  # only its own mail is listed
+    preview = client.post(reverse("admin:core_outgoingmail_changelist"), data)  # only its own mail is listed
     with django_capture_on_commit_callbacks():
-        response = client.post(reverse("admin:ustportal_outgoingmail_changelist"), {
+        response = client.post(reverse("admin:core_outgoingmail_changelist"), {
             **data, "confirm": "1", "fingerprint": preview.context["preview"]["fingerprint"]})
     assert response.status_code == 302
     queued = {name for name, m in mails.items() if OutgoingMail.objects.get(pk=m.pk).status == OutgoingMail.Status.QUEUED}

@@ -13,13 +13,12 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from accounts.models import TemporaryStudentId
+from core.errors import DomainError, DuplicateApplication, InvalidTransition
+from core.models import OutgoingMail, StaffJob
 from creditexchange import services
 from creditexchange.models import ApplicationConflict, ApplicationEvent, TemporaryIdApplication
-from staffdesk.models import StaffJob
 from tests.concurrency import run_at_once
 from tests.factories import ApplicationFactory, InstitutionFactory, TermFactory, TermWindowFactory
-from ustportal.errors import DomainError, DuplicateApplication, InvalidTransition
-from ustportal.models import OutgoingMail
 
 Status = TemporaryIdApplication.Status
 APPLY_URL = "/credit-exchange/apply/"

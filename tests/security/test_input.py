@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from academics.models import TermWindow
 from accounts.models import TemporaryStudentId, User
 from affiliation.models import AffiliationApplication
+from core.models import OutgoingMail
 from creditexchange import services
 from creditexchange.models import (
     ApplicationEvent,
@@ -33,7 +34,6 @@ from creditexchange.models import (
     TemporaryIdApplication,
 )
 from notices.models import Notice
-from ustportal.models import OutgoingMail
 
 from ..affiliation.conftest import history
 from ..creditexchange.partner_list_helpers import build_scene, send

@@ -14,7 +14,9 @@ from django.utils import timezone
 from academics.models import Term, TermWindow
 from accounts.models import TemporaryStudentId, User
 from accounts.roles import ensure_roles
+from affiliation.jobs import JobKind as AffiliationJobKind
 from affiliation.models import AffiliationApplication, SemesterRecord, StudentRecord
+from core.models import ImmutableAccessRecord, PersonalDataAccess
 from creditexchange import services as credit_services
 from creditexchange.models import (
     ApplicationConflict,
@@ -25,7 +27,6 @@ from creditexchange.models import (
     Recommendation,
     TemporaryIdApplication,
 )
-from ustportal.models import ImmutableAccessRecord, PersonalDataAccess
 from ustportal.retention import personal_data_destroy_expired, term_end
 from ustportal.tasks import destroy_expired_personal_data_task
 
@@ -46,7 +47,7 @@ from ..factories import (
 
 Action = PersonalDataAccess.Action
 APPLICATIONS = "/admin/creditexchange/temporaryidapplication/"
-LOG = "/admin/ustportal/personaldataaccess/"
+LOG = "/admin/core/personaldataaccess/"
 ADDRESS = "203.0.113.7"
 
 
@@ -141,7 +142,7 @@ def _queries(settings, user, url: str, *, middleware: bool) -> list[str]:
     from django.test.utils import CaptureQueriesContext
 
     if not middleware:
-        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "ustportal.privacy.PersonalDataAccessMiddleware"]
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "core.privacy.PersonalDataAccessMiddleware"]
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     if user is not None:
         client.force_login(user)
@@ -343,7 +344,7 @@ def test_the_log_exports_as_csv_and_the_export_is_logged(boss_client):
     assert rows[0][:5] == ["at", "actor_name", "address", "action", "model"]
     assert [row[7] for row in rows[1:]] == ["S2024007", "'=cmd()"]
     [export] = _entries(action=Action.EXPORT)
-    assert export.model == "ustportal.personaldataaccess" and export.actor_name == "boss"
+    assert export.model == "core.personaldataaccess" and export.actor_name == "boss"
     assert sorted(export.object_ids) == sorted([str(entry.pk), str(formula.pk)])
 
 
@@ -558,13 +559,15 @@ def test_no_job_deletes_access_log_entries_younger_than_the_log_retention(django
     old = _one_entry(at=now - timedelta(days=2 * 365 + 5))
     old_destroy = PersonalDataAccess.objects.create(at=now - timedelta(days=4000), action=Action.DESTROY, model="accounts.user", count=3)
 
-    from importlib import import_module
     from unittest import mock
+
+    from ustportal.celery import app
+
+    app.loader.import_default_modules()  # the tasks modules, as a worker loads them
 
     with django_capture_on_commit_callbacks(execute=True), mock.patch("ustportal.retention.timezone.now", return_value=now):
         for entry in settings.CELERY_BEAT_SCHEDULE.values():  # every scheduled job, once
-            module, name = entry["task"].rsplit(".", 1)
-            getattr(import_module(module), name)()
+            app.tasks[entry["task"]]()  # by its registered name, as the beat sends it
 
     remaining = set(PersonalDataAccess.objects.values_list("pk", flat=True))
     assert {e.pk for e in young} <= remaining
@@ -620,19 +623,19 @@ def test_it_records_the_history_of_an_application(boss_client, confirmed_applica
 
 
 def test_it_records_the_full_job_page_but_not_its_status_polls(boss_client):
-    from staffdesk.models import StaffJob
+    from core.models import StaffJob
 
-    job = StaffJob.objects.create(kind=StaffJob.Kind.RECORDS_IMPORT, scope="2026", created_by=None)
+    job = StaffJob.objects.create(kind=AffiliationJobKind.RECORDS_IMPORT, scope="2026", created_by=None)
 
     assert boss_client.get(f"/staff/jobs/{job.pk}/").status_code == 200
     assert boss_client.get(f"/staff/jobs/{job.pk}/", HTTP_HX_REQUEST="true").status_code == 200
 
     [entry] = _entries()
-    assert (entry.action, entry.model, entry.object_ids) == (Action.VIEW, "staffdesk.staffjob", [str(job.pk)])
+    assert (entry.action, entry.model, entry.object_ids) == (Action.VIEW, "core.staffjob", [str(job.pk)])
 
 
 def test_the_deploy_check_warns_about_a_short_access_log_retention(settings):
-    from ustportal.privacy import retention_settings_check
+    from core.privacy import retention_settings_check
 
     assert retention_settings_check() == []
     settings.ACCESS_LOG_RETENTION_YEARS = 1

@@ -13,10 +13,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from accounts import services as account_services
+from core import ratelimit
+from core.errors import DomainError, RateLimited
+from core.http import client_ip
 from creditexchange import services
-from ustportal import ratelimit
-from ustportal.errors import DomainError, RateLimited
-from ustportal.http import client_ip
 
 from ..factories import UserFactory
 
@@ -87,7 +87,7 @@ def test_it_normalises_ipv6_and_survives_a_missing_remote_address(settings):
 @hypothesis_settings(max_examples=200, deadline=None)
 @given(header=st.text(max_size=200), proxies=st.integers(min_value=0, max_value=3))
 def test_any_header_gives_the_remote_address_or_a_real_address(header, proxies):
-    with mock.patch("ustportal.http.settings") as fake:
+    with mock.patch("core.http.settings") as fake:
         fake.NUM_PROXIES = proxies
         found = client_ip(_request("127.0.0.1", header))
     parts = [p.strip() for p in header.split(",") if p.strip()]
@@ -106,9 +106,9 @@ def test_hit_all_counts_every_key_even_when_one_refuses():
 
 
 def test_it_says_how_long_is_left_in_the_window():
-    with mock.patch("ustportal.ratelimit.time.time", return_value=1_000_000.0):
+    with mock.patch("core.ratelimit.time.time", return_value=1_000_000.0):
         ratelimit.hit_all(keys=[("w", 1, 900)])
-    with mock.patch("ustportal.ratelimit.time.time", return_value=1_000_000.0 + 301):
+    with mock.patch("core.ratelimit.time.time", return_value=1_000_000.0 + 301):
         verdict = ratelimit.hit_all(keys=[("w", 1, 900)])
 
     assert (verdict.allowed, verdict.retry_after) == (False, 599)

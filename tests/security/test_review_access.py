@@ -7,10 +7,10 @@ from django.contrib.auth.models import Group
 
 from accounts.models import TemporaryStudentId, User
 from accounts.roles import ensure_roles
+from core.errors import DomainError
+from core.models import OutgoingMail, PersonalDataAccess
 from creditexchange import services
 from creditexchange.models import TemporaryIdApplication
-from ustportal.errors import DomainError
-from ustportal.models import OutgoingMail, PersonalDataAccess
 
 from ..factories import ApplicationFactory, SemesterRecordFactory, StudentRecordFactory, TermFactory, UserFactory
 

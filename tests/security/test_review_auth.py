@@ -12,8 +12,8 @@ from django.test import Client
 
 from accounts import services
 from accounts.middleware import LAST_SEEN
-from ustportal.mail import mail_queue, mail_resend
-from ustportal.models import OutgoingMail
+from core.mail import mail_queue, mail_resend
+from core.models import OutgoingMail
 
 from ..factories import StaffJobFactory, TemporaryStudentIdFactory, UserFactory
 

@@ -267,7 +267,7 @@ def test_a_token_whose_own_expiry_passed_closes_the_page_while_the_list_is_open(
 
 
 def test_the_service_refuses_answers_after_the_tokens_own_expiry(scene):
-    from ustportal.errors import WindowClosed
+    from core.errors import WindowClosed
 
     partner_list = send(scene, scene.hanbit, Kind.APPLICANTS)
     link = services.partner_list_link(

@@ -13,7 +13,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.roles import ensure_roles
-from ustportal.models import OutgoingMail
+from core.models import OutgoingMail
 
 from ..factories import UserFactory
 
@@ -560,7 +560,7 @@ def test_it_sends_a_staff_member_without_an_address_to_a_superuser(required, sta
 
 
 def test_it_does_not_mail_a_code_to_an_address_the_account_has_left(required, staff_client, staff):
-    from ustportal.mail import mail_deliver
+    from core.mail import mail_deliver
 
     staff_client.post(SETUP, {"action": "send"})  # queued, not yet delivered
     staff.email = "somewhere-else@example.com"

@@ -4,20 +4,20 @@ GET of the confirmation URL changes nothing."""
 
 import pytest
 
-from staffdesk.models import StaffJob
-from staffdesk.services import job_confirm, job_start
+from affiliation.jobs import JobKind as AffiliationJobKind
+from core.jobs.services import job_confirm, job_start
+from core.models import BulkAction, StaffJob
 from tests.concurrency import run_at_once
-from ustportal.models import BulkAction
 
 from .test_import_previews import fake  # noqa: F401 - fixture
 
-Kind, Status = StaffJob.Kind, StaffJob.Status
+Status = StaffJob.Status
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_four_confirmations_of_one_preview_at_once_start_one_import(committee, fake):  # noqa: F811
-    preview = job_start(kind=Kind.RECORDS_IMPORT, params={"dry_run": True}, actor=committee,
+    preview = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={"dry_run": True}, actor=committee,
                         file=("records.csv", b"20211234,new\n"))
     preview.refresh_from_db()
     assert preview.status == Status.DONE and preview.report["dry_run"] is True
@@ -37,7 +37,7 @@ def test_four_confirmations_of_one_preview_at_once_start_one_import(committee, f
 
 def test_a_get_of_the_confirmation_changes_nothing(client, committee, fake, django_capture_on_commit_callbacks):  # noqa: F811
     with django_capture_on_commit_callbacks(execute=True):
-        preview = job_start(kind=Kind.RECORDS_IMPORT, params={"dry_run": True}, actor=committee,
+        preview = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={"dry_run": True}, actor=committee,
                             file=("records.csv", b"20211234,new\n"))
     client.force_login(committee)
 
@@ -50,7 +50,7 @@ def test_a_confirmation_without_the_csrf_token_is_refused(committee, fake, djang
     from django.test import Client
 
     with django_capture_on_commit_callbacks(execute=True):
-        preview = job_start(kind=Kind.RECORDS_IMPORT, params={"dry_run": True}, actor=committee,
+        preview = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={"dry_run": True}, actor=committee,
                             file=("records.csv", b"20211234,new\n"))
     preview.refresh_from_db()
     client = Client(enforce_csrf_checks=True)

@@ -14,15 +14,16 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from staffdesk import runners
-from staffdesk.models import StaffJob
-from staffdesk.services import PREVIEW_KEEP, job_start, jobs_relay
-from ustportal.bulk import StalePreview, bulk_record, fingerprint
-from ustportal.models import BulkAction
+from affiliation.jobs import JobKind as AffiliationJobKind
+from core.bulk import StalePreview, bulk_record, fingerprint
+from core.jobs import runners
+from core.jobs.services import PREVIEW_KEEP, job_start, jobs_relay
+from core.models import BulkAction, StaffJob
+from creditexchange.jobs import JobKind as CreditJobKind
 
 from ..factories import StaffJobFactory, TermFactory
 
-Kind, Status = StaffJob.Kind, StaffJob.Status
+Status = StaffJob.Status
 UPLOAD = "/admin/affiliation/studentrecord/import/"
 
 
@@ -62,8 +63,8 @@ class FakeRecords:
 @pytest.fixture
 def fake(monkeypatch):
     fake = FakeRecords()
-    real = runners.RUNNERS[Kind.RECORDS_IMPORT]
-    monkeypatch.setitem(runners.RUNNERS, Kind.RECORDS_IMPORT, runners.Runner(
+    real = runners.RUNNERS[AffiliationJobKind.RECORDS_IMPORT]
+    monkeypatch.setitem(runners.RUNNERS, AffiliationJobKind.RECORDS_IMPORT, runners.Runner(
         permission=real.permission, scope=real.scope, run=fake.run, back=real.back, upload=real.upload))
     return fake
 
@@ -123,7 +124,7 @@ def test_confirming_imports_the_same_bytes_once_and_links_the_staff_action_log(
     assert preview.input_content is None and real.input_content is None  # the bytes are not kept twice
     action = BulkAction.objects.get()
     text = committee_client.get(f"/staff/jobs/{real.pk}/").content.decode()
-    assert f'href="/admin/ustportal/bulkaction/{action.pk}/change/"' in text and "Started by committee" in text
+    assert f'href="/admin/core/bulkaction/{action.pk}/change/"' in text and "Started by committee" in text
     assert f"carries out the preview of job #{preview.pk}" in text
     assert "Confirmed by committee" in committee_client.get(f"/staff/jobs/{preview.pk}/").content.decode()
 
@@ -163,7 +164,7 @@ def test_nobody_without_the_permission_may_confirm(
 def test_a_crafted_confirmation_is_refused(committee_client, committee, fake, django_capture_on_commit_callbacks):
     preview = _upload(committee_client, django_capture_on_commit_callbacks)
     other = _upload(committee_client, django_capture_on_commit_callbacks, content=b"20211234,other\n")
-    not_a_preview = StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="x", params={}, status=Status.DONE,
+    not_a_preview = StaffJobFactory(kind=AffiliationJobKind.RECORDS_IMPORT, scope="x", params={}, status=Status.DONE,
                                     report={"fingerprint": "f", "dry_run": True}, created_by=committee,
                                     finished_at=timezone.now(), input_content=b"x")
 
@@ -180,7 +181,7 @@ def test_a_crafted_confirmation_is_refused(committee_client, committee, fake, dj
 
 
 def test_a_failed_dry_run_offers_no_confirmation(committee_client, committee, fake, django_capture_on_commit_callbacks):
-    failed = StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="all", params={"dry_run": True}, status=Status.FAILED,
+    failed = StaffJobFactory(kind=AffiliationJobKind.RECORDS_IMPORT, scope="all", params={"dry_run": True}, status=Status.FAILED,
                              report={"rows": 3, "errors": 1}, error="3 rows checked, 0 imported: 1 error.",
                              created_by=committee, finished_at=timezone.now(), input_content=b"x")
 
@@ -229,12 +230,12 @@ def test_the_offering_and_score_uploads_start_dry_runs(registrar_client, client,
         "round": round.pk, "file": SimpleUploadedFile("s.csv", b"student_number\n", "text/csv")})
 
     assert sorted((job.kind, job.params.get("dry_run")) for job in StaffJob.objects.all()) == [
-        (Kind.OFFERINGS_IMPORT, True), (Kind.SCORES_IMPORT, True)]
+        (CreditJobKind.OFFERINGS_IMPORT, True), (AffiliationJobKind.SCORES_IMPORT, True)]
 
 
 def test_a_job_started_outside_the_admin_still_runs_for_real(committee, fake, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee, file=("r.csv", b"20211234,x\n"))
+        job = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={}, actor=committee, file=("r.csv", b"20211234,x\n"))
 
     job.refresh_from_db()
     assert job.status == Status.DONE and fake.values["20211234"] == "x" and job.input_content is None
@@ -278,7 +279,7 @@ class TestWithTheRealRecordsImport:
         assert real.status == Status.DONE and StudentRecord.objects.get().earned_credits == 60
         action = BulkAction.objects.get(kind="affiliation.records_import")
         text = committee_client.get(f"/staff/jobs/{real.pk}/").content.decode()
-        assert f'href="/admin/ustportal/bulkaction/{action.pk}/change/"' in text
+        assert f'href="/admin/core/bulkaction/{action.pk}/change/"' in text
 
     def test_a_record_changed_after_the_preview_makes_it_stale(
         self, committee_client, department, django_capture_on_commit_callbacks
@@ -299,7 +300,7 @@ class TestWithTheRealRecordsImport:
 
 
 def test_a_change_to_a_reverse_relation_is_named_by_the_related_rows(db):
-    from staffdesk.previews import preview_rows
+    from core.jobs.previews import preview_rows
 
     report = {"changes": [{"object": "creditexchange.courseoffering", "id": 1, "label": "CSE101",
                            "before": {"slots": "Mon 09:00–10:30"}, "after": {"slots": "Tue 09:00–10:30"}}]}
@@ -311,13 +312,13 @@ def test_a_change_to_a_reverse_relation_is_named_by_the_related_rows(db):
 def test_a_job_page_links_only_the_entries_its_own_run_wrote(db):
     from django.utils import timezone as tz
 
-    from staffdesk.previews import bulk_actions_for
-    from ustportal.bulk import running_job
+    from core.bulk import running_job
+    from core.jobs.previews import bulk_actions_for
 
     from ..factories import UserFactory
 
     member = UserFactory(username="twojobs", is_staff=True)
-    first, second = (StaffJobFactory(kind=StaffJob.Kind.SCORES_IMPORT, scope=f"round:{n}", created_by=member,
+    first, second = (StaffJobFactory(kind=AffiliationJobKind.SCORES_IMPORT, scope=f"round:{n}", created_by=member,
                                      status=StaffJob.Status.DONE, started_at=tz.now(), finished_at=tz.now())
                      for n in (1, 2))
     with running_job(first.pk):

@@ -4,7 +4,8 @@ without a reload once the worker has finished."""
 import pytest
 from django.utils import timezone
 
-from staffdesk.models import StaffJob
+from core.models import StaffJob
+from creditexchange.jobs import JobKind as CreditJobKind
 
 from ..factories import StaffJobFactory
 from ..test_browser_journey import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, _new_page, _require_chromium, _submit
@@ -17,7 +18,7 @@ def test_the_job_page_updates_itself_until_the_report_is_there(live_server, monk
 
     expect.set_options(timeout=TIMEOUT_MS)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    job = StaffJobFactory(kind=StaffJob.Kind.OFFERINGS_IMPORT, scope="term:1", params={"term_id": 1}, created_by=registrar,
+    job = StaffJobFactory(kind=CreditJobKind.OFFERINGS_IMPORT, scope="term:1", params={"term_id": 1}, created_by=registrar,
                           language="ko")
     StaffJob.objects.filter(pk=job.pk).update(status=StaffJob.Status.RUNNING, started_at=timezone.now(), done=10, total=40)
     problems: list[str] = []

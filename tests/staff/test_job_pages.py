@@ -5,22 +5,23 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from staffdesk.models import StaffJob
+from affiliation.jobs import JobKind as AffiliationJobKind
+from core.models import StaffJob
+from creditexchange.jobs import JobKind as CreditJobKind
 
 from ..factories import AffiliationRoundFactory, StaffJobFactory, TermFactory
 
 Status = StaffJob.Status
-Kind = StaffJob.Kind
 
 
 @pytest.fixture
 def credit_job(registrar):
-    return StaffJobFactory(kind=Kind.OFFERINGS_IMPORT, scope="term:1", params={"term_id": 1}, created_by=registrar)
+    return StaffJobFactory(kind=CreditJobKind.OFFERINGS_IMPORT, scope="term:1", params={"term_id": 1}, created_by=registrar)
 
 
 @pytest.fixture
 def affiliation_job(committee):
-    return StaffJobFactory(kind=Kind.SELECTION_STAGE1, scope="round:7", params={"round_id": 7}, created_by=committee)
+    return StaffJobFactory(kind=AffiliationJobKind.SELECTION_STAGE1, scope="round:7", params={"round_id": 7}, created_by=committee)
 
 
 def _finish(job, **values):
@@ -85,24 +86,24 @@ def test_job_pages_follow_the_roles(client, registrar, committee, outsider, cler
 def test_the_job_admin_is_read_only_and_shows_each_role_its_own_kinds(client, registrar, committee, credit_job, affiliation_job):
     _finish(credit_job, failures=[{"row": 2, "reason": "bad"}])
     client.force_login(registrar)
-    changelist = client.get("/admin/staffdesk/staffjob/")
+    changelist = client.get("/admin/core/staffjob/")
     assert changelist.status_code == 200
     assert list(changelist.context["cl"].result_list) == [credit_job]
-    assert client.get("/admin/staffdesk/staffjob/?kind__exact=offerings_import&status__exact=done").status_code == 200
-    detail = client.get(f"/admin/staffdesk/staffjob/{credit_job.pk}/change/")
+    assert client.get("/admin/core/staffjob/?kind__exact=offerings_import&status__exact=done").status_code == 200
+    detail = client.get(f"/admin/core/staffjob/{credit_job.pk}/change/")
     assert detail.status_code == 200 and "<li>2: bad</li>" in detail.content.decode()
-    assert client.get(f"/admin/staffdesk/staffjob/{affiliation_job.pk}/change/").status_code == 302  # not in its list
-    assert client.get("/admin/staffdesk/staffjob/add/").status_code == 403
-    assert client.post(f"/admin/staffdesk/staffjob/{credit_job.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get(f"/admin/core/staffjob/{affiliation_job.pk}/change/").status_code == 302  # not in its list
+    assert client.get("/admin/core/staffjob/add/").status_code == 403
+    assert client.post(f"/admin/core/staffjob/{credit_job.pk}/delete/", {"post": "yes"}).status_code == 403
 
     client.force_login(committee)
-    assert list(client.get("/admin/staffdesk/staffjob/").context["cl"].result_list) == [affiliation_job]
+    assert list(client.get("/admin/core/staffjob/").context["cl"].result_list) == [affiliation_job]
 
 
 class TestAdminEntryPointsRefuseASecondJob:
     def test_the_offering_import_names_the_running_job(self, registrar_client, registrar):
         term = TermFactory(year=2027, season="spring")
-        running = StaffJobFactory(kind=Kind.OFFERINGS_IMPORT, scope=f"term:{term.pk}", status=Status.RUNNING, created_by=registrar)
+        running = StaffJobFactory(kind=CreditJobKind.OFFERINGS_IMPORT, scope=f"term:{term.pk}", status=Status.RUNNING, created_by=registrar)
 
         response = registrar_client.post("/admin/creditexchange/courseoffering/import/", {
             "term": term.pk, "file": SimpleUploadedFile("o.csv", b"code\n", "text/csv")})
@@ -114,7 +115,7 @@ class TestAdminEntryPointsRefuseASecondJob:
     def test_a_selection_run_names_the_running_job(self, client, committee):
         client.force_login(committee)
         round = AffiliationRoundFactory()
-        running = StaffJobFactory(kind=Kind.SELECTION_STAGE2, scope=f"round:{round.pk}", status=Status.RUNNING)
+        running = StaffJobFactory(kind=AffiliationJobKind.SELECTION_STAGE2, scope=f"round:{round.pk}", status=Status.RUNNING)
 
         response = client.post("/admin/affiliation/affiliationround/", {
             "action": "run_stage2", "_selected_action": [round.pk]}, follow=True)

@@ -10,13 +10,15 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.utils import timezone, translation
 
 from academics.models import TermWindow
+from affiliation.jobs import JobKind as AffiliationJobKind
 from affiliation.models import StudentRecord
+from core.jobs import runners, services
+from core.jobs.services import JobAlreadyActive, job_run, job_start, jobs_relay
+from core.models import StaffJob
+from core.tasks import relay_staff_jobs_task, run_staff_job_task
+from creditexchange.jobs import JobKind as CreditJobKind
 from creditexchange.models import ApplicationEvent, CourseOffering, TemporaryIdApplication
 from creditexchange.services.offerings import COLUMNS
-from staffdesk import runners, services
-from staffdesk.models import StaffJob
-from staffdesk.services import JobAlreadyActive, job_run, job_start, jobs_relay
-from staffdesk.tasks import relay_staff_jobs_task, run_staff_job_task
 
 from ..factories import (
     ApplicationFactory,
@@ -29,7 +31,6 @@ from ..factories import (
 )
 
 Status = StaffJob.Status
-Kind = StaffJob.Kind
 RECORD_HEADER = ("student_number,name,email,language,campus,department,earned_credits,in_progress_credits,gpa,"
                  "liberal_arts_met,teacher_training,applied_before,semesters\n")
 
@@ -67,7 +68,7 @@ class TestLifecycle:
         self, registrar, term, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks() as callbacks:
-            job = job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
+            job = job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
                             file=("offerings.csv", _offerings_csv("CSE101", "MAT201")))
         job.refresh_from_db()
         assert (job.status, job.scope, job.created_by, job.started_at) == (Status.QUEUED, f"term:{term.pk}", registrar, None)
@@ -97,10 +98,10 @@ class TestLifecycle:
                     seen[done] = (row.status, row.done, row.total)
             return runners.Outcome(status=Status.DONE, done=50, total=50, summary="ok")
 
-        runner = runners.RUNNERS[Kind.SELECTION_STAGE1]
-        monkeypatch.setitem(runners.RUNNERS, Kind.SELECTION_STAGE1, runners.Runner(
+        runner = runners.RUNNERS[AffiliationJobKind.SELECTION_STAGE1]
+        monkeypatch.setitem(runners.RUNNERS, AffiliationJobKind.SELECTION_STAGE1, runners.Runner(
             permission=runner.permission, scope=runner.scope, run=fake, back=runner.back))
-        job = StaffJobFactory(kind=Kind.SELECTION_STAGE1, created_by=registrar)
+        job = StaffJobFactory(kind=AffiliationJobKind.SELECTION_STAGE1, created_by=registrar)
 
         assert job_run(job_id=job.pk) is True
 
@@ -112,7 +113,7 @@ class TestLifecycle:
         assert (job.status, job.summary) == (Status.DONE, "ok")
 
     def test_a_duplicated_task_does_nothing_the_second_time(self, registrar, approved_application):
-        job = StaffJobFactory(kind=Kind.TEMPORARY_IDS_ISSUE, scope="all", params={"application_ids": [approved_application.pk]},
+        job = StaffJobFactory(kind=CreditJobKind.TEMPORARY_IDS_ISSUE, scope="all", params={"application_ids": [approved_application.pk]},
                               created_by=registrar)
 
         run_staff_job_task.delay(job.pk)
@@ -130,7 +131,7 @@ class TestLifecycle:
         self, registrar, term, django_capture_on_commit_callbacks
     ):
         with translation.override("ko"), django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
+            job = job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
                             file=("offerings.csv", _offerings_csv("CSE101")))
         job.refresh_from_db()
         assert job.language == "ko"
@@ -144,7 +145,7 @@ class TestFailures:
     ):
         content = _records_csv(_record_row("S1000001"), _record_row("S1000002", gpa="5.10"), _record_row("S1000003"))
         with django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee, file=("records.csv", content))
+            job = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={}, actor=committee, file=("records.csv", content))
 
         job.refresh_from_db()
         assert job.status == Status.FAILED and job.error == "3 rows checked, 0 imported: 1 error."
@@ -157,7 +158,7 @@ class TestFailures:
     ):
         ids = [approved_application.pk, confirmed_application.pk]
         with django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.TEMPORARY_IDS_ISSUE, params={"application_ids": ids}, actor=registrar)
+            job = job_start(kind=CreditJobKind.TEMPORARY_IDS_ISSUE, params={"application_ids": ids}, actor=registrar)
 
         job.refresh_from_db()
         assert (job.status, job.done, job.total, job.report) == (Status.DONE, 1, 2, {"issued": 1, "skipped": 1})
@@ -173,7 +174,7 @@ class TestFailures:
 
         round = AffiliationRoundFactory()  # the application window is still open
         with django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.SELECTION_STAGE1, params={"round_id": round.pk}, actor=committee)
+            job = job_start(kind=AffiliationJobKind.SELECTION_STAGE1, params={"round_id": round.pk}, actor=committee)
 
         job.refresh_from_db()
         assert job.status == Status.FAILED
@@ -183,26 +184,26 @@ class TestFailures:
         def broken(job, progress):
             raise ZeroDivisionError("bug")
 
-        runner = runners.RUNNERS[Kind.TEMPORARY_IDS_ISSUE]
-        monkeypatch.setitem(runners.RUNNERS, Kind.TEMPORARY_IDS_ISSUE, runners.Runner(
+        runner = runners.RUNNERS[CreditJobKind.TEMPORARY_IDS_ISSUE]
+        monkeypatch.setitem(runners.RUNNERS, CreditJobKind.TEMPORARY_IDS_ISSUE, runners.Runner(
             permission=runner.permission, scope=runner.scope, run=broken, back=runner.back))
-        job = StaffJobFactory(kind=Kind.TEMPORARY_IDS_ISSUE, scope="all", params={"application_ids": []}, created_by=registrar)
+        job = StaffJobFactory(kind=CreditJobKind.TEMPORARY_IDS_ISSUE, scope="all", params={"application_ids": []}, created_by=registrar)
 
         job_run(job_id=job.pk)
 
         job.refresh_from_db()
         assert job.status == Status.FAILED and "ZeroDivisionError" in job.error
         assert "Staff job" in caplog.text
-        assert StaffJobFactory(kind=Kind.TEMPORARY_IDS_ISSUE, scope="all").status == Status.QUEUED
+        assert StaffJobFactory(kind=CreditJobKind.TEMPORARY_IDS_ISSUE, scope="all").status == Status.QUEUED
 
 
 class TestOneJobAtATime:
     def test_a_second_job_of_the_same_kind_and_scope_is_refused_with_a_clear_message(self, registrar, term):
-        first = job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
+        first = job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
                           file=("a.csv", _offerings_csv("CSE101")))
 
         with pytest.raises(JobAlreadyActive) as refused:
-            job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
+            job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
                       file=("b.csv", _offerings_csv("CSE102")))
 
         assert refused.value.job == first
@@ -212,39 +213,39 @@ class TestOneJobAtATime:
 
     def test_another_scope_or_kind_may_run_at_the_same_time(self, registrar, term):
         other = TermFactory(year=2027, season="fall")
-        job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar, file=("a.csv", b"x"))
+        job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar, file=("a.csv", b"x"))
 
-        job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": other.pk}, actor=registrar, file=("a.csv", b"x"))
-        job_start(kind=Kind.TEMPORARY_IDS_ISSUE, params={"application_ids": []}, actor=registrar)
+        job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": other.pk}, actor=registrar, file=("a.csv", b"x"))
+        job_start(kind=CreditJobKind.TEMPORARY_IDS_ISSUE, params={"application_ids": []}, actor=registrar)
 
         assert StaffJob.objects.filter(status=Status.QUEUED).count() == 3
 
     def test_a_finished_job_frees_its_scope(self, registrar, term):
-        StaffJobFactory(kind=Kind.OFFERINGS_IMPORT, scope=f"term:{term.pk}", status=Status.DONE)
-        StaffJobFactory(kind=Kind.OFFERINGS_IMPORT, scope=f"term:{term.pk}", status=Status.FAILED)
+        StaffJobFactory(kind=CreditJobKind.OFFERINGS_IMPORT, scope=f"term:{term.pk}", status=Status.DONE)
+        StaffJobFactory(kind=CreditJobKind.OFFERINGS_IMPORT, scope=f"term:{term.pk}", status=Status.FAILED)
 
-        job = job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar, file=("a.csv", b"x"))
+        job = job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar, file=("a.csv", b"x"))
 
         assert job.status == Status.QUEUED
 
     def test_the_database_refuses_a_second_active_job_as_a_backstop(self, db):
-        StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="all", status=Status.RUNNING)
+        StaffJobFactory(kind=AffiliationJobKind.RECORDS_IMPORT, scope="all", status=Status.RUNNING)
 
         with pytest.raises(IntegrityError), transaction.atomic():
-            StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="all", status=Status.QUEUED)
+            StaffJobFactory(kind=AffiliationJobKind.RECORDS_IMPORT, scope="all", status=Status.QUEUED)
 
     def test_only_staff_whose_role_may_do_the_work_can_start_it(self, committee, term):
         from django.core.exceptions import PermissionDenied
 
         with pytest.raises(PermissionDenied):
-            job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=committee, file=("a.csv", b"x"))
+            job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=committee, file=("a.csv", b"x"))
         assert not StaffJob.objects.exists()
 
     def test_an_oversized_file_is_refused(self, registrar, term):
-        from ustportal.errors import DomainError
+        from core.errors import DomainError
 
         with pytest.raises(DomainError):
-            job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
+            job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
                       file=("big.csv", b"x" * (services.INPUT_MAX_BYTES + 1)))
 
 
@@ -259,7 +260,7 @@ def test_two_staff_starting_the_same_job_at_the_same_instant_get_one_job(registr
         close_old_connections()
         try:
             barrier.wait()
-            job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar, file=("a.csv", b"x"))
+            job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar, file=("a.csv", b"x"))
             outcomes.append("started")
         except JobAlreadyActive:
             outcomes.append("refused")
@@ -273,7 +274,7 @@ def test_two_staff_starting_the_same_job_at_the_same_instant_get_one_job(registr
         thread.join()
 
     assert sorted(outcomes) == ["refused", "refused", "refused", "started"]
-    assert StaffJob.objects.filter(kind=Kind.OFFERINGS_IMPORT).count() == 1
+    assert StaffJob.objects.filter(kind=CreditJobKind.OFFERINGS_IMPORT).count() == 1
 
 
 class TestRelay:
@@ -282,7 +283,7 @@ class TestRelay:
     ):
         monkeypatch.setattr(services, "broker_publish", lambda task, *args: False)  # the broker is down
         with django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
+            job = job_start(kind=CreditJobKind.OFFERINGS_IMPORT, params={"term_id": term.pk}, actor=registrar,
                             file=("a.csv", _offerings_csv("CSE101")))
         job.refresh_from_db()
         assert (job.status, job.dispatched_at) == (Status.QUEUED, None)
@@ -319,9 +320,9 @@ class TestRelay:
         assert jobs_relay() == 1 and handed == [lost.pk]
 
     def test_a_job_whose_worker_died_is_marked_failed_and_frees_its_scope(self, registrar):
-        job = StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="all", status=Status.RUNNING, created_by=registrar)
+        job = StaffJobFactory(kind=AffiliationJobKind.RECORDS_IMPORT, scope="all", status=Status.RUNNING, created_by=registrar)
         StaffJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=1))
-        recent = StaffJobFactory(kind=Kind.SCORES_IMPORT, scope="round:1", status=Status.RUNNING)
+        recent = StaffJobFactory(kind=AffiliationJobKind.SCORES_IMPORT, scope="round:1", status=Status.RUNNING)
         StaffJob.objects.filter(pk=recent.pk).update(started_at=timezone.now() - timedelta(minutes=5))
 
         jobs_relay()
@@ -329,7 +330,7 @@ class TestRelay:
         job.refresh_from_db()
         assert job.status == Status.FAILED and "worker stopped" in job.error and job.finished_at
         assert StaffJob.objects.get(pk=recent.pk).status == Status.RUNNING
-        assert StaffJobFactory(kind=Kind.RECORDS_IMPORT, scope="all").status == Status.QUEUED
+        assert StaffJobFactory(kind=AffiliationJobKind.RECORDS_IMPORT, scope="all").status == Status.QUEUED
 
     def test_the_beat_runs_the_relay_every_minute(self, settings):
         schedule = settings.CELERY_BEAT_SCHEDULE["relay-staff-jobs"]
@@ -374,7 +375,7 @@ class TestWhatHappened:
     ):
         rows = [_record_row(f"S10000{n:02d}", gpa="5.10" if n in (3, 7, 9) else "3.50") for n in range(1, 26)]
         with django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee, file=("records.csv", _records_csv(*rows)))
+            job = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={}, actor=committee, file=("records.csv", _records_csv(*rows)))
 
         job.refresh_from_db()
         assert job.status == Status.FAILED and job.error == "25 rows checked, 0 imported: 3 errors."
@@ -384,13 +385,13 @@ class TestWhatHappened:
         self, committee, sejong_department, django_capture_on_commit_callbacks
     ):
         with django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee,
+            job = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={}, actor=committee,
                             file=("records.csv", _records_csv(_record_row("S1000001"))))
         job.refresh_from_db()
         assert (job.status, job.summary) == (Status.DONE, "Imported 1 row.")
 
         with translation.override("ko"), django_capture_on_commit_callbacks(execute=True):
-            job = job_start(kind=Kind.RECORDS_IMPORT, params={}, actor=committee,
+            job = job_start(kind=AffiliationJobKind.RECORDS_IMPORT, params={}, actor=committee,
                             file=("records.csv", _records_csv(_record_row("S1000001"), _record_row("S1000002"))))
         job.refresh_from_db()
         assert (job.status, job.summary) == (Status.DONE, "2개 행을 가져왔습니다.")

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from affiliation import services
 from affiliation.models import AffiliationRound
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

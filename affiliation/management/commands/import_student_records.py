@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from affiliation import services
-from ustportal.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""How the portal writes dates in Korean: the one format of :mod:`ustportal.dates`, also for the admin.
+"""How the portal writes dates in Korean: the one format of :mod:`core.dates`, also for the admin.
 
 Django's Korean defaults mix ``2026년 12월 2일 7:43 오전`` with ``2026-12-2`` and ``7:43 오전``. The portal writes
 ``2026-12-02 07:43`` (24-hour, Asia/Seoul) on every page, mail and export, as Korean university offices do; the

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from ustportal import dates
+from core import dates
 from ustportal.retention import personal_data_destroy_expired
 
 

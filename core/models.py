@@ -4,6 +4,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,7 +61,7 @@ class OutgoingMail(models.Model):
     to = models.EmailField(_("recipient"))
     language = models.CharField(_("language"), max_length=8, default="ko")
     params = models.JSONField(_("parameters"), default=dict, blank=True)
-    # References resolved at delivery (ustportal.emails.ATTACHMENTS), e.g. {"kind": "partner_list_file", "id": 7}:
+    # References resolved at delivery (core.emails.ATTACHMENTS), e.g. {"kind": "partner_list_file", "id": 7}:
     # the bytes stay in one place and every retry attaches the very same file.
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
@@ -76,6 +77,7 @@ class OutgoingMail(models.Model):
     message_id = models.CharField(_("Message-ID"), max_length=255, unique=True, editable=False, default=new_message_id)
 
     class Meta:
+        db_table = "ustportal_outgoingmail"  # moved from ustportal with its table (issue 13)
         verbose_name = _("outgoing mail")
         verbose_name_plural = _("outgoing mail")
         ordering = ["-created_at"]
@@ -87,7 +89,7 @@ class OutgoingMail(models.Model):
 
 
 class BulkAction(models.Model):
-    """What one bulk or irreversible staff action did (``ustportal.bulk``): the one place staff read it.
+    """What one bulk or irreversible staff action did (``core.bulk``): the one place staff read it.
 
     Written by the service in the same transaction as the change; never edited. ``actor`` empty and
     ``actor_name`` empty mean the schedule ran it. An undo is a new row whose ``undoes`` is the original.
@@ -111,6 +113,7 @@ class BulkAction(models.Model):
     )
 
     class Meta:
+        db_table = "ustportal_bulkaction"  # moved from ustportal with its table (issue 13)
         verbose_name = _("staff action")
         verbose_name_plural = _("staff action log")
         ordering = ["-at", "-pk"]
@@ -192,6 +195,7 @@ class PersonalDataAccess(models.Model):
     objects = PersonalDataAccessQuerySet.as_manager()
 
     class Meta:
+        db_table = "ustportal_personaldataaccess"  # moved from ustportal with its table (issue 13)
         verbose_name = _("personal-data access")
         verbose_name_plural = _("personal-data access log")
         ordering = ["-at", "-pk"]
@@ -207,3 +211,97 @@ class PersonalDataAccess(models.Model):
 
     def delete(self, *args, **kwargs):
         return type(self).objects.filter(pk=self.pk).delete()
+
+
+def job_kind_choices() -> list[tuple[str, str]]:
+    from .jobs.runners import kind_choices
+
+    return kind_choices()
+
+
+# The staff-job machinery (core/jobs/): moved here from staffdesk with its table (issue 13).
+class StaffJob(models.Model):
+    """One long staff operation, run by a Celery task and reported back on ``/staff/jobs/<id>/``.
+
+    The row is written first (with the uploaded file, if any, as bytes) and the task gets only its
+    id. The task claims the row with a conditional UPDATE (queued → running), so a duplicated or
+    re-dispatched task does nothing. At most one job per kind and scope (a term, a round, a list)
+    is queued or running at a time: a partial unique index refuses the second one.
+
+    ``done``/``total`` count rows or items as the service reports them; ``failures`` lists
+    ``{"row": n, "reason": …}`` (file rows, numbered as Excel shows them) or ``{"item": …, "reason": …}``
+    (applications); ``report`` holds the service's counts and ``summary`` says them in a sentence;
+    ``error`` is the reason a whole job failed (nothing was applied).
+    Texts are written in ``language``, the language of the person who started the job. The uploaded
+    bytes are dropped when the job finishes (the rows now live in their own tables; personal data are
+    not kept twice); the file's name, size and SHA-256 stay as the record of what was imported. Only a
+    finished import preview (a dry run) keeps them, until its confirmation copies them to the real job
+    (``confirms``) or for at most ``services.PREVIEW_KEEP`` (24 h).
+    """
+
+    # The kinds are the apps' (``creditexchange.jobs.JobKind``, ``affiliation.jobs.JobKind``), registered with their
+    # runners in each app's ready(): the kernel names none of them.
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(_("kind"), max_length=30, choices=job_kind_choices)
+    scope = models.CharField(
+        _("scope"), max_length=100, help_text=_("What the job works on, e.g. a term or a round; one active job per kind and scope.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="ko")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    dispatched_at = models.DateTimeField(_("handed to a worker at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    total = models.PositiveIntegerField(_("total"), null=True, blank=True)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    failures = models.JSONField(_("failures"), default=list, blank=True)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    input_name = models.CharField(_("uploaded file name"), max_length=200, blank=True)
+    input_content = models.BinaryField(_("uploaded file"), null=True, blank=True, editable=False)
+    input_size = models.PositiveIntegerField(_("uploaded file size in bytes"), default=0)
+    input_sha256 = models.CharField(_("uploaded file SHA-256"), max_length=64, blank=True)
+    # The real import confirms one dry run (its preview); one-to-one, so a preview is never confirmed twice.
+    confirms = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="confirmed_by",
+        verbose_name=_("confirms the preview"),
+    )
+
+    class Meta:
+        db_table = "staffdesk_staffjob"
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "scope"], condition=Q(status__in=["queued", "running"]), name="staffjob_one_active_per_scope"
+            ),
+            models.CheckConstraint(condition=Q(total__isnull=True) | Q(done__lte=models.F("total")), name="staffjob_done_within_total"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, self.done * 100 // self.total)

@@ -47,8 +47,8 @@ PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
     "affiliation.eligibilityexception": None,
     "affiliation.affiliationapplication": None,
     "affiliation.applicationevent": None,
-    "staffdesk.staffjob": None,
-    "ustportal.outgoingmail": None,
+    "core.staffjob": None,
+    "core.outgoingmail": None,
     "axes.accessattempt": None,
     "axes.accesslog": None,
     "axes.accessfailurelog": None,
@@ -247,7 +247,7 @@ def _staff_export(request, response, match):
 def _staff_job(request, response, match):
     if request.headers.get("HX-Request"):
         return None  # the status part polled every 2 s; the full page was recorded
-    return "staffdesk.staffjob", [{"action": "view", "ids": [match.kwargs["job_id"]]}]
+    return "core.staffjob", [{"action": "view", "ids": [match.kwargs["job_id"]]}]
 
 
 def _autocomplete(request, response, match):

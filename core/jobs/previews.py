@@ -1,6 +1,6 @@
 """What the job page shows of an import preview and of the staff action log (issue 12).
 
-A dry run's report carries up to 500 ``ustportal.bulk.change`` entries (``report["changes"]``) and their total
+A dry run's report carries up to 500 ``core.bulk.change`` entries (``report["changes"]``) and their total
 (``report["changes_total"]``); the page lists the first ``SHOWN`` as a table, one line per changed field, the
 object's label on its first line and created objects marked, then "and N more". The whole list is what the
 real import records in its ``BulkAction`` (the staff action log), which the page links once the job wrote one.
@@ -13,10 +13,10 @@ from django.db import models
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from ustportal import dates
-from ustportal.models import BulkAction
+from core import dates
+from core.models import BulkAction
 
-from .models import StaffJob
+from ..models import StaffJob
 
 SHOWN = 100
 
@@ -103,4 +103,4 @@ def bulk_actions_for(job: StaffJob) -> list[BulkAction]:
     ids = job.report.get("bulk_action_ids") or ([job.report["bulk_action_id"]] if job.report.get("bulk_action_id") else [])
     if ids:
         return list(BulkAction.objects.filter(pk__in=ids))
-    return list(BulkAction.objects.filter(inputs__job=job.pk).order_by("at", "pk"))  # noted by ustportal.bulk.running_job
+    return list(BulkAction.objects.filter(inputs__job=job.pk).order_by("at", "pk"))  # noted by core.bulk.running_job

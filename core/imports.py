@@ -19,9 +19,9 @@ FALSE = {"0", "false", "no", "n", "x", "아니오", ""}
 
 @dataclass
 class ImportReport:
-    """What an import did or, with ``dry_run``, would do (``ustportal.bulk``).
+    """What an import did or, with ``dry_run``, would do (``core.bulk``).
 
-    ``changes`` lists one ``ustportal.bulk.change(...)`` entry per object created or changed (the preview and the
+    ``changes`` lists one ``core.bulk.change(...)`` entry per object created or changed (the preview and the
     staff action log show them; ``bulk_undo`` restores them); ``fingerprint`` covers the file and the current values
     of every object it touches, so a confirmation refuses when either changed since the preview.
     """

@@ -30,7 +30,7 @@ def mail_queue(
 ) -> OutgoingMail:
     """Record a mail and hand it to the broker once the surrounding transaction commits.
 
-    ``attachments`` are references (see ``ustportal.emails.ATTACHMENTS``), resolved when the mail is sent.
+    ``attachments`` are references (see ``core.emails.ATTACHMENTS``), resolved when the mail is sent.
     """
     mail = OutgoingMail.objects.create(
         kind=kind, to=to, language=language or settings.LANGUAGE_CODE, params=params or {},

@@ -5,7 +5,7 @@ ways at once (``keyed_limit``): tightly per address *and* key, loosely per addre
 all addresses. One attacker behind a campus NAT then uses up only their own (address, key) budget, not
 the whole campus's; a botnet still cannot try more than the per-key ceiling on one student.
 
-Redis down or stalled: the counters must hold, so they do not go through ``ustportal.cache`` (which turns a
+Redis down or stalled: the counters must hold, so they do not go through ``core.cache`` (which turns a
 failure into a miss). Within REDIS_SOCKET_TIMEOUT (about a second, the cache's OPTIONS in settings), never after
 the length of the stall, the check raises ``LimitUnavailable`` — a ``RateLimited``, so the form shows "briefly
 unavailable, try again in a minute" in the reader's language — and no guess is let through uncounted.

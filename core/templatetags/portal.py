@@ -1,6 +1,6 @@
 from django import template
 
-from ustportal import dates
+from core import dates
 
 register = template.Library()
 
@@ -12,11 +12,11 @@ def get_item(mapping, key):
 
 @register.filter
 def when(value):
-    """``{{ notice.published_at|when }}`` → ``2026-12-02 07:43`` (Asia/Seoul), see :mod:`ustportal.dates`."""
+    """``{{ notice.published_at|when }}`` → ``2026-12-02 07:43`` (Asia/Seoul), see :mod:`core.dates`."""
     return dates.when(value) if value else ""
 
 
 @register.filter
 def day(value):
-    """``{{ notice.published_at|day }}`` → ``2026-12-02`` (the Seoul day), see :mod:`ustportal.dates`."""
+    """``{{ notice.published_at|day }}`` → ``2026-12-02`` (the Seoul day), see :mod:`core.dates`."""
     return dates.day(value) if value else ""

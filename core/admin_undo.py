@@ -1,4 +1,4 @@
-"""The one shape of an undo page (``ustportal.bulk``): GET shows what undoing a logged action would do now; POST
+"""The one shape of an undo page (``core.bulk``): GET shows what undoing a logged action would do now; POST
 undoes it with the reason from the form (a refusal is shown on the form, nothing undone) and goes back."""
 
 from collections.abc import Callable

@@ -6,7 +6,7 @@
   index is the backstop when two start in the same instant.
 - ``job_run`` (the task's body) claims the row with a conditional UPDATE (queued → running) and
   returns at once when that changed no row, so a duplicated, retried or re-dispatched task does
-  nothing. It calls the service through ``staffdesk.runners`` and stores the outcome.
+  nothing. It calls the service through ``core.jobs.runners`` and stores the outcome.
 - ``jobs_relay`` (beat, every minute) hands over queued jobs the broker never got (down when the
   job was started: the request still succeeds, the job waits) and marks jobs failed whose worker
   died mid-run, so the scope is free again.
@@ -32,13 +32,12 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from ustportal import dates
-from ustportal.broker import broker_publish, broker_resume
-from ustportal.bulk import StalePreview, running_job
-from ustportal.errors import DomainError
+from core import dates
+from core.broker import broker_publish, broker_resume
+from core.bulk import StalePreview, running_job
+from core.errors import DomainError
 
-from .models import StaffJob
+from ..models import StaffJob
 from .runners import RUNNERS, Outcome, Progress, preview_summary
 
 logger = logging.getLogger(__name__)
@@ -75,7 +74,7 @@ def _refusal(active: StaffJob) -> JobAlreadyActive:
 
 
 def job_start(
-    *, kind: str, params: dict, actor: User, file: tuple[str, bytes] | None = None, confirms: StaffJob | None = None
+    *, kind: str, params: dict, actor, file: tuple[str, bytes] | None = None, confirms: StaffJob | None = None
 ) -> StaffJob:
     """Record a job (and its input file) and queue its task once the surrounding transaction commits.
 
@@ -113,7 +112,7 @@ def job_start(
 
 def job_dispatch(*, job_id: int) -> bool:
     """Hand the job to the broker; if it is down the job stays queued and the relay tries again."""
-    from .tasks import run_staff_job_task
+    from ..tasks import run_staff_job_task
 
     if not broker_publish(run_staff_job_task, job_id):
         return False
@@ -231,7 +230,7 @@ def preview_state(job: StaffJob, *, at: datetime | None = None) -> str:
     return "open"
 
 
-def job_confirm(*, job_id: int, fingerprint: str, actor: User) -> StaffJob:
+def job_confirm(*, job_id: int, fingerprint: str, actor) -> StaffJob:
     """Start the real import a finished dry run previewed: same kind, scope, file and params, plus ``expected``.
 
     Refused to anyone without the runner's permission, for a job that is no open preview (confirmed already,

@@ -3,11 +3,11 @@ from datetime import datetime
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core import dates
 from core.cache import cache_forget
+from core.language import bilingual
 
 
 class BilingualName(models.Model):
@@ -24,9 +24,7 @@ class BilingualName(models.Model):
 
     @property
     def name(self) -> str:
-        if (get_language() or "ko").startswith("en"):
-            return self.name_en or self.name_ko
-        return self.name_ko or self.name_en
+        return bilingual(self.name_ko, self.name_en)
 
 
 class Institution(BilingualName):
@@ -118,26 +116,41 @@ class Department(BilingualName):
         ordering = ["campus", "name_ko"]
 
 
+class Season(models.TextChoices):
+    """The seasons of the academic year, declared in their academic order (spring, summer, fall, winter)."""
+
+    SPRING = "spring", _("Spring")
+    SUMMER = "summer", _("Summer")
+    FALL = "fall", _("Fall")
+    WINTER = "winter", _("Winter")
+
+
+SEASONS_IN_ORDER = tuple(Season.values)
+
+
+def season_rank(season: str) -> int:
+    """The season's place in the academic year: spring 0 … winter 3 (the one order of seasons, SPEC §1)."""
+    return SEASONS_IN_ORDER.index(season)
+
+
+def season_position() -> models.Case:
+    """:func:`season_rank` as an SQL expression, for ordering terms in the database."""
+    return models.Case(
+        *(models.When(season=season, then=models.Value(n)) for n, season in enumerate(SEASONS_IN_ORDER)),
+        output_field=models.IntegerField(),
+    )
+
+
 class TermQuerySet(models.QuerySet):
     def chronological(self, *, newest_first: bool = True) -> "TermQuerySet":
         """Year, then season in the academic calendar (spring, summer, fall, winter), not alphabetically."""
-        position = models.Case(
-            *(models.When(season=season, then=models.Value(n)) for n, season in enumerate(SEASONS_IN_ORDER)),
-            output_field=models.IntegerField(),
-        )
+        position = season_position()
         order = (models.F("year").desc(), position.desc()) if newest_first else (models.F("year").asc(), position.asc())
         return self.order_by(*order)
 
 
-SEASONS_IN_ORDER = ("spring", "summer", "fall", "winter")
-
-
 class Term(models.Model):
-    class Season(models.TextChoices):
-        SPRING = "spring", _("Spring")
-        SUMMER = "summer", _("Summer")
-        FALL = "fall", _("Fall")
-        WINTER = "winter", _("Winter")
+    Season = Season
 
     year = models.PositiveSmallIntegerField(_("year"))
     season = models.CharField(_("season"), max_length=10, choices=Season.choices)
@@ -151,7 +164,7 @@ class Term(models.Model):
     class Meta:
         verbose_name = _("term")
         verbose_name_plural = _("terms")
-        ordering = ["-year", "-season"]
+        ordering = [models.F("year").desc(), season_position().desc()]  # newest first, in academic order
         constraints = [
             models.UniqueConstraint(fields=["year", "season"], name="term_unique_year_season"),
             models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="term_year_range"),
@@ -159,6 +172,11 @@ class Term(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.get_season_display()}"
+
+    @property
+    def academic_key(self) -> tuple[int, int]:
+        """Sort key in academic order: ``sorted(terms, key=lambda t: t.academic_key)`` is oldest first."""
+        return (self.year, season_rank(self.season))
 
     def window(self, kind: str) -> "TermWindow | None":
         for window in self.windows.all():

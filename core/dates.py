@@ -8,11 +8,14 @@ own standard (iCalendar's ``DTSTART``, ISO strings stored in a job's parameters)
 """
 
 from datetime import date, datetime, time
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
-from django.utils.translation import get_language
+
+from .language import page_language
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -28,7 +31,7 @@ WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "F
 
 
 def _weekday(value: date) -> str:
-    names = WEEKDAYS["en"] if (get_language() or "ko").startswith("en") else WEEKDAYS["ko"]
+    names = WEEKDAYS[page_language()]
     return f" ({names[value.weekday()]})"
 
 
@@ -56,3 +59,38 @@ def day(value: date | datetime | None, *, weekday: bool = False) -> str:
 def clock(value: time) -> str:
     """``09:00``: a time of day (a course's time slot), in the active language's ``TIME_FORMAT``."""
     return time_format(value, "TIME_FORMAT")
+
+
+# --- Windows: the one rule for "is it open now" ---------------------------------------------------------------------
+#
+# A window (registration, change, an application round, a list's answer period) is the half-open interval
+# [opens, closes): open on its first instant, closed on its closing instant, compared with the server clock
+# (SPEC §2). Python code asks :func:`window_state` / :func:`is_open`; a query asks :func:`open_q`, the same rule
+# in SQL. ``closes`` may be None for something that opens and never closes.
+
+
+class WindowState(StrEnum):
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def window_state(opens: datetime | None, closes: datetime | None, at: datetime | None = None) -> str:
+    """:class:`WindowState` of [opens, closes) at ``at`` (default now). No opening instant: never opened (upcoming)."""
+    at = at or timezone.now()
+    if opens is None or at < opens:
+        return WindowState.UPCOMING
+    if closes is None or at < closes:
+        return WindowState.OPEN
+    return WindowState.CLOSED
+
+
+def is_open(opens: datetime | None, closes: datetime | None, at: datetime | None = None) -> bool:
+    """``opens <= at < closes`` (default now): the window is open."""
+    return window_state(opens, closes, at) == WindowState.OPEN
+
+
+def open_q(at: datetime | None = None, *, opens: str = "starts_at", closes: str = "ends_at") -> Q:
+    """The rule of :func:`is_open` as a filter: rows whose ``opens``/``closes`` fields hold ``at`` (default now)."""
+    at = at or timezone.now()
+    return Q(**{f"{opens}__lte": at, f"{closes}__gt": at})

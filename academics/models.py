@@ -134,7 +134,7 @@ def season_rank(season: str) -> int:
 
 
 def season_position() -> models.Case:
-    """:func:`season_rank` as an SQL expression, for ordering terms in the database."""
+    """:func:`season_rank` as an SQL expression (stored in ``Term.season_order``, which ordering uses)."""
     return models.Case(
         *(models.When(season=season, then=models.Value(n)) for n, season in enumerate(SEASONS_IN_ORDER)),
         output_field=models.IntegerField(),
@@ -144,7 +144,7 @@ def season_position() -> models.Case:
 class TermQuerySet(models.QuerySet):
     def chronological(self, *, newest_first: bool = True) -> "TermQuerySet":
         """Year, then season in the academic calendar (spring, summer, fall, winter), not alphabetically."""
-        position = season_position()
+        position = models.F("season_order")
         order = (models.F("year").desc(), position.desc()) if newest_first else (models.F("year").asc(), position.asc())
         return self.order_by(*order)
 
@@ -154,6 +154,13 @@ class Term(models.Model):
 
     year = models.PositiveSmallIntegerField(_("year"))
     season = models.CharField(_("season"), max_length=10, choices=Season.choices)
+    # The season's place in the year as a column the database computes, so that every ordering of terms
+    # (this model's, and a related model's that orders by its term) is academic; Django cannot follow a
+    # Case expression in Meta.ordering through a relation.
+    season_order = models.GeneratedField(
+        expression=season_position(), output_field=models.PositiveSmallIntegerField(), db_persist=True,
+        verbose_name=_("season order"),
+    )
     credit_limit = models.PositiveSmallIntegerField(
         _("credit limit for exchange students"), default=12,
         help_text=_("Most credits one exchange student may register for in this term."),
@@ -164,7 +171,7 @@ class Term(models.Model):
     class Meta:
         verbose_name = _("term")
         verbose_name_plural = _("terms")
-        ordering = [models.F("year").desc(), season_position().desc()]  # newest first, in academic order
+        ordering = ["-year", "-season_order"]  # newest first, in academic order
         constraints = [
             models.UniqueConstraint(fields=["year", "season"], name="term_unique_year_season"),
             models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="term_year_range"),

@@ -9,9 +9,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.emails import mail_register
+        from core.privacy import personal_data_register
         from core.visibility import scope_register
 
-        from . import emails
+        from . import emails, privacy
         from .roles import action_scope, ensure_roles, mail_scope
 
         mail_register(emails.BUILDERS)
@@ -19,3 +20,4 @@ class AccountsConfig(AppConfig):
 
         # Groups need the permissions that exist only after every app has migrated.
         post_migrate.connect(ensure_roles, dispatch_uid="accounts.ensure_roles")
+        personal_data_register(models=privacy.PERSONAL_DATA_MODELS)

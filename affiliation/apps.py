@@ -10,10 +10,12 @@ class AffiliationConfig(AppConfig):
         """Plug this app into the kernel (issue 13): its mails, background jobs and undo pages."""
         from core.bulk import undo_page_register
         from core.emails import mail_register
+        from core.privacy import personal_data_register
 
-        from . import emails, jobs
+        from . import emails, jobs, privacy
 
         mail_register(emails.BUILDERS)
         jobs.register()
         undo_page_register("affiliation.records_import", "admin:affiliation_studentrecord_import_undo")
         undo_page_register("affiliation.scores_import", "admin:affiliation_affiliationapplication_scores_undo")
+        personal_data_register(models=privacy.PERSONAL_DATA_MODELS, urls=privacy.PORTAL_URLS)

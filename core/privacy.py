@@ -27,31 +27,11 @@ from .http import client_ip
 
 MAX_IDS = 1000  # an entry names at most this many rows; ``count`` keeps the real number
 
-# Model label → how an entry names one row without personal data (default: "#<pk>").
+# Model label → how an entry names one row without personal data (default: "#<pk>"). The kernel names its own
+# models; each app adds its own in ``AppConfig.ready()`` with :func:`personal_data_register` (issue 13).
 PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
-    "accounts.user": lambda o: o.get_username(),
-    "accounts.temporarystudentid": lambda o: o.student_id,
-    "academics.institutioncontact": None,
-    "creditexchange.temporaryidapplication": lambda o: f"{o.partner_id}:{o.home_student_number}",
-    "creditexchange.applicationevent": None,
-    "creditexchange.applicationconflict": lambda o: f"{o.partner_id}:{o.number_key}",
-    "creditexchange.applicationconflictevent": None,
-    "creditexchange.courseregistration": None,
-    "creditexchange.registrationevent": None,
-    "creditexchange.partnerlist": None,
-    "creditexchange.partnerlistfile": None,
-    "creditexchange.recommendation": None,
-    "creditexchange.recommendationevent": None,
-    "affiliation.studentrecord": lambda o: o.student_number,
-    "affiliation.semesterrecord": None,
-    "affiliation.eligibilityexception": None,
-    "affiliation.affiliationapplication": None,
-    "affiliation.applicationevent": None,
     "core.staffjob": None,
     "core.outgoingmail": None,
-    "axes.accessattempt": None,
-    "axes.accesslog": None,
-    "axes.accessfailurelog": None,
 }
 
 ADMIN_VIEWS = ("changelist", "change", "delete", "history", "add")
@@ -227,27 +207,12 @@ def _admin_entries(request, response, match) -> tuple[str, list[dict]] | None:
     return label, [{"action": "view", "ids": [object_id], "reference": "history"}] if response.status_code == 200 else []
 
 
-def _partner_list_file(request, response, match):
-    return "creditexchange.partnerlistfile", [{"action": "download", "ids": [match.kwargs["file_id"]],
-                                               "reference": f"list #{match.kwargs['list_id']}"}]
 
 
-def _application_file(request, response, match):
-    return "affiliation.affiliationapplication", [{"action": "download", "ids": [match.kwargs["application_id"]],
-                                                   "reference": str(match.kwargs["kind"])[:40]}]
 
 
-def _staff_export(request, response, match):
-    if not (request.GET.get("format") or request.GET.get("figure")):
-        return None
-    params = {key: request.GET.get(key, "")[:40] for key in ("term", "figure", "format")}
-    return "staffdesk.figure", [{"action": "export", "reference": " ".join(f"{k}={v}" for k, v in params.items())}]
 
 
-def _staff_job(request, response, match):
-    if request.headers.get("HX-Request"):
-        return None  # the status part polled every 2 s; the full page was recorded
-    return "core.staffjob", [{"action": "view", "ids": [match.kwargs["job_id"]]}]
 
 
 def _autocomplete(request, response, match):
@@ -265,7 +230,7 @@ def _autocomplete(request, response, match):
     return (label, [{"action": "list", "ids": ids, "reference": "autocomplete"}]) if ids else None
 
 
-def _admin_write(label: str, action: str):
+def admin_write(label: str, action: str):
     """A custom admin page that writes personal data (an import, a registration by staff, a conflict resolution)."""
 
     def handler(request, response, match):
@@ -280,22 +245,26 @@ def _admin_write(label: str, action: str):
     return handler
 
 
-PORTAL_URLS = {
-    "admin:autocomplete": _autocomplete,
-    "admin:creditexchange_partnerlist_file": _partner_list_file,
-    "affiliation:application_file": _application_file,
-    "staffdesk:dashboard": _staff_export,
-    "staffdesk:job_detail": _staff_job,
-    "admin:affiliation_studentrecord_import": _admin_write("affiliation.studentrecord", "add"),
-    "admin:affiliation_affiliationapplication_import_scores": _admin_write("affiliation.affiliationapplication", "change"),
-    "admin:creditexchange_courseregistration_register": _admin_write("creditexchange.courseregistration", "add"),
-    "admin:creditexchange_applicationconflict_resolve": _admin_write("creditexchange.applicationconflict", "change"),
-    "admin:creditexchange_applicationconflict_reopen": _admin_write("creditexchange.applicationconflict", "change"),
-}
+# URL name → handler(request, response, match) → (model label, entries) or None: the non-admin pages and custom
+# admin pages that hand out or write personal data. Apps add theirs with :func:`personal_data_register`.
+PORTAL_URLS: dict[str, Callable] = {"admin:autocomplete": _autocomplete}
 
-ADMIN_URLS = {
-    f"admin:{label.replace('.', '_')}_{view}": (label, view) for label in PERSONAL_DATA_MODELS for view in ADMIN_VIEWS
-}
+ADMIN_URLS: dict[str, tuple[str, str]] = {}
+
+
+def personal_data_register(*, models: dict[str, Callable[[Any], str] | None] | None = None,
+                           urls: dict[str, Callable] | None = None) -> None:
+    """An app names its models that hold personal data (label → how to name a row, None for "#<pk>") and its pages
+    that show or write them (URL name → handler; :func:`admin_write` for a custom admin page that writes)."""
+    PERSONAL_DATA_MODELS.update(models or {})
+    PORTAL_URLS.update(urls or {})
+    ADMIN_URLS.clear()
+    ADMIN_URLS.update({
+        f"admin:{label.replace('.', '_')}_{view}": (label, view) for label in PERSONAL_DATA_MODELS for view in ADMIN_VIEWS
+    })
+
+
+personal_data_register()
 
 
 class PersonalDataAccessMiddleware:

@@ -11,8 +11,9 @@ class CreditExchangeConfig(AppConfig):
         from academics.term_checks import term_change_check_register
         from core.bulk import undo_page_register
         from core.emails import attachment_register, mail_register
+        from core.privacy import personal_data_register
 
-        from . import emails, jobs
+        from . import emails, jobs, privacy
         from .term_limits import credit_limit_refusals
 
         mail_register(emails.BUILDERS)
@@ -20,3 +21,4 @@ class CreditExchangeConfig(AppConfig):
         jobs.register()
         term_change_check_register(credit_limit_refusals)
         undo_page_register("creditexchange.offerings_import", "admin:creditexchange_courseoffering_import_undo")
+        personal_data_register(models=privacy.PERSONAL_DATA_MODELS, urls=privacy.PORTAL_URLS)

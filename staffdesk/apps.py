@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class StaffDeskConfig(AppConfig):
     name = "staffdesk"
     verbose_name = _("Staff desk")
+
+    def ready(self) -> None:
+        """Plug this app into the kernel (issue 13): its pages in the PIPA access log."""
+        from core.privacy import personal_data_register
+
+        from . import privacy
+
+        personal_data_register(urls=privacy.PORTAL_URLS)

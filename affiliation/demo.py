@@ -37,10 +37,10 @@ def _at(day: date, hour: int = 0) -> datetime:
 def _history(year: int, pattern: str) -> list[tuple[int, str, str]]:
     """``pattern`` lists semesters ending with fall ``year``: E = enrolled, L = leave (oldest first)."""
     terms = []
-    y, season = year, "fall"
+    y, season = year, Term.Season.FALL
     for _ in pattern:
         terms.append((y, season))
-        y, season = (y, "spring") if season == "fall" else (y - 1, "fall")
+        y, season = (y, Term.Season.SPRING) if season == Term.Season.FALL else (y - 1, Term.Season.FALL)
     terms.reverse()
     return [(y, s, SemesterRecord.Status.ENROLLED if c == "E" else SemesterRecord.Status.ON_LEAVE)
             for (y, s), c in zip(terms, pattern, strict=True)]

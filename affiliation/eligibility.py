@@ -26,9 +26,10 @@ from decimal import Decimal
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from academics.models import Season, season_rank
 from core import dates
 
-from .models import SEASON_ORDER, Rule
+from .models import Rule
 
 TARGET = "target"
 
@@ -145,11 +146,11 @@ def _result(data: EligibilityInput, code: str, passed: bool, template, **params)
 
 
 def _key(year: int, season: str) -> tuple[int, int]:
-    return (year, SEASON_ORDER[season])
+    return (year, season_rank(season))
 
 
 def registered_semesters(data: EligibilityInput) -> list[Semester]:
-    current = _key(data.round_year, "fall")
+    current = _key(data.round_year, Season.FALL)
     ordered = sorted(data.semesters, key=lambda s: _key(s.year, s.season))
     return [s for s in ordered if s.enrolled and _key(s.year, s.season) <= current]
 
@@ -279,7 +280,7 @@ def check_first_application(data: EligibilityInput) -> CheckResult:
 
 
 def _had_round(data: EligibilityInput, semester: Semester) -> bool:
-    if semester.season != "fall":
+    if semester.season != Season.FALL:
         return False
     return semester.year in data.round_years or semester.year < data.first_round_year
 
@@ -298,7 +299,7 @@ def check_semester_rule(data: EligibilityInput) -> CheckResult:
     if count == 5:
         fourth = registered[3]
         took_leave = any(
-            not s.enrolled for s in data.semesters if _key(s.year, s.season) < _key(data.round_year, "fall")
+            not s.enrolled for s in data.semesters if _key(s.year, s.season) < _key(data.round_year, Season.FALL)
         )
         label = fourth.label or f"{fourth.year} {fourth.season}"
         if _had_round(data, fourth):

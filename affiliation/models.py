@@ -12,14 +12,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from academics.models import SEASONS_IN_ORDER, Season, season_rank
 from core.models import StatusEvent
 
-SEASON_ORDER = {"spring": 1, "summer": 2, "fall": 3, "winter": 4}
-
-
-def term_key(term) -> tuple[int, int]:
-    """Chronological sort key of an academics.Term (year, then spring < summer < fall < winter)."""
-    return (term.year, SEASON_ORDER[term.season])
+SEASON_ORDER = {s: season_rank(s) + 1 for s in SEASONS_IN_ORDER}  # removed once staffdesk stops importing it
 
 
 class StudentRecord(models.Model):
@@ -107,7 +103,7 @@ class SemesterRecord(models.Model):
     class Meta:
         verbose_name = _("semester record")
         verbose_name_plural = _("semester records")
-        ordering = ["record", "term__year", "-term__season"]  # regular semesters only: "spring" sorts after "fall"
+        ordering = ["record", "term__year", "term__season_order"]
         constraints = [models.UniqueConstraint(fields=["record", "term"], name="semester_one_per_term")]
 
     def __str__(self) -> str:
@@ -205,7 +201,7 @@ class AffiliationRound(models.Model):
         return str(_("Change of affiliation %(term)s") % {"term": self.term})
 
     def clean(self) -> None:
-        if self.term_id and self.term.season != "fall":
+        if self.term_id and self.term.season != Season.FALL:
             raise ValidationError({"term": _("A change-of-affiliation round belongs to a fall term.")})
 
     def window_open(self, at: datetime | None = None) -> bool:

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import override
 
-from academics.models import Department
+from academics.models import Department, Season
 from core import dates
 
 from .eligibility import Bilingual, EligibilityInput, Semester, Target, Thresholds
@@ -96,7 +96,7 @@ def eligibility_input(
     semesters = tuple(
         Semester(year=s.term.year, season=s.term.season, enrolled=s.status == SemesterRecord.Status.ENROLLED,
                  label=bilingual(s.term))
-        for s in record.semesters.select_related("term").filter(term__season__in=["spring", "fall"])
+        for s in record.semesters.select_related("term").filter(term__season__in=[Season.SPRING, Season.FALL])
     )
     fall_years = set(AffiliationRound.objects.values_list("term__year", flat=True))
     earlier = (

@@ -44,19 +44,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from academics.models import Campus, Department, Term
+from academics.models import Campus, Department, Season, Term, season_rank
 from accounts.models import User
 from core.bulk import StalePreview, bulk_record, change, fingerprint
 from core.errors import DomainError
 from core.imports import FALSE, TRUE, ImportReport, read_rows
 
-from ..models import SEASON_ORDER, SemesterRecord, StudentRecord
+from ..models import SemesterRecord, StudentRecord
 
 RECORD_COLUMNS = [
     "student_number", "name", "email", "language", "campus", "department", "earned_credits", "in_progress_credits",
     "gpa", "liberal_arts_met", "teacher_training", "applied_before", "semesters",
 ]
-SEASONS = {"1": "spring", "spring": "spring", "봄": "spring", "2": "fall", "fall": "fall", "가을": "fall"}
+SEASONS = {
+    "1": Season.SPRING, "spring": Season.SPRING, "봄": Season.SPRING, "2": Season.FALL, "fall": Season.FALL, "가을": Season.FALL,
+}
 STATUSES = {
     "enrolled": SemesterRecord.Status.ENROLLED, "e": SemesterRecord.Status.ENROLLED, "재학": SemesterRecord.Status.ENROLLED,
     "leave": SemesterRecord.Status.ON_LEAVE, "l": SemesterRecord.Status.ON_LEAVE, "on_leave": SemesterRecord.Status.ON_LEAVE,
@@ -202,7 +204,7 @@ class Planned:
 
 def _history(semesters) -> str:
     """A semester history as one plain value for the change log: ``2025-spring:enrolled; 2025-fall:on_leave``."""
-    ordered = sorted(semesters, key=lambda s: (s[0], SEASON_ORDER[s[1]]))
+    ordered = sorted(semesters, key=lambda s: (s[0], season_rank(s[1])))
     return "; ".join(f"{year}-{season}:{status}" for year, season, status in ordered)
 
 

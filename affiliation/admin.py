@@ -11,13 +11,14 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import get_language, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from accounts.models import User
 from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.jobs.services import job_start
+from core.language import page_language
 
 from . import admin_publication, services
 from .forms import ReasonForm, RecordsUploadForm, ScoreUploadForm
@@ -434,7 +435,7 @@ class AffiliationApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("eligibility at submission"))
     def eligibility_summary(self, obj):
-        language = "en" if (get_language() or "ko").startswith("en") else "ko"
+        language = page_language()
         rows = (
             ("✔" if r.get("passed") else ("⚑ " + r.get("exception_reason", "") if r.get("excepted") else "✘"),
              r.get(f"label_{language}"), r.get(f"message_{language}"))

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from academics.models import Season, season_rank
 from core import dates
+from core.language import ENGLISH, KOREAN, is_english
 
 from .models import Rule
 
@@ -42,7 +43,7 @@ class Bilingual:
     en: str
 
     def __str__(self) -> str:
-        return self.en if (translation.get_language() or "ko").startswith("en") else self.ko
+        return self.en if is_english() else self.ko
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class CheckResult:
 
     def snapshot(self) -> dict:
         texts = {}
-        for language in ("ko", "en"):
+        for language in (KOREAN, ENGLISH):
             with translation.override(language):
                 texts[f"label_{language}"] = self.label
                 texts[f"message_{language}"] = self.message

@@ -8,6 +8,7 @@ from django.utils.translation import override
 
 from academics.models import Department, Season
 from core import dates
+from core.language import ENGLISH, KOREAN
 
 from .eligibility import Bilingual, EligibilityInput, Semester, Target, Thresholds
 from .models import (
@@ -25,9 +26,9 @@ def bilingual(obj) -> Bilingual:
     """Names of BilingualName rows, or any object whose str() depends on the language (terms)."""
     if hasattr(obj, "name_ko"):
         return Bilingual(obj.name_ko or obj.name_en, obj.name_en or obj.name_ko)
-    with override("ko"):
+    with override(KOREAN):
         ko = str(obj)
-    with override("en"):
+    with override(ENGLISH):
         en = str(obj)
     return Bilingual(ko, en)
 

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from core import dates
 from core.bulk import StalePreview, bulk_record, change, fingerprint
 from core.errors import DomainError, InvalidTransition
+from core.language import ENGLISH, KOREAN
 from core.mail import mail_queue
 
 from .. import selectors
@@ -77,7 +78,7 @@ class ConditionsRow:
     def reason_both(self) -> str:
         """The stored reason: read by the student in either language and by staff (Korean, then English)."""
         texts = []
-        for language in ("ko", "en"):
+        for language in (KOREAN, ENGLISH):
             with translation.override(language):
                 texts.append(self.reason)
         return " / ".join(texts)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from core import dates
 from core.bulk import bulk_record, fingerprint, preview_check
 from core.errors import DomainError, InvalidTransition
+from core.language import KOREAN
 from core.mail import mail_queue
 
 from .. import selectors
@@ -299,7 +300,7 @@ def publication_refused_alert(*, round_id: int, stage: str, at: datetime) -> int
             return 0
         queued = 0
         for user in _committee():
-            with translation.override(user.language or "ko"):
+            with translation.override(user.language or KOREAN):
                 reasons = [str(r) for r in _refusals(round, stage, at)[0]]
             mail_queue(kind="affiliation_publication_refused", to=user.email, language=user.language,
                        params={"round_id": round.pk, "stage": stage, "reasons": reasons})

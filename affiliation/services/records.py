@@ -49,6 +49,7 @@ from accounts.models import User
 from core.bulk import StalePreview, bulk_record, change, fingerprint
 from core.errors import DomainError
 from core.imports import FALSE, TRUE, ImportReport, read_rows
+from core.language import ENGLISH, KOREAN
 
 from ..models import SemesterRecord, StudentRecord
 
@@ -244,8 +245,8 @@ def _parse(row: dict, record: StudentRecord, campuses: dict, departments: dict) 
         raise ValueError(
             _("teacher_training must be one of %(values)s") % {"values": ", ".join(StudentRecord.TeacherTraining.values)}
         )
-    language = (row.get("language") or "ko").lower()
-    if language not in {"ko", "en"}:
+    language = (row.get("language") or KOREAN).lower()
+    if language not in {KOREAN, ENGLISH}:
         raise ValueError(_("language must be ko or en"))
     record.name = row["name"]
     record.campus, record.department = campuses[row["campus"]], departments[row["department"]]

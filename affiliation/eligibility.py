@@ -92,7 +92,7 @@ class EligibilityInput:
     gpa: Decimal
     application_date: date
     window_open: bool
-    window_state: str  # "before", "open" or "after"
+    window_state: dates.WindowState
     round_label: Bilingual | str
     opens: str
     closes: str
@@ -335,7 +335,7 @@ def check_window(data: EligibilityInput) -> CheckResult:
     params = {"round": data.round_label, "opens": data.opens, "closes": data.closes}
     if data.window_open:
         return _result(data, Rule.WINDOW, True, _("Applications for %(round)s are open (%(opens)s – %(closes)s)."), **params)
-    if data.window_state == "before":
+    if data.window_state == dates.WindowState.UPCOMING:
         return _result(data, Rule.WINDOW, False, _("Applications for %(round)s open on %(opens)s."), **params)
     return _result(data, Rule.WINDOW, False, _("Applications for %(round)s closed on %(closes)s."), **params)
 

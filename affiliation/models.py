@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from academics.models import SEASONS_IN_ORDER, Season, season_rank
+from core import dates
 from core.models import StatusEvent
 
 SEASON_ORDER = {s: season_rank(s) + 1 for s in SEASONS_IN_ORDER}  # removed once staffdesk stops importing it
@@ -204,9 +205,12 @@ class AffiliationRound(models.Model):
         if self.term_id and self.term.season != Season.FALL:
             raise ValidationError({"term": _("A change-of-affiliation round belongs to a fall term.")})
 
+    def window_state(self, at: datetime | None = None) -> dates.WindowState:
+        """The application window [opens_at, closes_at) at ``at`` (default now): upcoming, open or closed."""
+        return dates.window_state(self.opens_at, self.closes_at, at)
+
     def window_open(self, at: datetime | None = None) -> bool:
-        at = at or timezone.now()
-        return self.opens_at <= at < self.closes_at
+        return dates.is_open(self.opens_at, self.closes_at, at)
 
     def stage1_visible(self, at: datetime | None = None) -> bool:
         return self.stage1_published_at is not None and self.stage1_published_at <= (at or timezone.now())

@@ -48,7 +48,7 @@ def round_current(at: datetime | None = None) -> AffiliationRound | None:
     at = at or timezone.now()
     rounds = AffiliationRound.objects.select_related("term")
     return (
-        rounds.filter(opens_at__lte=at, closes_at__gt=at).first()
+        rounds.filter(dates.open_q(at, opens="opens_at", closes="closes_at")).first()
         or rounds.filter(opens_at__gt=at).order_by("opens_at").first()
         or rounds.order_by("-opens_at").first()
     )
@@ -118,7 +118,7 @@ def eligibility_input(
     if department is not None and not isinstance(department, Department):
         department = Department.objects.select_related("campus", "college").filter(pk=department).first()
     certificate = pick("english_certificate")
-    state = "open" if round.window_open(at) else ("before" if at < round.opens_at else "after")
+    state = round.window_state(at)
     return EligibilityInput(
         campus=bilingual(record.campus),
         on_branch_campus=not record.campus.is_main,
@@ -131,7 +131,7 @@ def eligibility_input(
         in_progress_credits=record.in_progress_credits,
         gpa=record.gpa,
         application_date=timezone.localdate(at),
-        window_open=state == "open",
+        window_open=state == dates.WindowState.OPEN,
         window_state=state,
         round_label=bilingual(round.term),
         opens=_when(round.opens_at),

@@ -102,7 +102,7 @@ def _refusals(round: AffiliationRound, stage: str, at: datetime) -> tuple[list[s
                 else _("Run stage 2 before publishing the final results.")], []
     if stage == "final" and round.stage1_published_at is None:
         return [_("Publish the stage-1 results first.")], []
-    if at < round.closes_at:
+    if round.window_state(at) != dates.WindowState.CLOSED:
         return [_("The application window has not closed yet.")], []
     changes = _changes(round, stage)
     if not changes:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import dates
 from core.bulk import bulk_record, change, fingerprint
 from core.errors import DomainError, InvalidTransition
 
@@ -96,7 +97,7 @@ def selection_run_stage1(*, round_id: int, actor=None, at: datetime | None = Non
     at = at or timezone.now()
     with transaction.atomic():
         round = _lock_round(round_id)
-        if at < round.closes_at:
+        if round.window_state(at) != dates.WindowState.CLOSED:
             raise InvalidTransition(_("Stage 1 can run only after the application window has closed."))
         if round.stage1_published_at is not None:
             raise InvalidTransition(_("Stage-1 results are already published; stage 1 can no longer be re-run."))

@@ -33,10 +33,6 @@ def bilingual(obj) -> Bilingual:
     return Bilingual(ko, en)
 
 
-def _when(at: datetime) -> str:
-    return dates.when(at)
-
-
 def record_for(user) -> StudentRecord | None:
     if not user.is_authenticated:
         return None
@@ -130,12 +126,12 @@ def eligibility_input(
         earned_credits=record.earned_credits,
         in_progress_credits=record.in_progress_credits,
         gpa=record.gpa,
-        application_date=timezone.localdate(at),
+        application_date=dates.seoul(at).date(),
         window_open=state == dates.WindowState.OPEN,
         window_state=state,
         round_label=bilingual(round.term),
-        opens=_when(round.opens_at),
-        closes=_when(round.closes_at),
+        opens=dates.when(round.opens_at),
+        closes=dates.when(round.closes_at),
         english_test=pick("english_test", "") or "",
         english_score=pick("english_score"),
         english_test_date=pick("english_test_date"),

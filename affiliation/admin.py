@@ -31,9 +31,10 @@ from .models import (
     EligibilityException,
     SemesterRecord,
     SimilarMajor,
+    Stage,
     StudentRecord,
 )
-from .services.records import AccountRefused, record_account_resolve, record_account_write
+from .services.records import AccountRefused, EmailConflicts, record_account_resolve, record_account_write
 
 
 def _import_view(modeladmin, request, *, form_class, kind: str, params, title: str, columns: list[str], help_text: str):
@@ -144,7 +145,7 @@ class StudentRecordAdmin(admin.ModelAdmin):
             columns=services.RECORD_COLUMNS,
             help_text=_("semesters lists the regular semesters like “2023-1 enrolled; 2023-2 leave” (1 = spring, 2 = fall) "
                         "and replaces the stored history. Rows with an existing student number update that record."),
-            kind=JobKind.RECORDS_IMPORT, params=lambda data: {"email_conflicts": data.get("email_conflicts") or "keep"},
+            kind=JobKind.RECORDS_IMPORT, params=lambda data: {"email_conflicts": data.get("email_conflicts") or EmailConflicts.KEEP},
         )
 
 
@@ -228,11 +229,11 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
     # Issue 12, finding 3: a confirmation page first (announced time, who is mailed, a reason when early).
     @admin.action(description=_("Publish stage-1 results… (confirmation page)"), permissions=["publish"])
     def publish_stage1(self, request, queryset):
-        return admin_publication.publish_action(self, request, queryset, "stage1")
+        return admin_publication.publish_action(self, request, queryset, Stage.STAGE1)
 
     @admin.action(description=_("Publish final results… (confirmation page)"), permissions=["publish"])
     def publish_final(self, request, queryset):
-        return admin_publication.publish_action(self, request, queryset, "final")
+        return admin_publication.publish_action(self, request, queryset, Stage.FINAL)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The round page says, per stage, whether it is published, ready, or why it cannot be (finding 2)."""

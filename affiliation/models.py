@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -109,6 +110,20 @@ class SemesterRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term}: {self.get_status_display()}"
+
+
+class Stage(StrEnum):
+    """The two publications of a round's results: stage 1, then the final results (stage 2)."""
+
+    STAGE1 = "stage1"
+    FINAL = "final"
+
+
+class ConditionsAlert(StrEnum):
+    """What the scheduled conditions check last told the committee (``AffiliationRound.conditions_alert``)."""
+
+    REFUSED = "refused"
+    READY = "ready"
 
 
 class AffiliationRound(models.Model):

@@ -187,32 +187,35 @@ def application_for(*, record: StudentRecord, round: AffiliationRound | None) ->
     return applications.filter(round=round).first()
 
 
-STAGE1_SHOWN = {"stage1_passed", "stage1_failed"}
-FINAL_SHOWN = {"admitted", "not_admitted", "cancelled", "confirmed"}
+Status = AffiliationApplication.Status
+STAGE1_SHOWN = {Status.STAGE1_PASSED, Status.STAGE1_FAILED}
+FINAL_SHOWN = {Status.ADMITTED, Status.NOT_ADMITTED, Status.CANCELLED, Status.CONFIRMED}
 
 
 def student_view(*, application: AffiliationApplication, at: datetime | None = None) -> dict:
     """What the applicant may see now: results only after their publication time (SPEC §4.4)."""
     at = at or timezone.now()
     round, status = application.round, application.status
-    stage1 = round.stage1_visible(at) and status != "draft"
+    stage1 = round.stage1_visible(at) and status != Status.DRAFT
     final = round.final_visible(at) and stage1
     if status in FINAL_SHOWN and final:
         shown = status
     elif status in FINAL_SHOWN | STAGE1_SHOWN and stage1:
-        shown = "stage1_passed" if status in FINAL_SHOWN else status
-    elif status == "draft":
-        shown = "draft"
+        shown = Status.STAGE1_PASSED if status in FINAL_SHOWN else status
+    elif status == Status.DRAFT:
+        shown = Status.DRAFT
     else:
-        shown = "submitted"
+        shown = Status.SUBMITTED
     competitors = AffiliationApplication.objects.filter(
         round=round, target_department=application.target_department_id
-    ).exclude(status="draft")
+    ).exclude(status=Status.DRAFT)
     return {
         "status": shown,
-        "status_label": AffiliationApplication.Status(shown).label,
+        "status_label": Status(shown).label,
+        "is_draft": shown == Status.DRAFT,
+        "is_cancelled": shown == Status.CANCELLED,
         "stage1": stage1,
         "final": final and status in FINAL_SHOWN,
         "stage1_count": competitors.count() if stage1 else None,
-        "final_count": competitors.exclude(status__in=["submitted", "stage1_failed"]).count() if final else None,
+        "final_count": competitors.exclude(status__in=[Status.SUBMITTED, Status.STAGE1_FAILED]).count() if final else None,
     }

@@ -13,7 +13,7 @@ from core.language import page_language
 
 from . import eligibility, selectors, services
 from .forms import ApplicationForm
-from .models import AffiliationApplication
+from .models import AffiliationApplication, Rule
 
 
 def _student(request):
@@ -41,7 +41,7 @@ def _verdict(checklist, round) -> eligibility.Verdict:
 def _window_refusal(record, round, application) -> str:
     """Why the form may not open now (the window, in the tense of the moment), or "" when it may."""
     checklist = services.eligibility_checklist(record=record, round=round, application=application)
-    closed = [check for check in _verdict(checklist, round).blocking if check.code == "window"]
+    closed = [check for check in _verdict(checklist, round).blocking if check.code == Rule.WINDOW]
     return closed[0].message if closed else ""
 
 

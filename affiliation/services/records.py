@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -156,7 +157,14 @@ def record_account_write(*, record: StudentRecord, email: str, language: str) ->
     return user
 
 
-KEEP, TAKE = "keep", "take"  # an e-mail conflict: keep the account's address (default) or take the record's
+class EmailConflicts(StrEnum):
+    """An e-mail conflict: keep the account's address (default) or take the record's."""
+
+    KEEP = "keep"
+    TAKE = "take"
+
+
+KEEP, TAKE = EmailConflicts.KEEP, EmailConflicts.TAKE
 
 
 def email_plan(*, user: User | None, record: StudentRecord, row_email: str, decision: str) -> tuple[str, bool]:

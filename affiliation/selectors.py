@@ -89,13 +89,22 @@ def eligibility_input(
 ) -> EligibilityInput:
     """Everything the checks need, from the record, its history, the rounds and the application (or form values)."""
     at = at or timezone.now()
-    values = values or {}
+    return EligibilityInput(
+        **_student_inputs(record=record, application=application),
+        **_round_inputs(round=round, at=at),
+        **_application_inputs(record=record, round=round, application=application, values=values or {}),
+        thresholds=thresholds_of(round),
+        exceptions=dict(EligibilityException.objects.filter(round=round, record=record).values_list("rule", "reason")),
+    )
+
+
+def _student_inputs(*, record: StudentRecord, application: AffiliationApplication | None) -> dict:
+    """The record: campus, major, credits, GPA, the regular semesters, and any earlier submitted application."""
     semesters = tuple(
         Semester(year=s.term.year, season=s.term.season, enrolled=s.status == SemesterRecord.Status.ENROLLED,
                  label=bilingual(s.term))
         for s in record.semesters.select_related("term").filter(term__season__in=[Season.SPRING, Season.FALL])
     )
-    fall_years = set(AffiliationRound.objects.values_list("term__year", flat=True))
     earlier = (
         AffiliationApplication.objects.filter(record=record)
         .exclude(status=AffiliationApplication.Status.DRAFT)
@@ -103,7 +112,32 @@ def eligibility_input(
         .select_related("round__term")
         .first()
     )
-    exceptions = dict(EligibilityException.objects.filter(round=round, record=record).values_list("rule", "reason"))
+    return {
+        "campus": bilingual(record.campus), "on_branch_campus": not record.campus.is_main,
+        "major": bilingual(record.department), "semesters": semesters,
+        "earned_credits": record.earned_credits, "in_progress_credits": record.in_progress_credits, "gpa": record.gpa,
+        "applied_before": record.applied_before,
+        "earlier_application": bilingual(earlier.round.term) if earlier else "",
+    }
+
+
+def _round_inputs(*, round: AffiliationRound, at: datetime) -> dict:
+    """The round: its year, the years that had a round (rule 7), the window at ``at`` and the application date."""
+    fall_years = set(AffiliationRound.objects.values_list("term__year", flat=True))
+    state = round.window_state(at)
+    return {
+        "round_year": round.term.year, "round_years": frozenset(fall_years),
+        "first_round_year": min(fall_years, default=round.term.year),
+        "application_date": dates.seoul(at).date(),
+        "window_open": state == dates.WindowState.OPEN, "window_state": state,
+        "round_label": bilingual(round.term), "opens": dates.when(round.opens_at), "closes": dates.when(round.closes_at),
+    }
+
+
+def _application_inputs(
+    *, record: StudentRecord, round: AffiliationRound, application: AffiliationApplication | None, values: dict,
+) -> dict:
+    """What the application form holds: the form's values where given, else the saved application's."""
 
     def pick(name: str, default=None):
         if name in values:
@@ -113,35 +147,11 @@ def eligibility_input(
     department = pick("target_department")
     if department is not None and not isinstance(department, Department):
         department = Department.objects.select_related("campus", "college").filter(pk=department).first()
-    certificate = pick("english_certificate")
-    state = round.window_state(at)
-    return EligibilityInput(
-        campus=bilingual(record.campus),
-        on_branch_campus=not record.campus.is_main,
-        major=bilingual(record.department),
-        semesters=semesters,
-        round_year=round.term.year,
-        round_years=frozenset(fall_years),
-        first_round_year=min(fall_years, default=round.term.year),
-        earned_credits=record.earned_credits,
-        in_progress_credits=record.in_progress_credits,
-        gpa=record.gpa,
-        application_date=dates.seoul(at).date(),
-        window_open=state == dates.WindowState.OPEN,
-        window_state=state,
-        round_label=bilingual(round.term),
-        opens=dates.when(round.opens_at),
-        closes=dates.when(round.closes_at),
-        english_test=pick("english_test", "") or "",
-        english_score=pick("english_score"),
-        english_test_date=pick("english_test_date"),
-        certificate_uploaded=bool(certificate),
-        applied_before=record.applied_before,
-        earlier_application=bilingual(earlier.round.term) if earlier else "",
-        target=_target(round=round, record=record, department=department),
-        thresholds=thresholds_of(round),
-        exceptions=exceptions,
-    )
+    return {
+        "english_test": pick("english_test", "") or "", "english_score": pick("english_score"),
+        "english_test_date": pick("english_test_date"), "certificate_uploaded": bool(pick("english_certificate")),
+        "target": _target(round=round, record=record, department=department),
+    }
 
 
 def thresholds_of(round: AffiliationRound) -> Thresholds:

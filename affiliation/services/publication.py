@@ -319,7 +319,8 @@ def publication_state(round: AffiliationRound, at: datetime | None = None) -> li
     for stage in FIELDS:
         published, announced, run, _inputs = FIELDS[stage]
         refusals, changes = ([], []) if getattr(round, published) else _refusals(round, stage, at)
-        rows.append({"stage": stage, "is_stage1": stage == Stage.STAGE1, "published_at": getattr(round, published), "announced_at": getattr(round, announced),
+        rows.append({"stage": stage, "is_stage1": stage == Stage.STAGE1, "published_at": getattr(round, published),
+                     "announced_at": getattr(round, announced),
                      "run_at": getattr(round, run), "refusals": refusals, "changes": changes})
     return rows
 

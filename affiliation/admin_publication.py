@@ -25,6 +25,7 @@ from core.errors import DomainError
 
 from . import services
 from .forms import ReasonForm
+from .models import Stage
 
 
 class PublishForm(forms.Form):
@@ -69,7 +70,7 @@ def publish_action(modeladmin, request, queryset, stage: str):
         form = PublishForm(request.POST)
     context = {
         **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta, "round": round,
-        "title": _("Publish the stage-1 results") if stage == "stage1" else _("Publish the final results"),
+        "title": _("Publish the stage-1 results") if stage == Stage.STAGE1 else _("Publish the final results"),
         "preview": preview, "form": form, "error": error, "stale": stale, "action": f"publish_{stage}",
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "fingerprint": preview.fingerprint,
     }

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from academics.models import Campus, Department, Term
 from accounts.models import User
+from core import dates
 
 from . import services
 from .models import (
@@ -31,16 +32,16 @@ PDF = b"%PDF-1.4\n% demo document\n1 0 obj << /Type /Catalog >> endobj\ntrailer 
 
 
 def _at(day: date, hour: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour)))
+    return datetime.combine(day, time(hour), tzinfo=dates.SEOUL)
 
 
 def _history(year: int, pattern: str) -> list[tuple[int, str, str]]:
     """``pattern`` lists semesters ending with fall ``year``: E = enrolled, L = leave (oldest first)."""
     terms = []
-    y, season = year, "fall"
+    y, season = year, Term.Season.FALL
     for _ in pattern:
         terms.append((y, season))
-        y, season = (y, "spring") if season == "fall" else (y - 1, "fall")
+        y, season = (y, Term.Season.SPRING) if season == Term.Season.FALL else (y - 1, Term.Season.FALL)
     terms.reverse()
     return [(y, s, SemesterRecord.Status.ENROLLED if c == "E" else SemesterRecord.Status.ON_LEAVE)
             for (y, s), c in zip(terms, pattern, strict=True)]
@@ -93,7 +94,7 @@ STUDENTS = [
 
 def load_affiliation_demo() -> list[tuple[str, str]]:
     """Create the demo round and home students; returns (login, description) pairs for the start-up banner."""
-    today = timezone.localdate()
+    today = dates.seoul(timezone.now()).date()
     round = _round(today)
     campuses = {c.code: c for c in Campus.objects.all()}
     departments = {d.code: d for d in Department.objects.all()}

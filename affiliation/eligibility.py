@@ -18,125 +18,25 @@ Decisions where the spec is silent:
   or an excluded college is a property of the round, not of the student.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from academics.models import Season, season_rank
 from core import dates
 
-from .models import SEASON_ORDER, Rule
-
-TARGET = "target"
-
-
-@dataclass(frozen=True)
-class Bilingual:
-    """A value shown in the reader's language (names of campuses, departments, terms)."""
-
-    ko: str
-    en: str
-
-    def __str__(self) -> str:
-        return self.en if (translation.get_language() or "ko").startswith("en") else self.ko
-
-
-@dataclass(frozen=True)
-class Semester:
-    year: int
-    season: str  # "spring" or "fall"
-    enrolled: bool
-    label: Bilingual | str = ""
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    min_semesters: int = 4
-    min_credits: int = 67
-    min_gpa: Decimal = Decimal("3.75")
-    min_toeic: int = 800
-    min_toefl: int = 96
-    min_teps: int = 800
-    english_validity_years: int = 2
-
-    def english_minimum(self, test: str) -> int:
-        return {"toeic": self.min_toeic, "toefl": self.min_toefl, "teps": self.min_teps}[test]
-
-
-@dataclass(frozen=True)
-class Target:
-    name: Bilingual | str
-    on_main_campus: bool
-    college: Bilingual | str
-    college_excluded: bool
-    quota: int  # 0 when the round has no quota for it
-    similar_required: bool = False
-    similar: bool = True
-
-
-@dataclass(frozen=True)
-class EligibilityInput:
-    campus: Bilingual | str
-    on_branch_campus: bool
-    semesters: tuple[Semester, ...]  # chronological, regular semesters up to and including the round's term
-    round_year: int
-    round_years: frozenset[int]  # fall terms with a round in the portal
-    first_round_year: int
-    earned_credits: int
-    in_progress_credits: int
-    gpa: Decimal
-    application_date: date
-    window_open: bool
-    window_state: str  # "before", "open" or "after"
-    round_label: Bilingual | str
-    opens: str
-    closes: str
-    major: Bilingual | str = ""
-    english_test: str = ""
-    english_score: int | None = None
-    english_test_date: date | None = None
-    certificate_uploaded: bool = False
-    applied_before: bool = False  # from the student information system
-    earlier_application: Bilingual | str = ""  # a submitted application in the portal, e.g. its round's term
-    target: Target | None = None
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    exceptions: Mapping[str, str] = field(default_factory=dict)  # rule code → reason
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    code: str
-    passed: bool
-    template: object  # a lazily translated message with %(name)s placeholders
-    params: Mapping[str, object] = field(default_factory=dict)
-    excepted: bool = False
-    exception_reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.passed or self.excepted
-
-    @property
-    def label(self) -> str:
-        return str(_("9. Department applied for")) if self.code == TARGET else str(Rule(self.code).label)
-
-    @property
-    def message(self) -> str:
-        return str(self.template) % {k: str(v) for k, v in self.params.items()}
-
-    def snapshot(self) -> dict:
-        texts = {}
-        for language in ("ko", "en"):
-            with translation.override(language):
-                texts[f"label_{language}"] = self.label
-                texts[f"message_{language}"] = self.message
-        return {
-            "code": self.code, "passed": self.passed, "excepted": self.excepted,
-            "exception_reason": self.exception_reason, **texts,
-        }
+from .eligibility_data import (  # noqa: F401 (re-exported: selectors, views and tests import them from here)
+    TARGET,
+    Bilingual,
+    CheckResult,
+    EligibilityInput,
+    Semester,
+    Target,
+    Thresholds,
+)
+from .models import Rule
 
 
 def _result(data: EligibilityInput, code: str, passed: bool, template, **params) -> CheckResult:
@@ -145,11 +45,11 @@ def _result(data: EligibilityInput, code: str, passed: bool, template, **params)
 
 
 def _key(year: int, season: str) -> tuple[int, int]:
-    return (year, SEASON_ORDER[season])
+    return (year, season_rank(season))
 
 
 def registered_semesters(data: EligibilityInput) -> list[Semester]:
-    current = _key(data.round_year, "fall")
+    current = _key(data.round_year, Season.FALL)
     ordered = sorted(data.semesters, key=lambda s: _key(s.year, s.season))
     return [s for s in ordered if s.enrolled and _key(s.year, s.season) <= current]
 
@@ -279,9 +179,37 @@ def check_first_application(data: EligibilityInput) -> CheckResult:
 
 
 def _had_round(data: EligibilityInput, semester: Semester) -> bool:
-    if semester.season != "fall":
+    if semester.season != Season.FALL:
         return False
     return semester.year in data.round_years or semester.year < data.first_round_year
+
+
+def _fifth_semester(data: EligibilityInput, fourth: Semester) -> CheckResult:
+    """Rule 7 in the 5th registered semester: allowed only if a leave of absence left the 4th without a round."""
+    took_leave = any(
+        not s.enrolled for s in data.semesters if _key(s.year, s.season) < _key(data.round_year, Season.FALL)
+    )
+    label = fourth.label or f"{fourth.year} {fourth.season}"
+    if _had_round(data, fourth):
+        return _result(
+            data, Rule.SEMESTER_RULE, False,
+            _("This is your 5th registered semester; your 4th (%(fourth)s) had an application round, so you may "
+              "no longer apply."),
+            fourth=label,
+        )
+    if not took_leave:
+        return _result(
+            data, Rule.SEMESTER_RULE, False,
+            _("This is your 5th registered semester; the 5th is allowed only when a leave of absence left your 4th "
+              "(%(fourth)s) without an application round."),
+            fourth=label,
+        )
+    return _result(
+        data, Rule.SEMESTER_RULE, True,
+        _("This is your 5th registered semester; after your leave of absence your 4th (%(fourth)s) had no "
+          "application round, so you may apply."),
+        fourth=label,
+    )
 
 
 def check_semester_rule(data: EligibilityInput) -> CheckResult:
@@ -296,31 +224,7 @@ def check_semester_rule(data: EligibilityInput) -> CheckResult:
     if count == 4:
         return _result(data, Rule.SEMESTER_RULE, True, _("This is your 4th registered semester: you may apply."))
     if count == 5:
-        fourth = registered[3]
-        took_leave = any(
-            not s.enrolled for s in data.semesters if _key(s.year, s.season) < _key(data.round_year, "fall")
-        )
-        label = fourth.label or f"{fourth.year} {fourth.season}"
-        if _had_round(data, fourth):
-            return _result(
-                data, Rule.SEMESTER_RULE, False,
-                _("This is your 5th registered semester; your 4th (%(fourth)s) had an application round, so you may "
-                  "no longer apply."),
-                fourth=label,
-            )
-        if not took_leave:
-            return _result(
-                data, Rule.SEMESTER_RULE, False,
-                _("This is your 5th registered semester; the 5th is allowed only when a leave of absence left your 4th "
-                  "(%(fourth)s) without an application round."),
-                fourth=label,
-            )
-        return _result(
-            data, Rule.SEMESTER_RULE, True,
-            _("This is your 5th registered semester; after your leave of absence your 4th (%(fourth)s) had no "
-              "application round, so you may apply."),
-            fourth=label,
-        )
+        return _fifth_semester(data, registered[3])
     return _result(
         data, Rule.SEMESTER_RULE, False,
         _("This is your registered semester %(count)s; from the 6th registered semester on, no application is possible."),
@@ -333,7 +237,7 @@ def check_window(data: EligibilityInput) -> CheckResult:
     params = {"round": data.round_label, "opens": data.opens, "closes": data.closes}
     if data.window_open:
         return _result(data, Rule.WINDOW, True, _("Applications for %(round)s are open (%(opens)s – %(closes)s)."), **params)
-    if data.window_state == "before":
+    if data.window_state == dates.WindowState.UPCOMING:
         return _result(data, Rule.WINDOW, False, _("Applications for %(round)s open on %(opens)s."), **params)
     return _result(data, Rule.WINDOW, False, _("Applications for %(round)s closed on %(closes)s."), **params)
 

@@ -8,10 +8,12 @@ from django.urls import reverse
 
 from core.emails import absolute, render
 
+from .models import AffiliationApplication, AffiliationRound, ConditionsAlert, Stage
+
+Status = AffiliationApplication.Status
+
 
 def _application(mail):
-    from .models import AffiliationApplication
-
     return AffiliationApplication.objects.select_related(
         "round__term", "record__user", "target_department"
     ).get(pk=mail.params["application_id"])
@@ -28,10 +30,11 @@ def affiliation_submitted(mail) -> tuple[str, str, str]:
 
 def affiliation_result(mail) -> tuple[str, str, str]:
     context = _context(mail)
-    stage = mail.params.get("stage", "final")
+    stage = mail.params.get("stage", Stage.FINAL)
     application = context["application"]
     status = application.status
-    passed = status in {"admitted", "confirmed", "cancelled"} or (stage == "stage1" and status in {"stage1_passed", "not_admitted"})
+    passed = status in {Status.ADMITTED, Status.CONFIRMED, Status.CANCELLED} or (
+        stage == Stage.STAGE1 and status in {Status.STAGE1_PASSED, Status.NOT_ADMITTED})
     return render("affiliation_result", {**context, "stage": stage, "passed": passed,
                                           "of": _ranked_count(application, stage)})
 
@@ -39,13 +42,11 @@ def affiliation_result(mail) -> tuple[str, str, str]:
 def _ranked_count(application, stage: str) -> int:
     """How many applicants of the same department the rank is among: all who applied (stage 1), or those who
     reached stage 2 (final), as the status page shows it."""
-    from .models import AffiliationApplication
-
     competitors = AffiliationApplication.objects.filter(
         round=application.round_id, target_department=application.target_department_id
-    ).exclude(status="draft")
-    if stage != "stage1":
-        competitors = competitors.exclude(status__in=["submitted", "stage1_failed"])
+    ).exclude(status=Status.DRAFT)
+    if stage != Stage.STAGE1:
+        competitors = competitors.exclude(status__in=[Status.SUBMITTED, Status.STAGE1_FAILED])
     return competitors.count()
 
 
@@ -64,7 +65,6 @@ def affiliation_reinstated(mail) -> tuple[str, str, str]:
 
 def affiliation_conditions_alert(mail) -> tuple[str, str, str]:
     """Issue 12: to the committee, what the scheduled winter-session check found (it cancels nothing itself)."""
-    from .models import AffiliationRound
     from .services.conditions import refusal_text
 
     params = mail.params
@@ -72,7 +72,7 @@ def affiliation_conditions_alert(mail) -> tuple[str, str, str]:
     link = absolute(reverse("admin:affiliation_affiliationround_conditions", args=[round.pk]))
     refusal = refusal_text(params["refusal_code"], params) if params.get("refusal_code") else ""
     return render("affiliation_conditions_alert", {
-        "round": round, "link": link, "refused": params["state"] == "refused", "refusal": refusal,
+        "round": round, "link": link, "refused": params["state"] == ConditionsAlert.REFUSED, "refusal": refusal,
         "admitted": params.get("admitted", 0), "cancel": params.get("cancel", 0),
     })
 

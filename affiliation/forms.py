@@ -8,6 +8,7 @@ from academics.models import Department
 
 from .models import AffiliationApplication, AffiliationRound
 from .selectors import bilingual
+from .services.records import EmailConflicts
 
 
 class DateInput(forms.DateInput):
@@ -79,8 +80,9 @@ class RecordsUploadForm(UploadForm):
 
     email_conflicts = forms.ChoiceField(
         label=_("Where a student's own e-mail address differs from the record's"),
-        choices=[("keep", _("Keep the student's address (recommended)")), ("take", _("Take the record's address"))],
-        initial="keep", required=False, widget=forms.RadioSelect,
+        choices=[(EmailConflicts.KEEP, _("Keep the student's address (recommended)")),
+                 (EmailConflicts.TAKE, _("Take the record's address"))],
+        initial=EmailConflicts.KEEP, required=False, widget=forms.RadioSelect,
         help_text=_("The preview lists each such student with both addresses; to decide otherwise, upload the file again."),
     )
 

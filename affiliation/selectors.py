@@ -6,8 +6,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import override
 
-from academics.models import Department
+from academics.models import Department, Season
 from core import dates
+from core.language import ENGLISH, KOREAN
 
 from .eligibility import Bilingual, EligibilityInput, Semester, Target, Thresholds
 from .models import (
@@ -25,15 +26,11 @@ def bilingual(obj) -> Bilingual:
     """Names of BilingualName rows, or any object whose str() depends on the language (terms)."""
     if hasattr(obj, "name_ko"):
         return Bilingual(obj.name_ko or obj.name_en, obj.name_en or obj.name_ko)
-    with override("ko"):
+    with override(KOREAN):
         ko = str(obj)
-    with override("en"):
+    with override(ENGLISH):
         en = str(obj)
     return Bilingual(ko, en)
-
-
-def _when(at: datetime) -> str:
-    return dates.when(at)
 
 
 def record_for(user) -> StudentRecord | None:
@@ -47,7 +44,7 @@ def round_current(at: datetime | None = None) -> AffiliationRound | None:
     at = at or timezone.now()
     rounds = AffiliationRound.objects.select_related("term")
     return (
-        rounds.filter(opens_at__lte=at, closes_at__gt=at).first()
+        rounds.filter(dates.open_q(at, opens="opens_at", closes="closes_at")).first()
         or rounds.filter(opens_at__gt=at).order_by("opens_at").first()
         or rounds.order_by("-opens_at").first()
     )
@@ -92,13 +89,22 @@ def eligibility_input(
 ) -> EligibilityInput:
     """Everything the checks need, from the record, its history, the rounds and the application (or form values)."""
     at = at or timezone.now()
-    values = values or {}
+    return EligibilityInput(
+        **_student_inputs(record=record, application=application),
+        **_round_inputs(round=round, at=at),
+        **_application_inputs(record=record, round=round, application=application, values=values or {}),
+        thresholds=thresholds_of(round),
+        exceptions=dict(EligibilityException.objects.filter(round=round, record=record).values_list("rule", "reason")),
+    )
+
+
+def _student_inputs(*, record: StudentRecord, application: AffiliationApplication | None) -> dict:
+    """The record: campus, major, credits, GPA, the regular semesters, and any earlier submitted application."""
     semesters = tuple(
         Semester(year=s.term.year, season=s.term.season, enrolled=s.status == SemesterRecord.Status.ENROLLED,
                  label=bilingual(s.term))
-        for s in record.semesters.select_related("term").filter(term__season__in=["spring", "fall"])
+        for s in record.semesters.select_related("term").filter(term__season__in=[Season.SPRING, Season.FALL])
     )
-    fall_years = set(AffiliationRound.objects.values_list("term__year", flat=True))
     earlier = (
         AffiliationApplication.objects.filter(record=record)
         .exclude(status=AffiliationApplication.Status.DRAFT)
@@ -106,7 +112,32 @@ def eligibility_input(
         .select_related("round__term")
         .first()
     )
-    exceptions = dict(EligibilityException.objects.filter(round=round, record=record).values_list("rule", "reason"))
+    return {
+        "campus": bilingual(record.campus), "on_branch_campus": not record.campus.is_main,
+        "major": bilingual(record.department), "semesters": semesters,
+        "earned_credits": record.earned_credits, "in_progress_credits": record.in_progress_credits, "gpa": record.gpa,
+        "applied_before": record.applied_before,
+        "earlier_application": bilingual(earlier.round.term) if earlier else "",
+    }
+
+
+def _round_inputs(*, round: AffiliationRound, at: datetime) -> dict:
+    """The round: its year, the years that had a round (rule 7), the window at ``at`` and the application date."""
+    fall_years = set(AffiliationRound.objects.values_list("term__year", flat=True))
+    state = round.window_state(at)
+    return {
+        "round_year": round.term.year, "round_years": frozenset(fall_years),
+        "first_round_year": min(fall_years, default=round.term.year),
+        "application_date": dates.seoul(at).date(),
+        "window_open": state == dates.WindowState.OPEN, "window_state": state,
+        "round_label": bilingual(round.term), "opens": dates.when(round.opens_at), "closes": dates.when(round.closes_at),
+    }
+
+
+def _application_inputs(
+    *, record: StudentRecord, round: AffiliationRound, application: AffiliationApplication | None, values: dict,
+) -> dict:
+    """What the application form holds: the form's values where given, else the saved application's."""
 
     def pick(name: str, default=None):
         if name in values:
@@ -116,35 +147,11 @@ def eligibility_input(
     department = pick("target_department")
     if department is not None and not isinstance(department, Department):
         department = Department.objects.select_related("campus", "college").filter(pk=department).first()
-    certificate = pick("english_certificate")
-    state = "open" if round.window_open(at) else ("before" if at < round.opens_at else "after")
-    return EligibilityInput(
-        campus=bilingual(record.campus),
-        on_branch_campus=not record.campus.is_main,
-        major=bilingual(record.department),
-        semesters=semesters,
-        round_year=round.term.year,
-        round_years=frozenset(fall_years),
-        first_round_year=min(fall_years, default=round.term.year),
-        earned_credits=record.earned_credits,
-        in_progress_credits=record.in_progress_credits,
-        gpa=record.gpa,
-        application_date=timezone.localdate(at),
-        window_open=state == "open",
-        window_state=state,
-        round_label=bilingual(round.term),
-        opens=_when(round.opens_at),
-        closes=_when(round.closes_at),
-        english_test=pick("english_test", "") or "",
-        english_score=pick("english_score"),
-        english_test_date=pick("english_test_date"),
-        certificate_uploaded=bool(certificate),
-        applied_before=record.applied_before,
-        earlier_application=bilingual(earlier.round.term) if earlier else "",
-        target=_target(round=round, record=record, department=department),
-        thresholds=thresholds_of(round),
-        exceptions=exceptions,
-    )
+    return {
+        "english_test": pick("english_test", "") or "", "english_score": pick("english_score"),
+        "english_test_date": pick("english_test_date"), "certificate_uploaded": bool(pick("english_certificate")),
+        "target": _target(round=round, record=record, department=department),
+    }
 
 
 def thresholds_of(round: AffiliationRound) -> Thresholds:
@@ -190,32 +197,35 @@ def application_for(*, record: StudentRecord, round: AffiliationRound | None) ->
     return applications.filter(round=round).first()
 
 
-STAGE1_SHOWN = {"stage1_passed", "stage1_failed"}
-FINAL_SHOWN = {"admitted", "not_admitted", "cancelled", "confirmed"}
+Status = AffiliationApplication.Status
+STAGE1_SHOWN = {Status.STAGE1_PASSED, Status.STAGE1_FAILED}
+FINAL_SHOWN = {Status.ADMITTED, Status.NOT_ADMITTED, Status.CANCELLED, Status.CONFIRMED}
 
 
 def student_view(*, application: AffiliationApplication, at: datetime | None = None) -> dict:
     """What the applicant may see now: results only after their publication time (SPEC §4.4)."""
     at = at or timezone.now()
     round, status = application.round, application.status
-    stage1 = round.stage1_visible(at) and status != "draft"
+    stage1 = round.stage1_visible(at) and status != Status.DRAFT
     final = round.final_visible(at) and stage1
     if status in FINAL_SHOWN and final:
         shown = status
     elif status in FINAL_SHOWN | STAGE1_SHOWN and stage1:
-        shown = "stage1_passed" if status in FINAL_SHOWN else status
-    elif status == "draft":
-        shown = "draft"
+        shown = Status.STAGE1_PASSED if status in FINAL_SHOWN else status
+    elif status == Status.DRAFT:
+        shown = Status.DRAFT
     else:
-        shown = "submitted"
+        shown = Status.SUBMITTED
     competitors = AffiliationApplication.objects.filter(
         round=round, target_department=application.target_department_id
-    ).exclude(status="draft")
+    ).exclude(status=Status.DRAFT)
     return {
         "status": shown,
-        "status_label": AffiliationApplication.Status(shown).label,
+        "status_label": Status(shown).label,
+        "is_draft": shown == Status.DRAFT,
+        "is_cancelled": shown == Status.CANCELLED,
         "stage1": stage1,
         "final": final and status in FINAL_SHOWN,
         "stage1_count": competitors.count() if stage1 else None,
-        "final_count": competitors.exclude(status__in=["submitted", "stage1_failed"]).count() if final else None,
+        "final_count": competitors.exclude(status__in=[Status.SUBMITTED, Status.STAGE1_FAILED]).count() if final else None,
     }

@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.language import page_language
 
 from . import eligibility, selectors, services
 from .forms import ApplicationForm
-from .models import AffiliationApplication
+from .models import AffiliationApplication, Rule
 
 
 def _student(request):
@@ -25,7 +25,7 @@ def _student(request):
 
 def _snapshot(application: AffiliationApplication) -> list[dict]:
     """The checklist stored at submission, in the reader's language."""
-    language = "en" if (get_language() or "ko").startswith("en") else "ko"
+    language = page_language()
     return [
         {**row, "label": row.get(f"label_{language}", ""), "message": row.get(f"message_{language}", ""),
          "ok": row.get("passed") or row.get("excepted")}
@@ -41,7 +41,7 @@ def _verdict(checklist, round) -> eligibility.Verdict:
 def _window_refusal(record, round, application) -> str:
     """Why the form may not open now (the window, in the tense of the moment), or "" when it may."""
     checklist = services.eligibility_checklist(record=record, round=round, application=application)
-    closed = [check for check in _verdict(checklist, round).blocking if check.code == "window"]
+    closed = [check for check in _verdict(checklist, round).blocking if check.code == Rule.WINDOW]
     return closed[0].message if closed else ""
 
 

@@ -92,12 +92,14 @@ def _english_check(application: AffiliationApplication) -> None:
 
 
 def _window_allowed(*, round: AffiliationRound, record: StudentRecord, at: datetime) -> None:
-    if round.window_open(at):
+    state = round.window_state(at)
+    if state == dates.WindowState.OPEN:
         return
     if EligibilityException.objects.filter(round=round, record=record, rule=Rule.WINDOW).exists() and round.stage1_run_at is None:
         return
-    when = dates.when(round.opens_at if at < round.opens_at else round.closes_at)
-    if at < round.opens_at:
+    upcoming = state == dates.WindowState.UPCOMING
+    when = dates.when(round.opens_at if upcoming else round.closes_at)
+    if upcoming:
         raise WindowClosed(_("Applications for %(round)s open on %(when)s.") % {"round": round, "when": when})
     raise WindowClosed(_("Applications for %(round)s closed on %(when)s.") % {"round": round, "when": when})
 

@@ -25,6 +25,7 @@ Design decisions:
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -34,10 +35,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from core import dates
 from core.bulk import StalePreview, bulk_record, change, fingerprint
 from core.errors import DomainError, InvalidTransition
+from core.language import ENGLISH, KOREAN
 from core.mail import mail_queue
 
 from .. import selectors
-from ..models import AffiliationApplication, AffiliationRound, StudentRecord
+from ..models import AffiliationApplication, AffiliationRound, ConditionsAlert, StudentRecord
 from ._common import event_record, mail_to
 
 Status = AffiliationApplication.Status
@@ -77,10 +79,18 @@ class ConditionsRow:
     def reason_both(self) -> str:
         """The stored reason: read by the student in either language and by staff (Korean, then English)."""
         texts = []
-        for language in ("ko", "en"):
+        for language in (KOREAN, ENGLISH):
             with translation.override(language):
                 texts.append(self.reason)
         return " / ".join(texts)
+
+
+class ConditionsRefusal(StrEnum):
+    """Why the check cannot run yet (``ConditionsPreview.refusal_code``; "" when it can)."""
+
+    NO_WINTER_END = "no_winter_end"
+    WINTER_NOT_ENDED = "winter_not_ended"
+    STALE = "stale"
 
 
 @dataclass
@@ -121,11 +131,11 @@ class ConditionsPreview:
 
 def refusal_text(code: str, params: dict) -> str:
     """Why the check cannot run, in the active language (the preview page, the refusal and the staff alert)."""
-    if code == "no_winter_end":
+    if code == ConditionsRefusal.NO_WINTER_END:
         return _("Enter the last day of the winter session on the round first: the check needs records imported "
                  "after the winter session.")
     ends_on = dates.day(date.fromisoformat(params["ends_on"])) if params.get("ends_on") else ""
-    if code == "winter_not_ended":
+    if code == ConditionsRefusal.WINTER_NOT_ENDED:
         return _("The winter session has not ended yet (last day %(day)s); the check needs records imported after "
                  "the winter session.") % {"day": ends_on}
     numbers = ", ".join(params.get("numbers", []))
@@ -169,12 +179,12 @@ def _row(round: AffiliationRound, application: AffiliationApplication) -> Condit
 def _judge(round: AffiliationRound, applications, at: datetime) -> ConditionsPreview:
     preview = ConditionsPreview(round=round, rows=[_row(round, a) for a in applications], winter_ended_at=winter_ended_at(round))
     if preview.winter_ended_at is None:
-        preview.refusal_code = "no_winter_end"
+        preview.refusal_code = ConditionsRefusal.NO_WINTER_END
     elif at < preview.winter_ended_at:
-        preview.refusal_code = "winter_not_ended"
+        preview.refusal_code = ConditionsRefusal.WINTER_NOT_ENDED
     else:
         preview.stale = [r for r in preview.rows if r.imported_at is None or r.imported_at < preview.winter_ended_at]
-        preview.refusal_code = "stale" if preview.stale else ""
+        preview.refusal_code = ConditionsRefusal.STALE if preview.stale else ""
     preview.fingerprint = fingerprint({
         "round": round.pk, "min_credits": round.min_credits, "winter_session_ends_on": round.winter_session_ends_on,
         "checked": round.conditions_checked_at, "refusal": preview.refusal_code,
@@ -266,7 +276,7 @@ def conditions_check_due(*, at: datetime | None = None) -> dict[str, int]:
     alerted = 0
     for round in selectors.rounds_due_for_conditions(at).filter(final_published_at__isnull=False):
         preview = conditions_preview(round_id=round.pk, at=at)
-        state = "refused" if preview.refused else "ready"
+        state = ConditionsAlert.REFUSED if preview.refused else ConditionsAlert.READY
         with transaction.atomic():
             claimed = AffiliationRound.objects.filter(pk=round.pk, conditions_checked_at__isnull=True).exclude(
                 conditions_alert=state).update(conditions_alert=state)

@@ -32,10 +32,11 @@ from django.utils.translation import gettext as _
 from core import dates
 from core.bulk import bulk_record, fingerprint, preview_check
 from core.errors import DomainError, InvalidTransition
+from core.language import KOREAN
 from core.mail import mail_queue
 
 from .. import selectors
-from ..models import AffiliationApplication, AffiliationRound, DepartmentQuota, StudentRecord
+from ..models import AffiliationApplication, AffiliationRound, DepartmentQuota, Stage, StudentRecord
 from ._common import mail_to
 from .run_inputs import STAGE2_POOL, current_inputs, current_results, inputs_changes, results_changes
 
@@ -43,12 +44,12 @@ logger = logging.getLogger(__name__)
 Status = AffiliationApplication.Status
 # stage → (published field, announced field, run field, inputs field)
 FIELDS = {
-    "stage1": ("stage1_published_at", "stage1_publish_at", "stage1_run_at", "stage1_inputs"),
-    "final": ("final_published_at", "final_publish_at", "stage2_run_at", "stage2_inputs"),
+    Stage.STAGE1: ("stage1_published_at", "stage1_publish_at", "stage1_run_at", "stage1_inputs"),
+    Stage.FINAL: ("final_published_at", "final_publish_at", "stage2_run_at", "stage2_inputs"),
 }
 MAILED = {
-    "stage1": [Status.STAGE1_PASSED, Status.STAGE1_FAILED, Status.ADMITTED, Status.NOT_ADMITTED],  # stage 2 may have run
-    "final": [Status.ADMITTED, Status.NOT_ADMITTED],
+    Stage.STAGE1: [Status.STAGE1_PASSED, Status.STAGE1_FAILED, Status.ADMITTED, Status.NOT_ADMITTED],  # stage 2 may have run
+    Stage.FINAL: [Status.ADMITTED, Status.NOT_ADMITTED],
 }
 
 
@@ -97,16 +98,16 @@ def _refusals(round: AffiliationRound, stage: str, at: datetime) -> tuple[list[s
     if getattr(round, published) is not None:
         return [_("These results are already published.")], []
     if getattr(round, run) is None:
-        return [_("Run stage 1 before publishing its results.") if stage == "stage1"
+        return [_("Run stage 1 before publishing its results.") if stage == Stage.STAGE1
                 else _("Run stage 2 before publishing the final results.")], []
-    if stage == "final" and round.stage1_published_at is None:
+    if stage == Stage.FINAL and round.stage1_published_at is None:
         return [_("Publish the stage-1 results first.")], []
-    if at < round.closes_at:
+    if round.window_state(at) != dates.WindowState.CLOSED:
         return [_("The application window has not closed yet.")], []
     changes = _changes(round, stage)
     if not changes:
         return [], []
-    text = (_("The inputs changed since stage 1 ran: %(changes)s. Run stage 1 again, then publish.") if stage == "stage1"
+    text = (_("The inputs changed since stage 1 ran: %(changes)s. Run stage 1 again, then publish.") if stage == Stage.STAGE1
             else _("The inputs changed since stage 2 ran: %(changes)s. Run stage 2 again, then publish."))
     return [text % {"changes": "; ".join(changes)}], changes
 
@@ -115,8 +116,8 @@ def _outcome(applications, stage: str) -> tuple[list[dict], list[dict]]:
     """Per department: passed, not passed, the lowest passing score (the cut) and mails; and one row per student."""
     departments, recipients = {}, []
     for a in applications:
-        passed = a.status in STAGE2_POOL if stage == "stage1" else a.status == Status.ADMITTED
-        score = a.stage1_score if stage == "stage1" else a.stage2_score
+        passed = a.status in STAGE2_POOL if stage == Stage.STAGE1 else a.status == Status.ADMITTED
+        score = a.stage1_score if stage == Stage.STAGE1 else a.stage2_score
         name = str(a.target_department)
         row = departments.setdefault(name, {"department": name, "passed": 0, "failed": 0, "cut": None, "mails": 0})
         row["passed" if passed else "failed"] += 1
@@ -126,8 +127,8 @@ def _outcome(applications, stage: str) -> tuple[list[dict], list[dict]]:
         row["mails"] += 1 if user.email else 0
         recipients.append({
             "id": a.pk, "student_number": a.record.student_number, "name": a.record.name, "department": name,
-            "passed": passed, "score": score, "rank": a.stage1_rank if stage == "stage1" else a.final_rank,
-            "result": (Status.STAGE1_PASSED if passed else Status.STAGE1_FAILED).label if stage == "stage1"
+            "passed": passed, "score": score, "rank": a.stage1_rank if stage == Stage.STAGE1 else a.final_rank,
+            "result": (Status.STAGE1_PASSED if passed else Status.STAGE1_FAILED).label if stage == Stage.STAGE1
             else Status(a.status).label,
             "email": user.email, "language": user.language, "status": a.status,
         })
@@ -210,7 +211,7 @@ def results_publish(
         if expected is not None:
             preview_check(expected=expected, current=state)
         _check(preview, expected=expected, reason=reason)
-        if stage == "final" and preview.early and round.stage1_publish_at > at:
+        if stage == Stage.FINAL and preview.early and round.stage1_publish_at > at:
             # The final time becomes now, and it may not come before stage 1's (a constraint on the round).
             raise InvalidTransition(
                 _("The stage-1 results are announced for %(when)s, later than now; correct that time on the round "
@@ -230,7 +231,7 @@ def results_publish(
                 "run_inputs": fingerprint(getattr(round, inputs) or {}),
                 "departments": preview.departments,
             },
-            summary=(_("%(round)s: stage-1 results published, %(mails)s mails queued.") if stage == "stage1"
+            summary=(_("%(round)s: stage-1 results published, %(mails)s mails queued.") if stage == Stage.STAGE1
                      else _("%(round)s: final results published, %(mails)s mails queued.")) % {"round": round, "mails": preview.mails},
             reason=reason.strip(),
         )
@@ -256,7 +257,7 @@ def _due(round: AffiliationRound, stage: str, at: datetime) -> bool:
     published, announced, run, _inputs = FIELDS[stage]
     if getattr(round, published) is not None or getattr(round, run) is None or getattr(round, announced) > at:
         return False
-    return stage == "stage1" or round.stage1_published_at is not None
+    return stage == Stage.STAGE1 or round.stage1_published_at is not None
 
 
 def results_publish_due(*, at: datetime | None = None) -> int:
@@ -299,7 +300,7 @@ def publication_refused_alert(*, round_id: int, stage: str, at: datetime) -> int
             return 0
         queued = 0
         for user in _committee():
-            with translation.override(user.language or "ko"):
+            with translation.override(user.language or KOREAN):
                 reasons = [str(r) for r in _refusals(round, stage, at)[0]]
             mail_queue(kind="affiliation_publication_refused", to=user.email, language=user.language,
                        params={"round_id": round.pk, "stage": stage, "reasons": reasons})
@@ -318,7 +319,8 @@ def publication_state(round: AffiliationRound, at: datetime | None = None) -> li
     for stage in FIELDS:
         published, announced, run, _inputs = FIELDS[stage]
         refusals, changes = ([], []) if getattr(round, published) else _refusals(round, stage, at)
-        rows.append({"stage": stage, "published_at": getattr(round, published), "announced_at": getattr(round, announced),
+        rows.append({"stage": stage, "is_stage1": stage == Stage.STAGE1, "published_at": getattr(round, published),
+                     "announced_at": getattr(round, announced),
                      "run_at": getattr(round, run), "refusals": refusals, "changes": changes})
     return rows
 

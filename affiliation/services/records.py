@@ -31,147 +31,33 @@ Issue 12 (a previewed bulk action, /work/notes/import_contract.md; finding 5a):
 """
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from academics.models import Campus, Department, Term
+from academics.models import Campus, Department, Term, season_rank
 from accounts.models import User
 from core.bulk import StalePreview, bulk_record, change, fingerprint
 from core.errors import DomainError
-from core.imports import FALSE, TRUE, ImportReport, read_rows
+from core.imports import ImportReport, read_rows
 
-from ..models import SEASON_ORDER, SemesterRecord, StudentRecord
-
-RECORD_COLUMNS = [
-    "student_number", "name", "email", "language", "campus", "department", "earned_credits", "in_progress_credits",
-    "gpa", "liberal_arts_met", "teacher_training", "applied_before", "semesters",
-]
-SEASONS = {"1": "spring", "spring": "spring", "봄": "spring", "2": "fall", "fall": "fall", "가을": "fall"}
-STATUSES = {
-    "enrolled": SemesterRecord.Status.ENROLLED, "e": SemesterRecord.Status.ENROLLED, "재학": SemesterRecord.Status.ENROLLED,
-    "leave": SemesterRecord.Status.ON_LEAVE, "l": SemesterRecord.Status.ON_LEAVE, "on_leave": SemesterRecord.Status.ON_LEAVE,
-    "휴학": SemesterRecord.Status.ON_LEAVE,
-}
-SEMESTER_RE = re.compile(r"^(\d{4})\s*-\s*(\w+)\s*[: ]\s*(\w+)$")
-NUMBER_RE = re.compile(r"^[A-Za-z0-9-]{4,20}$")
-
-
-def _flag(row: dict, name: str) -> bool:
-    value = row.get(name, "").lower()
-    if value not in TRUE | FALSE:
-        raise ValueError(_("%(column)s must be yes or no") % {"column": name})
-    return value in TRUE
-
-
-def _integer(row: dict, name: str) -> int:
-    try:
-        value = int(row.get(name) or 0)
-    except ValueError:
-        raise ValueError(_("%(column)s must be a whole number") % {"column": name}) from None
-    if not 0 <= value <= 300:
-        raise ValueError(_("%(column)s must be between 0 and 300") % {"column": name})
-    return value
-
-
-def parse_semesters(value: str) -> list[tuple[int, str, str]]:
-    semesters, seen = [], set()
-    for part in filter(None, (p.strip() for p in value.split(";"))):
-        match = SEMESTER_RE.match(part)
-        season = SEASONS.get(match.group(2).lower()) if match else None
-        status = STATUSES.get(match.group(3).lower()) if match else None
-        if not match or season is None or status is None:
-            raise ValueError(_("semester “%(part)s” is not like “2023-1 enrolled” or “2023-2 leave”") % {"part": part})
-        key = (int(match.group(1)), season)
-        if key in seen:
-            raise ValueError(_("semester “%(part)s” appears twice") % {"part": part})
-        seen.add(key)
-        semesters.append((*key, status))
-    return semesters
-
-
-class AccountRefused(DomainError):
-    """The account a record would write is not a home-student account the import may touch."""
-
-
-def record_account_resolve(*, student_number: str, record: StudentRecord | None = None, lock: bool = False) -> User | None:
-    """The home-student account a record of ``student_number`` may write; None when one is to be created.
-
-    Only a ``home`` account whose user name is the student number (case-insensitively) and that has no staff
-    rights qualifies; anything else raises ``AccountRefused`` and nothing is written (issue 10, finding 1).
-    """
-    users = User.objects.select_for_update() if lock else User.objects
-    if record is not None and record.user_id is not None:
-        user = users.get(pk=record.user_id)
-        if user.kind != User.Kind.HOME or user.username.lower() != student_number.lower():
-            raise AccountRefused(
-                _("the record %(number)s is linked to an account that is not a home-student account this import "
-                  "created; a superuser must check it") % {"number": student_number}
-            )
-    else:
-        user = users.filter(username__iexact=student_number).first()
-        if user is None:
-            return None
-        if user.kind != User.Kind.HOME:
-            raise AccountRefused(
-                _("student number %(number)s is already the user name of a staff or exchange-student account")
-                % {"number": student_number}
-            )
-    if user.is_staff or user.is_superuser or user.groups.exists():
-        raise AccountRefused(
-            _("the account %(number)s has staff rights; the import does not change it") % {"number": student_number}
-        )
-    return user
-
-
-def record_account_write(*, record: StudentRecord, email: str, language: str) -> User:
-    """Create or update the record's home-student account (call inside a transaction, after the checks above).
-
-    ``email`` is the address to write ("" leaves the account's address as it is): which one that is, for an
-    existing account, the import decides (``email_plan``). The language is set only on a new account (the
-    student chooses it on the profile afterwards); ``is_active`` is never changed.
-    """
-    user = record_account_resolve(student_number=record.student_number, record=record if record.pk else None, lock=True)
-    if user is None:
-        user = User(username=record.student_number, kind=User.Kind.HOME, email=email, display_name=record.name,
-                    language=language)
-        user.set_unusable_password()
-        user.save()
-    elif email and email != user.email:
-        user.email = email
-        user.save(update_fields=["email"])
-    record.user = user
-    return user
-
-
-KEEP, TAKE = "keep", "take"  # an e-mail conflict: keep the account's address (default) or take the record's
-
-
-def email_plan(*, user: User | None, record: StudentRecord, row_email: str, decision: str) -> tuple[str, bool]:
-    """(address to write or "", whether it is a conflict) for one row (issue 12, finding 5a).
-
-    An account address that differs from the one the last import gave (``imported_email``), or that the student
-    confirmed after that import (``email_changed_at``), was set by the student or by the office for them, whichever
-    way: a different address in the file is then a conflict, kept unless staff chose to take the record's.
-    """
-    if user is None or not user.email:
-        return row_email, False
-    if not row_email or row_email.lower() == user.email.lower():
-        return "", False
-    confirmed_later = user.email_changed_at is not None and (
-        record.imported_at is None or user.email_changed_at > record.imported_at)
-    if user.email.lower() != (record.imported_email or "").lower() or confirmed_later:
-        return (row_email if decision == TAKE else ""), True
-    return row_email, False
+from ..models import SemesterRecord, StudentRecord
+from .record_accounts import (  # noqa: F401 (re-exported: the admin, forms, jobs and command import them here)
+    KEEP,
+    TAKE,
+    AccountRefused,
+    EmailConflicts,
+    email_plan,
+    record_account_resolve,
+    record_account_write,
+)
+from .record_rows import NUMBER_RE, RECORD_COLUMNS, parse_row, parse_semesters  # noqa: F401
 
 
 @dataclass
@@ -202,7 +88,7 @@ class Planned:
 
 def _history(semesters) -> str:
     """A semester history as one plain value for the change log: ``2025-spring:enrolled; 2025-fall:on_leave``."""
-    ordered = sorted(semesters, key=lambda s: (s[0], SEASON_ORDER[s[1]]))
+    ordered = sorted(semesters, key=lambda s: (s[0], season_rank(s[1])))
     return "; ".join(f"{year}-{season}:{status}" for year, season, status in ordered)
 
 
@@ -216,47 +102,6 @@ def _values(record: StudentRecord, history: str | None) -> dict:
     if history is not None:
         values[HISTORY] = history
     return values
-
-
-def _parse(row: dict, record: StudentRecord, campuses: dict, departments: dict) -> tuple[str, list | None]:
-    """Check one row and set the record's fields from it (unsaved); returns (language, semesters)."""
-    if row["email"]:
-        try:
-            validate_email(row["email"])
-        except ValidationError:
-            raise ValueError(_("e-mail address “%(value)s” is not valid") % {"value": row["email"]}) from None
-    if row["campus"] not in campuses:
-        raise ValueError(_("unknown campus code “%(code)s”") % {"code": row["campus"]})
-    if row["department"] not in departments:
-        raise ValueError(_("unknown department code “%(code)s”") % {"code": row["department"]})
-    if departments[row["department"]].campus_id != campuses[row["campus"]].pk:
-        raise ValueError(_("department %(code)s is not on that campus") % {"code": row["department"]})
-    try:
-        gpa = Decimal(row["gpa"] or "0")
-    except InvalidOperation:
-        raise ValueError(_("gpa must be a number such as 3.75")) from None
-    if not Decimal(0) <= gpa <= Decimal("4.5") or gpa != gpa.quantize(Decimal("0.01")):
-        raise ValueError(_("gpa must be between 0.00 and 4.50 with at most two decimals"))
-    teacher_training = row.get("teacher_training") or StudentRecord.TeacherTraining.NONE
-    if teacher_training not in StudentRecord.TeacherTraining.values:
-        raise ValueError(
-            _("teacher_training must be one of %(values)s") % {"values": ", ".join(StudentRecord.TeacherTraining.values)}
-        )
-    language = (row.get("language") or "ko").lower()
-    if language not in {"ko", "en"}:
-        raise ValueError(_("language must be ko or en"))
-    record.name = row["name"]
-    record.campus, record.department = campuses[row["campus"]], departments[row["department"]]
-    record.earned_credits = _integer(row, "earned_credits")
-    record.in_progress_credits = _integer(row, "in_progress_credits")
-    record.gpa = gpa
-    record.liberal_arts_met = _flag(row, "liberal_arts_met")
-    record.teacher_training = teacher_training
-    record.applied_before = _flag(row, "applied_before")
-    semesters = parse_semesters(row["semesters"]) if row["semesters"] else None
-    record.full_clean(exclude=["user", "merit_scholarship_excluded_term", "previous_department"],
-                      validate_unique=False, validate_constraints=False)
-    return language, semesters
 
 
 def _plan(rows, report: RecordsImportReport, *, decision: str, lock: bool, progress) -> list[Planned]:
@@ -282,7 +127,7 @@ def _plan(rows, report: RecordsImportReport, *, decision: str, lock: bool, progr
             record = existing.get(student_number.lower()) or StudentRecord(student_number=student_number)
             user = record_account_resolve(student_number=record.student_number, record=record if record.pk else None)
             before = _values(record, _stored_history(record)) if record.pk else None
-            language, semesters = _parse(row, record, campuses, departments)
+            language, semesters = parse_row(row, record, campuses, departments)
         except ValidationError as exc:
             report.errors.append((number, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())))
         except AccountRefused as exc:
@@ -371,35 +216,49 @@ def records_import(
     if email_conflicts not in (KEEP, TAKE):
         raise DomainError(_("Choose whether to keep the students' e-mail addresses or take the records'."))
     rows = read_rows(content=content, filename=filename, columns=RECORD_COLUMNS)
-    sha256 = hashlib.sha256(content).hexdigest()
-    report = RecordsImportReport()
+    source = {"file": filename, "sha256": hashlib.sha256(content).hexdigest(), "expected": expected,
+              "email_conflicts": email_conflicts}
     if dry_run:
-        planned = _checked(rows, report, decision=email_conflicts, lock=False, progress=progress, sha256=sha256)
-        report.changes = _changes(planned, timezone.now()) if report.ok else []
-        return report
+        return _preview(rows, source, progress=progress)
+    report = RecordsImportReport()
     try:
         with transaction.atomic():
-            planned = _checked(rows, report, decision=email_conflicts, lock=True, progress=progress, sha256=sha256)
-            if not report.ok:
-                return report
-            if expected and report.fingerprint != expected:
-                raise StalePreview()
-            at = timezone.now()
-            for plan in planned:
-                _write(plan, report, at)
-            report.changes = _changes(planned, at)
-            bulk_record(
-                kind=KIND, actor=actor, scope="records", changes=report.changes,
-                inputs={"file": filename, "sha256": sha256, "expected": expected, "email_conflicts": email_conflicts,
-                        "conflicts": report.conflicts, "rows": len(planned)},
-                summary=ngettext("%(count)s student record imported from %(file)s.",
-                                 "%(count)s student records imported from %(file)s.", len(planned))
-                % {"count": len(planned), "file": filename},
-            )
+            _confirm(rows, source, report, progress=progress, actor=actor)
     except AccountRefused:
         report.created = report.updated = 0
         report.changes = []
     return report
+
+
+def _preview(rows, source: dict, *, progress) -> RecordsImportReport:
+    """The dry run: every row checked and planned without locks, its changes listed, nothing written."""
+    report = RecordsImportReport()
+    planned = _checked(rows, report, decision=source["email_conflicts"], lock=False, progress=progress,
+                       sha256=source["sha256"])
+    report.changes = _changes(planned, timezone.now()) if report.ok else []
+    return report
+
+
+def _confirm(rows, source: dict, report: RecordsImportReport, *, progress, actor) -> None:
+    """The confirmation, inside the caller's transaction: re-check under row locks, refuse a stale preview, write
+    every row and record the ``BulkAction``."""
+    planned = _checked(rows, report, decision=source["email_conflicts"], lock=True, progress=progress,
+                       sha256=source["sha256"])
+    if not report.ok:
+        return
+    if source["expected"] and report.fingerprint != source["expected"]:
+        raise StalePreview()
+    at = timezone.now()
+    for plan in planned:
+        _write(plan, report, at)
+    report.changes = _changes(planned, at)
+    bulk_record(
+        kind=KIND, actor=actor, scope="records", changes=report.changes,
+        inputs={**source, "conflicts": report.conflicts, "rows": len(planned)},
+        summary=ngettext("%(count)s student record imported from %(file)s.",
+                         "%(count)s student records imported from %(file)s.", len(planned))
+        % {"count": len(planned), "file": source["file"]},
+    )
 
 
 def _checked(rows, report: RecordsImportReport, *, decision: str, lock: bool, progress, sha256: str) -> list[Planned]:

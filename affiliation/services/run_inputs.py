@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from academics.models import Department
 
 from .. import selectors
-from ..models import AffiliationApplication, AffiliationRound
+from ..models import AffiliationApplication, AffiliationRound, Stage
 
 Status = AffiliationApplication.Status
 STAGE2_POOL = [Status.STAGE1_PASSED, Status.ADMITTED, Status.NOT_ADMITTED]
@@ -69,9 +69,9 @@ def stage2_inputs(round: AffiliationRound, applications) -> dict:
 
 def current_inputs(round: AffiliationRound, stage: str) -> dict:
     """The snapshot a run of ``stage`` ("stage1" or "final") would record now."""
-    pool = STAGE1_POOL if stage == "stage1" else STAGE2_POOL
+    pool = STAGE1_POOL if stage == Stage.STAGE1 else STAGE2_POOL
     applications = AffiliationApplication.objects.filter(round=round, status__in=pool).select_related("record").order_by("pk")
-    return (stage1_inputs if stage == "stage1" else stage2_inputs)(round, applications)
+    return (stage1_inputs if stage == Stage.STAGE1 else stage2_inputs)(round, applications)
 
 
 def _quota_changes(before: dict, after: dict) -> list[str]:
@@ -105,13 +105,13 @@ def inputs_changes(*, before: dict, after: dict, stage: str) -> list[str]:
     if not before:
         return [_("the inputs of this run were not recorded")]
     reasons = _quota_changes(before.get("quotas", {}), after["quotas"])
-    if stage == "stage1" and before.get("multiplier") != after["multiplier"]:
+    if stage == Stage.STAGE1 and before.get("multiplier") != after["multiplier"]:
         reasons.append(_("stage-1 multiplier %(before)s → %(after)s") % {
             "before": before.get("multiplier"), "after": after["multiplier"]})
     if before.get("weights") != after["weights"]:
-        keys = ["gpa", "english"] if stage == "stage1" else ["stage1", "document", "interview"]
+        keys = ["gpa", "english"] if stage == Stage.STAGE1 else ["stage1", "document", "interview"]
         old, new = (":".join(str((w or {}).get(k)) for k in keys) for w in (before.get("weights"), after["weights"]))
-        text = _("stage-1 weights %(before)s → %(after)s") if stage == "stage1" else _("stage-2 weights %(before)s → %(after)s")
+        text = _("stage-1 weights %(before)s → %(after)s") if stage == Stage.STAGE1 else _("stage-2 weights %(before)s → %(after)s")
         reasons.append(text % {"before": old, "after": new})
     return reasons + _applicant_changes(before.get("applicants", {}), after["applicants"])
 
@@ -122,13 +122,13 @@ def stage_results(applications, stage: str) -> dict[str, list]:
     Publication compares it too, so a result changed after the run by anything but a run (a bulk undo, a fix-up
     in the database) is never published. Stage 2 deciding after stage 1 leaves the stage-1 results as they were.
     """
-    if stage == "stage1":
+    if stage == Stage.STAGE1:
         return {str(a.pk): [a.status in STAGE2_POOL, a.stage1_rank] for a in applications}
     return {str(a.pk): [a.status, a.final_rank] for a in applications}
 
 
 def current_results(round: AffiliationRound, stage: str) -> dict[str, list]:
-    pool = STAGE1_POOL if stage == "stage1" else STAGE2_POOL
+    pool = STAGE1_POOL if stage == Stage.STAGE1 else STAGE2_POOL
     return stage_results(AffiliationApplication.objects.filter(round=round, status__in=pool), stage)
 
 

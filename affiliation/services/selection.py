@@ -19,11 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import dates
 from core.bulk import bulk_record, change, fingerprint
 from core.errors import DomainError, InvalidTransition
 
 from .. import scoring, selectors
-from ..models import AffiliationApplication, AffiliationRound
+from ..models import AffiliationApplication, AffiliationRound, Stage
 from ._common import event_record
 from .run_inputs import STAGE1_POOL, STAGE2_POOL, stage1_inputs, stage2_inputs, stage_results
 
@@ -78,7 +79,7 @@ def _record_run(*, round: AffiliationRound, stage: str, inputs: dict, changes: l
     bulk_record(
         kind=f"affiliation.selection_{stage}", actor=actor, scope=f"round:{round.pk}",
         inputs={**inputs, "fingerprint": fingerprint(inputs)}, changes=[c for c in changes if c],
-        summary=(_("%(round)s: stage 1 — %(passed)s passed, %(failed)s did not pass.") if stage == "stage1"
+        summary=(_("%(round)s: stage 1 — %(passed)s passed, %(failed)s did not pass.") if stage == Stage.STAGE1
                  else _("%(round)s: stage 2 — %(admitted)s admitted, %(not_admitted)s not admitted."))
         % {"round": round, **counts},
     )
@@ -96,7 +97,7 @@ def selection_run_stage1(*, round_id: int, actor=None, at: datetime | None = Non
     at = at or timezone.now()
     with transaction.atomic():
         round = _lock_round(round_id)
-        if at < round.closes_at:
+        if round.window_state(at) != dates.WindowState.CLOSED:
             raise InvalidTransition(_("Stage 1 can run only after the application window has closed."))
         if round.stage1_published_at is not None:
             raise InvalidTransition(_("Stage-1 results are already published; stage 1 can no longer be re-run."))
@@ -118,9 +119,9 @@ def selection_run_stage1(*, round_id: int, actor=None, at: datetime | None = Non
             ))
             counts["passed" if placement.passed else "failed"] += 1
         round.stage1_run_at, round.stage2_run_at = at, None
-        round.stage1_inputs, round.stage2_inputs = {**inputs, "results": stage_results(applications, "stage1")}, {}
+        round.stage1_inputs, round.stage2_inputs = {**inputs, "results": stage_results(applications, Stage.STAGE1)}, {}
         round.save(update_fields=["stage1_run_at", "stage2_run_at", "stage1_inputs", "stage2_inputs"])
-        _record_run(round=round, stage="stage1", inputs=inputs, changes=changes, actor=actor, counts=counts)
+        _record_run(round=round, stage=Stage.STAGE1, inputs=inputs, changes=changes, actor=actor, counts=counts)
     return counts
 
 
@@ -161,8 +162,9 @@ def selection_run_stage2(*, round_id: int, actor=None, at: datetime | None = Non
             ))
             counts["admitted" if placement.passed else "not_admitted"] += 1
         round.stage2_run_at = at
-        round.stage2_inputs = {**inputs, "results": stage_results(applications, "final")}
+        round.stage2_inputs = {**inputs, "results": stage_results(applications, Stage.FINAL)}
         round.save(update_fields=["stage2_run_at", "stage2_inputs"])
+        # "stage2" names the run's action kind (affiliation.selection_stage2); its publication is Stage.FINAL.
         _record_run(round=round, stage="stage2", inputs=inputs, changes=changes, actor=actor, counts=counts)
     return counts
 

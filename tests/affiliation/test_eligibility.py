@@ -9,6 +9,7 @@ from django.utils import translation
 
 from affiliation import eligibility
 from affiliation.eligibility import Bilingual, EligibilityInput, Semester, Target
+from core.dates import WindowState
 
 TODAY = date(2026, 9, 10)
 
@@ -32,7 +33,7 @@ BASE = EligibilityInput(
     campus=Bilingual("세종캠퍼스", "Sejong Campus"), on_branch_campus=True, major=Bilingual("응용수리과학과", "Applied Mathematics"),
     semesters=semesters("EEEE"), round_year=2026, round_years=frozenset({2024, 2025, 2026}), first_round_year=2024,
     earned_credits=55, in_progress_credits=18, gpa=Decimal("4.00"), application_date=TODAY,
-    window_open=True, window_state="open", round_label="2026 Fall", opens="2026-09-01 09:00", closes="2026-09-20 18:00",
+    window_open=True, window_state=WindowState.OPEN, round_label="2026 Fall", opens="2026-09-01 09:00", closes="2026-09-20 18:00",
     english_test="toeic", english_score=850, english_test_date=date(2026, 5, 1), certificate_uploaded=True,
     target=TARGET,
 )
@@ -84,8 +85,8 @@ CASES = [
     ("6th registered semester with a leave", {"semesters": semesters("EELEEEE")}, {"semester_rule"}),
     ("falls before the portal's first round are assumed to have had one",
      {"semesters": semesters("EEEELE"), "round_years": frozenset({2026}), "first_round_year": 2026}, {"semester_rule"}),
-    ("window not open yet", {"window_open": False, "window_state": "before"}, {"window"}),
-    ("window closed", {"window_open": False, "window_state": "after"}, {"window"}),
+    ("window not open yet", {"window_open": False, "window_state": WindowState.UPCOMING}, {"window"}),
+    ("window closed", {"window_open": False, "window_state": WindowState.CLOSED}, {"window"}),
     ("no department chosen", {"target": None}, {"target"}),
     ("excluded college", {"target": replace(TARGET, college_excluded=True)}, {"target"}),
     ("quota 0", {"target": replace(TARGET, quota=0)}, {"target"}),

@@ -36,6 +36,7 @@ from core import dates
 from core.broker import broker_publish, broker_resume
 from core.bulk import StalePreview, running_job
 from core.errors import DomainError
+from core.language import page_language
 
 from ..models import StaffJob
 from .runners import RUNNERS, Outcome, Progress, preview_summary
@@ -92,7 +93,7 @@ def job_start(
     if active is not None:
         raise _refusal(active)
     job = StaffJob(
-        kind=kind, scope=scope, params=params, created_by=actor, language=translation.get_language() or "ko",
+        kind=kind, scope=scope, params=params, created_by=actor, language=page_language(),
         input_name=name[:200], input_content=content, input_size=len(content or b""),
         input_sha256=hashlib.sha256(content).hexdigest() if content is not None else "", confirms=confirms,
     )

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from openpyxl import Workbook
 
-from academics.models import Term, TermWindow
+from academics.models import Season, Term, TermWindow
 from academics.selectors import terms_with_open_window
 from affiliation.models import AffiliationRound
 from core import dates
@@ -213,11 +213,11 @@ Academic Affairs Team · {CONTACT}
 
 
 def _season_ko(term: Term) -> str:
-    return {"spring": "1학기", "summer": "여름계절학기", "fall": "2학기", "winter": "겨울계절학기"}[term.season]
+    return {Season.SPRING: "1학기", Season.SUMMER: "여름계절학기", Season.FALL: "2학기", Season.WINTER: "겨울계절학기"}[term.season]
 
 
 def _season_en(term: Term) -> str:
-    return {"spring": "Spring", "summer": "Summer session", "fall": "Fall", "winter": "Winter session"}[term.season]
+    return {Season.SPRING: "Spring", Season.SUMMER: "Summer session", Season.FALL: "Fall", Season.WINTER: "Winter session"}[term.season]
 
 
 def _schedule_workbook(term: Term) -> bytes:
@@ -474,7 +474,7 @@ def load_notice_demo() -> None:
     today = timezone.localdate()
     now = timezone.now()
     term = _exchange_term()
-    round = AffiliationRound.objects.select_related("term").order_by("-term__year").first()
+    round = AffiliationRound.objects.select_related("term").order_by("-term__year", "-term__season_order").first()
 
     ko, en = credit_exchange_guide(term)
     guide, created = Notice.objects.update_or_create(

@@ -54,6 +54,7 @@ from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from academics.models import Season
 from core import dates
 from core.bulk import bulk_record
 from core.privacy import access_log_cutoff, access_record, years_before
@@ -96,7 +97,7 @@ def _seoul(day) -> datetime:
 
 def term_end(*, year: int, season: str, last_window_end: datetime | None = None) -> datetime:
     """When a term's personal data start their retention period (see the module docstring)."""
-    end = _seoul(date(year, 9, 1) if season in ("spring", "summer") else date(year + 1, 3, 1))
+    end = _seoul(date(year, 9, 1) if season in (Season.SPRING, Season.SUMMER) else date(year + 1, 3, 1))
     return max(end, last_window_end) if last_window_end else end
 
 

@@ -1,14 +1,13 @@
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import dates
 from core.cache import cache_get, cache_set
 from core.dates import WindowState, open_q, window_state
 
@@ -147,10 +146,6 @@ def format_countdown(seconds: int) -> str:
     return f"{unit % {'n': days}} {clock}"
 
 
-def _seoul_midnight(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
 def term_schedule(term: Term) -> list[TimelineEntry]:
     """Every dated item of ``term`` in time order: its windows and its change-of-affiliation round, if any.
 
@@ -168,9 +163,9 @@ def term_schedule(term: Term) -> list[TimelineEntry]:
         entries.append(TimelineEntry(uid=f"{prefix}-stage1", term=term, kind=AFFILIATION_STAGE1,
                                      starts_at=round.stage1_publish_at))
         if round.interview_on:
-            start = _seoul_midnight(round.interview_on)
+            start = dates.moment(round.interview_on)
             entries.append(TimelineEntry(uid=f"{prefix}-interview", term=term, kind=AFFILIATION_INTERVIEW,
-                                         starts_at=start, ends_at=_seoul_midnight(round.interview_on + timedelta(days=1)),
+                                         starts_at=start, ends_at=dates.moment(round.interview_on + timedelta(days=1)),
                                          all_day=True))
         entries.append(TimelineEntry(uid=f"{prefix}-final", term=term, kind=AFFILIATION_FINAL,
                                      starts_at=round.final_publish_at))

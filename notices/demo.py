@@ -6,7 +6,7 @@ are set only when a notice is created.
 """
 
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
@@ -17,11 +17,11 @@ from academics.models import Season, Term, TermWindow
 from academics.selectors import terms_with_open_window
 from affiliation.models import AffiliationRound
 from core import dates
+from core.language import ENGLISH, KOREAN
 
 from .models import Notice
 from .services import notice_attachment_add
 
-KO_WEEKDAYS = "월화수목금토일"
 CONTACT = "registrar@portal.invalid"
 SCHEDULE_FILE = "학점교류_일정표.xlsx"
 
@@ -41,36 +41,40 @@ def ui_labels(language: str) -> dict[str, str]:
         return {key: str(gettext(msgid)) for key, msgid in UI_LABELS.items()}
 
 
-def _local(at: datetime) -> datetime:
-    return timezone.localtime(at)
+# The guides are prose: they write a day as a registrar would ("3월 2일(화)", "Tue 2 Mar"), on the Seoul clock
+# of core.dates, whatever the active language (each guide has a Korean and an English body).
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _day_ko(at: datetime) -> str:
-    at = _local(at)
-    return f"{at.month}월 {at.day}일({KO_WEEKDAYS[at.weekday()]})"
+def _day_ko(at: date | datetime) -> str:
+    day = dates.seoul_day(at)
+    return f"{day.month}월 {day.day}일({dates.WEEKDAYS[KOREAN][day.weekday()]})"
 
 
-def _day_en(at: datetime) -> str:
-    at = _local(at)
-    return f"{at:%a} {at.day} {at:%b}"
+def _day_en(at: date | datetime) -> str:
+    day = dates.seoul_day(at)
+    return f"{dates.WEEKDAYS[ENGLISH][day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}"
+
+
+def _clock(at: datetime) -> str:
+    return dates.clock(dates.seoul(at).time())
 
 
 def _is_midnight(at: datetime) -> bool:
-    at = _local(at)
-    return at.hour == 0 and at.minute == 0
+    return _clock(at) == "00:00"
 
 
 def _span_ko(start: datetime, end: datetime) -> str:
     """A window [start, end) as people read it: a window that ends at midnight ends on the day before."""
     if _is_midnight(start) and _is_midnight(end):
         return f"{_day_ko(start)} ~ {_day_ko(end - timedelta(days=1))}"
-    return f"{_day_ko(start)} {_local(start):%H:%M} ~ {_day_ko(end)} {_local(end):%H:%M}"
+    return f"{_day_ko(start)} {_clock(start)} ~ {_day_ko(end)} {_clock(end)}"
 
 
 def _span_en(start: datetime, end: datetime) -> str:
     if _is_midnight(start) and _is_midnight(end):
         return f"{_day_en(start)} – {_day_en(end - timedelta(days=1))}"
-    return f"{_day_en(start)}, {_local(start):%H:%M} – {_day_en(end)}, {_local(end):%H:%M}"
+    return f"{_day_en(start)}, {_clock(start)} – {_day_en(end)}, {_clock(end)}"
 
 
 def _exchange_term() -> Term | None:
@@ -253,22 +257,22 @@ def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
     semesters = round.min_semesters if round else 4
     multiplier = f"{round.stage1_multiplier.normalize():f}" if round else "2"
     if round is not None:
-        interview = timezone.make_aware(datetime.combine(round.interview_on, time.min)) if round.interview_on else None
+        interview = round.interview_on
         interview_ko = f"\n| 면접 | {_day_ko(interview)} |" if interview else ""
         interview_en = f"\n| Interviews | {_day_en(interview)} |" if interview else ""
         dates_ko = (
             f"**{round.term.year}학년도 모집 일정 (한국 시간)**\n\n| 구분 | 일시 |\n|---|---|\n"
             f"| 지원서 접수 | {_span_ko(round.opens_at, round.closes_at)} |\n"
-            f"| 1단계 합격자 발표 | {_day_ko(round.stage1_publish_at)} {_local(round.stage1_publish_at):%H:%M} |"
+            f"| 1단계 합격자 발표 | {_day_ko(round.stage1_publish_at)} {_clock(round.stage1_publish_at)} |"
             f"{interview_ko}\n"
-            f"| 최종 합격자 발표 | {_day_ko(round.final_publish_at)} {_local(round.final_publish_at):%H:%M} |"
+            f"| 최종 합격자 발표 | {_day_ko(round.final_publish_at)} {_clock(round.final_publish_at)} |"
         )
         dates_en = (
             f"**{round.term.year} round (Korea Standard Time)**\n\n| Step | Date |\n|---|---|\n"
             f"| Applications | {_span_en(round.opens_at, round.closes_at)} |\n"
-            f"| Stage-1 results | {_day_en(round.stage1_publish_at)}, {_local(round.stage1_publish_at):%H:%M} |"
+            f"| Stage-1 results | {_day_en(round.stage1_publish_at)}, {_clock(round.stage1_publish_at)} |"
             f"{interview_en}\n"
-            f"| Final results | {_day_en(round.final_publish_at)}, {_local(round.final_publish_at):%H:%M} |"
+            f"| Final results | {_day_en(round.final_publish_at)}, {_clock(round.final_publish_at)} |"
         )
     else:
         dates_ko = "모집 일정은 홈페이지 첫 화면의 학사일정에서 확인해 주세요."
@@ -397,8 +401,7 @@ def _next_saturday(today: date) -> date:
 def _ordinary(today: date) -> list[dict]:
     ko, en = ui_labels("ko"), ui_labels("en")
     saturday = _next_saturday(today)
-    saturday_ko = f"{saturday.month}월 {saturday.day}일(토)"
-    saturday_en = f"Sat {saturday.day} {saturday:%b}"
+    saturday_ko, saturday_en = _day_ko(saturday), _day_en(saturday)
     return [
         {
             "title_ko": "[일반] 포털 시스템 정기 점검 안내",
@@ -471,7 +474,7 @@ A file of another type renamed to .pdf is refused. The portal is busy just befor
 
 
 def load_notice_demo() -> None:
-    today = timezone.localdate()
+    today = dates.today()
     now = timezone.now()
     term = _exchange_term()
     round = AffiliationRound.objects.select_related("term").order_by("-term__year", "-term__season_order").first()

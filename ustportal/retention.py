@@ -44,7 +44,7 @@ it back (exact counts, nothing changed, no file touched).
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.apps import apps
 from django.conf import settings
@@ -91,13 +91,9 @@ class _DryRun(Exception):
     pass
 
 
-def _seoul(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
-
-
 def term_end(*, year: int, season: str, last_window_end: datetime | None = None) -> datetime:
     """When a term's personal data start their retention period (see the module docstring)."""
-    end = _seoul(date(year, 9, 1) if season in (Season.SPRING, Season.SUMMER) else date(year + 1, 3, 1))
+    end = dates.moment(date(year, 9, 1) if season in (Season.SPRING, Season.SUMMER) else date(year + 1, 3, 1))
     return max(end, last_window_end) if last_window_end else end
 
 

@@ -25,6 +25,7 @@ from accounts.roles import ensure_roles
 from accounts.services import temporary_id_allocate
 from affiliation.demo import HOME_PASSWORD as AFFILIATION_PASSWORD
 from affiliation.demo import load_affiliation_demo
+from core import dates
 from creditexchange.demo import load_partner_list_demo
 from creditexchange.models import ApplicationEvent, CourseOffering, TemporaryIdApplication, TimeSlot
 from creditexchange.services import registration_submit
@@ -58,7 +59,7 @@ def demo_data_blockers() -> list[str]:
 
 
 def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+    return dates.moment(day, time(hour, minute))
 
 
 class Command(BaseCommand):
@@ -146,7 +147,7 @@ class Command(BaseCommand):
             InstitutionContact.objects.get_or_create(institution=partner, email=contact, defaults={"name": en})
 
     def _terms(self) -> Term:
-        today = timezone.localdate()
+        today = dates.today()
         target = today + timedelta(days=90)
         season = Term.Season.SPRING if target.month <= 6 else Term.Season.FALL
         term, _ = Term.objects.get_or_create(year=target.year, season=season)
@@ -221,7 +222,7 @@ class Command(BaseCommand):
 
     def _courses(self) -> None:
         """A winter session in its registration window, ~30 offerings, some nearly full."""
-        today = timezone.localdate()
+        today = dates.today()
         term, _ = Term.objects.get_or_create(year=self.previous_year, season=Term.Season.WINTER)
         windows = {
             TermWindow.Kind.APPLICATION: (_at(today - timedelta(days=40)), _at(today - timedelta(days=10))),
@@ -269,7 +270,7 @@ class Command(BaseCommand):
     def _fill_some(self, term: Term) -> None:
         """Other exchange students take seats, so a few offerings are nearly full."""
         garam = Institution.objects.get(code="garam")
-        at = _at(timezone.localdate())
+        at = _at(dates.today())
         crowded = list(CourseOffering.objects.filter(term=term, capacity=3))
         for number in range(1, 3):
             home_number = f"W{number:04d}"

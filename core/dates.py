@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 
-from .language import page_language
+from .language import ENGLISH, KOREAN, page_language
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -42,7 +42,7 @@ def moment(value: date, at: time = time.min) -> datetime:
     return seoul(datetime.combine(value, at))
 
 
-WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+WEEKDAYS = {KOREAN: "월화수목금토일", ENGLISH: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
 def _weekday(value: date) -> str:

@@ -1,12 +1,13 @@
 """Seed 003: the change-of-affiliation guide for Sejong campus students, with the round's dates."""
 
 from affiliation.models import AffiliationRound
+from core.language import ENGLISH, KOREAN
 
 from .common import CONTACT, clock, day_en, day_ko, span_en, span_ko, ui_labels
 
 
 def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
-    ko, en = ui_labels("ko"), ui_labels("en")
+    ko, en = ui_labels(KOREAN), ui_labels(ENGLISH)
     credits = round.min_credits if round else 67
     gpa = round.min_gpa if round else "3.75"
     toeic, toefl, teps = (round.min_toeic, round.min_toefl, round.min_teps) if round else (800, 96, 800)

@@ -7,6 +7,7 @@ from openpyxl import Workbook
 from academics.models import Season, Term, TermWindow
 from academics.selectors import terms_with_open_window
 from core import dates
+from core.language import ENGLISH, KOREAN
 
 from .common import CONTACT, span_en, span_ko, ui_labels
 
@@ -37,7 +38,7 @@ def _schedule_rows(term: Term | None) -> list[tuple[str, str, str]]:
 
 
 def credit_exchange_guide(term: Term | None) -> tuple[str, str]:
-    ko, en = ui_labels("ko"), ui_labels("en")
+    ko, en = ui_labels(KOREAN), ui_labels(ENGLISH)
     rows = _schedule_rows(term)
     limit = term.credit_limit if term else 12
     if rows:

@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+from core.language import ENGLISH, KOREAN
+
 from ..models import Notice
 from .common import day_en, day_ko, ui_labels
 
@@ -11,7 +13,7 @@ def _next_saturday(today: date) -> date:
 
 
 def ordinary_notices(today: date) -> list[dict]:
-    ko, en = ui_labels("ko"), ui_labels("en")
+    ko, en = ui_labels(KOREAN), ui_labels(ENGLISH)
     saturday = _next_saturday(today)
     saturday_ko, saturday_en = day_ko(saturday), day_en(saturday)
     return [

@@ -8,7 +8,7 @@ interview day is an all-day event. UIDs are built from the row ids, not the date
 event when staff move a window instead of adding a second one. Summaries carry Korean and English.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,18 +30,14 @@ def _in(language: str, entry_or_term) -> str:
         return entry_or_term.label
 
 
-def _seoul(at: datetime) -> str:
-    return dates.when(at)
-
-
 def _description(entry: TimelineEntry) -> str:
     if entry.all_day:
         day = dates.day(entry.starts_at)
         return f"{day} (Asia/Seoul)"
     if entry.ends_at is None:
-        return f"{_seoul(entry.starts_at)} (Asia/Seoul)"
+        return f"{dates.when(entry.starts_at)} (Asia/Seoul)"
     return (
-        f"신청·처리 기간 / Window: {_seoul(entry.starts_at)} – {_seoul(entry.ends_at)} (Asia/Seoul)\n"
+        f"신청·처리 기간 / Window: {dates.when(entry.starts_at)} – {dates.when(entry.ends_at)} (Asia/Seoul)\n"
         "마감 시각부터는 닫힙니다. / Closed from the closing time on."
     )
 
@@ -65,9 +61,8 @@ def build_calendar(entries: list[TimelineEntry], *, term: Term | None = None) ->
         event.add("dtstamp", stamp)
         event.add("summary", f"[{_in('ko', entry.term)}] {_in('ko', entry)} / [{_in('en', entry.term)}] {_in('en', entry)}")
         if entry.all_day:
-            local = timezone.get_default_timezone()
-            event.add("dtstart", entry.starts_at.astimezone(local).date())
-            event.add("dtend", entry.ends_at.astimezone(local).date())
+            event.add("dtstart", dates.seoul_day(entry.starts_at))
+            event.add("dtend", dates.seoul_day(entry.ends_at))
         else:
             event.add("dtstart", entry.starts_at.astimezone(UTC))
             if entry.ends_at is not None:

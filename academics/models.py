@@ -2,7 +2,6 @@ from datetime import datetime
 
 from django.db import models, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import dates
@@ -265,8 +264,7 @@ class TermWindow(models.Model):
         return result
 
     def is_open(self, at: datetime | None = None) -> bool:
-        at = at or timezone.now()
-        return self.starts_at <= at < self.ends_at
+        return dates.is_open(self.starts_at, self.ends_at, at)
 
     def describe(self) -> str:
         start, end = dates.when(self.starts_at), dates.when(self.ends_at)

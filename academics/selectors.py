@@ -1,21 +1,23 @@
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
+from enum import StrEnum
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import dates
 from core.cache import cache_get, cache_set
+from core.dates import WindowState, open_q, window_state
 
 from .models import WINDOWS_CACHE_SECONDS, Institution, Term, TermWindow, term_windows_cache_key
 
 
 def terms_with_open_window(*, kind: str, at: datetime | None = None) -> QuerySet[Term]:
-    at = at or timezone.now()
-    return Term.objects.filter(windows__kind=kind, windows__starts_at__lte=at, windows__ends_at__gt=at).distinct()
+    return Term.objects.filter(
+        open_q(at, opens="windows__starts_at", closes="windows__ends_at"), windows__kind=kind
+    ).distinct()
 
 
 def active_partners() -> QuerySet[Institution]:
@@ -60,6 +62,14 @@ AFFILIATION_LABELS = {
 }
 
 
+class EntryState(StrEnum):
+    """Where a timeline entry stands: a window's :class:`core.dates.WindowState`, with "past" for closed."""
+
+    UPCOMING = WindowState.UPCOMING.value
+    OPEN = WindowState.OPEN.value
+    PAST = "past"  # a window that has closed, or a moment that has happened
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One dated item of a term: a half-open window [starts_at, ends_at), a moment (ends_at None) or a day."""
@@ -82,13 +92,10 @@ class TimelineEntry:
         """Something can be done during it (apply, register, change): it opens and closes."""
         return self.ends_at is not None and not self.all_day
 
-    def state(self, at: datetime) -> str:
-        """One of open, upcoming, past; a window is open on its first instant and closed on its end instant."""
-        if at < self.starts_at:
-            return "upcoming"
-        if self.ends_at is not None and at < self.ends_at:
-            return "open"
-        return "past"
+    def state(self, at: datetime) -> EntryState:
+        """Open, upcoming or past by the window rule of core.dates; a moment (no end) is past once it has happened."""
+        state = window_state(self.starts_at, self.ends_at or self.starts_at, at)
+        return EntryState.PAST if state == WindowState.CLOSED else EntryState(state)
 
 
 @dataclass(frozen=True)
@@ -139,10 +146,6 @@ def format_countdown(seconds: int) -> str:
     return f"{unit % {'n': days}} {clock}"
 
 
-def _seoul_midnight(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
-
-
 def term_schedule(term: Term) -> list[TimelineEntry]:
     """Every dated item of ``term`` in time order: its windows and its change-of-affiliation round, if any.
 
@@ -160,9 +163,9 @@ def term_schedule(term: Term) -> list[TimelineEntry]:
         entries.append(TimelineEntry(uid=f"{prefix}-stage1", term=term, kind=AFFILIATION_STAGE1,
                                      starts_at=round.stage1_publish_at))
         if round.interview_on:
-            start = _seoul_midnight(round.interview_on)
+            start = dates.moment(round.interview_on)
             entries.append(TimelineEntry(uid=f"{prefix}-interview", term=term, kind=AFFILIATION_INTERVIEW,
-                                         starts_at=start, ends_at=_seoul_midnight(round.interview_on + timedelta(days=1)),
+                                         starts_at=start, ends_at=dates.moment(round.interview_on + timedelta(days=1)),
                                          all_day=True))
         entries.append(TimelineEntry(uid=f"{prefix}-final", term=term, kind=AFFILIATION_FINAL,
                                      starts_at=round.final_publish_at))
@@ -196,16 +199,16 @@ def term_timeline(*, at: datetime | None = None) -> Timeline:
     schedules = []
     for term in _schedule_terms(_ends_after(at)):
         entries = term_schedule(term)
-        if any(entry.state(at) != "past" for entry in entries):
+        if any(entry.state(at) != EntryState.PAST for entry in entries):
             schedules.append(TermSchedule(term=term, entries=entries, at=at))
     schedules.sort(key=lambda s: (s.entries[0].starts_at, s.term.pk))
     windows = [e for s in schedules for e in s.entries if e.is_window]
     open_now = sorted(
         (Countdown(entry=e, target=e.ends_at, opens=False, seconds=int((e.ends_at - at).total_seconds()))
-         for e in windows if e.state(at) == "open"),
+         for e in windows if e.state(at) == EntryState.OPEN),
         key=lambda c: (c.target, c.entry.uid),
     )
-    upcoming = sorted((e for e in windows if e.state(at) == "upcoming"), key=lambda e: (e.starts_at, e.uid))
+    upcoming = sorted((e for e in windows if e.state(at) == EntryState.UPCOMING), key=lambda e: (e.starts_at, e.uid))
     next_opening = None
     if upcoming:
         first = upcoming[0]

@@ -1,7 +1,6 @@
 """Account mails, one function per kind (registered in ``core.emails`` by ``AccountsConfig.ready()``)."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -14,8 +13,6 @@ from core.emails import absolute, render
 
 from .models import User
 from .services import email_change_token
-
-SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def mask_email(address: str) -> str:

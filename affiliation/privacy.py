@@ -1,10 +1,13 @@
 """This app's personal data for the access log (``core.privacy``): records, applications and their documents."""
 
+from core.models import PersonalDataAccess
 from core.privacy import admin_write
+
+Action = PersonalDataAccess.Action
 
 
 def _application_file(request, response, match):
-    return "affiliation.affiliationapplication", [{"action": "download", "ids": [match.kwargs["application_id"]],
+    return "affiliation.affiliationapplication", [{"action": Action.DOWNLOAD, "ids": [match.kwargs["application_id"]],
                                                    "reference": str(match.kwargs["kind"])[:40]}]
 
 
@@ -18,6 +21,6 @@ PERSONAL_DATA_MODELS = {
 
 PORTAL_URLS = {
     "affiliation:application_file": _application_file,
-    "admin:affiliation_studentrecord_import": admin_write("affiliation.studentrecord", "add"),
-    "admin:affiliation_affiliationapplication_import_scores": admin_write("affiliation.affiliationapplication", "change"),
+    "admin:affiliation_studentrecord_import": admin_write("affiliation.studentrecord", Action.ADD),
+    "admin:affiliation_affiliationapplication_import_scores": admin_write("affiliation.affiliationapplication", Action.CHANGE),
 }

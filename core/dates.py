@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 
-from .language import page_language
+from .language import ENGLISH, KOREAN, page_language
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -27,7 +27,22 @@ def seoul(at: datetime) -> datetime:
     return at.astimezone(SEOUL)
 
 
-WEEKDAYS = {"ko": "월화수목금토일", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+def seoul_day(value: date | datetime) -> date:
+    """The Seoul day of a moment; a date is its own day."""
+    return seoul(value).date() if isinstance(value, datetime) else value
+
+
+def today() -> date:
+    """The Seoul day it is now."""
+    return seoul_day(timezone.now())
+
+
+def moment(value: date, at: time = time.min) -> datetime:
+    """The instant a Seoul clock shows ``at`` (midnight by default) on the day ``value``."""
+    return seoul(datetime.combine(value, at))
+
+
+WEEKDAYS = {KOREAN: "월화수목금토일", ENGLISH: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
 def _weekday(value: date) -> str:
@@ -51,8 +66,7 @@ def day(value: date | datetime | None, *, weekday: bool = False) -> str:
     """``2026-12-02`` (``2026-12-02 (수)`` with the weekday): a date, or the Seoul day of a moment; ``""`` for none."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = seoul(value).date()
+    value = seoul_day(value)
     return date_format(value, "DATE_FORMAT") + (_weekday(value) if weekday else "")
 
 

@@ -24,6 +24,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 
 from .http import client_ip
+from .models import PersonalDataAccess
+
+Action = PersonalDataAccess.Action
 
 MAX_IDS = 1000  # an entry names at most this many rows; ``count`` keeps the real number
 
@@ -34,7 +37,7 @@ PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
     "core.outgoingmail": None,
 }
 
-ADMIN_VIEWS = ("changelist", "change", "delete", "history", "add")
+ADMIN_VIEWS = ("changelist", "change", "delete", "history", Action.ADD)
 
 
 @checks.register(checks.Tags.security)
@@ -79,8 +82,6 @@ def access_record(
     actor=None, anonymous: bool = False,
 ):
     """Write one entry. With a request, the actor (unless ``anonymous``), address and path come from it."""
-    from .models import PersonalDataAccess
-
     if request is not None and actor is None and not anonymous:
         actor = _actor(request)
     ids = [str(i) for i in ids]
@@ -103,7 +104,7 @@ def _path(request) -> str:
 
 
 def access_note(
-    request, obj, *, action: str = "view", reference: str = "", count: int | None = None, anonymous: bool = False,
+    request, obj, *, action: str = Action.VIEW, reference: str = "", count: int | None = None, anonymous: bool = False,
 ) -> None:
     """For a view that shows personal data the registry cannot see: written once the view has answered."""
     notes = request.__dict__.setdefault("_personal_data_notes", [])
@@ -137,19 +138,19 @@ def _admin_changelist(request, response, label):
         if not (selected or across):
             return []  # the admin refused: nothing was selected
         if _is_attachment(response):
-            return [{"action": "export", "ids": selected, "reference": (reference or action_name)}]
+            return [{"action": Action.EXPORT, "ids": selected, "reference": (reference or action_name)}]
         if response.status_code == 302 or (action_name == "delete_selected" and "post" in request.POST):
-            verb = "delete" if action_name == "delete_selected" else "change"
+            verb = Action.DELETE if action_name == "delete_selected" else Action.CHANGE
             return [{"action": verb, "ids": selected, "reference": reference or action_name}]
-        return [{"action": "view", "ids": selected, "reference": reference or action_name}]
+        return [{"action": Action.VIEW, "ids": selected, "reference": reference or action_name}]
     if request.method == "POST" and "_save" in request.POST:  # list_editable
         ids = [value for key, value in request.POST.items() if re.fullmatch(r"form-\d+-id", key)]
-        return [{"action": "change", "ids": ids}]
+        return [{"action": Action.CHANGE, "ids": ids}]
     changelist = _context(response).get("cl")
     if request.method != "GET" or changelist is None:
         return []
     ids = [obj.pk for obj in changelist.result_list]  # already evaluated by the template: no query
-    return [{"action": "list", "ids": ids, "reference": f"{len(ids)} of {changelist.result_count}"}]
+    return [{"action": Action.LIST, "ids": ids, "reference": f"{len(ids)} of {changelist.result_count}"}]
 
 
 def _admin_change(request, response, label, match):
@@ -157,9 +158,9 @@ def _admin_change(request, response, label, match):
     original = _context(response).get("original")
     reference = _reference(label, original) if original is not None else f"#{object_id}"
     if request.method == "POST" and response.status_code == 302:
-        return [{"action": "change", "ids": [object_id], "reference": reference}]
+        return [{"action": Action.CHANGE, "ids": [object_id], "reference": reference}]
     if response.status_code == 200:
-        return [{"action": "view", "ids": [object_id], "reference": reference}]
+        return [{"action": Action.VIEW, "ids": [object_id], "reference": reference}]
     return []
 
 
@@ -173,7 +174,7 @@ def _admin_add(request, response, label):
         LogEntry.objects.filter(user_id=request.user.pk, action_flag=ADDITION, content_type__app_label=app_label,
                                 content_type__model=model_name).order_by("-pk").only("object_id").first()
     )
-    return [{"action": "add", "ids": [entry.object_id] if entry else []}]
+    return [{"action": Action.ADD, "ids": [entry.object_id] if entry else []}]
 
 
 def _inline_entries(request, response) -> None:
@@ -182,14 +183,14 @@ def _inline_entries(request, response) -> None:
         label = inline.formset.model._meta.label_lower
         ids = [form.instance.pk for form in inline.formset.initial_forms]  # built from the evaluated queryset
         if label in PERSONAL_DATA_MODELS and ids:
-            access_record(request=request, action="view", model=label, ids=ids, reference="inline")
+            access_record(request=request, action=Action.VIEW, model=label, ids=ids, reference="inline")
 
 
 def _admin_entries(request, response, match) -> tuple[str, list[dict]] | None:
     target = ADMIN_URLS.get(match.view_name)
     if target is None:
         if _is_attachment(response) and response.status_code == 200:  # any other admin download or export
-            return match.view_name.removeprefix("admin:"), [{"action": "export", "ids": list(match.kwargs.values())}]
+            return match.view_name.removeprefix("admin:"), [{"action": Action.EXPORT, "ids": list(match.kwargs.values())}]
         if match.view_name.endswith("_change") and response.status_code == 200:
             _inline_entries(request, response)
         return None
@@ -203,14 +204,8 @@ def _admin_entries(request, response, match) -> tuple[str, list[dict]] | None:
         return label, _admin_change(request, response, label, match)
     if view == "delete":
         deleted = request.method == "POST" and response.status_code == 302
-        return label, [{"action": "delete" if deleted else "view", "ids": [object_id]}] if response.status_code in (200, 302) else []
-    return label, [{"action": "view", "ids": [object_id], "reference": "history"}] if response.status_code == 200 else []
-
-
-
-
-
-
+        return label, [{"action": Action.DELETE if deleted else Action.VIEW, "ids": [object_id]}] if response.status_code in (200, 302) else []
+    return label, [{"action": Action.VIEW, "ids": [object_id], "reference": "history"}] if response.status_code == 200 else []
 
 
 
@@ -227,7 +222,7 @@ def _autocomplete(request, response, match):
     if label not in PERSONAL_DATA_MODELS:
         return None
     ids = [row["id"] for row in json.loads(response.content).get("results", ())]
-    return (label, [{"action": "list", "ids": ids, "reference": "autocomplete"}]) if ids else None
+    return (label, [{"action": Action.LIST, "ids": ids, "reference": "autocomplete"}]) if ids else None
 
 
 def admin_write(label: str, action: str):
@@ -239,7 +234,7 @@ def admin_write(label: str, action: str):
         if request.method == "POST" and response.status_code == 302:
             return label, [{"action": action, "ids": ids, "reference": reference}]
         if ids and response.status_code == 200:
-            return label, [{"action": "view", "ids": ids, "reference": reference}]
+            return label, [{"action": Action.VIEW, "ids": ids, "reference": reference}]
         return None
 
     return handler

@@ -1,10 +1,13 @@
 """This app's personal data for the access log (``core.privacy``): applications, registrations, lists, answers."""
 
+from core.models import PersonalDataAccess
 from core.privacy import admin_write
+
+Action = PersonalDataAccess.Action
 
 
 def _partner_list_file(request, response, match):
-    return "creditexchange.partnerlistfile", [{"action": "download", "ids": [match.kwargs["file_id"]],
+    return "creditexchange.partnerlistfile", [{"action": Action.DOWNLOAD, "ids": [match.kwargs["file_id"]],
                                                "reference": f"list #{match.kwargs['list_id']}"}]
 
 
@@ -23,7 +26,7 @@ PERSONAL_DATA_MODELS = {
 
 PORTAL_URLS = {
     "admin:creditexchange_partnerlist_file": _partner_list_file,
-    "admin:creditexchange_courseregistration_register": admin_write("creditexchange.courseregistration", "add"),
-    "admin:creditexchange_applicationconflict_resolve": admin_write("creditexchange.applicationconflict", "change"),
-    "admin:creditexchange_applicationconflict_reopen": admin_write("creditexchange.applicationconflict", "change"),
+    "admin:creditexchange_courseregistration_register": admin_write("creditexchange.courseregistration", Action.ADD),
+    "admin:creditexchange_applicationconflict_resolve": admin_write("creditexchange.applicationconflict", Action.CHANGE),
+    "admin:creditexchange_applicationconflict_reopen": admin_write("creditexchange.applicationconflict", Action.CHANGE),
 }

@@ -14,14 +14,12 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from core.language import ENGLISH, KOREAN, bilingual, is_english
 
 from .rendering import plain_text, render_markdown
-
-
-def _english() -> bool:
-    return (get_language() or "ko").startswith("en")
 
 
 class Notice(models.Model):
@@ -74,27 +72,27 @@ class Notice(models.Model):
 
     @property
     def title(self) -> str:
-        return (self.title_en or self.title_ko) if _english() else (self.title_ko or self.title_en)
+        return bilingual(self.title_ko, self.title_en)
 
     @property
     def author_team(self) -> str:
-        return (self.author_team_en or self.author_team_ko) if _english() else (self.author_team_ko or self.author_team_en)
+        return bilingual(self.author_team_ko, self.author_team_en)
 
     @property
     def body_language(self) -> str:
         """The language of the body shown: the active one, or the other when that one is empty."""
-        if _english():
-            return "en" if self.body_en.strip() or not self.body_ko.strip() else "ko"
-        return "ko" if self.body_ko.strip() or not self.body_en.strip() else "en"
+        if is_english():
+            return ENGLISH if self.body_en.strip() or not self.body_ko.strip() else KOREAN
+        return KOREAN if self.body_ko.strip() or not self.body_en.strip() else ENGLISH
 
     @property
     def body_html(self) -> str:
         """Sanitized HTML of the body in the active language (falling back to the other one)."""
-        return render_markdown(self.body_en if self.body_language == "en" else self.body_ko)
+        return render_markdown(self.body_en if self.body_language == ENGLISH else self.body_ko)
 
     @property
     def excerpt(self) -> str:
-        return plain_text(self.body_en if self.body_language == "en" else self.body_ko)[:160]
+        return plain_text(self.body_en if self.body_language == ENGLISH else self.body_ko)[:160]
 
 
 def attachment_path(instance: "NoticeAttachment", filename: str) -> str:

@@ -28,11 +28,12 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery, Val
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from academics.models import Term
-from affiliation.models import SEASON_ORDER, AffiliationApplication, AffiliationRound, DepartmentQuota
+from affiliation.models import AffiliationApplication, AffiliationRound, DepartmentQuota
+from core.language import bilingual
 from creditexchange.models import CourseOffering, CourseRegistration, Recommendation, TemporaryIdApplication
 
 from .charts import bar_chart
@@ -74,12 +75,7 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
 
 
-def _english() -> bool:
-    return (get_language() or "ko").startswith("en")
-
-
-def _name(ko: str, en: str) -> str:
-    return (en or ko) if _english() else (ko or en)
+_name = bilingual  # still named so in recommendation_figures (rewritten in another branch of issue 13)
 
 
 def _percent(part: int, whole: int) -> Decimal | None:
@@ -114,7 +110,7 @@ def dashboard_terms(
             round_opens=Min("affiliation_round__opens_at"), round_closes=Max("affiliation_round__final_publish_at"),
         ).order_by()
     )
-    terms.sort(key=lambda t: (t.year, SEASON_ORDER[t.season]), reverse=True)
+    terms.sort(key=lambda t: t.academic_key, reverse=True)
     spans = []
     for term in terms:
         starts = [s for s, wanted in ((term.first_opens, windows), (term.round_opens, rounds)) if wanted and s is not None]
@@ -146,7 +142,7 @@ def application_figures(term: Term) -> list[Figure]:
     for row in counts:
         by_status[row["status"]] += row["count"]
         partner = partners.setdefault(
-            row["partner_id"], {"name": _name(row["partner__name_ko"], row["partner__name_en"]), **dict.fromkeys(statuses.values, 0)}
+            row["partner_id"], {"name": bilingual(row["partner__name_ko"], row["partner__name_en"]), **dict.fromkeys(statuses.values, 0)}
         )
         partner[row["status"]] += row["count"]
     status_rows = [[str(statuses(value).label), by_status[value]] for value in statuses.values]
@@ -184,7 +180,7 @@ def registration_figures(term: Term) -> list[Figure]:
     )
     rows = [
         [
-            o["code"], o["section"], _name(o["title_ko"], o["title_en"]), o["capacity"], o["registered"],
+            o["code"], o["section"], bilingual(o["title_ko"], o["title_en"]), o["capacity"], o["registered"],
             max(o["capacity"] - o["registered"], 0), _percent(o["registered"], o["capacity"]), o["dropped"],
         ]
         for o in offerings
@@ -268,7 +264,7 @@ def affiliation_figures(term: Term) -> list[Figure]:
     quotas = DepartmentQuota.objects.filter(round=round, department__college__excluded_from_affiliation_change=False)
     for quota in quotas.select_related("department"):
         departments[quota.department_id] = {
-            "name": _name(quota.department.name_ko, quota.department.name_en), "quota": quota.quota,
+            "name": bilingual(quota.department.name_ko, quota.department.name_en), "quota": quota.quota,
         }
     counts = (
         AffiliationApplication.objects.filter(round=round).exclude(status=AffStatus.DRAFT)
@@ -285,7 +281,7 @@ def affiliation_figures(term: Term) -> list[Figure]:
         found[row["target_department_id"]] = row
         departments.setdefault(
             row["target_department_id"],
-            {"name": _name(row["target_department__name_ko"], row["target_department__name_en"]), "quota": None},
+            {"name": bilingual(row["target_department__name_ko"], row["target_department__name_en"]), "quota": None},
         )
     for pk, department in sorted(departments.items(), key=lambda item: (item[1]["name"], item[0])):
         row = found.get(pk, {})

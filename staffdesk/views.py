@@ -95,7 +95,7 @@ def _job_extras(request, job: StaffJob, runner) -> dict:
         "preview_more": previews.more_changes(job.report) if state else 0,
         "preview_total": job.report.get("changes_total", len(job.report.get("changes") or [])),
         "preview_hours": int(services.PREVIEW_KEEP.total_seconds() // 3600),
-        "upload_url": runner.upload(job) if runner.upload and (job.report.get("stale") or state == "expired") else "",
+        "upload_url": runner.upload(job) if runner.upload and (job.report.get("stale") or state == services.PreviewState.EXPIRED) else "",
         "bulk_actions": previews.bulk_actions_for(job) if show_log else [],
         "confirmation": StaffJob.objects.select_related("created_by").filter(confirms=job).first() if state else None,
     }

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import dates
@@ -92,6 +91,6 @@ class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         access_record(request=request, action=PersonalDataAccess.Action.EXPORT, model="core.personaldataaccess",
                       ids=ids, reference="CSV")
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="access-log-{timezone.localdate():%Y%m%d}.csv"'
+        response["Content-Disposition"] = f'attachment; filename="access-log-{dates.today():%Y%m%d}.csv"'
         response.access_logged = True  # recorded above, with the ids; the middleware need not guess them
         return response

@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from accounts.models import User
+
 
 def _nav_role(user) -> str:
     """Whose menu to show: "visitor", "staff", "home" (a Sejong student: change of affiliation) or "exchange"."""
@@ -8,7 +10,7 @@ def _nav_role(user) -> str:
     if user.is_staff:
         return "staff"
     # The account's kind, never a query: this runs on every page, the register click's htmx row included.
-    if user.kind == "home":
+    if user.kind == User.Kind.HOME:
         return "home"
     return "exchange"
 

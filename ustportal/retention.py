@@ -44,7 +44,7 @@ it back (exact counts, nothing changed, no file touched).
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.apps import apps
 from django.conf import settings
@@ -54,15 +54,20 @@ from django.db.models.functions import Trim, Upper
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from academics.models import Season
+from accounts.models import User as _User
 from core import dates
 from core.bulk import bulk_record
+from core.models import PersonalDataAccess
 from core.privacy import access_log_cutoff, access_record, years_before
 
 logger = logging.getLogger(__name__)
 
+AccountKind = _User.Kind
+
 PURGE_KIND = "retention.purge"  # the staff action log's kind (the privacy officer's)
 LOCK_KEY = 0x50495041  # "PIPA": the advisory-lock key of the retention job
-STAFF = Q(kind="staff") | Q(is_staff=True) | Q(is_superuser=True)
+STAFF = Q(kind=AccountKind.STAFF) | Q(is_staff=True) | Q(is_superuser=True)
 
 
 @dataclass
@@ -90,13 +95,9 @@ class _DryRun(Exception):
     pass
 
 
-def _seoul(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
-
-
 def term_end(*, year: int, season: str, last_window_end: datetime | None = None) -> datetime:
     """When a term's personal data start their retention period (see the module docstring)."""
-    end = _seoul(date(year, 9, 1) if season in ("spring", "summer") else date(year + 1, 3, 1))
+    end = dates.moment(date(year, 9, 1) if season in (Season.SPRING, Season.SUMMER) else date(year + 1, 3, 1))
     return max(end, last_window_end) if last_window_end else end
 
 
@@ -182,7 +183,7 @@ def _destroy_credit_exchange(run: _Run, *, cutoff: datetime, expired_terms: list
     ).exclude(Exists(applied_again))
     user_ids = list(identities.values_list("user_id", flat=True))
     run.destroy("accounts.temporarystudentid", identities)
-    run.destroy_users(User.objects.filter(pk__in=user_ids, kind="exchange"))
+    run.destroy_users(User.objects.filter(pk__in=user_ids, kind=AccountKind.EXCHANGE))
 
 
 def _destroy_affiliation(run: _Run, *, cutoff: datetime, ends: dict[int, datetime]) -> None:
@@ -220,13 +221,13 @@ def _destroy_affiliation(run: _Run, *, cutoff: datetime, ends: dict[int, datetim
     records = Record.objects.filter(pk__in=expired_records)
     user_ids = list(records.values_list("user_id", flat=True))
     run.destroy("affiliation.studentrecord", records)
-    run.destroy_users(User.objects.filter(pk__in=user_ids, kind="home"))
+    run.destroy_users(User.objects.filter(pk__in=user_ids, kind=AccountKind.HOME))
 
 
 def _destroy_orphan_accounts(run: _Run, *, cutoff: datetime) -> None:
     User = apps.get_model("accounts", "User")
     run.destroy_users(
-        User.objects.filter(kind__in=["exchange", "home"], date_joined__lt=cutoff)
+        User.objects.filter(kind__in=[AccountKind.EXCHANGE, AccountKind.HOME], date_joined__lt=cutoff)
         .filter(Q(last_login__isnull=True) | Q(last_login__lt=cutoff))
         .filter(temporary_id__isnull=True, student_record__isnull=True, course_registrations__isnull=True)
     )
@@ -235,8 +236,8 @@ def _destroy_orphan_accounts(run: _Run, *, cutoff: datetime) -> None:
 def _destroy_records_of_work(run: _Run, *, cutoff: datetime) -> None:
     OutgoingMail = apps.get_model("core", "OutgoingMail")
     StaffJob = apps.get_model("core", "StaffJob")
-    run.destroy("core.outgoingmail", OutgoingMail.objects.filter(created_at__lt=cutoff).exclude(status="sending"))
-    run.destroy("core.staffjob", StaffJob.objects.filter(created_at__lt=cutoff, status__in=["done", "failed"]))
+    run.destroy("core.outgoingmail", OutgoingMail.objects.filter(created_at__lt=cutoff).exclude(status=OutgoingMail.Status.SENDING))
+    run.destroy("core.staffjob", StaffJob.objects.filter(created_at__lt=cutoff, status__in=[StaffJob.Status.DONE, StaffJob.Status.FAILED]))
     BulkAction = apps.get_model("core", "BulkAction")
     run.destroy("core.bulkaction", BulkAction.objects.filter(at__lt=cutoff).exclude(kind=PURGE_KIND)
                 .exclude(undone_by__at__gte=cutoff))
@@ -244,7 +245,7 @@ def _destroy_records_of_work(run: _Run, *, cutoff: datetime) -> None:
 
 def _purge_access_log(run: _Run, *, at: datetime) -> None:
     Access = apps.get_model("core", "PersonalDataAccess")
-    old = Access.objects.filter(at__lt=access_log_cutoff(at)).exclude(action="destroy")
+    old = Access.objects.filter(at__lt=access_log_cutoff(at)).exclude(action=Access.Action.DESTROY)
     ids = list(old.values_list("pk", flat=True))
     if ids:
         _total, per_model = Access.objects.filter(pk__in=ids).delete()  # the queryset refuses anything younger
@@ -316,10 +317,10 @@ def personal_data_destroy_expired(
             _purge_sign_in_records(run, at=at)
             reference = f"retention {settings.PERSONAL_DATA_RETENTION_YEARS} years, ended before {dates.day(cutoff)}"
             for label, ids in report.ids.items():
-                access_record(action="destroy", model=label, ids=ids, count=len(ids), reference=reference)
+                access_record(action=PersonalDataAccess.Action.DESTROY, model=label, ids=ids, count=len(ids), reference=reference)
             if report.total:
                 counts = ", ".join(f"{label}={count}" for label, count in sorted(report.destroyed.items()) if count)
-                access_record(action="destroy", model="ustportal.retention", count=report.total,
+                access_record(action=PersonalDataAccess.Action.DESTROY, model="ustportal.retention", count=report.total,
                               reference=f"{reference}; {counts}"[:255])
                 _record_purge(report, actor=actor)
             if dry_run:

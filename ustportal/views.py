@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from academics.selectors import term_timeline
@@ -13,6 +14,17 @@ from notices.selectors import latest_notices
 def home(request):
     """The current terms' timelines with what is open now and a countdown, the quick links and the latest notices."""
     return render(request, "home.html", {"timeline": term_timeline(), "latest_notices": latest_notices(limit=5)})
+
+
+def admin_moved(request, app_label: str, model: str, rest: str = "") -> HttpResponseRedirect:
+    """An admin page of a model that moved to the kernel (issue 13): the same page under /admin/core/, same query.
+
+    A 302, not a 301: browsers keep a 301 for good, and an admin address is no promise to keep. The admin itself
+    then sends an anonymous visitor to its login page, as it did at the old address.
+    """
+    admin_root = reverse("admin:index")
+    old, new = f"{admin_root}{app_label}/", f"{admin_root}core/"
+    return HttpResponseRedirect(new + request.get_full_path().removeprefix(old))
 
 
 def _check(probe) -> str:

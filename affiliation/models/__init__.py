@@ -6,10 +6,10 @@ from ``affiliation.models`` as before, which the migrations rely on (``upload_pa
 """
 
 from .applications import AffiliationApplication, ApplicationEvent, EligibilityException, Rule, upload_path
-from .records import SEASON_ORDER, SemesterRecord, StudentRecord
+from .records import SemesterRecord, StudentRecord
 from .rounds import AffiliationRound, ConditionsAlert, DepartmentQuota, SimilarMajor, Stage
 
 __all__ = [
-    "SEASON_ORDER", "AffiliationApplication", "AffiliationRound", "ApplicationEvent", "ConditionsAlert", "DepartmentQuota",
+    "AffiliationApplication", "AffiliationRound", "ApplicationEvent", "ConditionsAlert", "DepartmentQuota",
     "EligibilityException", "Rule", "SemesterRecord", "SimilarMajor", "Stage", "StudentRecord", "upload_path",
 ]

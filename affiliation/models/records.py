@@ -8,10 +8,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from academics.models import SEASONS_IN_ORDER, season_rank
-
-SEASON_ORDER = {s: season_rank(s) + 1 for s in SEASONS_IN_ORDER}  # removed once staffdesk stops importing it
-
 
 class StudentRecord(models.Model):
     """A home student's academic record as imported from the student information system (SPEC §4.1)."""

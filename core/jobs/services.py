@@ -24,6 +24,7 @@ file or the data it touches changed since. ``StaffJob.confirms`` is one-to-one: 
 import hashlib
 import logging
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.exceptions import PermissionDenied
@@ -36,6 +37,7 @@ from core import dates
 from core.broker import broker_publish, broker_resume
 from core.bulk import StalePreview, running_job
 from core.errors import DomainError
+from core.language import page_language
 
 from ..models import StaffJob
 from .runners import RUNNERS, Outcome, Progress, preview_summary
@@ -92,7 +94,7 @@ def job_start(
     if active is not None:
         raise _refusal(active)
     job = StaffJob(
-        kind=kind, scope=scope, params=params, created_by=actor, language=translation.get_language() or "ko",
+        kind=kind, scope=scope, params=params, created_by=actor, language=page_language(),
         input_name=name[:200], input_content=content, input_size=len(content or b""),
         input_sha256=hashlib.sha256(content).hexdigest() if content is not None else "", confirms=confirms,
     )
@@ -217,17 +219,26 @@ class PreviewRefused(DomainError):
     """The preview cannot be confirmed (already confirmed, expired, not a preview, another fingerprint)."""
 
 
-def preview_state(job: StaffJob, *, at: datetime | None = None) -> str:
-    """``"open"`` (may be confirmed), ``"confirmed"``, ``"expired"``, or ``""`` when ``job`` is no preview."""
+class PreviewState(StrEnum):
+    """Where a finished dry run stands as a preview; ``NONE`` (empty, false) when the job is no preview."""
+
+    NONE = ""
+    OPEN = "open"  # may be confirmed
+    CONFIRMED = "confirmed"
+    EXPIRED = "expired"
+
+
+def preview_state(job: StaffJob, *, at: datetime | None = None) -> PreviewState:
+    """:class:`PreviewState` of ``job``: open (may be confirmed), confirmed, expired, or none (no preview)."""
     if job.kind not in RUNNERS or not job.params.get("dry_run") or job.status != Status.DONE:
-        return ""
+        return PreviewState.NONE
     if job.report.get("dry_run") is not True or not job.report.get("fingerprint"):
-        return ""
+        return PreviewState.NONE
     if StaffJob.objects.filter(confirms=job).exists():
-        return "confirmed"
+        return PreviewState.CONFIRMED
     if job.finished_at is None or job.finished_at < (at or timezone.now()) - PREVIEW_KEEP or job.input_content is None:
-        return "expired"
-    return "open"
+        return PreviewState.EXPIRED
+    return PreviewState.OPEN
 
 
 def job_confirm(*, job_id: int, fingerprint: str, actor) -> StaffJob:
@@ -243,10 +254,10 @@ def job_confirm(*, job_id: int, fingerprint: str, actor) -> StaffJob:
         if not actor.has_perm(RUNNERS[preview.kind].permission):
             raise PermissionDenied
         state = preview_state(preview)
-        if state != "open":
+        if state != PreviewState.OPEN:
             raise PreviewRefused({
-                "confirmed": _("This preview was already confirmed; it cannot be confirmed twice."),
-                "expired": _("This preview has expired (kept for %(hours)s hours). Upload the file again.")
+                PreviewState.CONFIRMED: _("This preview was already confirmed; it cannot be confirmed twice."),
+                PreviewState.EXPIRED: _("This preview has expired (kept for %(hours)s hours). Upload the file again.")
                 % {"hours": int(PREVIEW_KEEP.total_seconds() // 3600)},
             }.get(state, _("Only a finished preview without errors can be confirmed.")))
         if not fingerprint or fingerprint != preview.report["fingerprint"]:

@@ -25,6 +25,8 @@ from accounts.roles import ensure_roles
 from accounts.services import temporary_id_allocate
 from affiliation.demo import HOME_PASSWORD as AFFILIATION_PASSWORD
 from affiliation.demo import load_affiliation_demo
+from core import dates
+from core.language import ENGLISH, KOREAN
 from creditexchange.demo import load_partner_list_demo
 from creditexchange.models import ApplicationEvent, CourseOffering, TemporaryIdApplication, TimeSlot
 from creditexchange.services import registration_submit
@@ -58,7 +60,7 @@ def demo_data_blockers() -> list[str]:
 
 
 def _at(day: date, hour: int = 0, minute: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+    return dates.moment(day, time(hour, minute))
 
 
 class Command(BaseCommand):
@@ -98,7 +100,7 @@ class Command(BaseCommand):
 
     def _reference(self) -> None:
         host, _ = Institution.objects.update_or_create(
-            code="ust", defaults={"kind": "host", "name_ko": "UST 대학교", "name_en": "UST University"}
+            code="ust", defaults={"kind": Institution.Kind.HOST, "name_ko": "UST 대학교", "name_en": "UST University"}
         )
         seoul, _ = Campus.objects.update_or_create(
             code="seoul", defaults={"institution": host, "name_ko": "서울캠퍼스", "name_en": "Seoul Campus", "is_main": True}
@@ -131,22 +133,23 @@ class Command(BaseCommand):
             Department.objects.update_or_create(
                 code=code, defaults={"name_ko": ko, "name_en": en, "college": colleges[college], "campus": campus}
             )
+        Lang, Basis = Institution.MailLanguage, Institution.VerificationBasis
         for code, ko, en, active, lang, basis, contact in [
-            ("hanbit", "한빛대학교", "Hanbit University", True, "ko", "application", "exchange@hanbit.example"),
-            ("garam", "가람대학교", "Garam University", True, "en", "registration", "intl@garam.example"),
-            ("nuri", "누리대학교", "Nuri University", False, "ko", "application", "credit@nuri.example"),
+            ("hanbit", "한빛대학교", "Hanbit University", True, Lang.KO, Basis.APPLICATION, "exchange@hanbit.example"),
+            ("garam", "가람대학교", "Garam University", True, Lang.EN, Basis.REGISTRATION, "intl@garam.example"),
+            ("nuri", "누리대학교", "Nuri University", False, Lang.KO, Basis.APPLICATION, "credit@nuri.example"),
         ]:
             partner, _ = Institution.objects.update_or_create(
                 code=code,
                 defaults={
-                    "kind": "partner", "name_ko": ko, "name_en": en, "agreement_active": active,
+                    "kind": Institution.Kind.PARTNER, "name_ko": ko, "name_en": en, "agreement_active": active,
                     "mail_language": lang, "verification_basis": basis,
                 },
             )
             InstitutionContact.objects.get_or_create(institution=partner, email=contact, defaults={"name": en})
 
     def _terms(self) -> Term:
-        today = timezone.localdate()
+        today = dates.today()
         target = today + timedelta(days=90)
         season = Term.Season.SPRING if target.month <= 6 else Term.Season.FALL
         term, _ = Term.objects.get_or_create(year=target.year, season=season)
@@ -196,24 +199,24 @@ class Command(BaseCommand):
             old = TemporaryIdApplication.objects.create(
                 term=self.previous_term, partner=hanbit, home_student_number="20230001", name_ko="이지우",
                 name_latin="LEE JIWOO", date_of_birth=date(2003, 5, 17), email=user.email, phone=user.phone,
-                home_department="컴퓨터공학과", degree_level="bachelor", consent_at=timezone.now(),
-                status="issued", confirmed_at=timezone.now(), decided_at=timezone.now(), issued_at=timezone.now(),
+                home_department="컴퓨터공학과", degree_level=TemporaryIdApplication.DegreeLevel.BACHELOR, consent_at=timezone.now(),
+                status=TemporaryIdApplication.Status.ISSUED, confirmed_at=timezone.now(), decided_at=timezone.now(), issued_at=timezone.now(),
                 temporary_id=identity,
             )
-            ApplicationEvent.objects.create(application=old, from_status="", to_status="issued", reason="demo data")
+            ApplicationEvent.objects.create(application=old, from_status="", to_status=TemporaryIdApplication.Status.ISSUED, reason="demo data")
         garam = Institution.objects.get(code="garam")
         for number, name_ko, name_latin, dob, email, status in [
-            ("G2024117", "", "Emma Schulz", date(2002, 11, 3), "emma.schulz@garam.example", "confirmed"),
-            ("20240002", "김민준", "KIM MINJUN", date(2004, 1, 9), "minjun.kim@hanbit.example", "confirmed"),
+            ("G2024117", "", "Emma Schulz", date(2002, 11, 3), "emma.schulz@garam.example", TemporaryIdApplication.Status.CONFIRMED),
+            ("20240002", "김민준", "KIM MINJUN", date(2004, 1, 9), "minjun.kim@hanbit.example", TemporaryIdApplication.Status.CONFIRMED),
         ]:
             partner = garam if number.startswith("G") else hanbit
             application, created = TemporaryIdApplication.objects.get_or_create(
                 term=term, partner=partner, home_student_number=number,
                 defaults={
                     "name_ko": name_ko, "name_latin": name_latin, "date_of_birth": dob, "email": email,
-                    "phone": "010-5555-0101", "home_department": "Computer Science", "degree_level": "bachelor",
+                    "phone": "010-5555-0101", "home_department": "Computer Science", "degree_level": TemporaryIdApplication.DegreeLevel.BACHELOR,
                     "consent_at": timezone.now(), "status": status, "confirmed_at": timezone.now(),
-                    "language": "en" if partner == garam else "ko",
+                    "language": ENGLISH if partner == garam else KOREAN,
                 },
             )
             if created:
@@ -221,7 +224,7 @@ class Command(BaseCommand):
 
     def _courses(self) -> None:
         """A winter session in its registration window, ~30 offerings, some nearly full."""
-        today = timezone.localdate()
+        today = dates.today()
         term, _ = Term.objects.get_or_create(year=self.previous_year, season=Term.Season.WINTER)
         windows = {
             TermWindow.Kind.APPLICATION: (_at(today - timedelta(days=40)), _at(today - timedelta(days=10))),
@@ -269,7 +272,7 @@ class Command(BaseCommand):
     def _fill_some(self, term: Term) -> None:
         """Other exchange students take seats, so a few offerings are nearly full."""
         garam = Institution.objects.get(code="garam")
-        at = _at(timezone.localdate())
+        at = _at(dates.today())
         crowded = list(CourseOffering.objects.filter(term=term, capacity=3))
         for number in range(1, 3):
             home_number = f"W{number:04d}"
@@ -281,7 +284,7 @@ class Command(BaseCommand):
             TemporaryIdApplication.objects.create(
                 term=term, partner=garam, home_student_number=home_number, name_latin=f"Winter {number}",
                 date_of_birth=date(2002, 1, number), email=user.email, phone="010-0000-0000", home_department="CS",
-                degree_level="bachelor", consent_at=at, status="issued", issued_at=at, temporary_id=identity, language="en",
+                degree_level=TemporaryIdApplication.DegreeLevel.BACHELOR, consent_at=at, status=TemporaryIdApplication.Status.ISSUED, issued_at=at, temporary_id=identity, language=ENGLISH,
             )
             for offering in crowded:
                 try:
@@ -294,7 +297,7 @@ class Command(BaseCommand):
             defaults={
                 "name_ko": "이지우", "name_latin": "LEE JIWOO", "date_of_birth": date(2003, 5, 17),
                 "email": returning.user.email, "phone": returning.user.phone, "home_department": "컴퓨터공학과",
-                "degree_level": "bachelor", "consent_at": at, "status": "issued", "issued_at": at,
+                "degree_level": TemporaryIdApplication.DegreeLevel.BACHELOR, "consent_at": at, "status": TemporaryIdApplication.Status.ISSUED, "issued_at": at,
                 "temporary_id": returning, "returning": True,
             },
         )

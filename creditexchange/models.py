@@ -446,6 +446,17 @@ class PartnerListFile(models.Model):
         super().save(*args, **kwargs)
 
 
+class RecommendationQuerySet(models.QuerySet):
+    """The rule "the latest answered recommendation decides" (seed 000 §2), written once: ``answered()`` then
+    ``latest_first()``; the first row is the one that counts (lists, the credit mark, the staff figures)."""
+
+    def answered(self) -> "RecommendationQuerySet":
+        return self.exclude(decision=Recommendation.Decision.PENDING)
+
+    def latest_first(self) -> "RecommendationQuerySet":
+        return self.order_by("-decided_at", "-pk")
+
+
 class Recommendation(models.Model):
     """A partner's answer for one student: a line of a sent list, or a record staff made from another source.
 
@@ -481,6 +492,8 @@ class Recommendation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("recorded by"),
     )
+
+    objects = RecommendationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("recommendation")

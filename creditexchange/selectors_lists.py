@@ -58,11 +58,7 @@ def _kind_applications(*, term_id: int, kind: str) -> QuerySet[TemporaryIdApplic
 def latest_decisions(*, application_ids) -> dict[int, Recommendation]:
     """Each student's latest answered recommendation (any list or a staff record); absent when none."""
     latest: dict[int, Recommendation] = {}
-    answered = (
-        Recommendation.objects.filter(application_id__in=list(application_ids))
-        .exclude(decision=Recommendation.Decision.PENDING)
-        .order_by("application_id", "-decided_at", "-pk")
-    )
+    answered = Recommendation.objects.filter(application_id__in=list(application_ids)).answered().latest_first()
     for recommendation in answered:
         latest.setdefault(recommendation.application_id, recommendation)
     return latest
@@ -77,9 +73,8 @@ def credit_withheld(*, student: User, term: Term | None) -> Recommendation | Non
             application__term=term, application__temporary_id__user=student,
             application__status=TemporaryIdApplication.Status.ISSUED,
         )
-        .exclude(decision=Recommendation.Decision.PENDING)
+        .answered().latest_first()
         .select_related("application__partner")
-        .order_by("-decided_at", "-pk")
         .first()
     )
     return latest if latest is not None and latest.withholds_credit else None
@@ -91,8 +86,7 @@ def registrations_with_credit_mark(registrations: QuerySet[CourseRegistration]) 
         Recommendation.objects.filter(
             application__term=OuterRef("term"), application__temporary_id__user=OuterRef("student"),
         )
-        .exclude(decision=Recommendation.Decision.PENDING)
-        .order_by("-decided_at", "-pk")
+        .answered().latest_first()
         .values("decision")[:1]
     )
     return registrations.annotate(partner_decision=Subquery(latest))
@@ -158,8 +152,7 @@ def _earlier_answers() -> QuerySet[Recommendation]:
             partner_list__partner=OuterRef("partner_list__partner"),
             partner_list__sent_at__lt=OuterRef("partner_list__sent_at"),
         )
-        .exclude(decision=Recommendation.Decision.PENDING)
-        .order_by("-decided_at", "-pk")
+        .answered().latest_first()
     )
 
 

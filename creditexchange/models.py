@@ -408,8 +408,9 @@ class PartnerList(models.Model):
             raise ImmutableSnapshot(f"Partner list {self.pk} was sent and cannot change.")
         super().save(*args, **kwargs)
 
-    def is_open(self, at=None) -> bool:
-        return (at or timezone.now()) < self.deadline
+    def is_open(self, at=None, *, deadline=None) -> bool:
+        """Answers are accepted in [sent_at, deadline); a link whose own ``deadline`` is earlier closes then."""
+        return dates.is_open(self.sent_at, min(deadline, self.deadline) if deadline else self.deadline, at)
 
     @property
     def student_count(self) -> int:

@@ -255,7 +255,7 @@ class PartnerListLink:
     deadline: datetime  # the earlier of the token's own expiry and the list's deadline
 
     def is_open(self, at: datetime | None = None) -> bool:
-        return (at or timezone.now()) < self.deadline
+        return self.partner_list.is_open(at, deadline=self.deadline)
 
 
 def partner_list_token(partner_list: PartnerList, *, expires_at: datetime | None = None) -> str:
@@ -350,7 +350,7 @@ def recommendations_submit(
     with transaction.atomic():
         partner_list = PartnerList.objects.select_related("partner", "term").get(pk=partner_list_id)
         deadline = min(deadline, partner_list.deadline) if deadline else partner_list.deadline
-        if at >= deadline:
+        if not partner_list.is_open(at, deadline=deadline):
             raise WindowClosed(
                 _("Answers for this list were accepted until %(deadline)s (Asia/Seoul). Nothing was changed; "
                   "please write to the registrar's office.") % {"deadline": _local(deadline)}

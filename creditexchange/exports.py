@@ -13,6 +13,8 @@ import unicodedata
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from core.language import bilingual
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv"
@@ -121,7 +123,7 @@ def lines(kind: str, rows: list[dict], language: str) -> list[list]:
                 if course is None:
                     values.update(course_code="", section="", course_title=str(_("No courses")), credits="")
                 else:
-                    title = course["title_en"] if language == "en" and course["title_en"] else course["title_ko"]
+                    title = bilingual(course["title_ko"], course["title_en"])
                     values.update(
                         course_code=course["code"], section=course["section"], course_title=title, credits=course["credits"]
                     )

@@ -5,10 +5,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Trim, Upper
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import dates
+from core.language import bilingual
 from core.models import StatusEvent
 
 
@@ -256,9 +256,7 @@ class CourseOffering(models.Model):
 
     @property
     def title(self) -> str:
-        from django.utils.translation import get_language
-
-        return self.title_en if (get_language() or "ko").startswith("en") and self.title_en else self.title_ko
+        return bilingual(self.title_ko, self.title_en)
 
     @property
     def seats_left(self) -> int:
@@ -419,7 +417,7 @@ class PartnerList(models.Model):
     @property
     def last_answer_day(self):
         """The last local day on which answers are accepted (the deadline itself is exclusive)."""
-        return timezone.localtime(self.deadline - timedelta(microseconds=1)).date()
+        return dates.seoul(self.deadline - timedelta(microseconds=1)).date()
 
 
 class PartnerListFile(models.Model):

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from academics.models import Institution, Term
 from accounts.models import User
+from core.language import bilingual
 from core.models import OutgoingMail
 
 from .models import CourseRegistration, PartnerList, Recommendation, TemporaryIdApplication
@@ -290,9 +291,6 @@ class VerificationLine:
 
 
 def verification_lines(*, partner_list: PartnerList) -> list[VerificationLine]:
-    from django.utils.translation import get_language
-
-    english = (get_language() or "ko").startswith("en")
     lines = {r.application_id: r for r in lines_with_answers(Recommendation.objects.filter(partner_list=partner_list))}
     earlier = {
         r.pk: r for r in Recommendation.objects.filter(pk__in=[r.earlier_id for r in lines.values() if r.earlier_id])
@@ -301,7 +299,7 @@ def verification_lines(*, partner_list: PartnerList) -> list[VerificationLine]:
     result = []
     for number, row in enumerate(partner_list.rows, start=1):
         courses = [
-            f"{c['code']}-{c['section']} {c['title_en'] if english and c['title_en'] else c['title_ko']} ({c['credits']})"
+            f"{c['code']}-{c['section']} {bilingual(c['title_ko'], c['title_en'])} ({c['credits']})"
             for c in row.get("courses") or []
         ]
         status = row.get("application_status")

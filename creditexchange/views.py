@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core import signing
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -10,6 +9,7 @@ from academics.models import TermWindow
 from academics.selectors import terms_with_open_window
 from core.errors import DomainError, DuplicateApplication, InvalidLink
 from core.http import client_ip
+from core.language import page_language
 
 from . import services
 from .forms import ApplicationForm, LookupForm
@@ -23,7 +23,7 @@ def application_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_submit(
-                **form.cleaned_data, language=get_language()[:2], client_key=client_ip(request)
+                **form.cleaned_data, language=page_language(), client_key=client_ip(request)
             )
         except DuplicateApplication as exc:
             duplicate, duplicate_refused = exc.application, True

@@ -50,14 +50,10 @@ ANSWERS = (Decision.RECOMMENDED, Decision.NOT_RECOMMENDED)
 COMMENT_MAX = 1000
 
 
-def _local(at: datetime) -> str:
-    return dates.when(at)
-
-
 def partner_list_deadline(*, sent_at: datetime) -> datetime:
     """Answers are accepted for PARTNER_LIST_VERIFY_DAYS whole days after the day of sending (Asia/Seoul)."""
-    day = timezone.localdate(sent_at) + timedelta(days=settings.PARTNER_LIST_VERIFY_DAYS + 1)
-    return timezone.make_aware(datetime.combine(day, time.min))
+    day = dates.seoul(sent_at).date() + timedelta(days=settings.PARTNER_LIST_VERIFY_DAYS + 1)
+    return datetime.combine(day, time.min, tzinfo=dates.SEOUL)
 
 
 def _recipients(partner: Institution) -> list[str]:
@@ -77,7 +73,7 @@ def _check_sendable(*, partner: Institution, term: Term, kind: str) -> list[str]
     if existing is not None:
         raise AlreadySent(
             _("The %(kind)s list for %(partner)s, %(term)s was already sent on %(sent)s; a list is sent once.")
-            % {**context, "sent": _local(existing.sent_at)}
+            % {**context, "sent": dates.when(existing.sent_at)}
         )
     if not partner_list_applies(partner=partner, kind=kind):
         raise NotEligible(
@@ -353,7 +349,7 @@ def recommendations_submit(
         if not partner_list.is_open(at, deadline=deadline):
             raise WindowClosed(
                 _("Answers for this list were accepted until %(deadline)s (Asia/Seoul). Nothing was changed; "
-                  "please write to the registrar's office.") % {"deadline": _local(deadline)}
+                  "please write to the registrar's office.") % {"deadline": dates.when(deadline)}
             )
         lines = {
             line.pk: line

@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from academics.models import Institution, InstitutionContact, Term, TermWindow
 from accounts.models import User
 from core import dates
-from core.broker import broker_publish
 from core.bulk import bulk_record, change, preview_check
 from core.errors import AlreadySent, DomainError, InvalidLink, NotEligible, WindowClosed
 from core.mail import mail_queue
@@ -167,32 +166,6 @@ def partner_list_send(
         )
     logger.info("Partner list %s sent to %s (%s students)", partner_list, ", ".join(recipients), len(partner_list.rows))
     return partner_list
-
-
-def partner_list_check(*, partner: Institution, term: Term, kind: str) -> None:
-    """Refuse at once, with its message, a send that would fail now (staff's "send now" before its job is queued)."""
-    _check_sendable(partner=partner, term=term, kind=kind)
-
-
-def partner_list_request(*, partner: Institution, term: Term, kind: str, actor: User) -> None:
-    """Staff "send now": refuse at once what would fail, otherwise queue the job after the transaction commits."""
-    _check_sendable(partner=partner, term=term, kind=kind)
-    args = {"partner_id": partner.pk, "term_id": term.pk, "kind": kind, "actor_id": actor.pk}
-    transaction.on_commit(lambda: partner_list_dispatch(**args))
-
-
-def partner_list_dispatch(*, partner_id: int, term_id: int, kind: str, actor_id: int | None = None) -> None:
-    """Hand the job to the broker; if it is down, build the list here (milliseconds), its mail still goes via the outbox."""
-    from ..tasks import send_partner_list_task
-
-    if broker_publish(send_partner_list_task, partner_id, term_id, kind, actor_id):
-        return
-    try:
-        partner_list_send(
-            partner_id=partner_id, term_id=term_id, kind=kind, actor=User.objects.filter(pk=actor_id).first(),
-        )
-    except DomainError as exc:
-        logger.warning("Partner list %s/%s/%s not sent: %s", partner_id, term_id, kind, exc.message)
 
 
 @dataclass

@@ -121,6 +121,7 @@ class TemporaryIdApplicationAdmin(admin.ModelAdmin):
     def render_change_form(self, request, context, *args, **kwargs):
         context["can_decide"] = self.has_approve_permission(request)
         context["can_issue"] = self.has_issue_permission(request)
+        context["Status"] = TemporaryIdApplication.Status
         return super().render_change_form(request, context, *args, **kwargs)
 
     def response_change(self, request, obj):

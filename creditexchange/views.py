@@ -13,6 +13,9 @@ from core.language import page_language
 
 from . import services
 from .forms import ApplicationForm, LookupForm
+from .models import TemporaryIdApplication
+
+Status = TemporaryIdApplication.Status
 
 RESEND_SALT = "creditexchange.resend-offer"
 
@@ -36,10 +39,10 @@ def application_create(request):
             request.session["applied_in_conflict"] = services.application_conflict_open_for(application=application) is not None
             return redirect("creditexchange:application_sent")
     context = {
-        "form": form,
+        "form": form, "Status": Status,
         "duplicate": duplicate, "duplicate_refused": duplicate_refused,
         "resend_token": (
-            signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate and duplicate.status == "submitted" else ""
+            signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate and duplicate.status == Status.SUBMITTED else ""
         ),
         "open_terms": terms_with_open_window(kind=TermWindow.Kind.APPLICATION).prefetch_related("windows"),
     }
@@ -111,4 +114,4 @@ def application_lookup(request):
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
-    return render(request, "creditexchange/application_lookup.html", {"form": form, "result": result})
+    return render(request, "creditexchange/application_lookup.html", {"form": form, "result": result, "Status": Status})

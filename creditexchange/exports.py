@@ -103,19 +103,19 @@ def _student_values(number: int, row: dict) -> dict:
 
 def lines(kind: str, rows: list[dict], language: str) -> list[list]:
     """Header plus one line per student, or per registered course of a student (student columns repeated)."""
-    from .models import Recommendation, TemporaryIdApplication
+    from .models import PartnerList, Recommendation, TemporaryIdApplication
 
     with translation.override(language):
         result = [_labels(kind)]
         keys = [key for key, _label in columns(kind)]
         for number, row in enumerate(rows, start=1):
             base = _student_values(number, row)
-            if kind == "applicants":
+            if kind == PartnerList.Kind.APPLICANTS:
                 base["application_status"] = _code_label(TemporaryIdApplication.Status, row["application_status"])
                 result.append([base[k] for k in keys])
                 continue
             base["total_credits"] = row["total_credits"]
-            if kind == "final":
+            if kind == PartnerList.Kind.FINAL:
                 base["recommendation"] = _code_label(Recommendation.Decision, row["recommendation"])
                 base["credit"] = str(_("No credit (not recommended)")) if row["no_credit"] else ""
             for course in row["courses"] or [None]:

@@ -53,16 +53,18 @@ from .offerings import (
 from .offerings_file import offerings_import, offerings_import_undo
 from .partner_list_preview import ListPreview, partner_list_preview
 from .partner_lists import (
-    PartnerListLink,
     SendReport,
-    partner_list_contacts,
     partner_list_deadline,
-    partner_list_link,
-    partner_list_open,
     partner_list_send,
-    partner_list_token,
     partner_lists_send,
     partner_lists_send_due,
+)
+from .recommendations import (
+    PartnerListLink,
+    partner_list_contacts,
+    partner_list_link,
+    partner_list_open,
+    partner_list_token,
     recommendation_record,
     recommendations_submit,
 )

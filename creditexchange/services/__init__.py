@@ -5,16 +5,18 @@ from .applications import (
     CORRECTABLE_FIELDS,
     LookupResult,
     application_approve,
-    application_confirm,
-    application_confirm_check,
     application_correct,
-    application_expired_link_resendable,
     application_lookup,
     application_reject,
-    application_resend_confirmation,
     application_submit,
     applications_purge_unconfirmed,
     confirmation_token,
+)
+from .confirmation import (
+    application_confirm,
+    application_confirm_check,
+    application_expired_link_resendable,
+    application_resend_confirmation,
 )
 from .conflict_resolution import (
     StaleConflict,

@@ -73,6 +73,22 @@ def application_submit(
     number has applied. The consent stores ``settings.PRIVACY_NOTICE_VERSION`` (PIPA).
     """
     at = at or timezone.now()
+    _require_applicable(term=term, partner=partner, consent=consent, name_ko=name_ko, name_latin=name_latin, at=at)
+    home_student_number, email = home_student_number.strip(), email.strip()
+    key = student_number_key(home_student_number)
+    application = TemporaryIdApplication(
+        term=term, partner=partner, home_student_number=home_student_number, name_ko=name_ko.strip(),
+        name_latin=name_latin.strip(), date_of_birth=date_of_birth, email=email, phone=phone.strip(),
+        home_department=home_department.strip(), degree_level=degree_level, language=language, consent_at=at,
+        consent_version=settings.PRIVACY_NOTICE_VERSION, confirmation_sent_at=at,
+    )
+    application.full_clean(validate_unique=False, validate_constraints=False)
+    _store_new(application, key=key, client_key=client_key, at=at)
+    return application
+
+
+def _require_applicable(*, term: Term, partner: Institution, consent: bool, name_ko: str, name_latin: str, at: datetime) -> None:
+    """Consent given, the partner's agreement active, the term's application window open, a name given."""
     if not consent:
         raise NotEligible(_("You must agree to the collection and use of personal information to apply."))
     if partner.kind != Institution.Kind.PARTNER or not partner.agreement_active:
@@ -83,15 +99,12 @@ def application_submit(
     window_require_open(term=term, kind=TermWindow.Kind.APPLICATION, at=at)
     if not (name_ko.strip() or name_latin.strip()):
         raise NotEligible(_("Enter your name in Korean, in Latin letters, or both."))
-    home_student_number, email = home_student_number.strip(), email.strip()
-    key = student_number_key(home_student_number)
-    application = TemporaryIdApplication(
-        term=term, partner=partner, home_student_number=home_student_number, name_ko=name_ko.strip(),
-        name_latin=name_latin.strip(), date_of_birth=date_of_birth, email=email, phone=phone.strip(),
-        home_department=home_department.strip(), degree_level=degree_level, language=language, consent_at=at,
-        consent_version=settings.PRIVACY_NOTICE_VERSION, confirmation_sent_at=at,
-    )
-    application.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def _store_new(application: TemporaryIdApplication, *, key: str, client_key: str, at: datetime) -> None:
+    """Save a new application under the partner's lock: refuse a plain repeat, open a conflict for anyone else."""
+    term, partner = application.term, application.partner
+    date_of_birth, email = application.date_of_birth, application.email
     try:
         with transaction.atomic():
             # Two people applying with one number at the same instant: the partner row serialises them, so the
@@ -123,7 +136,6 @@ def application_submit(
         if repeat is None:
             raise
         raise _duplicate(repeat, date_of_birth=date_of_birth, client_key=client_key) from None
-    return application
 
 
 def _identity_holders(*, partner: Institution, key: str, date_of_birth: date) -> list[TemporaryIdApplication]:

@@ -6,7 +6,7 @@ Kept beside ``selectors.py`` (the catalogue's reads) so each module stays small.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from academics.models import Institution, Term
@@ -14,7 +14,7 @@ from accounts.models import User
 from core.language import bilingual
 from core.models import OutgoingMail
 
-from .models import CourseRegistration, PartnerList, Recommendation, TemporaryIdApplication
+from .models import CourseRegistration, PartnerList, Recommendation, TemporaryIdApplication, answered_q
 
 LISTED_APPLICATION_STATUSES = (
     TemporaryIdApplication.Status.CONFIRMED, TemporaryIdApplication.Status.APPROVED, TemporaryIdApplication.Status.ISSUED,
@@ -168,7 +168,7 @@ def lines_with_answers(lines: QuerySet[Recommendation]) -> QuerySet[Recommendati
     return lines.annotate(
         earlier_id=Subquery(earlier.values("pk")[:1]),
         answer=Case(
-            When(~Q(decision=Recommendation.Decision.PENDING), then=F("decision")),
+            When(answered_q(), then=F("decision")),
             default=Subquery(earlier.values("decision")[:1]),
         ),
     )

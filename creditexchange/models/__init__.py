@@ -17,10 +17,12 @@ from .partner_lists import (
     Recommendation,
     RecommendationEvent,
     RecommendationQuerySet,
+    answered_q,
 )
 
 __all__ = [
     "ApplicationConflict", "ApplicationConflictEvent", "ApplicationEvent", "TemporaryIdApplication", "_new_nonce",
     "student_number_key", "CourseOffering", "CourseRegistration", "RegistrationEvent", "TimeSlot", "ImmutableSnapshot",
     "PartnerList", "PartnerListFile", "Recommendation", "RecommendationEvent", "RecommendationQuerySet",
+    "answered_q",
 ]

@@ -108,12 +108,17 @@ class PartnerListFile(models.Model):
         super().save(*args, **kwargs)
 
 
+def answered_q() -> Q:
+    """A line with an answer (not ``pending``): ``RecommendationQuerySet.answered`` as a condition, e.g. in a Case."""
+    return ~Q(decision=Recommendation.Decision.PENDING)
+
+
 class RecommendationQuerySet(models.QuerySet):
     """The rule "the latest answered recommendation decides" (seed 000 §2), written once: ``answered()`` then
     ``latest_first()``; the first row is the one that counts (lists, the credit mark, the staff figures)."""
 
     def answered(self) -> "RecommendationQuerySet":
-        return self.exclude(decision=Recommendation.Decision.PENDING)
+        return self.filter(answered_q())
 
     def latest_first(self) -> "RecommendationQuerySet":
         return self.order_by("-decided_at", "-pk")

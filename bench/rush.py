@@ -46,7 +46,7 @@ CSRF_SECRET = "benchCsrfSecret0123456789abcdefX"  # 32 chars: Django accepts the
 assert len(CSRF_SECRET) == 32
 
 BENCH_ENV = {
-    "DJANGO_SETTINGS_MODULE": "ustportal.settings",
+    "DJANGO_SETTINGS_MODULE": "bench.settings",  # the portal's settings plus the ping page (bench/urls.py)
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "REDIS_URL": "redis://127.0.0.1:6379/14",
     "SECRET_KEY": "bench-only",

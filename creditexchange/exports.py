@@ -13,6 +13,8 @@ import unicodedata
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from core.language import bilingual
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv"
@@ -101,19 +103,19 @@ def _student_values(number: int, row: dict) -> dict:
 
 def lines(kind: str, rows: list[dict], language: str) -> list[list]:
     """Header plus one line per student, or per registered course of a student (student columns repeated)."""
-    from .models import Recommendation, TemporaryIdApplication
+    from .models import PartnerList, Recommendation, TemporaryIdApplication
 
     with translation.override(language):
         result = [_labels(kind)]
         keys = [key for key, _label in columns(kind)]
         for number, row in enumerate(rows, start=1):
             base = _student_values(number, row)
-            if kind == "applicants":
+            if kind == PartnerList.Kind.APPLICANTS:
                 base["application_status"] = _code_label(TemporaryIdApplication.Status, row["application_status"])
                 result.append([base[k] for k in keys])
                 continue
             base["total_credits"] = row["total_credits"]
-            if kind == "final":
+            if kind == PartnerList.Kind.FINAL:
                 base["recommendation"] = _code_label(Recommendation.Decision, row["recommendation"])
                 base["credit"] = str(_("No credit (not recommended)")) if row["no_credit"] else ""
             for course in row["courses"] or [None]:
@@ -121,7 +123,7 @@ def lines(kind: str, rows: list[dict], language: str) -> list[list]:
                 if course is None:
                     values.update(course_code="", section="", course_title=str(_("No courses")), credits="")
                 else:
-                    title = course["title_en"] if language == "en" and course["title_en"] else course["title_ko"]
+                    title = bilingual(course["title_ko"], course["title_en"])
                     values.update(
                         course_code=course["code"], section=course["section"], course_title=title, credits=course["credits"]
                     )

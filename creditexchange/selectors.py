@@ -4,21 +4,20 @@ from dataclasses import dataclass
 from datetime import time
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from academics.models import Term, TermWindow
 from accounts.models import User
+from core import dates
 
 from .models import CourseOffering, CourseRegistration, TimeSlot
 
 
 def catalogue_default_term() -> Term | None:
     """The term whose registration or change window is open, else the newest with published courses."""
-    now = timezone.now()
     current = (
         Term.objects.filter(
+            dates.open_q(opens="windows__starts_at", closes="windows__ends_at"),
             windows__kind__in=[TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE],
-            windows__starts_at__lte=now, windows__ends_at__gt=now,
         ).order_by("-year").first()
     )
     return current or Term.objects.filter(offerings__published_at__isnull=False).order_by("-year", "-pk").first()

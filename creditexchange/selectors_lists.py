@@ -6,14 +6,15 @@ Kept beside ``selectors.py`` (the catalogue's reads) so each module stays small.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from academics.models import Institution, Term
 from accounts.models import User
+from core.language import bilingual
 from core.models import OutgoingMail
 
-from .models import CourseRegistration, PartnerList, Recommendation, TemporaryIdApplication
+from .models import CourseRegistration, PartnerList, Recommendation, TemporaryIdApplication, answered_q
 
 LISTED_APPLICATION_STATUSES = (
     TemporaryIdApplication.Status.CONFIRMED, TemporaryIdApplication.Status.APPROVED, TemporaryIdApplication.Status.ISSUED,
@@ -58,11 +59,7 @@ def _kind_applications(*, term_id: int, kind: str) -> QuerySet[TemporaryIdApplic
 def latest_decisions(*, application_ids) -> dict[int, Recommendation]:
     """Each student's latest answered recommendation (any list or a staff record); absent when none."""
     latest: dict[int, Recommendation] = {}
-    answered = (
-        Recommendation.objects.filter(application_id__in=list(application_ids))
-        .exclude(decision=Recommendation.Decision.PENDING)
-        .order_by("application_id", "-decided_at", "-pk")
-    )
+    answered = Recommendation.objects.filter(application_id__in=list(application_ids)).answered().latest_first()
     for recommendation in answered:
         latest.setdefault(recommendation.application_id, recommendation)
     return latest
@@ -77,9 +74,8 @@ def credit_withheld(*, student: User, term: Term | None) -> Recommendation | Non
             application__term=term, application__temporary_id__user=student,
             application__status=TemporaryIdApplication.Status.ISSUED,
         )
-        .exclude(decision=Recommendation.Decision.PENDING)
+        .answered().latest_first()
         .select_related("application__partner")
-        .order_by("-decided_at", "-pk")
         .first()
     )
     return latest if latest is not None and latest.withholds_credit else None
@@ -91,8 +87,7 @@ def registrations_with_credit_mark(registrations: QuerySet[CourseRegistration]) 
         Recommendation.objects.filter(
             application__term=OuterRef("term"), application__temporary_id__user=OuterRef("student"),
         )
-        .exclude(decision=Recommendation.Decision.PENDING)
-        .order_by("-decided_at", "-pk")
+        .answered().latest_first()
         .values("decision")[:1]
     )
     return registrations.annotate(partner_decision=Subquery(latest))
@@ -158,8 +153,7 @@ def _earlier_answers() -> QuerySet[Recommendation]:
             partner_list__partner=OuterRef("partner_list__partner"),
             partner_list__sent_at__lt=OuterRef("partner_list__sent_at"),
         )
-        .exclude(decision=Recommendation.Decision.PENDING)
-        .order_by("-decided_at", "-pk")
+        .answered().latest_first()
     )
 
 
@@ -174,7 +168,7 @@ def lines_with_answers(lines: QuerySet[Recommendation]) -> QuerySet[Recommendati
     return lines.annotate(
         earlier_id=Subquery(earlier.values("pk")[:1]),
         answer=Case(
-            When(~Q(decision=Recommendation.Decision.PENDING), then=F("decision")),
+            When(answered_q(), then=F("decision")),
             default=Subquery(earlier.values("decision")[:1]),
         ),
     )
@@ -297,9 +291,6 @@ class VerificationLine:
 
 
 def verification_lines(*, partner_list: PartnerList) -> list[VerificationLine]:
-    from django.utils.translation import get_language
-
-    english = (get_language() or "ko").startswith("en")
     lines = {r.application_id: r for r in lines_with_answers(Recommendation.objects.filter(partner_list=partner_list))}
     earlier = {
         r.pk: r for r in Recommendation.objects.filter(pk__in=[r.earlier_id for r in lines.values() if r.earlier_id])
@@ -308,7 +299,7 @@ def verification_lines(*, partner_list: PartnerList) -> list[VerificationLine]:
     result = []
     for number, row in enumerate(partner_list.rows, start=1):
         courses = [
-            f"{c['code']}-{c['section']} {c['title_en'] if english and c['title_en'] else c['title_ko']} ({c['credits']})"
+            f"{c['code']}-{c['section']} {bilingual(c['title_ko'], c['title_en'])} ({c['credits']})"
             for c in row.get("courses") or []
         ]
         status = row.get("application_status")

@@ -1,13 +1,6 @@
-import logging
-
 from celery import shared_task
 
-from accounts.models import User
-from core.errors import DomainError
-
 from . import services
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task(ignore_result=True)
@@ -19,19 +12,6 @@ def issue_temporary_ids_task() -> int:
 @shared_task(ignore_result=True)
 def purge_unconfirmed_applications_task() -> int:
     return services.applications_purge_unconfirmed()
-
-
-@shared_task(ignore_result=True, soft_time_limit=120, time_limit=180)
-def send_partner_list_task(partner_id: int, term_id: int, kind: str, actor_id: int | None = None) -> int | None:
-    """One list to one partner. A duplicate or retried job finds the list already sent and mails nothing."""
-    try:
-        partner_list = services.partner_list_send(
-            partner_id=partner_id, term_id=term_id, kind=kind, actor=User.objects.filter(pk=actor_id).first(),
-        )
-    except DomainError as exc:
-        logger.info("Partner list %s/%s/%s not sent: %s", partner_id, term_id, kind, exc.message)
-        return None
-    return partner_list.pk
 
 
 @shared_task(ignore_result=True, soft_time_limit=300, time_limit=360)

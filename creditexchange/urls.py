@@ -13,6 +13,5 @@ urlpatterns = [
     path("courses/<int:offering_id>/register/", views_courses.registration_create, name="registration_create"),
     path("registrations/<int:registration_id>/drop/", views_courses.registration_delete, name="registration_delete"),
     path("registrations/", views_courses.my_registrations, name="my_registrations"),
-    path("ping", views_courses.ping, name="ping"),
     path("verify/<str:token>/", views_lists.partner_list_verify, name="partner_list_verify"),
 ]

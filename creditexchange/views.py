@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core import signing
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -10,9 +9,13 @@ from academics.models import TermWindow
 from academics.selectors import terms_with_open_window
 from core.errors import DomainError, DuplicateApplication, InvalidLink
 from core.http import client_ip
+from core.language import page_language
 
 from . import services
 from .forms import ApplicationForm, LookupForm
+from .models import TemporaryIdApplication
+
+Status = TemporaryIdApplication.Status
 
 RESEND_SALT = "creditexchange.resend-offer"
 
@@ -23,7 +26,7 @@ def application_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             application = services.application_submit(
-                **form.cleaned_data, language=get_language()[:2], client_key=client_ip(request)
+                **form.cleaned_data, language=page_language(), client_key=client_ip(request)
             )
         except DuplicateApplication as exc:
             duplicate, duplicate_refused = exc.application, True
@@ -36,10 +39,10 @@ def application_create(request):
             request.session["applied_in_conflict"] = services.application_conflict_open_for(application=application) is not None
             return redirect("creditexchange:application_sent")
     context = {
-        "form": form,
+        "form": form, "Status": Status,
         "duplicate": duplicate, "duplicate_refused": duplicate_refused,
         "resend_token": (
-            signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate and duplicate.status == "submitted" else ""
+            signing.dumps(duplicate.pk, salt=RESEND_SALT) if duplicate and duplicate.status == Status.SUBMITTED else ""
         ),
         "open_terms": terms_with_open_window(kind=TermWindow.Kind.APPLICATION).prefetch_related("windows"),
     }
@@ -111,4 +114,4 @@ def application_lookup(request):
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
-    return render(request, "creditexchange/application_lookup.html", {"form": form, "result": result})
+    return render(request, "creditexchange/application_lookup.html", {"form": form, "result": result, "Status": Status})

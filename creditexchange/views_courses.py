@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -113,9 +113,3 @@ def _weekday_labels() -> list[str]:
     from .models import TimeSlot
 
     return [label for _value, label in TimeSlot.Weekday.choices]
-
-
-@login_required
-def ping(request):
-    """A trivial authenticated endpoint: the benchmark's baseline for the framework's own cost."""
-    return JsonResponse({"user": request.user.username})

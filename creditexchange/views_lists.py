@@ -12,6 +12,7 @@ from core.privacy import access_note
 
 from . import services
 from .forms_lists import VerificationForm
+from .models import PartnerList, Recommendation
 from .selectors_lists import partner_list_progress, partner_list_tally, verification_lines
 
 TEMPLATE = "creditexchange/partner_list_verify.html"
@@ -71,5 +72,8 @@ def partner_list_verify(request, token: str):
     lines = verification_lines(partner_list=partner_list)
     access_note(request, partner_list, reference=f"partner {partner_list.partner.code}", count=len(lines), anonymous=True)
     answered, total = partner_list_progress(lists=[partner_list]).get(partner_list.pk, (0, 0))
-    context = {"list": partner_list, "lines": lines, "form": form, "answered": answered, "unanswered": total - answered}
+    context = {
+        "list": partner_list, "lines": lines, "form": form, "answered": answered, "unanswered": total - answered,
+        "Decision": Recommendation.Decision, "Kind": PartnerList.Kind,
+    }
     return _private(render(request, TEMPLATE, context, status=status))

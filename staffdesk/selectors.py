@@ -205,8 +205,7 @@ def registration_figures(term: Term) -> list[Figure]:
 def recommendation_figures(term: Term) -> list[Figure]:
     """Recommendation progress per partner: each listed student once, by their latest answer (one query)."""
     latest = (
-        Recommendation.objects.filter(application=OuterRef("pk")).exclude(decision=Decision.PENDING)
-        .order_by("-decided_at", "-pk").values("decision")[:1]
+        Recommendation.objects.filter(application=OuterRef("pk")).answered().latest_first().values("decision")[:1]
     )
     counts = (
         TemporaryIdApplication.objects.filter(term=term)

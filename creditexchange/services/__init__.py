@@ -5,16 +5,18 @@ from .applications import (
     CORRECTABLE_FIELDS,
     LookupResult,
     application_approve,
-    application_confirm,
-    application_confirm_check,
     application_correct,
-    application_expired_link_resendable,
     application_lookup,
     application_reject,
-    application_resend_confirmation,
     application_submit,
     applications_purge_unconfirmed,
     confirmation_token,
+)
+from .confirmation import (
+    application_confirm,
+    application_confirm_check,
+    application_expired_link_resendable,
+    application_resend_confirmation,
 )
 from .conflict_resolution import (
     StaleConflict,
@@ -53,19 +55,18 @@ from .offerings import (
 from .offerings_file import offerings_import, offerings_import_undo
 from .partner_list_preview import ListPreview, partner_list_preview
 from .partner_lists import (
-    PartnerListLink,
     SendReport,
-    partner_list_check,
-    partner_list_contacts,
     partner_list_deadline,
-    partner_list_dispatch,
-    partner_list_link,
-    partner_list_open,
-    partner_list_request,
     partner_list_send,
-    partner_list_token,
     partner_lists_send,
     partner_lists_send_due,
+)
+from .recommendations import (
+    PartnerListLink,
+    partner_list_contacts,
+    partner_list_link,
+    partner_list_open,
+    partner_list_token,
     recommendation_record,
     recommendations_submit,
 )
@@ -83,8 +84,8 @@ __all__ = [
     "application_resend_confirmation", "application_submit", "applications_purge_unconfirmed", "confirmation_token",
     "offering_capacity_check", "offering_save", "offerings_import", "offerings_publish", "offerings_unpublish", "registration_drop", "registration_submit",
     "DropWindow", "drop_window", "student_can_register", "temporary_id_issue", "temporary_id_issue_batch",
-    "PartnerListLink", "SendReport", "partner_list_check", "partner_list_contacts", "partner_list_link", "partner_list_deadline", "partner_list_dispatch", "partner_list_open",
-    "partner_list_request", "partner_list_send", "partner_list_token", "partner_lists_send", "partner_lists_send_due", "recommendation_record",
+    "PartnerListLink", "SendReport", "partner_list_contacts", "partner_list_link", "partner_list_deadline", "partner_list_open",
+    "partner_list_send", "partner_list_token", "partner_lists_send", "partner_lists_send_due", "recommendation_record",
     "recommendations_submit",
     "ApplicationInConflict", "StaleConflict", "application_conflict_check_members", "application_conflict_open_for", "application_conflict_reopen",
     "application_conflict_resolve",

@@ -169,9 +169,20 @@ def offerings_import(
     report.created = sum(o.pk is None for _n, o, _s in planned)
     report.updated = len(planned) - report.created
     if dry_run:
-        preview = _plan(planned, report=report, sha256=sha256)
-        report.affected = _describe_affected(preview)
-        return report
+        _preview(planned, report=report, sha256=sha256)
+    else:
+        _apply(planned, report=report, term=term, actor=actor, filename=filename, sha256=sha256, expected=expected)
+    return report
+
+
+def _preview(planned, *, report, sha256) -> None:
+    """The dry run: the changes, the fingerprint and the affected students, from the database as it is now."""
+    preview = _plan(planned, report=report, sha256=sha256)
+    report.affected = _describe_affected(preview)
+
+
+def _apply(planned, *, report, term, actor, filename, sha256, expected) -> None:
+    """The real run, in one transaction: recompute the plan under locks, refuse a changed one, write, record, notify."""
     with transaction.atomic():
         offering_change_lock(offering_ids=[o.pk for _n, o, _s in planned if o.pk is not None])
         # Students keep registering while the file is checked: re-read the seats under a lock and
@@ -186,7 +197,7 @@ def offerings_import(
             raise StalePreview()
         _refuse_unconfirmed(planned, preview=preview, taken=taken, report=report, expected=expected)
         if report.errors:
-            return report
+            return
         _write(planned, taken=taken)
         ids = {f"{o.code}-{o.section}": o.pk for _n, o, _s in planned}
         for entry in report.changes:
@@ -195,7 +206,6 @@ def offerings_import(
         change = offering_change_notify(preview=preview, actor=actor, via="offerings_import", expected=expected)
         if change is not None:
             report.bulk_action_ids.append(change.pk)
-    return report
 
 
 def _refuse_unconfirmed(planned, *, preview, taken, report, expected) -> None:

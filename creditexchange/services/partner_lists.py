@@ -1,4 +1,4 @@
-"""Lists to partner universities (SPEC §3.3): build an immutable snapshot, mail it, collect the answers.
+"""Lists to partner universities (SPEC §3.3): build an immutable snapshot and mail it (answers: ``recommendations``).
 
 One list per partner, term and kind. The (partner, term, kind) row is the job's claim: it is
 written, with its files, recommendation lines and outbox mails, in one transaction that holds a
@@ -6,13 +6,11 @@ lock on the partner row, so a second or concurrent job finds it and mails nothin
 """
 
 import hashlib
-import ipaddress
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -20,16 +18,13 @@ from django.utils.translation import gettext as _
 from academics.models import Institution, InstitutionContact, Term, TermWindow
 from accounts.models import User
 from core import dates
-from core.broker import broker_publish
 from core.bulk import bulk_record, change, preview_check
-from core.errors import AlreadySent, DomainError, InvalidLink, NotEligible, WindowClosed
+from core.errors import AlreadySent, DomainError, NotEligible
 from core.mail import mail_queue
 
 from .. import exports
-from ..models import PartnerList, PartnerListFile, Recommendation, RecommendationEvent, TemporaryIdApplication
+from ..models import PartnerList, PartnerListFile, Recommendation
 from ..selectors_lists import (
-    LISTED_APPLICATION_STATUSES,
-    lines_with_answers,
     partner_list_applications,
     partner_list_applies,
     partner_list_due,
@@ -38,26 +33,18 @@ from ..selectors_lists import (
 
 logger = logging.getLogger(__name__)
 Kind = PartnerList.Kind
-Decision = Recommendation.Decision
-VERIFY_SALT = "creditexchange.partner-list-verify"
 # The window after whose close the schedule sends each kind of list.
 WINDOW_OF_KIND = {
     Kind.APPLICANTS: TermWindow.Kind.APPLICATION,
     Kind.REGISTRATIONS: TermWindow.Kind.REGISTRATION,
     Kind.FINAL: TermWindow.Kind.CHANGE,
 }
-ANSWERS = (Decision.RECOMMENDED, Decision.NOT_RECOMMENDED)
-COMMENT_MAX = 1000
-
-
-def _local(at: datetime) -> str:
-    return dates.when(at)
 
 
 def partner_list_deadline(*, sent_at: datetime) -> datetime:
     """Answers are accepted for PARTNER_LIST_VERIFY_DAYS whole days after the day of sending (Asia/Seoul)."""
-    day = timezone.localdate(sent_at) + timedelta(days=settings.PARTNER_LIST_VERIFY_DAYS + 1)
-    return timezone.make_aware(datetime.combine(day, time.min))
+    day = dates.seoul(sent_at).date() + timedelta(days=settings.PARTNER_LIST_VERIFY_DAYS + 1)
+    return datetime.combine(day, time.min, tzinfo=dates.SEOUL)
 
 
 def _recipients(partner: Institution) -> list[str]:
@@ -77,7 +64,7 @@ def _check_sendable(*, partner: Institution, term: Term, kind: str) -> list[str]
     if existing is not None:
         raise AlreadySent(
             _("The %(kind)s list for %(partner)s, %(term)s was already sent on %(sent)s; a list is sent once.")
-            % {**context, "sent": _local(existing.sent_at)}
+            % {**context, "sent": dates.when(existing.sent_at)}
         )
     if not partner_list_applies(partner=partner, kind=kind):
         raise NotEligible(
@@ -173,32 +160,6 @@ def partner_list_send(
     return partner_list
 
 
-def partner_list_check(*, partner: Institution, term: Term, kind: str) -> None:
-    """Refuse at once, with its message, a send that would fail now (staff's "send now" before its job is queued)."""
-    _check_sendable(partner=partner, term=term, kind=kind)
-
-
-def partner_list_request(*, partner: Institution, term: Term, kind: str, actor: User) -> None:
-    """Staff "send now": refuse at once what would fail, otherwise queue the job after the transaction commits."""
-    _check_sendable(partner=partner, term=term, kind=kind)
-    args = {"partner_id": partner.pk, "term_id": term.pk, "kind": kind, "actor_id": actor.pk}
-    transaction.on_commit(lambda: partner_list_dispatch(**args))
-
-
-def partner_list_dispatch(*, partner_id: int, term_id: int, kind: str, actor_id: int | None = None) -> None:
-    """Hand the job to the broker; if it is down, build the list here (milliseconds), its mail still goes via the outbox."""
-    from ..tasks import send_partner_list_task
-
-    if broker_publish(send_partner_list_task, partner_id, term_id, kind, actor_id):
-        return
-    try:
-        partner_list_send(
-            partner_id=partner_id, term_id=term_id, kind=kind, actor=User.objects.filter(pk=actor_id).first(),
-        )
-    except DomainError as exc:
-        logger.warning("Partner list %s/%s/%s not sent: %s", partner_id, term_id, kind, exc.message)
-
-
 @dataclass
 class SendReport:
     sent: list[PartnerList] = field(default_factory=list)
@@ -242,179 +203,3 @@ def partner_lists_send_due(*, at: datetime | None = None) -> SendReport:
     for refusal in report.refused:
         logger.warning("Scheduled partner list not sent: %s", refusal)
     return report
-
-
-# --- The coordinator's signed link ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PartnerListLink:
-    """What a verification link opens: the list, and until when the link works."""
-
-    partner_list: PartnerList
-    deadline: datetime  # the earlier of the token's own expiry and the list's deadline
-
-    def is_open(self, at: datetime | None = None) -> bool:
-        return (at or timezone.now()) < self.deadline
-
-
-def partner_list_token(partner_list: PartnerList, *, expires_at: datetime | None = None) -> str:
-    """The verification link's token: the list, its partner and the link's own expiry (the list's deadline), signed.
-
-    The expiry travels in the signed payload, so a link stops working by itself even if the
-    list's deadline were ever moved later; the server still applies the earlier of the two.
-    """
-    expires_at = expires_at or partner_list.deadline
-    return signing.dumps(
-        {"list": partner_list.pk, "partner": partner_list.partner_id, "exp": int(expires_at.timestamp())}, salt=VERIFY_SALT
-    )
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def partner_list_link(*, token: str) -> PartnerListLink:
-    """The list a link opens and its effective deadline; a tampered link, or one for another partner, is refused."""
-    try:
-        value = signing.loads(token, salt=VERIFY_SALT)
-    except signing.BadSignature as exc:
-        raise InvalidLink(
-            _("This verification link is not valid. Please open the link exactly as it was mailed to you."), code="bad"
-        ) from exc
-    if not isinstance(value, dict) or not all(_is_int(value.get(key)) for key in ("list", "partner", "exp")):
-        raise InvalidLink(_("This verification link is not valid."), code="bad")
-    partner_list = PartnerList.objects.select_related("partner", "term").filter(pk=value["list"]).first()
-    if partner_list is None or partner_list.partner_id != value["partner"]:
-        raise InvalidLink(
-            _("This link does not open a list of your university. Please use the link from your own mail."), code="scope"
-        )
-    try:
-        expires_at = datetime.fromtimestamp(value["exp"], tz=UTC)
-    except (OverflowError, OSError, ValueError) as exc:
-        raise InvalidLink(_("This verification link is not valid."), code="bad") from exc
-    return PartnerListLink(partner_list=partner_list, deadline=min(expires_at, partner_list.deadline))
-
-
-def partner_list_open(*, token: str) -> PartnerList:
-    """The list a link opens (see ``partner_list_link`` for its deadline)."""
-    return partner_list_link(token=token).partner_list
-
-
-def partner_list_contacts() -> tuple[str, list[str]]:
-    """Whom a coordinator writes to once a list is closed: the host university's active contacts, else REGISTRAR_EMAIL."""
-    host = Institution.objects.filter(kind=Institution.Kind.HOST).first()
-    emails = list(
-        InstitutionContact.objects.filter(institution=host, is_active=True).order_by("email").values_list("email", flat=True)
-    ) if host else []
-    if not emails and getattr(settings, "REGISTRAR_EMAIL", ""):
-        emails = [settings.REGISTRAR_EMAIL]
-    return (host.name if host else ""), emails
-
-
-def _clean_ip(ip: str | None) -> str | None:
-    try:
-        return str(ipaddress.ip_address((ip or "").strip()))
-    except ValueError:
-        return None
-
-
-def _decide(
-    row: Recommendation, *, decision: str, comment: str, source: str, at: datetime, ip: str | None = None,
-    user_agent: str = "", actor: User | None = None, source_note: str = "",
-) -> None:
-    before_decision, before_comment = row.decision, row.comment
-    row.decision, row.comment, row.source, row.source_note = decision, comment, source, source_note
-    row.decided_at, row.decided_ip, row.decided_by = at, ip, actor
-    row.full_clean(exclude=["partner_list", "application"], validate_unique=False)
-    row.save(update_fields=["decision", "comment", "source", "source_note", "decided_at", "decided_ip", "decided_by"])
-    RecommendationEvent.objects.create(
-        recommendation=row, from_decision=before_decision, to_decision=decision, from_comment=before_comment,
-        to_comment=comment, source=source, source_note=source_note, actor=actor, ip=ip, user_agent=user_agent[:300],
-    )
-
-
-def recommendations_submit(
-    *, partner_list_id: int, decisions: dict[int, tuple[str, str]], ip: str | None, user_agent: str = "",
-    at: datetime | None = None, deadline: datetime | None = None, recommend_rest: bool = False,
-) -> int:
-    """The coordinator marks students recommended or not, with an optional comment; revisable until the deadline.
-
-    ``decisions`` maps recommendation line ids to (decision, comment). A line that is not on this
-    list refuses the whole answer, so nothing is half-saved. Returns how many lines changed.
-    ``deadline`` is the link's own (``PartnerListLink.deadline``); the earlier of it and the list's applies.
-    ``recommend_rest`` ("Recommend all") also recommends every student of the list this answer leaves open and who
-    has no answer yet (``lines_with_answers``), so an answer given before, here or on an earlier list, is kept.
-    """
-    at = at or timezone.now()
-    with transaction.atomic():
-        partner_list = PartnerList.objects.select_related("partner", "term").get(pk=partner_list_id)
-        deadline = min(deadline, partner_list.deadline) if deadline else partner_list.deadline
-        if at >= deadline:
-            raise WindowClosed(
-                _("Answers for this list were accepted until %(deadline)s (Asia/Seoul). Nothing was changed; "
-                  "please write to the registrar's office.") % {"deadline": _local(deadline)}
-            )
-        lines = {
-            line.pk: line
-            for line in Recommendation.objects.select_for_update().filter(partner_list=partner_list, pk__in=list(decisions))
-        }
-        if set(decisions) - set(lines):
-            raise NotEligible(_("Some answers are for students who are not on this list. Nothing was saved."))
-        if recommend_rest:
-            open_lines = lines_with_answers(
-                Recommendation.objects.filter(partner_list=partner_list).exclude(pk__in=list(decisions))
-            ).filter(answer__isnull=True).values_list("pk", flat=True)
-            rest = {
-                line.pk: line
-                for line in Recommendation.objects.select_for_update().filter(partner_list=partner_list, pk__in=list(open_lines))
-            }
-            lines.update(rest)
-            decisions = {**decisions, **{line_id: (Decision.RECOMMENDED, "") for line_id in rest}}
-        changed = 0
-        for line_id, (decision, comment) in sorted(decisions.items()):
-            comment = (comment or "").strip()
-            if decision not in ANSWERS:
-                raise DomainError(_("Choose “Recommended” or “Not recommended” for each student you answer for."))
-            if len(comment) > COMMENT_MAX:
-                raise DomainError(_("A comment can be at most %(max)s characters.") % {"max": COMMENT_MAX})
-            line = lines[line_id]
-            if (line.decision, line.comment) == (decision, comment):
-                continue
-            _decide(
-                line, decision=decision, comment=comment, source=Recommendation.Source.COORDINATOR, at=at,
-                ip=_clean_ip(ip), user_agent=user_agent,
-            )
-            changed += 1
-    return changed
-
-
-def recommendation_record(
-    *, application_id: int, decision: str, source_note: str, actor: User, comment: str = "", at: datetime | None = None,
-) -> Recommendation:
-    """Staff record an answer received by other means (mail, phone, letter), naming the source.
-
-    It goes on the student's line in the latest list sent to the partner, so that list's progress
-    counts it; a student on no list yet gets a line of its own. Not bound by the link's deadline.
-    """
-    at = at or timezone.now()
-    source_note = (source_note or "").strip()
-    if decision not in ANSWERS:
-        raise DomainError(_("Choose “Recommended” or “Not recommended”."))
-    if not source_note:
-        raise DomainError(_("Say how the recommendation was received (for example “e-mail of 3 March from the coordinator”)."))
-    with transaction.atomic():
-        application = TemporaryIdApplication.objects.select_for_update().filter(pk=application_id).first()
-        if application is None or application.status not in LISTED_APPLICATION_STATUSES:
-            raise NotEligible(_("Recommendations are recorded only for confirmed, approved or issued applications."))
-        line = (
-            Recommendation.objects.select_for_update().filter(application=application, partner_list__isnull=False)
-            .order_by("-partner_list__sent_at", "-pk").first()
-        )
-        if line is None:
-            line, _created = Recommendation.objects.get_or_create(application=application, partner_list=None)
-        _decide(
-            line, decision=decision, comment=(comment or "").strip(), source=Recommendation.Source.STAFF, at=at,
-            actor=actor, source_note=source_note,
-        )
-    return line

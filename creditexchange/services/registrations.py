@@ -7,7 +7,6 @@ temporary-ID row, which also proves they hold an issued ID for the term.
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F
@@ -68,17 +67,13 @@ def _require_window(*, term: Term, kinds: tuple[str, ...], at: datetime) -> None
     raise WindowClosed(_("Courses of %(term)s can be dropped only in the change window. %(windows)s (Asia/Seoul).") % context)
 
 
-SEOUL = ZoneInfo("Asia/Seoul")
-
-
-def _seoul(moment: datetime) -> str:
-    return dates.when(moment)
+NOT_SCHEDULED = "none"  # a DropWindow's state when the term has no change window
 
 
 @dataclass(frozen=True)
 class DropWindow:
-    """Whether a student may drop a course of the term now: the change window is ``upcoming``, ``open``, ``closed``
-    or ``none`` (not scheduled). The same rule as ``registration_drop``, for the pages to offer Drop only when it works."""
+    """Whether a student may drop a course of the term now: the change window's ``dates.WindowState``, or
+    ``NOT_SCHEDULED``. The same rule as ``registration_drop``, for the pages to offer Drop only when it works."""
 
     state: str
     opens_at: datetime | None = None
@@ -86,16 +81,16 @@ class DropWindow:
 
     @property
     def is_open(self) -> bool:
-        return self.state == "open"
+        return self.state == dates.WindowState.OPEN
 
     @property
     def message(self) -> str:
         """What the row says instead of a Drop button, in the active language and Seoul time."""
-        if self.state == "upcoming":
-            return _("Drop opens %(date)s (Asia/Seoul).") % {"date": _seoul(self.opens_at)}
-        if self.state == "closed":
-            return _("Drop closed on %(date)s (Asia/Seoul).") % {"date": _seoul(self.closes_at)}
-        if self.state == "open":
+        if self.state == dates.WindowState.UPCOMING:
+            return _("Drop opens %(date)s (Asia/Seoul).") % {"date": dates.when(self.opens_at)}
+        if self.state == dates.WindowState.CLOSED:
+            return _("Drop closed on %(date)s (Asia/Seoul).") % {"date": dates.when(self.closes_at)}
+        if self.state == dates.WindowState.OPEN:
             return ""
         return _("Drop is not scheduled yet.")
 
@@ -105,12 +100,10 @@ def drop_window(*, term: Term, at: datetime | None = None) -> DropWindow:
     at = at or timezone.now()
     window = term_windows(term_id=term.pk).get(TermWindow.Kind.CHANGE)
     if window is None:
-        return DropWindow(state="none")
-    if window.is_open(at):
-        state = "open"
-    else:
-        state = "upcoming" if at < window.starts_at else "closed"
-    return DropWindow(state=state, opens_at=window.starts_at, closes_at=window.ends_at)
+        return DropWindow(state=NOT_SCHEDULED)
+    return DropWindow(
+        state=dates.window_state(window.starts_at, window.ends_at, at), opens_at=window.starts_at, closes_at=window.ends_at,
+    )
 
 
 def _lock_identity(*, student: User, term: Term) -> TemporaryStudentId:

@@ -51,7 +51,7 @@ def _prepare() -> dict[str, str]:
     from accounts.models import TemporaryStudentId
     from affiliation.demo import HOME_PASSWORD
     from creditexchange.models import PartnerList
-    from creditexchange.services.partner_lists import partner_list_token
+    from creditexchange.services.recommendations import partner_list_token
     from ustportal.management.commands.load_demo import ADMIN_PASSWORD, STUDENT_PASSWORD
 
     returning = TemporaryStudentId.objects.get(partner__code="hanbit", home_student_number="20230001")

@@ -355,7 +355,7 @@ class TestEditingAnOffering:
         return {**data, **changes}
 
     def test_students_registering_while_staff_edit_keep_their_seats(self, registrar_client, term, campus):
-        from creditexchange.admin import CourseOfferingAdminForm
+        from creditexchange.admin_courses import CourseOfferingAdminForm
 
         offering = CourseOfferingFactory(term=term, campus=campus, capacity=30)
         original_clean = CourseOfferingAdminForm.clean

@@ -17,7 +17,7 @@ from core.errors import AlreadySent, NotEligible
 from core.models import OutgoingMail
 from creditexchange import services
 from creditexchange.models import ImmutableSnapshot, PartnerList, PartnerListFile, Recommendation
-from creditexchange.tasks import send_due_partner_lists_task, send_partner_list_task
+from creditexchange.tasks import send_due_partner_lists_task
 
 from ..factories import CourseOfferingFactory, CourseRegistrationFactory, RecommendationFactory
 from .partner_list_helpers import send
@@ -116,17 +116,6 @@ def test_a_list_is_sent_once_per_partner_term_and_kind(scene, django_capture_on_
     assert len(mail.outbox) == 1
 
 
-def test_a_duplicated_or_retried_task_mails_nothing_twice(scene, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        first = send_partner_list_task(scene.hanbit.pk, scene.term.pk, Kind.APPLICANTS)
-    with django_capture_on_commit_callbacks(execute=True):
-        second = send_partner_list_task(scene.hanbit.pk, scene.term.pk, Kind.APPLICANTS)
-
-    assert first == PartnerList.objects.get().pk and second is None
-    assert sorted(m.to[0] for m in mail.outbox) == ["exchange@hanbit.example", "kim@hanbit.example"]
-    assert OutgoingMail.objects.count() == 2
-
-
 @pytest.mark.parametrize(
     ("partner", "kind", "message"),
     [
@@ -223,26 +212,6 @@ def test_the_command_without_options_runs_the_schedule(scene):
     out = io.StringIO()
     call_command("send_partner_lists", stdout=out)
     assert "sent=2" in out.getvalue()
-
-
-def test_staff_send_now_refuses_at_once_and_queues_the_job_otherwise(scene, registrar, django_capture_on_commit_callbacks):
-    with pytest.raises(NotEligible):
-        services.partner_list_request(partner=scene.hanbit, term=scene.term, kind=Kind.REGISTRATIONS, actor=registrar)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        services.partner_list_request(partner=scene.hanbit, term=scene.term, kind=Kind.FINAL, actor=registrar)
-
-    partner_list = PartnerList.objects.get()
-    assert (partner_list.kind, partner_list.trigger, partner_list.sent_by) == (Kind.FINAL, "staff", registrar)
-
-
-def test_staff_send_now_still_works_while_the_broker_is_down(scene, registrar, django_capture_on_commit_callbacks):
-    with mock.patch("creditexchange.tasks.send_partner_list_task.apply_async", side_effect=ConnectionRefusedError("redis down")):
-        with django_capture_on_commit_callbacks(execute=True):
-            services.partner_list_request(partner=scene.garam, term=scene.term, kind=Kind.FINAL, actor=registrar)
-
-    assert PartnerList.objects.filter(partner=scene.garam, kind=Kind.FINAL).exists()
-    assert OutgoingMail.objects.filter(kind="partner_list").count() == 1
 
 
 def test_a_staff_record_without_a_list_stands_on_its_own(scene, registrar):

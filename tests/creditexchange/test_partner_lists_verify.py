@@ -13,7 +13,7 @@ from core.errors import InvalidLink, NotEligible, WindowClosed
 from core.models import StaffJob
 from creditexchange import services
 from creditexchange.models import PartnerList, Recommendation, RecommendationEvent
-from creditexchange.services.partner_lists import VERIFY_SALT
+from creditexchange.services.recommendations import VERIFY_SALT
 
 from ..factories import UserFactory
 from .partner_list_helpers import send

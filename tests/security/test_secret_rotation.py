@@ -5,7 +5,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 
 from creditexchange.models import TemporaryIdApplication
-from creditexchange.services.applications import application_confirm, confirmation_token
+from creditexchange.services.applications import confirmation_token
+from creditexchange.services.confirmation import application_confirm
 
 OLD, NEW = "old-key-" + "a" * 50, "new-key-" + "b" * 50
 

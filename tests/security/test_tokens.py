@@ -21,7 +21,7 @@ from creditexchange.models import (
     RecommendationEvent,
     TemporaryIdApplication,
 )
-from creditexchange.services.partner_lists import VERIFY_SALT
+from creditexchange.services.recommendations import VERIFY_SALT
 
 from ..creditexchange.partner_list_helpers import build_scene, send
 from ..factories import ApplicationFactory, InstitutionContactFactory, host_campus

@@ -1,0 +1,28 @@
+"""Credit exchange's models, one module per process step; every name is re-exported here, so imports and
+migrations (``creditexchange.models._new_nonce``) keep working."""
+
+from .applications import (
+    ApplicationConflict,
+    ApplicationConflictEvent,
+    ApplicationEvent,
+    TemporaryIdApplication,
+    _new_nonce,
+    student_number_key,
+)
+from .offerings import CourseOffering, CourseRegistration, RegistrationEvent, TimeSlot
+from .partner_lists import (
+    ImmutableSnapshot,
+    PartnerList,
+    PartnerListFile,
+    Recommendation,
+    RecommendationEvent,
+    RecommendationQuerySet,
+    answered_q,
+)
+
+__all__ = [
+    "ApplicationConflict", "ApplicationConflictEvent", "ApplicationEvent", "TemporaryIdApplication", "_new_nonce",
+    "student_number_key", "CourseOffering", "CourseRegistration", "RegistrationEvent", "TimeSlot", "ImmutableSnapshot",
+    "PartnerList", "PartnerListFile", "Recommendation", "RecommendationEvent", "RecommendationQuerySet",
+    "answered_q",
+]

@@ -33,6 +33,7 @@ from django.utils.translation import ngettext
 
 from academics.models import Term
 from affiliation.models import AffiliationApplication, AffiliationRound, DepartmentQuota
+from core import dates
 from core.language import bilingual
 from creditexchange.models import CourseOffering, CourseRegistration, Recommendation, TemporaryIdApplication
 
@@ -75,7 +76,7 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
 
 
-_name = bilingual  # still named so in recommendation_figures (rewritten in another branch of issue 13)
+
 
 
 def _percent(part: int, whole: int) -> Decimal | None:
@@ -117,7 +118,7 @@ def dashboard_terms(
         ends = [e for e, wanted in ((term.last_closes, windows), (term.round_closes, rounds)) if wanted and e is not None]
         if starts and ends:
             spans.append((min(starts), max(ends), term))
-    current = [term for start, end, term in spans if start <= at < end]
+    current = [term for start, end, term in spans if dates.is_open(start, end, at)]
     if current:
         return terms, current[-1]  # terms are newest first
     upcoming = [(start, term) for start, _end, term in spans if start > at]
@@ -217,7 +218,7 @@ def recommendation_figures(term: Term) -> list[Figure]:
     partners: dict[int, dict] = {}
     for row in counts:
         partner = partners.setdefault(
-            row["partner_id"], {"name": _name(row["partner__name_ko"], row["partner__name_en"]), **dict.fromkeys(Decision.values, 0)}
+            row["partner_id"], {"name": bilingual(row["partner__name_ko"], row["partner__name_en"]), **dict.fromkeys(Decision.values, 0)}
         )
         partner[row["latest_decision"]] += row["count"]
     rows = []

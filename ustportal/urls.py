@@ -25,5 +25,6 @@ urlpatterns = [
     path("calendar.ics", academics_views.calendar_feed, name="calendar"),
     path("calendar/<int:year>-<str:season>.ics", academics_views.term_calendar, name="term_calendar"),
     path("staff/", include("staffdesk.urls")),
+    path("admin/", include("ustportal.urls_legacy")),  # old addresses of the models moved to core
     path("admin/", admin.site.urls),
 ]

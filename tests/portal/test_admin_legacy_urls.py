@@ -6,8 +6,6 @@ from core.models import BulkAction, OutgoingMail
 
 from ..factories import UserFactory
 
-pytestmark = pytest.mark.urls("tests.portal.urls_with_legacy")
-
 
 @pytest.fixture
 def superuser_client(client, db):

@@ -94,7 +94,7 @@ def window_state(opens: datetime | None, closes: datetime | None, at: datetime |
     at = at or timezone.now()
     if opens is None or at < opens:
         return WindowState.UPCOMING
-    if closes is None or at < closes:
+    if closes is None or before(closes, at):
         return WindowState.OPEN
     return WindowState.CLOSED
 
@@ -102,6 +102,11 @@ def window_state(opens: datetime | None, closes: datetime | None, at: datetime |
 def is_open(opens: datetime | None, closes: datetime | None, at: datetime | None = None) -> bool:
     """``opens <= at < closes`` (default now): the window is open."""
     return window_state(opens, closes, at) == WindowState.OPEN
+
+
+def before(deadline: datetime, at: datetime | None = None) -> bool:
+    """``at < deadline`` (default now): a deadline is exclusive, like a window's closing instant."""
+    return (at or timezone.now()) < deadline
 
 
 def open_q(at: datetime | None = None, *, opens: str = "starts_at", closes: str = "ends_at") -> Q:

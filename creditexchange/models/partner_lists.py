@@ -70,8 +70,8 @@ class PartnerList(models.Model):
         super().save(*args, **kwargs)
 
     def is_open(self, at=None, *, deadline=None) -> bool:
-        """Answers are accepted in [sent_at, deadline); a link whose own ``deadline`` is earlier closes then."""
-        return dates.is_open(self.sent_at, min(deadline, self.deadline) if deadline else self.deadline, at)
+        """Answers are accepted until the deadline (exclusive); a link whose own ``deadline`` is earlier closes then."""
+        return dates.before(min(deadline, self.deadline) if deadline else self.deadline, at)
 
     @property
     def student_count(self) -> int:

@@ -15,8 +15,12 @@ from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
+# The role names, each with the permissions accounts and the layers below it (academics, the kernel, sign-in
+# lock-outs) give it. The apps above add theirs in their ``AppConfig.ready()`` (``role_permissions_register``, from
+# their ``roles.py``), so this module names none of their permissions; each list is kept sorted, so the order in
+# which the apps register makes no difference.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    "registrar": [
+    "registrar": sorted([
         "academics.view_institution", "academics.add_institution", "academics.change_institution",
         "academics.view_institutioncontact", "academics.add_institutioncontact",
         "academics.change_institutioncontact", "academics.delete_institutioncontact",
@@ -24,51 +28,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "academics.view_term", "academics.add_term", "academics.change_term",
         "academics.view_termwindow", "academics.add_termwindow", "academics.change_termwindow",
         "accounts.view_user", "accounts.view_temporarystudentid", "accounts.view_idsequence",
-        "creditexchange.view_temporaryidapplication", "creditexchange.change_temporaryidapplication",
-        "creditexchange.approve_temporaryidapplication", "creditexchange.issue_temporaryidapplication",
-        "creditexchange.view_applicationevent",
-        "creditexchange.view_applicationconflict", "creditexchange.resolve_applicationconflict",
-        "creditexchange.view_applicationconflictevent",
-        "creditexchange.view_courseoffering", "creditexchange.add_courseoffering",
-        "creditexchange.change_courseoffering", "creditexchange.publish_courseoffering",
-        "creditexchange.view_timeslot", "creditexchange.add_timeslot", "creditexchange.change_timeslot",
-        "creditexchange.delete_timeslot", "creditexchange.view_courseregistration",
-        "creditexchange.change_courseregistration", "creditexchange.view_registrationevent",
         "core.view_outgoingmail", "core.resend_outgoingmail",
-        "creditexchange.view_partnerlist", "creditexchange.send_partnerlist", "creditexchange.view_partnerlistfile",
-        "creditexchange.view_recommendation", "creditexchange.record_recommendation",
-        "creditexchange.view_recommendationevent",
         "core.view_staffjob", "core.view_bulkaction",
         "axes.view_accessattempt", "axes.delete_accessattempt",  # sign-in lock-outs: see and lift them
-    ],
-    "affiliation_committee": [
+    ]),
+    "affiliation_committee": sorted([
         "academics.view_campus", "academics.view_college", "academics.view_department",
         "academics.view_term", "academics.view_termwindow", "accounts.view_user",
-        "affiliation.view_studentrecord", "affiliation.add_studentrecord", "affiliation.change_studentrecord",
-        "affiliation.view_semesterrecord", "affiliation.add_semesterrecord", "affiliation.change_semesterrecord",
-        "affiliation.delete_semesterrecord",
-        "affiliation.view_affiliationround", "affiliation.add_affiliationround", "affiliation.change_affiliationround",
-        "affiliation.run_selection", "affiliation.publish_results", "affiliation.check_conditions",
-        "affiliation.view_departmentquota", "affiliation.add_departmentquota", "affiliation.change_departmentquota",
-        "affiliation.delete_departmentquota",
-        "affiliation.view_similarmajor", "affiliation.add_similarmajor", "affiliation.change_similarmajor",
-        "affiliation.delete_similarmajor",
-        "affiliation.view_eligibilityexception", "affiliation.add_eligibilityexception",
-        "affiliation.change_eligibilityexception", "affiliation.delete_eligibilityexception",
-        "affiliation.grant_eligibilityexception",
-        "affiliation.view_affiliationapplication", "affiliation.change_affiliationapplication",
-        "affiliation.confirm_affiliationapplication", "affiliation.view_applicationevent",
         "core.view_staffjob", "core.view_bulkaction",
         "core.view_outgoingmail", "core.resend_outgoingmail",  # its own mail only, see ROLE_MAIL_KINDS
-    ],
-    "notice_editor": [
-        "notices.view_notice", "notices.add_notice", "notices.change_notice", "notices.delete_notice",
-        "notices.view_noticeattachment", "notices.add_noticeattachment", "notices.change_noticeattachment",
-        "notices.delete_noticeattachment",
-    ],
+    ]),
+    "notice_editor": [],  # the notice board's permissions only (notices/roles.py)
     # PIPA: reads (and exports) the personal-data access log; nothing else.
-    "privacy_officer": ["core.view_personaldataaccess", "core.view_bulkaction"],
+    "privacy_officer": sorted(["core.view_personaldataaccess", "core.view_bulkaction"]),
 }
+
+
+def role_permissions_register(role: str, codenames: list[str]) -> None:
+    """Grant ``role`` the permissions ``codenames`` (``"<app_label>.<codename>"``) too; an app calls this in its ready().
+
+    Registering a codename twice grants it once. The codenames are checked when the roles are synced (``ensure_roles``).
+    """
+    if role not in ROLE_PERMISSIONS:
+        raise ImproperlyConfigured(f"No staff role is named {role!r} (the roles are {', '.join(ROLE_PERMISSIONS)}).")
+    ROLE_PERMISSIONS[role] = sorted({*ROLE_PERMISSIONS[role], *codenames})
 
 
 # The accounts each role may see in the User admin (and pick nowhere: only superusers pick accounts).
@@ -141,7 +124,9 @@ def ensure_roles(sender=None, **kwargs) -> None:
             app_label, _, codename = dotted.partition(".")
             perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
             if perm is None:
-                raise ImproperlyConfigured(f"Role {name!r} lists the unknown permission {dotted!r} (accounts/roles.py).")
+                raise ImproperlyConfigured(
+                    f"Role {name!r} lists the unknown permission {dotted!r} (accounts/roles.py or an app's roles.py)."
+                )
             resolved[name].append(perm)
     with transaction.atomic():  # all roles or none
         for name, perms in resolved.items():

@@ -5,11 +5,12 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.errors import DomainError
+from core.jobs.pages import job_url
 from core.jobs.services import job_start
 
 from . import services
@@ -36,7 +37,7 @@ def import_page(modeladmin, request, *, form_class, kind: str, params, title: st
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+            return HttpResponseRedirect(job_url(job.pk))
     context = {
         **modeladmin.admin_site.each_context(request), "title": title, "form": form,
         "opts": modeladmin.model._meta, "columns": columns, "help_text": help_text,

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.jobs.pages import job_url
 from core.jobs.services import job_start
 
 from . import admin_publication, services
@@ -69,11 +70,11 @@ class AffiliationRoundAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{round}: {exc.message}", messages.ERROR)
         if len(jobs) == 1 and len(queryset) == 1:
-            return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[jobs[0][1].pk]))
+            return HttpResponseRedirect(job_url(jobs[0][1].pk))
         for round, job in jobs:
             self.message_user(request, format_html(
                 '{}: {} — <a href="{}">{}</a>', round, job.get_kind_display(),
-                reverse("staffdesk:job_detail", args=[job.pk]), _("progress and report")), messages.INFO)
+                job_url(job.pk), _("progress and report")), messages.INFO)
         return None
 
     @admin.action(description=_("Run stage 1 (GPA and English)"), permissions=["run"])

@@ -5,13 +5,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
 from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
+from core.jobs.pages import job_url
 from core.jobs.services import job_start
 
 from . import services
@@ -120,7 +121,7 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+                return HttpResponseRedirect(job_url(job.pk))
         context = {
             **self.admin_site.each_context(request), "title": _("Import course offerings"), "form": form,
             "opts": self.model._meta, "columns": services.offerings.COLUMNS,

@@ -5,12 +5,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.bulk import StalePreview
 from core.errors import DomainError
+from core.jobs.pages import job_url
 
 from . import services
 from .jobs import JobKind
@@ -89,7 +89,7 @@ def issue_now(model_admin, request, queryset):
             model_admin.message_user(request, exc.message, messages.ERROR)
             return None
         else:
-            return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+            return HttpResponseRedirect(job_url(job.pk))
     preview = services.temporary_ids_issue_preview(application_ids=ids)
     context = {
         **model_admin.admin_site.each_context(request), "title": _("Issue temporary student IDs: preview"),

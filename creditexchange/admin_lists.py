@@ -17,6 +17,7 @@ from academics.models import Term, TermWindow
 from core.admin import ReadOnlyAdminMixin
 from core.bulk import StalePreview
 from core.errors import DomainError
+from core.jobs.pages import job_url
 from core.jobs.services import job_start
 from core.models import OutgoingMail
 
@@ -157,7 +158,7 @@ class PartnerListAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         _("The %(kind)s list for %(partner)s is being prepared and mailed.")
                         % {"kind": PartnerList.Kind(kind).label, "partner": partner.name}, messages.SUCCESS,
                     )
-                    return HttpResponseRedirect(reverse("staffdesk:job_detail", args=[job.pk]))
+                    return HttpResponseRedirect(job_url(job.pk))
             except StalePreview as exc:
                 stale = exc.message
             except DomainError as exc:

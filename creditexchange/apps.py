@@ -7,13 +7,14 @@ class CreditExchangeConfig(AppConfig):
     verbose_name = _("Credit exchange")
 
     def ready(self) -> None:
-        """Plug this app into the kernel and into academics (issue 13): they name no app, apps register."""
+        """Plug this app into the kernel, academics and accounts (issue 13): they name no app, apps register."""
         from academics.term_checks import term_change_check_register
+        from accounts.roles import role_permissions_register
         from core.bulk import undo_page_register
         from core.emails import attachment_register, mail_register
         from core.privacy import personal_data_register
 
-        from . import emails, jobs, privacy
+        from . import emails, jobs, privacy, roles
         from .term_limits import credit_limit_refusals
 
         mail_register(emails.BUILDERS)
@@ -22,3 +23,5 @@ class CreditExchangeConfig(AppConfig):
         term_change_check_register(credit_limit_refusals)
         undo_page_register("creditexchange.offerings_import", "admin:creditexchange_courseoffering_import_undo")
         personal_data_register(models=privacy.PERSONAL_DATA_MODELS, urls=privacy.PORTAL_URLS)
+        for role, codenames in roles.ROLE_PERMISSIONS.items():
+            role_permissions_register(role, codenames)

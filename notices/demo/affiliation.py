@@ -1,9 +1,10 @@
 """Seed 003: the change-of-affiliation guide for Sejong campus students, with the round's dates."""
 
 from affiliation.models import AffiliationRound
+from core.dates import prose_day
 from core.language import ENGLISH, KOREAN
 
-from .common import CONTACT, clock, day_en, day_ko, span_en, span_ko, ui_labels
+from .common import CONTACT, clock, span_en, span_ko, ui_labels
 
 
 def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
@@ -16,21 +17,21 @@ def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
     multiplier = f"{round.stage1_multiplier.normalize():f}" if round else "2"
     if round is not None:
         interview = round.interview_on
-        interview_ko = f"\n| 면접 | {day_ko(interview)} |" if interview else ""
-        interview_en = f"\n| Interviews | {day_en(interview)} |" if interview else ""
+        interview_ko = f"\n| 면접 | {prose_day(interview, KOREAN)} |" if interview else ""
+        interview_en = f"\n| Interviews | {prose_day(interview, ENGLISH)} |" if interview else ""
         dates_ko = (
             f"**{round.term.year}학년도 모집 일정 (한국 시간)**\n\n| 구분 | 일시 |\n|---|---|\n"
             f"| 지원서 접수 | {span_ko(round.opens_at, round.closes_at)} |\n"
-            f"| 1단계 합격자 발표 | {day_ko(round.stage1_publish_at)} {clock(round.stage1_publish_at)} |"
+            f"| 1단계 합격자 발표 | {prose_day(round.stage1_publish_at, KOREAN)} {clock(round.stage1_publish_at)} |"
             f"{interview_ko}\n"
-            f"| 최종 합격자 발표 | {day_ko(round.final_publish_at)} {clock(round.final_publish_at)} |"
+            f"| 최종 합격자 발표 | {prose_day(round.final_publish_at, KOREAN)} {clock(round.final_publish_at)} |"
         )
         dates_en = (
             f"**{round.term.year} round (Korea Standard Time)**\n\n| Step | Date |\n|---|---|\n"
             f"| Applications | {span_en(round.opens_at, round.closes_at)} |\n"
-            f"| Stage-1 results | {day_en(round.stage1_publish_at)}, {clock(round.stage1_publish_at)} |"
+            f"| Stage-1 results | {prose_day(round.stage1_publish_at, ENGLISH)}, {clock(round.stage1_publish_at)} |"
             f"{interview_en}\n"
-            f"| Final results | {day_en(round.final_publish_at)}, {clock(round.final_publish_at)} |"
+            f"| Final results | {prose_day(round.final_publish_at, ENGLISH)}, {clock(round.final_publish_at)} |"
         )
     else:
         dates_ko = "모집 일정은 홈페이지 첫 화면의 학사일정에서 확인해 주세요."

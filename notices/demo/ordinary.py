@@ -2,10 +2,11 @@
 
 from datetime import date, timedelta
 
+from core.dates import prose_day
 from core.language import ENGLISH, KOREAN
 
 from ..models import Notice
-from .common import day_en, day_ko, ui_labels
+from .common import ui_labels
 
 
 def _next_saturday(today: date) -> date:
@@ -15,7 +16,7 @@ def _next_saturday(today: date) -> date:
 def ordinary_notices(today: date) -> list[dict]:
     ko, en = ui_labels(KOREAN), ui_labels(ENGLISH)
     saturday = _next_saturday(today)
-    saturday_ko, saturday_en = day_ko(saturday), day_en(saturday)
+    saturday_ko, saturday_en = prose_day(saturday, KOREAN), prose_day(saturday, ENGLISH)
     return [
         {
             "title_ko": "[일반] 포털 시스템 정기 점검 안내",

@@ -27,7 +27,8 @@ def load_notice_demo() -> None:
     today = dates.today()
     now = timezone.now()
     term = exchange_term()
-    round = AffiliationRound.objects.select_related("term").order_by("-term__year", "-term__season_order").first()
+    # Ordering by the term follows Term.Meta.ordering (newest first); "-term" would reverse it.
+    round = AffiliationRound.objects.select_related("term").order_by("term").first()
 
     ko, en = credit_exchange_guide(term)
     guide, created = Notice.objects.update_or_create(

@@ -69,6 +69,18 @@ class EntryState(StrEnum):
     OPEN = WindowState.OPEN.value
     PAST = "past"  # a window that has closed, or a moment that has happened
 
+    @property
+    def is_open(self) -> bool:
+        return self is EntryState.OPEN
+
+    @property
+    def is_past(self) -> bool:
+        return self is EntryState.PAST
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self is EntryState.UPCOMING
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -117,7 +129,7 @@ class TermSchedule:
     at: datetime
 
     @property
-    def rows(self) -> list[tuple[TimelineEntry, str]]:
+    def rows(self) -> list[tuple[TimelineEntry, EntryState]]:
         """(entry, state) pairs for a template, which cannot pass ``at`` to a method."""
         return [(entry, entry.state(self.at)) for entry in self.entries]
 

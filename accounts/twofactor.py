@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -337,7 +338,8 @@ def recovery_codes(request):
     if not codes:
         return redirect("accounts:two_factor")
     shown = [f"{code[:4]}-{code[4:]}".upper() for code in codes]  # upper case: base32 has no 0 or 1 to mistake for O or l
-    return render(request, "accounts/two_factor_codes.html", {"codes": shown, "next": _safe_next(request)})
+    context = {"codes": shown, "next": _safe_next(request), "generated_at": timezone.now()}  # printed with the codes
+    return render(request, "accounts/two_factor_codes.html", context)
 
 
 @staff_only

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.utils import timezone
 
 from academics.models import Campus, Department, Term
 from accounts.models import User
@@ -32,7 +31,7 @@ PDF = b"%PDF-1.4\n% demo document\n1 0 obj << /Type /Catalog >> endobj\ntrailer 
 
 
 def _at(day: date, hour: int = 0) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=dates.SEOUL)
+    return dates.moment(day, time(hour))
 
 
 def _history(year: int, pattern: str) -> list[tuple[int, str, str]]:
@@ -94,7 +93,7 @@ STUDENTS = [
 
 def load_affiliation_demo() -> list[tuple[str, str]]:
     """Create the demo round and home students; returns (login, description) pairs for the start-up banner."""
-    today = dates.seoul(timezone.now()).date()
+    today = dates.today()
     round = _round(today)
     campuses = {c.code: c for c in Campus.objects.all()}
     departments = {d.code: d for d in Department.objects.all()}

@@ -35,7 +35,7 @@ def affiliation_result(mail) -> tuple[str, str, str]:
     status = application.status
     passed = status in {Status.ADMITTED, Status.CONFIRMED, Status.CANCELLED} or (
         stage == Stage.STAGE1 and status in {Status.STAGE1_PASSED, Status.NOT_ADMITTED})
-    return render("affiliation_result", {**context, "stage": stage, "passed": passed,
+    return render("affiliation_result", {**context, "is_stage1": stage == Stage.STAGE1, "passed": passed,
                                           "of": _ranked_count(application, stage)})
 
 
@@ -84,7 +84,7 @@ def affiliation_publication_refused(mail) -> tuple[str, str, str]:
     round = AffiliationRound.objects.select_related("term").get(pk=mail.params["round_id"])
     link = absolute(reverse("admin:affiliation_affiliationround_change", args=[round.pk]))
     return render("affiliation_publication_refused", {
-        "round": round, "stage": mail.params["stage"], "reasons": mail.params.get("reasons", []), "link": link,
+        "round": round, "is_stage1": mail.params["stage"] == Stage.STAGE1, "reasons": mail.params.get("reasons", []), "link": link,
     })
 
 

@@ -36,10 +36,10 @@ def run_records_import(job: StaffJob, progress: Progress) -> Outcome:
     from affiliation.services.records import EmailConflicts
 
     dry_run = bool(job.params.get("dry_run"))
+    decision = job.params.get("email_conflicts", EmailConflicts.KEEP)
     report = records_import(
         content=job_input(job), filename=job.input_name, progress=progress, dry_run=dry_run,
-        expected=job.params.get("expected", ""), actor=job.created_by,
-        email_conflicts=job.params.get("email_conflicts", EmailConflicts.KEEP),
+        expected=job.params.get("expected", ""), actor=job.created_by, email_conflicts=decision,
     )
     outcome = import_outcome(report, progress, summary=imported_sentence(report.created + report.updated))
     if report.ok:
@@ -47,7 +47,7 @@ def run_records_import(job: StaffJob, progress: Progress) -> Outcome:
         outcome.report.update({
             "changes": report.changes[:500], "changes_total": len(report.changes), "fingerprint": report.fingerprint,
             "dry_run": dry_run, "email_conflicts": report.conflicts[:500],
-            "email_decision": job.params.get("email_conflicts", EmailConflicts.KEEP),
+            "email_decision": decision, "email_taken": decision == EmailConflicts.TAKE,
         })
     return outcome
 

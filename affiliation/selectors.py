@@ -128,7 +128,7 @@ def _round_inputs(*, round: AffiliationRound, at: datetime) -> dict:
     return {
         "round_year": round.term.year, "round_years": frozenset(fall_years),
         "first_round_year": min(fall_years, default=round.term.year),
-        "application_date": dates.seoul(at).date(),
+        "application_date": dates.seoul_day(at),
         "window_open": state == dates.WindowState.OPEN, "window_state": state,
         "round_label": bilingual(round.term), "opens": dates.when(round.opens_at), "closes": dates.when(round.closes_at),
     }

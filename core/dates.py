@@ -70,6 +70,19 @@ def day(value: date | datetime | None, *, weekday: bool = False) -> str:
     return date_format(value, "DATE_FORMAT") + (_weekday(value) if weekday else "")
 
 
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def prose_day(value: date | datetime, language: str | None = None) -> str:
+    """``3월 2일(화)`` / ``Tue 2 Mar``: a Seoul day as a registrar writes it in running text (the demo notices' bodies),
+    in ``language`` (default the page's)."""
+    value, language = seoul_day(value), language or page_language()
+    weekday = WEEKDAYS[language][value.weekday()]
+    if language == KOREAN:
+        return f"{value.month}월 {value.day}일({weekday})"
+    return f"{weekday} {value.day} {MONTHS_EN[value.month - 1]}"
+
+
 def clock(value: time) -> str:
     """``09:00``: a time of day (a course's time slot), in the active language's ``TIME_FORMAT``."""
     return time_format(value, "TIME_FORMAT")

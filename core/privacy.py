@@ -37,7 +37,7 @@ PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
     "core.outgoingmail": None,
 }
 
-ADMIN_VIEWS = ("changelist", "change", "delete", "history", Action.ADD)
+ADMIN_VIEWS = ("changelist", "change", "delete", "history", "add")  # the admin's view names (URL suffixes)
 
 
 @checks.register(checks.Tags.security)

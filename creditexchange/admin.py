@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.text import clean_typed
 
 from . import services
+from .admin_conflicts import ConflictState
 from .models import (
     ApplicationConflict,
     ApplicationEvent,
@@ -43,12 +44,12 @@ class ConflictFilter(admin.SimpleListFilter):
     parameter_name = "conflict"
 
     def lookups(self, request, model_admin):
-        return [("open", _("In conflict (open)")), ("none", _("No open conflict"))]
+        return [(ConflictState.OPEN, _("In conflict (open)")), (ConflictState.NONE, _("No open conflict"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "open":
+        if self.value() == ConflictState.OPEN:
             return queryset.filter(in_conflict=True)
-        if self.value() == "none":
+        if self.value() == ConflictState.NONE:
             return queryset.filter(in_conflict=False)
         return queryset
 

@@ -5,6 +5,8 @@ changed set (a new application arrived, one was purged) is refused, never applie
 staff member did not see.
 """
 
+from enum import StrEnum
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -25,17 +27,26 @@ from .models import ApplicationConflict, ApplicationConflictEvent, TemporaryIdAp
 Status = TemporaryIdApplication.Status
 
 
+class ConflictState(StrEnum):
+    """The values of the admin's conflict filters (in the page's query string)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    NONE = "none"  # an application that is in no open conflict
+
+
 class ConflictStateFilter(admin.SimpleListFilter):
     title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("open", pgettext_lazy("conflict state", "Open")), ("resolved", pgettext_lazy("conflict state", "Resolved"))]
+        return [(ConflictState.OPEN, pgettext_lazy("conflict state", "Open")),
+                (ConflictState.RESOLVED, pgettext_lazy("conflict state", "Resolved"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "open":
+        if self.value() == ConflictState.OPEN:
             return queryset.filter(resolved_at__isnull=True)
-        if self.value() == "resolved":
+        if self.value() == ConflictState.RESOLVED:
             return queryset.filter(resolved_at__isnull=False)
         return queryset
 

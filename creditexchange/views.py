@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core import signing
+from django.db import models
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -70,6 +71,14 @@ def application_resend(request):
     return redirect("creditexchange:application_create")
 
 
+class ConfirmPage(models.TextChoices):
+    """What the confirmation page shows for a good link (a TextChoices, so a template can name its members)."""
+
+    PENDING = "pending"  # the link is opened: one button left to press
+    DONE = "done"  # this press confirmed the application
+    ALREADY = "already"  # confirmed before (an earlier press, another tab)
+
+
 # Where a refused confirmation link leaves the applicant: a broken link, an expired one, a deleted application.
 CONFIRM_LINK_STATUS = {"bad": 400, "expired": 410, "closed": 410, "gone": 404}
 
@@ -82,15 +91,16 @@ def application_confirm(request, token: str):
     try:
         if request.method == "POST":
             try:
-                context = {"application": services.application_confirm(token=token), "state": "done"}
+                context = {"application": services.application_confirm(token=token), "state": ConfirmPage.DONE}
             except InvalidLink as exc:
                 if exc.code != "used":
                     raise
-                context = {"application": services.application_confirm_check(token=token), "state": "already"}
+                context = {"application": services.application_confirm_check(token=token), "state": ConfirmPage.ALREADY}
         else:
             application = services.application_confirm_check(token=token)
-            context = {"application": application, "state": "already" if application.confirmed_at else "pending"}
-        response = render(request, template, context)
+            state = ConfirmPage.ALREADY if application.confirmed_at else ConfirmPage.PENDING
+            context = {"application": application, "state": state}
+        response = render(request, template, {**context, "Page": ConfirmPage})
     except InvalidLink as exc:
         context = {"error": exc.message, "code": exc.code, "resend_token": ""}
         if exc.code == "expired" and (pk := services.application_expired_link_resendable(token=token)):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.language import ENGLISH, KOREAN, bilingual, is_english
+from core.language import ENGLISH, KOREAN, bilingual, is_english, page_language
 
 from .rendering import plain_text, render_markdown
 
@@ -84,6 +84,11 @@ class Notice(models.Model):
         if is_english():
             return ENGLISH if self.body_en.strip() or not self.body_ko.strip() else KOREAN
         return KOREAN if self.body_ko.strip() or not self.body_en.strip() else ENGLISH
+
+    @property
+    def body_in_other_language(self) -> bool:
+        """The body shown is not in the page's language (the notice has none in it): the page says so."""
+        return self.body_language != page_language()
 
     @property
     def body_html(self) -> str:

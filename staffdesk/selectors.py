@@ -76,9 +76,6 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
 
 
-
-
-
 def _percent(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None

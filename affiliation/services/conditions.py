@@ -24,7 +24,7 @@ Design decisions:
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from django.db import transaction
@@ -157,7 +157,7 @@ def winter_ended_at(round: AffiliationRound) -> datetime | None:
     """The instant the winter session ended: 00:00 Asia/Seoul after its last day."""
     if round.winter_session_ends_on is None:
         return None
-    return datetime.combine(round.winter_session_ends_on + timedelta(days=1), time.min, tzinfo=dates.SEOUL)
+    return dates.moment(round.winter_session_ends_on + timedelta(days=1))
 
 
 def _row(round: AffiliationRound, application: AffiliationApplication) -> ConditionsRow:

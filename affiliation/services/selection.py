@@ -75,9 +75,13 @@ def _apply(application: AffiliationApplication, *, status: str, values: dict, ac
     )
 
 
-def _record_run(*, round: AffiliationRound, stage: str, inputs: dict, changes: list, actor, counts: dict) -> None:
+# The staff action log's kind of each stage's run (the final results come from the run of stage 2).
+RUN_KINDS = {Stage.STAGE1: "affiliation.selection_stage1", Stage.FINAL: "affiliation.selection_stage2"}
+
+
+def _record_run(*, round: AffiliationRound, stage: Stage, inputs: dict, changes: list, actor, counts: dict) -> None:
     bulk_record(
-        kind=f"affiliation.selection_{stage}", actor=actor, scope=f"round:{round.pk}",
+        kind=RUN_KINDS[stage], actor=actor, scope=f"round:{round.pk}",
         inputs={**inputs, "fingerprint": fingerprint(inputs)}, changes=[c for c in changes if c],
         summary=(_("%(round)s: stage 1 — %(passed)s passed, %(failed)s did not pass.") if stage == Stage.STAGE1
                  else _("%(round)s: stage 2 — %(admitted)s admitted, %(not_admitted)s not admitted."))
@@ -164,8 +168,7 @@ def selection_run_stage2(*, round_id: int, actor=None, at: datetime | None = Non
         round.stage2_run_at = at
         round.stage2_inputs = {**inputs, "results": stage_results(applications, Stage.FINAL)}
         round.save(update_fields=["stage2_run_at", "stage2_inputs"])
-        # "stage2" names the run's action kind (affiliation.selection_stage2); its publication is Stage.FINAL.
-        _record_run(round=round, stage="stage2", inputs=inputs, changes=changes, actor=actor, counts=counts)
+        _record_run(round=round, stage=Stage.FINAL, inputs=inputs, changes=changes, actor=actor, counts=counts)
     return counts
 
 

@@ -8,7 +8,7 @@ lock on the partner row, so a second or concurrent job finds it and mails nothin
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -43,8 +43,7 @@ WINDOW_OF_KIND = {
 
 def partner_list_deadline(*, sent_at: datetime) -> datetime:
     """Answers are accepted for PARTNER_LIST_VERIFY_DAYS whole days after the day of sending (Asia/Seoul)."""
-    day = dates.seoul(sent_at).date() + timedelta(days=settings.PARTNER_LIST_VERIFY_DAYS + 1)
-    return datetime.combine(day, time.min, tzinfo=dates.SEOUL)
+    return dates.moment(dates.seoul_day(sent_at) + timedelta(days=settings.PARTNER_LIST_VERIFY_DAYS + 1))
 
 
 def _recipients(partner: Institution) -> list[str]:

@@ -24,43 +24,27 @@ __all__ = ["affiliation_guide", "credit_exchange_guide", "load_notice_demo", "ui
 
 
 def load_notice_demo() -> None:
-    today = dates.today()
     now = timezone.now()
     term = exchange_term()
-    round = AffiliationRound.objects.select_related("term").order_by("-term__year", "-term__season_order").first()
-
     ko, en = credit_exchange_guide(term)
-    guide, created = Notice.objects.update_or_create(
-        title_ko="[학점교류] 협정 대학교 학생의 학점교류 신청 절차 안내",
-        defaults={
-            "title_en": "[Credit exchange] Guide for students of partner universities",
-            "category": Notice.Category.CREDIT_EXCHANGE, "body_ko": ko, "body_en": en, "pinned": True,
-        },
-        create_defaults={
-            "title_en": "[Credit exchange] Guide for students of partner universities",
-            "category": Notice.Category.CREDIT_EXCHANGE, "body_ko": ko, "body_en": en, "pinned": True,
-            "published_at": now - timedelta(days=20), "hit_count": 2676,
-        },
+    guide = _pinned(
+        "[학점교류] 협정 대학교 학생의 학점교류 신청 절차 안내", "[Credit exchange] Guide for students of partner universities",
+        Notice.Category.CREDIT_EXCHANGE, ko, en, published_at=now - timedelta(days=20), hits=2676,
     )
     if term is not None and not guide.attachments.exists():
         content = schedule_workbook(term)
         notice_attachment_add(notice=guide, upload=SimpleUploadedFile(SCHEDULE_FILE, content))
 
+    # Ordering by the term follows Term.Meta.ordering (newest first); "-term" would reverse it.
+    round = AffiliationRound.objects.select_related("term").order_by("term").first()
     ko, en = affiliation_guide(round)
-    Notice.objects.update_or_create(
-        title_ko="[소속변경] 세종캠퍼스 학생의 서울캠퍼스 소속변경 안내",
-        defaults={
-            "title_en": "[Change of affiliation] Moving from the Sejong campus to a Seoul campus department",
-            "category": Notice.Category.AFFILIATION, "body_ko": ko, "body_en": en, "pinned": True,
-        },
-        create_defaults={
-            "title_en": "[Change of affiliation] Moving from the Sejong campus to a Seoul campus department",
-            "category": Notice.Category.AFFILIATION, "body_ko": ko, "body_en": en, "pinned": True,
-            "published_at": now - timedelta(days=15), "hit_count": 1342,
-        },
+    _pinned(
+        "[소속변경] 세종캠퍼스 학생의 서울캠퍼스 소속변경 안내",
+        "[Change of affiliation] Moving from the Sejong campus to a Seoul campus department",
+        Notice.Category.AFFILIATION, ko, en, published_at=now - timedelta(days=15), hits=1342,
     )
 
-    for item in ordinary_notices(today):
+    for item in ordinary_notices(dates.today()):
         days_ago, hits = item.pop("days_ago"), item.pop("hits")
         title_ko = item.pop("title_ko")
         Notice.objects.update_or_create(
@@ -77,3 +61,12 @@ def load_notice_demo() -> None:
             "body_en": "",
         },
     )
+
+
+def _pinned(title_ko: str, title_en: str, category: str, ko: str, en: str, *, published_at, hits: int) -> Notice:
+    """A pinned guide, found by its Korean title: its text is rewritten, its date and hits set only when created."""
+    fields = {"title_en": title_en, "category": category, "body_ko": ko, "body_en": en, "pinned": True}
+    guide, _created = Notice.objects.update_or_create(
+        title_ko=title_ko, defaults=fields, create_defaults={**fields, "published_at": published_at, "hit_count": hits},
+    )
+    return guide

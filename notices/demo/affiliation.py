@@ -1,46 +1,62 @@
 """Seed 003: the change-of-affiliation guide for Sejong campus students, with the round's dates."""
 
 from affiliation.models import AffiliationRound
+from core.dates import prose_day
 from core.language import ENGLISH, KOREAN
 
-from .common import CONTACT, clock, day_en, day_ko, span_en, span_ko, ui_labels
+from .common import CONTACT, clock, span_en, span_ko, ui_labels
 
 
 def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
-    ko, en = ui_labels(KOREAN), ui_labels(ENGLISH)
-    credits = round.min_credits if round else 67
-    gpa = round.min_gpa if round else "3.75"
-    toeic, toefl, teps = (round.min_toeic, round.min_toefl, round.min_teps) if round else (800, 96, 800)
-    years = round.english_validity_years if round else 2
-    semesters = round.min_semesters if round else 4
-    multiplier = f"{round.stage1_multiplier.normalize():f}" if round else "2"
-    if round is not None:
-        interview = round.interview_on
-        interview_ko = f"\n| 면접 | {day_ko(interview)} |" if interview else ""
-        interview_en = f"\n| Interviews | {day_en(interview)} |" if interview else ""
-        dates_ko = (
-            f"**{round.term.year}학년도 모집 일정 (한국 시간)**\n\n| 구분 | 일시 |\n|---|---|\n"
-            f"| 지원서 접수 | {span_ko(round.opens_at, round.closes_at)} |\n"
-            f"| 1단계 합격자 발표 | {day_ko(round.stage1_publish_at)} {clock(round.stage1_publish_at)} |"
-            f"{interview_ko}\n"
-            f"| 최종 합격자 발표 | {day_ko(round.final_publish_at)} {clock(round.final_publish_at)} |"
-        )
-        dates_en = (
-            f"**{round.term.year} round (Korea Standard Time)**\n\n| Step | Date |\n|---|---|\n"
-            f"| Applications | {span_en(round.opens_at, round.closes_at)} |\n"
-            f"| Stage-1 results | {day_en(round.stage1_publish_at)}, {clock(round.stage1_publish_at)} |"
-            f"{interview_en}\n"
-            f"| Final results | {day_en(round.final_publish_at)}, {clock(round.final_publish_at)} |"
-        )
-    else:
-        dates_ko = "모집 일정은 홈페이지 첫 화면의 학사일정에서 확인해 주세요."
-        dates_en = "The dates of this year's round are on the schedule on the home page."
+    values = {**_requirements(round), "CONTACT": CONTACT}
+    dates_ko, dates_en = _round_dates(round)
+    return (BODY_KO.format(ko=ui_labels(KOREAN), dates_ko=dates_ko, **values),
+            BODY_EN.format(en=ui_labels(ENGLISH), dates_en=dates_en, **values))
 
-    body_ko = f"""세종캠퍼스에서 {semesters}개 학기를 마친 학생은 소속변경 전형에 합격하면 서울캠퍼스의 다른 학과(제1전공)로 소속을 옮겨 그 학과의 학위를 받을 수 있습니다.
+
+def _requirements(round: AffiliationRound | None) -> dict:
+    """The round's conditions as the guide states them (the usual ones before any round exists)."""
+    if round is None:
+        return {"credits": 67, "gpa": "3.75", "toeic": 800, "toefl": 96, "teps": 800, "years": 2, "semesters": 4,
+                "multiplier": "2"}
+    return {
+        "credits": round.min_credits, "gpa": round.min_gpa, "toeic": round.min_toeic, "toefl": round.min_toefl,
+        "teps": round.min_teps, "years": round.english_validity_years, "semesters": round.min_semesters,
+        "multiplier": f"{round.stage1_multiplier.normalize():f}",
+    }
+
+
+def _round_dates(round: AffiliationRound | None) -> tuple[str, str]:
+    """The round's schedule as a table in each language, or where to find it."""
+    if round is None:
+        return ("모집 일정은 홈페이지 첫 화면의 학사일정에서 확인해 주세요.",
+                "The dates of this year's round are on the schedule on the home page.")
+    interview = round.interview_on
+    interview_ko = f"\n| 면접 | {prose_day(interview, KOREAN)} |" if interview else ""
+    interview_en = f"\n| Interviews | {prose_day(interview, ENGLISH)} |" if interview else ""
+    dates_ko = (
+        f"**{round.term.year}학년도 모집 일정 (한국 시간)**\n\n| 구분 | 일시 |\n|---|---|\n"
+        f"| 지원서 접수 | {span_ko(round.opens_at, round.closes_at)} |\n"
+        f"| 1단계 합격자 발표 | {prose_day(round.stage1_publish_at, KOREAN)} {clock(round.stage1_publish_at)} |"
+        f"{interview_ko}\n"
+        f"| 최종 합격자 발표 | {prose_day(round.final_publish_at, KOREAN)} {clock(round.final_publish_at)} |"
+    )
+    dates_en = (
+        f"**{round.term.year} round (Korea Standard Time)**\n\n| Step | Date |\n|---|---|\n"
+        f"| Applications | {span_en(round.opens_at, round.closes_at)} |\n"
+        f"| Stage-1 results | {prose_day(round.stage1_publish_at, ENGLISH)}, {clock(round.stage1_publish_at)} |"
+        f"{interview_en}\n"
+        f"| Final results | {prose_day(round.final_publish_at, ENGLISH)}, {clock(round.final_publish_at)} |"
+    )
+    return dates_ko, dates_en
+
+
+# The guide's text; ``str.format`` fills in the round's conditions and dates and the portal's menu names.
+BODY_KO = """세종캠퍼스에서 {semesters}개 학기를 마친 학생은 소속변경 전형에 합격하면 서울캠퍼스의 다른 학과(제1전공)로 소속을 옮겨 그 학과의 학위를 받을 수 있습니다.
 
 ## 지원 자격
 
-아래 조건을 모두 갖추어야 합니다. 포털에 로그인해 **{ko['affiliation']}** 메뉴를 열면 본인 학적 기록으로 항목마다 충족 여부를 바로 확인할 수 있습니다.
+아래 조건을 모두 갖추어야 합니다. 포털에 로그인해 **{ko[affiliation]}** 메뉴를 열면 본인 학적 기록으로 항목마다 충족 여부를 바로 확인할 수 있습니다.
 
 1. 세종캠퍼스 소속 학생
 2. 지원 학기를 포함해 **{semesters}개 학기 이상 등록**
@@ -92,11 +108,11 @@ def affiliation_guide(round: AffiliationRound | None) -> tuple[str, str]:
 학사지원팀 · {CONTACT}
 """
 
-    body_en = f"""Students of the Sejong campus who have completed {semesters} semesters can move to another department (as their first major) on the Seoul campus, and graduate from it, by passing the change-of-affiliation selection.
+BODY_EN = """Students of the Sejong campus who have completed {semesters} semesters can move to another department (as their first major) on the Seoul campus, and graduate from it, by passing the change-of-affiliation selection.
 
 ## Who can apply
 
-You must meet every condition below. Log in and open **{en['affiliation']}** in the menu: the portal checks each condition against your own academic record and shows the result.
+You must meet every condition below. Log in and open **{en[affiliation]}** in the menu: the portal checks each condition against your own academic record and shows the result.
 
 1. You belong to the Sejong campus.
 2. You have **registered for at least {semesters} semesters**, counting the current one.
@@ -147,4 +163,3 @@ Ties are broken by GPA, then the English score, then who submitted first. Result
 
 Academic Affairs Team · {CONTACT}
 """
-    return body_ko, body_en

@@ -1,11 +1,12 @@
 """What the demo notices share: the portal's own words for its menus and buttons, and dates written as prose."""
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.utils import translation
 from django.utils.translation import gettext
 
 from core import dates
+from core.dates import prose_day
 from core.language import ENGLISH, KOREAN
 
 CONTACT = "registrar@portal.invalid"
@@ -26,19 +27,8 @@ def ui_labels(language: str) -> dict[str, str]:
         return {key: str(gettext(msgid)) for key, msgid in UI_LABELS.items()}
 
 
-# The guides are prose: they write a day as a registrar would ("3월 2일(화)", "Tue 2 Mar"), on the Seoul clock
-# of core.dates, whatever the active language (each guide has a Korean and an English body).
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def day_ko(at: date | datetime) -> str:
-    day = dates.seoul_day(at)
-    return f"{day.month}월 {day.day}일({dates.WEEKDAYS[KOREAN][day.weekday()]})"
-
-
-def day_en(at: date | datetime) -> str:
-    day = dates.seoul_day(at)
-    return f"{dates.WEEKDAYS[ENGLISH][day.weekday()]} {day.day} {MONTHS_EN[day.month - 1]}"
+# The guides are prose: they write a day as a registrar would (core.dates.prose_day: "3월 2일(화)", "Tue 2 Mar"),
+# in each body's language whatever the active one (each guide has a Korean and an English body).
 
 
 def clock(at: datetime) -> str:
@@ -52,11 +42,11 @@ def _is_midnight(at: datetime) -> bool:
 def span_ko(start: datetime, end: datetime) -> str:
     """A window [start, end) as people read it: a window that ends at midnight ends on the day before."""
     if _is_midnight(start) and _is_midnight(end):
-        return f"{day_ko(start)} ~ {day_ko(end - timedelta(days=1))}"
-    return f"{day_ko(start)} {clock(start)} ~ {day_ko(end)} {clock(end)}"
+        return f"{prose_day(start, KOREAN)} ~ {prose_day(end - timedelta(days=1), KOREAN)}"
+    return f"{prose_day(start, KOREAN)} {clock(start)} ~ {prose_day(end, KOREAN)} {clock(end)}"
 
 
 def span_en(start: datetime, end: datetime) -> str:
     if _is_midnight(start) and _is_midnight(end):
-        return f"{day_en(start)} – {day_en(end - timedelta(days=1))}"
-    return f"{day_en(start)}, {clock(start)} – {day_en(end)}, {clock(end)}"
+        return f"{prose_day(start, ENGLISH)} – {prose_day(end - timedelta(days=1), ENGLISH)}"
+    return f"{prose_day(start, ENGLISH)}, {clock(start)} – {prose_day(end, ENGLISH)}, {clock(end)}"

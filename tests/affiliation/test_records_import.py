@@ -330,6 +330,21 @@ def test_the_upload_previews_the_conflicts_and_the_confirmation_applies_the_deci
     assert action.inputs["conflicts"][0]["account_email"] == "new-mailbox@example.org"
 
 
+def test_the_preview_names_the_decision_to_take_the_record_s_address(
+    reference, committee_client, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    record = _first_import()
+    record.user.email = "new-mailbox@example.org"
+    record.user.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = committee_client.post("/admin/affiliation/studentrecord/import/", {
+            "file": SimpleUploadedFile("r.csv", _file(credits=66)), "email_conflicts": "take"})
+    page = committee_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "this import: take the record's address" in page and "this import: keep" not in page
+
+
 def test_the_undo_page_previews_and_undoes_with_a_reason_and_keeps_addresses_by_default(
     reference, committee_client, registrar
 ):

@@ -91,10 +91,11 @@ def test_the_access_log_export_writes_the_format_with_seconds(client, db):
 def test_no_template_or_module_writes_its_own_date_format():
     """Every human-readable date goes through core.dates (the ``when`` / ``day`` filters in templates).
 
-    Allowed: the helper itself. (The demo notices' prose, "3월 2일(화) 09:00", is built on core.dates's Seoul clock.)
+    Allowed: the helper itself (it also writes the demo notices' prose days, ``prose_day``: "3월 2일(화)").
     """
     offenders = []
-    literal = re.compile(r"\|date:\s*[\"'](?![A-Z_]+[\"'])")  # |date:"Y-m-d" — a literal, not a named format
+    # |date:"Y-m-d" — a literal, not a named format; {% now "Y-m-d" %} — the same, for the present moment
+    literal = re.compile(r"\|date:\s*[\"'](?![A-Z_]+[\"'])|\{%\s*now\s+[\"']")
     for path in (ROOT / "templates").rglob("*.*"):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if literal.search(line):
@@ -118,3 +119,13 @@ def test_a_time_slot_reads_on_the_24_hour_clock(language):
 
     with translation.override(language):
         assert dates.clock(time(9, 0)) == "09:00" and dates.clock(time(13, 30)) == "13:30"
+
+
+def test_a_prose_day_reads_as_a_registrar_writes_it_in_either_language():
+    from datetime import datetime
+
+    late = datetime(2027, 3, 1, 16, 30, tzinfo=dates.SEOUL).astimezone(dates.ZoneInfo("UTC"))  # still 1 March in Seoul
+    assert dates.prose_day(late, "ko") == "3월 1일(월)"
+    with translation.override("en"):
+        assert dates.prose_day(late) == "Mon 1 Mar"
+    assert dates.prose_day(datetime(2027, 3, 2, 0, 30, tzinfo=dates.SEOUL), "en") == "Tue 2 Mar"

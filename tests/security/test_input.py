@@ -233,7 +233,7 @@ COVERED = {
 }
 NOT_PUBLIC_PREFIXES = ("admin/", "staff/", "dev/", "healthz")
 NO_INPUT = {
-    "creditexchange:application_sent", "creditexchange:ping", "accounts:logout", "accounts:profile",
+    "creditexchange:application_sent", "accounts:logout", "accounts:profile",
     "accounts:two_factor_codes",  # shows codes once, after the setup form; no parameter of its own
 }
 

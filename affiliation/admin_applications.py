@@ -11,7 +11,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import AuditTrailInline, ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.language import page_language
 
@@ -71,15 +71,9 @@ class ApplicationListScoresForm(ApplicationScoresForm):
                 self.fields[name].widget.attrs["aria-label"] = f"{label}: {who}" if who else label
 
 
-class ApplicationEventInline(admin.TabularInline):
+class ApplicationEventInline(AuditTrailInline):
     model = ApplicationEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "from_status", "to_status", "actor", "reason", "changes"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")

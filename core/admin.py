@@ -23,6 +23,20 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class AuditTrailInline(admin.TabularInline):
+    """An audit trail under its subject (STYLE §3): every field read-only, no line added or deleted here; the
+    services write the trail. A subclass names ``model`` and ``fields``."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class StuckMailFilter(admin.SimpleListFilter):
     """Mail whose worker died mid-send (``core.mail.mail_stuck``): it may or may not have arrived."""
 

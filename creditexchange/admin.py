@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import AuditTrailInline, ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.text import clean_typed
 
@@ -22,15 +22,9 @@ from .models import (
 )
 
 
-class ApplicationEventInline(admin.TabularInline):
+class ApplicationEventInline(AuditTrailInline):
     model = ApplicationEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "from_status", "to_status", "actor", "reason", "changes"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class RejectForm(forms.Form):

@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import AuditTrailInline, ReadOnlyAdminMixin
 from core.errors import DomainError
 
 from . import services
@@ -51,15 +51,9 @@ class ConflictStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ConflictEventInline(admin.TabularInline):
+class ConflictEventInline(AuditTrailInline):
     model = ApplicationConflictEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "action", "actor", "reason", "changes"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

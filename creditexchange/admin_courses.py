@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from core.admin import ReadOnlyAdminMixin
+from core.admin import AuditTrailInline, ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.jobs.pages import job_url
 from core.jobs.services import job_start
@@ -129,15 +129,9 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/creditexchange/courseoffering/import.html", context)
 
 
-class RegistrationEventInline(admin.TabularInline):
+class RegistrationEventInline(AuditTrailInline):
     model = RegistrationEvent
-    extra = 0
-    can_delete = False
     fields = ["created_at", "from_status", "to_status", "actor", "reason"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class DropForm(forms.Form):

@@ -165,6 +165,15 @@ class Term(models.Model):
         help_text=_("Most credits one exchange student may register for in this term."),
     )
 
+    class WaitlistMode(models.TextChoices):
+        AUTO = "auto", _("Register the next student automatically")
+        OFFER = "offer", _("Offer the seat by mail with a claim deadline")
+
+    waitlist_mode = models.CharField(
+        _("waitlist mode"), max_length=8, choices=WaitlistMode.choices, default=WaitlistMode.AUTO,
+        help_text=_("What happens at a release time when a seat is free and a student is waiting for it."),
+    )
+
     objects = TermQuerySet.as_manager()
 
     class Meta:

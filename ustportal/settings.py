@@ -203,6 +203,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Credit exchange: temporary student IDs (SPEC §3.1).
 TEMP_ID_FORMAT = env.str("TEMP_ID_FORMAT", default="T{year}{seq:05d}")
 TEMP_ID_ISSUE_TIME = env.str("TEMP_ID_ISSUE_TIME", default="18:00")  # daily batch, Asia/Seoul
+# Issue 14: the basket and the waitlist. Freed seats go to the waitlist at these announced times (Asia/Seoul)
+# while the term's registration or change window is open; an offer (the term's "offer" mode) can be claimed until
+# the next release time.
+BASKET_MAX_ITEMS = env.int("BASKET_MAX_ITEMS", default=20)
+WAITLIST_MAX_PER_STUDENT = env.int("WAITLIST_MAX_PER_STUDENT", default=3)
+WAITLIST_RELEASE_TIMES = env.list("WAITLIST_RELEASE_TIMES", default=["10:00", "17:00"])
 TEMP_ID_UNCONFIRMED_EXPIRY_DAYS = env.int("TEMP_ID_UNCONFIRMED_EXPIRY_DAYS", default=7)
 TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS = env.int("TEMP_ID_CONFIRM_LINK_MAX_AGE_HOURS", default=72)
 TEMP_ID_RESEND_COOLDOWN_SECONDS = env.int("TEMP_ID_RESEND_COOLDOWN_SECONDS", default=300)
@@ -260,6 +266,10 @@ CELERY_BEAT_SCHEDULE = {
     "relay-staff-jobs": {
         "task": "staffdesk.tasks.relay_staff_jobs_task",
         "schedule": 60.0,
+    },
+    "release-waitlists": {  # every 5 minutes: does each announced release once, a late one as soon as it can
+        "task": "creditexchange.tasks.release_waitlists_task",
+        "schedule": 300.0,
     },
     "destroy-expired-personal-data": {
         "task": "ustportal.tasks.destroy_expired_personal_data_task",

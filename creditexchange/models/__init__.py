@@ -19,10 +19,11 @@ from .partner_lists import (
     RecommendationQuerySet,
     answered_q,
 )
+from .waitlist import BasketItem, WaitlistEntry, WaitlistEvent, WaitlistRelease
 
 __all__ = [
     "ApplicationConflict", "ApplicationConflictEvent", "ApplicationEvent", "TemporaryIdApplication", "_new_nonce",
     "student_number_key", "CourseOffering", "CourseRegistration", "RegistrationEvent", "TimeSlot", "ImmutableSnapshot",
     "PartnerList", "PartnerListFile", "Recommendation", "RecommendationEvent", "RecommendationQuerySet",
-    "answered_q",
+    "answered_q", "BasketItem", "WaitlistEntry", "WaitlistEvent", "WaitlistRelease",
 ]

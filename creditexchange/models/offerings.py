@@ -21,6 +21,10 @@ class CourseOffering(models.Model):
     credits = models.PositiveSmallIntegerField(_("credits"))
     capacity = models.PositiveIntegerField(_("capacity"))
     seats_taken = models.PositiveIntegerField(_("seats taken"), default=0, editable=False)
+    waiting = models.PositiveIntegerField(
+        _("on the waitlist"), default=0, editable=False,
+        help_text=_("Students waiting for a seat or holding an offered one; while any are, free seats go only to them."),
+    )
     instructor = models.CharField(_("instructor"), max_length=100, blank=True)
     department = models.ForeignKey(
         "academics.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="offerings",
@@ -56,7 +60,13 @@ class CourseOffering(models.Model):
 
     @property
     def has_capacity(self) -> bool:
-        return self.seats_taken < self.capacity
+        """A seat anyone may take now: free, and nobody waiting for it (a waitlist gets freed seats at release times)."""
+        return self.seats_taken < self.capacity and self.waiting == 0
+
+    @property
+    def waitlist_open(self) -> bool:
+        """Students may join the waitlist only when no seat is open to them directly."""
+        return not self.has_capacity
 
     @property
     def is_published(self) -> bool:

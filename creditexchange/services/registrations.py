@@ -106,6 +106,15 @@ def drop_window(*, term: Term, at: datetime | None = None) -> DropWindow:
     )
 
 
+def full_message(offering: CourseOffering) -> str:
+    """Why the student cannot take a seat now: none is free, or the free ones go to the waitlist (issue 14)."""
+    if offering.seats_taken < offering.capacity:
+        return _("%(course)s has a waitlist: a freed seat goes to the next student on it at the next release time.") % {
+            "course": offering
+        }
+    return _("%(course)s is full.") % {"course": offering}
+
+
 def _lock_identity(*, student: User, term: Term) -> TemporaryStudentId:
     identity = (
         TemporaryStudentId.objects.select_for_update(of=("self",))
@@ -184,15 +193,16 @@ def registration_submit(
     if not on_behalf:
         _require_window(term=offering.term, kinds=(TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE), at=at)
     if not offering.has_capacity:
-        raise CourseFull(_("%(course)s is full.") % {"course": offering})  # fast path for the 09:00 rush
+        raise CourseFull(full_message(offering))  # fast path for the 09:00 rush
     with transaction.atomic():
         _lock_identity(student=student, term=offering.term)
         rows = _plan_rows(student=student, offering=offering)
-        taken = CourseOffering.objects.filter(pk=offering.pk, seats_taken__lt=F("capacity")).update(
+        # A free seat is open to anyone only while nobody waits for it (issue 14): else it goes to the waitlist.
+        taken = CourseOffering.objects.filter(pk=offering.pk, seats_taken__lt=F("capacity"), waiting=0).update(
             seats_taken=F("seats_taken") + 1
         )
         if taken != 1:
-            raise CourseFull(_("%(course)s is full.") % {"course": offering})
+            raise CourseFull(full_message(CourseOffering.objects.filter(pk=offering.pk).first() or offering))
         _check_plan(student=student, offering=offering, rows=rows)  # after the seat: the slots as they are now
         registration = CourseRegistration.objects.create(student=student, offering=offering, term_id=offering.term_id)
         RegistrationEvent.objects.create(

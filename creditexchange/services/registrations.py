@@ -142,7 +142,7 @@ def _plan_rows(*, student: User, offering: CourseOffering) -> list[tuple]:
         ).values_list("pk", "credits", "slots__weekday", "slots__starts_at", "slots__ends_at")
     )
     if any(pk == offering.pk for pk, *_rest in rows):
-        raise NotEligible(_("You are already registered for %(course)s.") % {"course": offering})
+        raise NotEligible(_("You are already registered for %(course)s.") % {"course": offering}, code="duplicate")
     return rows
 
 
@@ -160,7 +160,8 @@ def _check_plan(*, student: User, offering: CourseOffering, rows: list[tuple]) -
     if total > offering.term.credit_limit:
         raise NotEligible(
             _("%(course)s would bring you to %(total)s credits; the limit for %(term)s is %(limit)s.")
-            % {"course": offering, "total": total, "term": offering.term, "limit": offering.term.credit_limit}
+            % {"course": offering, "total": total, "term": offering.term, "limit": offering.term.credit_limit},
+            code="limit",
         )
     taken = [(pk, TimeSlot(weekday=d, starts_at=s, ends_at=e)) for pk, _credits, d, s, e in rows if d is not None]
     for new in (TimeSlot(weekday=d, starts_at=s, ends_at=e) for _c, d, s, e in fresh if d is not None):
@@ -168,7 +169,8 @@ def _check_plan(*, student: User, offering: CourseOffering, rows: list[tuple]) -
             if new.overlaps(slot):
                 raise NotEligible(
                     _("%(course)s overlaps %(other)s on %(slot)s.")
-                    % {"course": offering, "other": CourseOffering.objects.get(pk=other_id), "slot": slot}
+                    % {"course": offering, "other": CourseOffering.objects.get(pk=other_id), "slot": slot},
+                    code="clash",
                 )
 
 

@@ -12,9 +12,16 @@ and the wall time (which is). It prints one JSON line:
 
 `success` is a registration that takes a seat; `full` is the refusal that dominates once the
 seats are gone (the student has the catalogue open, so eligibility is already cached).
+
+`BENCH_PROFILE=success` (or `full`, `ping`) also runs that path once more under cProfile and prints its
+functions by cumulative time, per request, to stderr (the profile tables in bench/README.md).
 """
 
+import cProfile
+import io
 import json
+import os
+import pstats
 import sys
 import time
 from pathlib import Path
@@ -33,6 +40,21 @@ def _measure(call, items) -> tuple[float, float]:
         response = call(*item)
         assert response.status_code == 200, response.status_code
     return (time.process_time() - cpu) / len(items) * 1000, (time.perf_counter() - wall) / len(items) * 1000
+
+
+def _profile(name: str, call, items, lines: int = 45) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for item in items:
+        call(*item)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    total = stats.total_tt / len(items) * 1000
+    stats.sort_stats("cumulative").print_stats(lines)
+    rush.log(f"profile of {len(items)} {name} requests: {total:.2f} ms per request under the profiler")
+    for line in out.getvalue().splitlines():
+        print(line, file=sys.stderr)
 
 
 def main() -> int:
@@ -84,6 +106,19 @@ def main() -> int:
         )
         CourseOffering.objects.update(capacity=F("seats_taken"))
         figures["full_cpu_ms"], figures["full_wall_ms"] = _measure(register, [(c, o) for o in offerings for c in clients])
+    profile = os.environ.get("BENCH_PROFILE", "")
+    if profile:
+        reset(capacity=len(clients))
+        success = [(c, o) for o in offerings for c in clients]
+        if profile == "ping":
+            _profile("ping", ping, [(c,) for c in clients] * 2)
+        elif profile == "success":
+            _profile("success", register, success)
+        else:
+            for item in success:
+                register(*item)
+            CourseOffering.objects.update(capacity=F("seats_taken"))
+            _profile("full", register, success)
     figures["ping_queries"] = queries(ping, clients[0])
     reset(capacity=len(clients))
     figures["success_queries"] = queries(register, clients[0], offerings[0])

@@ -14,12 +14,13 @@ class CreditExchangeConfig(AppConfig):
         from core.emails import attachment_register, mail_register
         from core.privacy import personal_data_register
 
-        from . import emails, jobs, privacy, roles
+        from . import emails, jobs, privacy, roles, signals
         from .term_limits import credit_limit_refusals
 
         mail_register(emails.BUILDERS)
         attachment_register(emails.ATTACHMENTS)
         jobs.register()
+        signals.connect()
         term_change_check_register(credit_limit_refusals)
         undo_page_register("creditexchange.offerings_import", "admin:creditexchange_courseoffering_import_undo")
         personal_data_register(models=privacy.PERSONAL_DATA_MODELS, urls=privacy.PORTAL_URLS)

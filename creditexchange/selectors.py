@@ -1,13 +1,16 @@
 """Reads for the catalogue and My registrations: a fixed number of queries whatever the page size."""
 
+import functools
 from dataclasses import dataclass
 from datetime import time
 
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
-from academics.models import Term, TermWindow
+from academics.models import Campus, Department, Term, TermWindow
 from accounts.models import User
 from core import dates
+from core.cache import cache_forget, cache_get, cache_set
 
 from .models import CourseOffering, CourseRegistration, TimeSlot
 
@@ -52,6 +55,114 @@ def offering_row(*, offering_id: int) -> CourseOffering | None:
         CourseOffering.objects.select_related("term", "department", "campus").prefetch_related("slots")
         .filter(pk=offering_id).first()
     )
+
+
+# --- The Register click (issue 14): the offering's row read fresh in one statement, the rest from the cache ------------
+
+STATIC_CACHE_SECONDS = 600
+
+
+def offering_static_key(offering_id: int) -> str:
+    return f"offering-static:v1:{offering_id}"
+
+
+def forget_offering_static(offering_ids) -> None:
+    """Drop the cached static part of these offerings now and again when the transaction commits (a reader between
+    the two would otherwise cache what the transaction is replacing)."""
+    keys = [offering_static_key(pk) for pk in set(offering_ids) if pk is not None]
+    if keys:
+        cache_forget(keys)
+        transaction.on_commit(lambda: cache_forget(keys))
+
+
+@dataclass
+class Click:
+    """What a Register click reads: the offering's own row and its term, fresh (seats, capacity, waiting, published,
+    credits: everything a rule looks at), and the id of the student's registration for it, if any."""
+
+    offering: CourseOffering
+    registration_id: int | None
+
+
+class _ClickSql:
+    """The statement and the converters of its columns, built once from the models' fields (a new field is read too)."""
+
+    def __init__(self):
+        self.models = (CourseOffering, Term)
+        columns, self.names, self.converters = [], [], []
+        for model, alias in zip(self.models, ("o", "t"), strict=True):
+            fields = model._meta.concrete_fields
+            self.names.append([f.attname for f in fields])
+            columns += [f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields]
+            # What the ORM would apply (SQLite hands back datetimes as naive UTC, for one).
+            self.converters += [
+                [(converter, f.get_col(alias)) for converter in connection.ops.get_db_converters(f.get_col(alias))
+                 + f.get_db_converters(connection)]
+                for f in fields
+            ]
+        self.sql = (
+            f"SELECT {', '.join(columns)}, (SELECT r.id FROM creditexchange_courseregistration r "
+            "WHERE r.offering_id = o.id AND r.student_id = %s AND r.status = 'registered') "
+            "FROM creditexchange_courseoffering o JOIN academics_term t ON t.id = o.term_id WHERE o.id = %s"
+        )
+
+    def read(self, row) -> tuple[CourseOffering, Term, int | None]:
+        values = []
+        for value, converters in zip(row[:-1], self.converters, strict=True):
+            for converter, expression in converters:
+                value = converter(value, expression, connection)
+            values.append(value)
+        n = len(self.names[0])
+        offering = CourseOffering.from_db(connection.alias, self.names[0], values[:n])
+        term = Term.from_db(connection.alias, self.names[1], values[n:n + len(self.names[1])])
+        return offering, term, row[-1]
+
+
+@functools.cache
+def _click_sql() -> _ClickSql:
+    return _ClickSql()
+
+
+def offering_click(*, offering_id: int, student: User) -> Click | None:
+    """The offering's row with its term and the student's registration for it: one plain SQL statement (an ORM
+    query costs more Python than this whole read). Department, campus and slots come later from the cache
+    (``offering_static``): they are only shown, no rule reads them from there."""
+    statement = _click_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [student.pk, offering_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    offering, term, registration_id = statement.read(row)
+    offering.term = term
+    return Click(offering=offering, registration_id=registration_id)
+
+
+def offering_static(offering: CourseOffering) -> CourseOffering:
+    """Attach the offering's department, campus and time slots, from the cache when they are there (one round trip
+    with the click's other keys, see ``views_courses``), else from the database (then cached).
+
+    Invalidated by every write of a slot, a department, a campus or the offering (``creditexchange.signals``,
+    ``services.offerings._slots_replace``); the entry also names the department and campus it holds, so an
+    offering moved to another one never shows the old name.
+    """
+    key = offering_static_key(offering.pk)
+    static = cache_get(key)
+    if static is None or static[0] != offering.department_id or static[1].pk != offering.campus_id:
+        department = Department.objects.filter(pk=offering.department_id).first() if offering.department_id else None
+        campus = Campus.objects.get(pk=offering.campus_id)
+        slots = list(TimeSlot.objects.filter(offering_id=offering.pk))
+        static = (offering.department_id, campus, department, slots)
+        cache_set(key, static, STATIC_CACHE_SECONDS)
+    _department_id, campus, department, slots = static
+    offering.campus = campus
+    offering.department = department
+    for slot in slots:
+        slot.offering = offering
+    prefetched = TimeSlot.objects.none()
+    prefetched._result_cache, prefetched._prefetch_done = slots, True
+    offering._prefetched_objects_cache = {"slots": prefetched}
+    return offering
 
 
 def registrations_of_offering(*, student: User, offering: CourseOffering) -> QuerySet[CourseRegistration]:

@@ -9,13 +9,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from academics.models import Term
+from academics.models import Term, term_windows_cache_key
+from core.cache import cache_prefetch
 from core.errors import DomainError
 from core.http import parse_id
 
 from . import selectors, services
 from .forms import CatalogueFilterForm
-from .models import CourseOffering
+from .models import CourseOffering, CourseRegistration
 
 PAGE_SIZE = 20
 
@@ -48,8 +49,11 @@ def catalogue(request):
     return render(request, "creditexchange/offering_list.html", context)
 
 
-def _after_change(request, offering: CourseOffering | None, message: str, ok: bool, registration=None):
-    """Redirect with a message, or (htmx) render the offering's row from the row already loaded."""
+def _after_change(request, offering: CourseOffering | None, message: str, ok: bool, registration=None, mine=None):
+    """Redirect with a message, or (htmx) render the offering's row from the row already loaded.
+
+    ``mine`` is the student's registrations of this offering by offering id when the caller has read them already.
+    """
     if not request.headers.get("HX-Request"):
         (messages.success if ok else messages.error)(request, message)
         target = request.POST.get("next", "")
@@ -65,7 +69,8 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
         can_register, mine = True, ({offering.pk: registration} if registration else {})
     else:
         can_register = services.student_can_register(student=request.user, term=offering.term)
-        mine = {r.offering_id: r for r in selectors.registrations_of_offering(student=request.user, offering=offering)}
+        if mine is None:
+            mine = {r.offering_id: r for r in selectors.registrations_of_offering(student=request.user, offering=offering)}
     context = {"offering": offering, "can_register": can_register, "mine": mine, "flash": message, "flash_ok": ok,
                "drop": services.drop_window(term=offering.term) if mine else None}
     return render(request, "creditexchange/_offering_row.html", context)
@@ -74,13 +79,32 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
 @login_required
 @require_POST
 def registration_create(request, offering_id: int):
-    offering = selectors.offering_row(offering_id=offering_id)
+    """The 09:00 click: one SQL statement reads the offering's row, one cache round trip the term's windows, the
+    student's eligibility and the row's static part; a full course is refused from that row without a transaction."""
+    click = selectors.offering_click(offering_id=offering_id, student=request.user)
+    if click is None:
+        return _register(request, offering_id, None, {})
+    offering = click.offering
+    keys = [
+        selectors.offering_static_key(offering.pk), term_windows_cache_key(offering.term_id),
+        services.registrations.eligible_key(request.user.pk, offering.term_id),
+    ]
+    with cache_prefetch(keys):
+        mine = {offering.pk: CourseRegistration(pk=click.registration_id, offering_id=offering.pk)} if click.registration_id else {}
+        return _register(request, offering_id, offering, mine)
+
+
+def _register(request, offering_id: int, offering: CourseOffering | None, mine: dict):
     try:
         registration = services.registration_submit(student=request.user, offering_id=offering_id, offering=offering)
     except DomainError as exc:
-        return _after_change(request, offering, exc.message, False)
+        if offering is not None and request.headers.get("HX-Request"):
+            selectors.offering_static(offering)
+        return _after_change(request, offering, exc.message, False, mine=mine)
+    if request.headers.get("HX-Request"):
+        selectors.offering_static(registration.offering)
     message = _("Registered for %(course)s.") % {"course": registration.offering}
-    return _after_change(request, offering, message, True, registration)
+    return _after_change(request, registration.offering, message, True, registration)
 
 
 @login_required

@@ -14,6 +14,7 @@ from core.errors import DomainError
 from core.imports import ImportReport  # noqa: F401 - re-exported by the package
 
 from ..models import CourseOffering, TimeSlot
+from ..selectors import forget_offering_static
 
 COLUMNS = [
     "code", "section", "title_ko", "title_en", "credits", "capacity", "instructor", "department", "campus",
@@ -111,6 +112,7 @@ def _slots_replace(offering: CourseOffering, slots) -> None:
         return
     TimeSlot.objects.filter(offering=offering).delete()
     TimeSlot.objects.bulk_create(TimeSlot(offering=offering, weekday=d, starts_at=s, ends_at=e) for d, s, e in slots)
+    forget_offering_static([offering.pk])  # the bulk insert sends no signal (creditexchange.signals)
 
 
 def offerings_publish(*, offerings, actor: User | None = None, at: datetime | None = None) -> int:

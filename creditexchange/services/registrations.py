@@ -8,7 +8,7 @@ temporary-ID row, which also proves they hold an issued ID for the term.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +28,7 @@ Status = CourseRegistration.Status
 ELIGIBLE_CACHE_SECONDS = 300
 
 
-def _eligible_key(student_id: int, term_id: int) -> str:
+def eligible_key(student_id: int, term_id: int) -> str:
     return f"can-register:v1:{term_id}:{student_id}"
 
 
@@ -38,7 +38,7 @@ def student_can_register(*, student: User, term: Term) -> bool:
     A yes is cached for a few minutes (an issued ID is never taken back); a no is always re-read,
     so a student whose ID was issued a moment ago can register at once.
     """
-    key = _eligible_key(student.pk, term.pk)
+    key = eligible_key(student.pk, term.pk)
     if cache_get(key):
         return True
     eligible = TemporaryIdApplication.objects.filter(
@@ -174,15 +174,93 @@ def _check_plan(*, student: User, offering: CourseOffering, rows: list[tuple]) -
                 )
 
 
+# --- The registration in SQL (issue 14) -------------------------------------------------------------------------------
+# Three plain statements in one transaction, the same text on PostgreSQL and SQLite (which has RETURNING since
+# 3.35): lock the student's ID row, take the seat, insert the registration if every rule holds. The rules are the
+# ones above (``_require_window``, ``_plan_rows``, ``_check_plan``); when the insert refuses, those functions run
+# again in the same transaction to say exactly why, so the messages have one source. Three statements, not one:
+# PostgreSQL reads every table of a statement as of the statement's start, so a plan check in the statement that
+# waited for the offering's row lock would not see the slots a staff change committed meanwhile (issue 12, finding 4).
+
+_LOCK_SQL = (
+    "SELECT t.id FROM accounts_temporarystudentid t WHERE t.user_id = %(student)s AND EXISTS ("
+    "SELECT 1 FROM creditexchange_temporaryidapplication a WHERE a.temporary_id_id = t.id AND a.term_id = %(term)s "
+    "AND a.status = %(issued)s)"
+)
+# A free seat is open to anyone only while nobody waits for it (issue 14): else it goes to the waitlist.
+_SEAT_SQL = (
+    "UPDATE creditexchange_courseoffering SET seats_taken = seats_taken + 1 WHERE id = %(offering)s "
+    "AND seats_taken < capacity AND waiting = 0 AND published_at IS NOT NULL AND open_to_exchange RETURNING seats_taken"
+)
+_REGISTER_SQL = """
+WITH mine AS (
+    SELECT o.id, o.credits FROM creditexchange_courseregistration r
+    JOIN creditexchange_courseoffering o ON o.id = r.offering_id
+    WHERE r.student_id = %(student)s AND r.term_id = %(term)s AND r.status = %(registered)s
+), this AS (
+    SELECT credits FROM creditexchange_courseoffering WHERE id = %(offering)s
+)
+INSERT INTO creditexchange_courseregistration (student_id, offering_id, term_id, status, registered_at)
+SELECT %(student)s, %(offering)s, %(term)s, %(registered)s, %(now)s
+WHERE NOT EXISTS (SELECT 1 FROM mine WHERE mine.id = %(offering)s)
+AND (SELECT COALESCE(SUM(credits), 0) FROM mine) + (SELECT credits FROM this)
+    <= (SELECT credit_limit FROM academics_term WHERE id = %(term)s)
+AND NOT EXISTS (
+    SELECT 1 FROM creditexchange_timeslot new JOIN creditexchange_timeslot old
+    ON old.weekday = new.weekday AND new.starts_at < old.ends_at AND old.starts_at < new.ends_at
+    WHERE new.offering_id = %(offering)s AND old.offering_id IN (SELECT id FROM mine)
+)
+AND (%(staff)s OR EXISTS (
+    SELECT 1 FROM academics_termwindow w WHERE w.term_id = %(term)s AND w.kind IN (%(registration)s, %(change)s)
+    AND w.starts_at <= %(at)s AND %(at)s < w.ends_at
+))
+RETURNING id
+"""
+_EVENT_SQL = (
+    "INSERT INTO creditexchange_registrationevent (registration_id, from_status, to_status, actor_id, reason, created_at) "
+    "VALUES (%(registration)s, '', %(registered)s, %(actor)s, %(reason)s, %(now)s)"
+)
+
+
+def _one(cursor, sql: str, params: dict):
+    cursor.execute(sql, params)
+    row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def _registration_sql(*, student: User, offering: CourseOffering, actor: User | None, reason: str, at: datetime,
+                      on_behalf: bool, now: datetime) -> tuple[int | None, int | None]:
+    """Take the seat and insert the registration and its event if the rules hold: (registration id, seats taken now),
+    or (None, None) when no seat was free, or (None, seats) when a rule refused (the caller rolls back)."""
+    ops = connection.ops
+    params = {
+        "student": student.pk, "offering": offering.pk, "term": offering.term_id, "issued": TemporaryIdApplication.Status.ISSUED,
+        "registered": Status.REGISTERED, "staff": on_behalf, "registration": TermWindow.Kind.REGISTRATION,
+        "change": TermWindow.Kind.CHANGE, "at": ops.adapt_datetimefield_value(at), "now": ops.adapt_datetimefield_value(now),
+        "actor": (actor or student).pk, "reason": reason,
+    }
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        if _one(cursor, _LOCK_SQL + lock, params) is None:
+            _lock_identity(student=student, term=offering.term)  # raises NotEligible with its message
+        seats = _one(cursor, _SEAT_SQL, params)
+        if seats is None:
+            return None, None
+        registration_id = _one(cursor, _REGISTER_SQL, params)
+        if registration_id is not None:
+            cursor.execute(_EVENT_SQL, {**params, "registration": registration_id})
+    return registration_id, seats
+
+
 def registration_submit(
     *, student: User, offering_id: int, actor: User | None = None, reason: str = "", at: datetime | None = None,
     offering: CourseOffering | None = None,
 ) -> CourseRegistration:
     """Register ``student`` for one offering; staff acting for a student give a reason and are not bound by windows.
 
-    ``offering`` is that row if the caller has already read it (the catalogue row does, with its
-    slots), which saves the rush a query; capacity is decided by the conditional UPDATE, not by it.
-    On success ``registration.offering`` is that object with ``seats_taken`` counted up.
+    ``offering`` is that row if the caller has already read it (the Register click reads it with its term), which
+    saves the rush a query; capacity is decided by the conditional UPDATE, not by it.
+    On success ``registration.offering`` is that object with ``seats_taken`` as the UPDATE left it.
     """
     at = at or timezone.now()
     if offering is None or offering.pk != offering_id:
@@ -195,23 +273,26 @@ def registration_submit(
     if not on_behalf:
         _require_window(term=offering.term, kinds=(TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE), at=at)
     if not offering.has_capacity:
-        raise CourseFull(full_message(offering))  # fast path for the 09:00 rush
+        raise CourseFull(full_message(offering))  # fast path for the 09:00 rush: no transaction
+    now = timezone.now()
     with transaction.atomic():
-        _lock_identity(student=student, term=offering.term)
-        rows = _plan_rows(student=student, offering=offering)
-        # A free seat is open to anyone only while nobody waits for it (issue 14): else it goes to the waitlist.
-        taken = CourseOffering.objects.filter(pk=offering.pk, seats_taken__lt=F("capacity"), waiting=0).update(
-            seats_taken=F("seats_taken") + 1
+        registration_id, seats = _registration_sql(
+            student=student, offering=offering, actor=actor, reason=reason.strip(), at=at, on_behalf=on_behalf, now=now
         )
-        if taken != 1:
+        if seats is None:
+            _plan_rows(student=student, offering=offering)  # a duplicate says so, as before the seat
             raise CourseFull(full_message(CourseOffering.objects.filter(pk=offering.pk).first() or offering))
-        _check_plan(student=student, offering=offering, rows=rows)  # after the seat: the slots as they are now
-        registration = CourseRegistration.objects.create(student=student, offering=offering, term_id=offering.term_id)
-        RegistrationEvent.objects.create(
-            registration=registration, from_status="", to_status=Status.REGISTERED, actor=actor or student,
-            reason=reason.strip(),
-        )
-    offering.seats_taken += 1
+        if registration_id is None:  # a rule refused: the same rules in Python say which (and roll back)
+            if not on_behalf:
+                _require_window(term=offering.term, kinds=(TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE), at=at)
+            _check_plan(student=student, offering=offering, rows=_plan_rows(student=student, offering=offering))
+            raise DomainError(_("%(course)s could not be registered; please try again.") % {"course": offering})
+    offering.seats_taken = seats
+    registration = CourseRegistration(
+        pk=registration_id, student=student, offering=offering, term_id=offering.term_id, status=Status.REGISTERED,
+        registered_at=now,
+    )
+    registration._state.adding, registration._state.db = False, connection.alias
     return registration
 
 

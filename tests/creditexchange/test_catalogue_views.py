@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from academics.models import TermWindow
-from creditexchange import services
+from creditexchange import selectors, services
 from creditexchange.models import CourseOffering, CourseRegistration, RegistrationEvent
 
 from ..factories import (
@@ -543,13 +543,23 @@ class TestQueryCounts:
         full.save()
         student_client.get(CATALOGUE_URL)  # as in the rush, the catalogue page was open before the click
         student_client.post(_register_url(first), HTTP_HX_REQUEST="true")  # the term's windows are cached now
+        for offering in (second, full):  # the rows' static parts are cached by the first click on each (issue 14)
+            selectors.offering_static(CourseOffering.objects.get(pk=offering.pk))
 
-        # session, user, offering, its slots; savepoint, lock the ID, the plan (one joined query), seat UPDATE,
-        # the offering's own credits and slots re-read under its lock (issue 12), registration INSERT, event
-        # INSERT, release.
-        assert self._click(student_client, second) == (12, f"Registered for {second}.")
-        # session, user, offering, its slots, the student's registration for the row.
-        assert self._click(student_client, full) == (5, f"{full} is full.")
+        # session, user, the click's one read (offering, term, the student's registration of it); savepoint, lock
+        # the ID, seat UPDATE, registration INSERT with its rules, event INSERT, release.
+        assert self._click(student_client, second) == (9, f"Registered for {second}.")
+        # session, user, the click's one read: a full course is refused from that row.
+        assert self._click(student_client, full) == (3, f"{full} is full.")
+
+    def test_a_first_click_on_an_offering_reads_its_static_part_once(self, student_client, term):
+        offering = CourseOfferingFactory(term=term, code="A101", capacity=0)
+        TimeSlotFactory(offering=offering, weekday=2)
+        student_client.get(CATALOGUE_URL)
+
+        # session, user, the click's read, then the campus, department and slots, which are cached from then on.
+        assert self._click(student_client, offering) == (6, f"{offering} is full.")
+        assert self._click(student_client, offering) == (3, f"{offering} is full.")
 
     def test_my_registrations_for_one_course_cost_the_same_as_for_four(self, student_client, student, term):
         term.credit_limit = 20

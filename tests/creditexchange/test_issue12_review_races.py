@@ -30,14 +30,15 @@ def test_an_import_undo_during_a_registration_sees_the_new_registration(scene, r
                   "before": {"time_slots": "Mon 09:00-10:30"}, "after": {"time_slots": "Tue 09:00-10:30"}}],
     )
     checked, outcome = threading.Event(), {}
-    check = registrations._check_plan
+    check = registrations._registration_sql  # issue 14: the seat and the rules, before the commit
 
     def slow_check(**kwargs):
-        check(**kwargs)
+        result = check(**kwargs)
         checked.set()
         clock.sleep(1.5)  # the undo reads the registered students meanwhile
+        return result
 
-    with mock.patch.object(registrations, "_check_plan", slow_check):
+    with mock.patch.object(registrations, "_registration_sql", slow_check):
         student = _in_thread(
             lambda: services.registration_submit(student=scene["student"], offering_id=scene["a"].pk), outcome, "register")
         assert checked.wait(10)

@@ -92,14 +92,15 @@ def test_a_registration_during_a_slot_change_sees_the_new_slot(scene):
 def test_a_slot_change_during_a_registration_sees_the_new_registration(scene):
     """The student's registration for A has passed its checks and not committed; staff move B onto Monday 09:00."""
     checked, outcome = threading.Event(), {}
-    check = registrations._check_plan
+    check = registrations._registration_sql  # issue 14: the seat and the rules, before the commit
 
     def slow_check(**kwargs):
-        check(**kwargs)
+        result = check(**kwargs)
         checked.set()
         clock.sleep(1.5)  # the change reads the registered students meanwhile
+        return result
 
-    with mock.patch.object(registrations, "_check_plan", slow_check):
+    with mock.patch.object(registrations, "_registration_sql", slow_check):
         student = _in_thread(
             lambda: services.registration_submit(student=scene["student"], offering_id=scene["a"].pk), outcome, "register")
         assert checked.wait(10)

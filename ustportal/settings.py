@@ -122,7 +122,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 if REDIS_URL:
     CACHES = {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+        "BACKEND": "core.redis_cache.RedisCache", "LOCATION": REDIS_URL,  # one redis-py client per pool
         # redis-py's pool: no retry on a timeout (a retry would double the wait).
         "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT},
     }}

@@ -5,8 +5,10 @@ registration window, N students holding an issued temporary ID (each with a read
 session) and a set of published offerings whose time slots never clash; start gunicorn;
 run wrk on ``GET /credit-exchange/ping`` (the baseline: what any authenticated request costs)
 and then on ``POST /credit-exchange/courses/<id>/register/`` (htmx) with a random student and
-offering per request, every connection starting at the same instant; stop gunicorn; check
-the database for overbooked offerings and duplicate registrations.
+offering per request, every connection starting at the same instant; then, every offering
+full, the same click again (the "full" refusal), and the same with four times the connections
+(the overload: the admission queue answers 503 beyond its bound); stop gunicorn; check the
+database for overbooked offerings, duplicate registrations and students over the credit limit.
 
 Progress goes to stderr; stdout gets exactly one JSON line. The exit status is non-zero when
 an offering is overbooked, a registration is duplicated, a request answered 5xx, or the
@@ -38,8 +40,9 @@ STUDENTS = int(os.environ.get("BENCH_STUDENTS", 3000))
 OFFERINGS = 20  # 5 weekdays x 4 blocks: every offering has its own slot, so none clash
 CAPACITY = 30
 CREDITS = 3  # credit_limit 12 (the default) -> at most 4 offerings per student
-WORKERS = 4
+WORKERS = 4  # gunicorn.conf.py's default (GUNICORN_WORKERS)
 THREADS, CONNECTIONS = 2, 64
+OVERLOAD_CONNECTIONS = 4 * CONNECTIONS  # four times what the server serves without a busy answer
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 FOREIGN_CPU_WARN = 0.25  # cores used by other processes during a run before the figures are flagged
 CSRF_SECRET = "benchCsrfSecret0123456789abcdefX"  # 32 chars: Django accepts the unmasked secret
@@ -208,8 +211,10 @@ def free_port() -> int:
 
 
 def start_gunicorn(env: dict, port: int, logfile) -> subprocess.Popen:
+    """The production settings (gunicorn.conf.py: gthread workers and the admission pool), on a loopback port."""
     return subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "ustportal.wsgi", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"],
+        [str(VENV_BIN / "gunicorn"), "ustportal.wsgi", "--config", str(BASE_DIR / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{port}"],
         cwd=BASE_DIR, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True,
     )
 
@@ -340,13 +345,13 @@ end
 function init(args)
   math.randomseed(os.time() * 1000 + thread_id)
   for line in io.lines(SESSIONS_FILE) do sessions[#sessions + 1] = line end
-  s2xx, s3xx, s4xx, s5xx = 0, 0, 0, 0
+  s2xx, s3xx, s4xx, s5xx, s503 = 0, 0, 0, 0, 0
 end
 
 function request()
   local headers = {}
   headers["Cookie"] = "sessionid=" .. sessions[math.random(#sessions)] .. "; csrftoken=" .. CSRF
-  if MODE == "register" then
+  if MODE ~= "ping" then
     headers["HX-Request"] = "true"
     headers["X-CSRFToken"] = CSRF
     headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -357,36 +362,39 @@ function request()
 end
 
 function response(status, headers, body)
-  if status >= 500 then s5xx = s5xx + 1
+  if status == 503 then s503 = s503 + 1
+  elseif status >= 500 then s5xx = s5xx + 1
   elseif status >= 400 then s4xx = s4xx + 1
   elseif status >= 300 then s3xx = s3xx + 1
   else s2xx = s2xx + 1 end
 end
 
 function done(summary, latency, requests)
-  local c = {s2xx = 0, s3xx = 0, s4xx = 0, s5xx = 0}
+  local c = {s2xx = 0, s3xx = 0, s4xx = 0, s5xx = 0, s503 = 0}
   for _, t in ipairs(threads) do
     for k, _ in pairs(c) do c[k] = c[k] + (t:get(k) or 0) end
   end
   local e = summary.errors
   io.write(string.format(
     '{"mode": "%%s", "requests": %%d, "rps": %%.2f, "p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, ' ..
-    '"max_ms": %%.2f, "errors_5xx": %%d, "status_2xx": %%d, "status_3xx": %%d, "status_4xx": %%d, ' ..
-    '"socket_errors": {"connect": %%d, "read": %%d, "write": %%d, "timeout": %%d}}\n',
+    '"max_ms": %%.2f, "errors_5xx": %%d, "status_503": %%d, "status_2xx": %%d, "status_3xx": %%d, ' ..
+    '"status_4xx": %%d, "socket_errors": {"connect": %%d, "read": %%d, "write": %%d, "timeout": %%d}}\n',
     MODE, summary.requests, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    c.s5xx, c.s2xx, c.s3xx, c.s4xx, e.connect, e.read, e.write, e.timeout))
+    c.s5xx, c.s503, c.s2xx, c.s3xx, c.s4xx, e.connect, e.read, e.write, e.timeout))
 end
 """
 
 
-def run_wrk(tmp: Path, port: int, gunicorn_pid: int, mode: str, offering_ids: list[int], duration: str = DURATION) -> dict:
+def run_wrk(tmp: Path, port: int, gunicorn_pid: int, mode: str, offering_ids: list[int], duration: str = DURATION,
+            connections: int = CONNECTIONS) -> dict:
+    """``mode``: ping (GET), register, full or overload (all three the htmx Register POST)."""
     script = tmp / f"{mode}.lua"
     script.write_text(LUA % {
         "mode": mode, "sessions_file": tmp / "sessions.txt", "csrf": CSRF_SECRET,
         "offerings": ", ".join(str(pk) for pk in offering_ids),
     })
-    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}", "--timeout", "10s", "-s", str(script),
+    command = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{duration}", "--timeout", "10s", "-s", str(script),
                f"http://127.0.0.1:{port}"]
     with CpuMeter(gunicorn_pid) as cpu:
         out = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
@@ -425,7 +433,7 @@ def main() -> int:
     connection.close()  # nothing of ours stays open while gunicorn serves
     gunicorn = None
     failed_run = False
-    baseline = rush = {"errors_5xx": 0}
+    runs: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="ustportal-bench-") as tmpdir:
         tmp = Path(tmpdir)
         (tmp / "sessions.txt").write_text("\n".join(session_keys) + "\n")
@@ -442,18 +450,22 @@ def main() -> int:
                     status, _ = http(port, "/credit-exchange/ping", method="POST", session=session_keys[0], csrf=True)
                     if status != 200:
                         raise RuntimeError(f"CSRF not accepted: POST ping -> {status}")
-                    log(f"gunicorn ({WORKERS} workers) ready on 127.0.0.1:{port}")
+                    log(f"gunicorn ({WORKERS} gthread workers, gunicorn.conf.py) ready on 127.0.0.1:{port}")
 
                     run_wrk(tmp, port, gunicorn.pid, "ping", offering_ids, duration="2s")  # warm-up, not counted
-                    baseline = run_wrk(tmp, port, gunicorn.pid, "ping", offering_ids)
-                    rush = run_wrk(tmp, port, gunicorn.pid, "register", offering_ids)
+                    runs["ping"] = run_wrk(tmp, port, gunicorn.pid, "ping", offering_ids)
+                    runs["register"] = run_wrk(tmp, port, gunicorn.pid, "register", offering_ids)
+                    fill_every_offering()  # whatever seats the rush left: now every click is refused as full
+                    runs["full"] = run_wrk(tmp, port, gunicorn.pid, "full", offering_ids)
+                    runs["overload"] = run_wrk(tmp, port, gunicorn.pid, "overload", offering_ids,
+                                               connections=OVERLOAD_CONNECTIONS)
                 except BaseException:
                     failed_run = True
                     raise
                 finally:
                     stop_gunicorn(gunicorn)
                     gunicorn = None
-                    if failed_run or rush["errors_5xx"] or baseline["errors_5xx"]:
+                    if failed_run or any(run["errors_5xx"] for run in runs.values()):
                         for line in (tmp / "gunicorn.log").read_text(errors="replace").splitlines()[-40:]:
                             log("gunicorn:", line)
         finally:
@@ -461,33 +473,69 @@ def main() -> int:
 
     checks = database_checks()
     log("database:", json.dumps(checks))
-    result = {
-        "register_rps": round(rush["rps"], 1),
-        "baseline_rps": round(baseline["rps"], 1),
-        "ratio": round(rush["rps"] / baseline["rps"], 2) if baseline["rps"] else 0.0,
-        "p50_ms": round(rush["p50_ms"], 1),
-        "p95_ms": round(rush["p95_ms"], 1),
-        "p99_ms": round(rush["p99_ms"], 1),
-        "requests": rush["requests"],
-        "errors_5xx": rush["errors_5xx"],
-        "overbooked": checks["overbooked"],
-        "duplicates": checks["duplicates"],
-        "seats": checks["seats"],
-        "seats_filled": checks["seats_filled"],
-    }
+    result = summary(runs, checks)
     log(f"total runtime {time.monotonic() - started:.1f}s")
     print(json.dumps(result), flush=True)
 
     invalid = []
-    for run in (baseline, rush):
-        if run["status_2xx"] != run["requests"] - run["errors_5xx"]:
+    for run in runs.values():
+        if run["status_3xx"] or run["status_4xx"]:
             invalid.append(f"{run['mode']}: {run['status_3xx']} redirects, {run['status_4xx']} 4xx")
     if invalid:
         log("INVALID measurement, not every request was an authenticated 2xx:", "; ".join(invalid))
-    failed = result["overbooked"] or result["duplicates"] or result["errors_5xx"] or baseline["errors_5xx"]
+    failed = (result["overbooked"] or result["duplicates"] or result["errors_5xx"] or result["over_credit_limit"]
+              or result["overload_errors_5xx"] or runs["ping"]["errors_5xx"] or runs["ping"]["status_503"])
     if failed:
-        log("FAILED: overbooked, duplicate registrations or 5xx answers")
+        log("FAILED: overbooked, duplicate registrations, over the credit limit, 5xx answers (or 503 below overload)")
     return 1 if failed or invalid else 0
+
+
+def fill_every_offering() -> None:
+    """Capacity down to the seats taken, straight in the database (a click reads the row fresh every time)."""
+    import psycopg2
+
+    conn = psycopg2.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={DB_NAME}")
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("UPDATE creditexchange_courseoffering SET capacity = seats_taken")
+    finally:
+        conn.close()
+
+
+def summary(runs: dict[str, dict], checks: dict) -> dict:
+    """The JSON line: the rush's figures as before, then the "full" refusal's and the overload's."""
+    ping, rush, full, overload = runs["ping"], runs["register"], runs["full"], runs["overload"]
+
+    def ratio(run):
+        return round(run["rps"] / ping["rps"], 2) if ping["rps"] else 0.0
+
+    return {
+        "register_rps": round(rush["rps"], 1),
+        "baseline_rps": round(ping["rps"], 1),
+        "ratio": ratio(rush),
+        "p50_ms": round(rush["p50_ms"], 1),
+        "p95_ms": round(rush["p95_ms"], 1),
+        "p99_ms": round(rush["p99_ms"], 1),
+        "requests": rush["requests"],
+        "errors_5xx": rush["errors_5xx"] + rush["status_503"] + full["errors_5xx"] + full["status_503"],
+        "overbooked": checks["overbooked"],
+        "duplicates": checks["duplicates"],
+        "over_credit_limit": checks["over_credit_limit"],
+        "seats": checks["seats"],
+        "seats_filled": checks["seats_filled"],
+        "full_rps": round(full["rps"], 1),
+        "full_ratio": ratio(full),
+        "full_p95_ms": round(full["p95_ms"], 1),
+        "overload_connections": OVERLOAD_CONNECTIONS,
+        "overload_rps": round(overload["rps"], 1),
+        "overload_2xx_rps": round(overload["rps"] * overload["status_2xx"] / overload["requests"], 1)
+        if overload["requests"] else 0.0,
+        "overload_max_ms": round(overload["max_ms"], 1),
+        "overload_p99_ms": round(overload["p99_ms"], 1),
+        "overload_503_share": round(overload["status_503"] / overload["requests"], 3) if overload["requests"] else 0.0,
+        "overload_errors_5xx": overload["errors_5xx"],
+        "overload_timeouts": overload["socket_errors"]["timeout"],
+    }
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.admission.AdmissionMiddleware",  # the bounded queue (issue 14): past it, 503 + Retry-After at once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,6 +91,16 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a lock-out raised during authentication into its response.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Admission control (core/admission.py, README → Production): per web process, ADMISSION_CONCURRENCY threads run
+# requests (0: off, every request runs in the thread that read it), at most ADMISSION_QUEUE wait for one, each at
+# most ADMISSION_WAIT_SECONDS; any other request gets 503 with Retry-After at once. gunicorn.conf.py sets these
+# for its gthread workers.
+ADMISSION_CONCURRENCY = env.int("ADMISSION_CONCURRENCY", default=0)
+ADMISSION_QUEUE = env.int("ADMISSION_QUEUE", default=32)
+ADMISSION_WAIT_SECONDS = env.float("ADMISSION_WAIT_SECONDS", default=1.0)
+ADMISSION_RETRY_AFTER_SECONDS = env.int("ADMISSION_RETRY_AFTER_SECONDS", default=2)
+ADMISSION_EXEMPT = ["/healthz"]  # the load balancer's probe is never queued
 
 ROOT_URLCONF = "ustportal.urls"
 WSGI_APPLICATION = "ustportal.wsgi.application"

@@ -13,12 +13,12 @@ import os
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))  # about two per core
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "64"))
-keepalive = 5
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 graceful_timeout = 30
 
 # The admission pool of each worker process (read by ustportal/settings.py in the workers, which inherit this
 # environment); an explicit environment variable wins.
 os.environ.setdefault("ADMISSION_CONCURRENCY", "1")
-os.environ.setdefault("ADMISSION_QUEUE", "32")
+os.environ.setdefault("ADMISSION_QUEUE", "48")
 os.environ.setdefault("ADMISSION_WAIT_SECONDS", "1.0")
 os.environ.setdefault("ADMISSION_RETRY_AFTER_SECONDS", "2")

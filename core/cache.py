@@ -6,10 +6,15 @@ Counters that must hold (rate limits) use the cache directly and do not come thr
 
 ``cache_prefetch`` reads several keys in one round trip for a block of code (the 09:00 click reads three);
 inside it, ``cache_get`` of those keys answers from what was read, and writes and deletes keep that copy right.
-The copy is per thread and per block (a context variable), never shared between requests.
+The copy is per thread and per block (a context variable), never shared between requests. With ``local_seconds``
+it also keeps what it read in this process for that long and asks Redis only for what it does not hold: another
+process's write or delete is then seen at most that late (this process's own, at once). Only keys whose
+staleness for a second or two is harmless come through there (the click's: windows, whose rule the registration
+SQL checks again, a "yes" to eligibility, the row's shown static part).
 """
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,6 +25,12 @@ logger = logging.getLogger(__name__)
 
 _MISS = object()
 _prefetched: ContextVar[dict | None] = ContextVar("core_cache_prefetched", default=None)
+LOCAL_MAX_KEYS = 20_000  # the process-local copies are dropped all at once past this many
+_local: dict[str, tuple[float, object]] = {}  # key -> (monotonic expiry, value)
+
+
+def cache_local_clear() -> None:
+    _local.clear()
 
 
 def cache_get(key: str):
@@ -44,10 +55,23 @@ def cache_get_many(keys: list[str]) -> dict:
 
 
 @contextmanager
-def cache_prefetch(keys: list[str]) -> Iterator[dict]:
+def cache_prefetch(keys: list[str], *, local_seconds: float = 0) -> Iterator[dict]:
     """Read ``keys`` at once; within the block ``cache_get`` of one of them asks the cache no more (a miss stays
-    a miss until ``cache_set`` fills it)."""
-    found = cache_get_many(keys)
+    a miss until ``cache_set`` fills it). ``local_seconds``: see the module's docstring."""
+    found, now = {}, time.monotonic()
+    if local_seconds:
+        for key in keys:
+            held = _local.get(key)
+            if held is not None and held[0] > now:
+                found[key] = held[1]
+    missing = [key for key in keys if key not in found]
+    if missing:
+        fetched = cache_get_many(missing)
+        found.update(fetched)
+        if local_seconds:
+            if len(_local) > LOCAL_MAX_KEYS:
+                _local.clear()
+            _local.update({key: (now + local_seconds, value) for key, value in fetched.items()})
     outer = _prefetched.get() or {}
     token = _prefetched.set({**outer, **{key: found.get(key, _MISS) for key in keys}})
     try:
@@ -57,6 +81,7 @@ def cache_prefetch(keys: list[str]) -> Iterator[dict]:
 
 
 def cache_set(key: str, value, timeout: int) -> None:
+    _local.pop(key, None)
     prefetched = _prefetched.get()
     if prefetched is not None and key in prefetched:
         prefetched[key] = value
@@ -67,6 +92,8 @@ def cache_set(key: str, value, timeout: int) -> None:
 
 
 def cache_forget(keys: list[str]) -> None:
+    for key in keys:
+        _local.pop(key, None)
     prefetched = _prefetched.get()
     if prefetched is not None:
         prefetched.update({key: _MISS for key in keys if key in prefetched})

@@ -3,8 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +18,9 @@ from core.http import parse_id
 from . import selectors, services
 from .forms import CatalogueFilterForm
 from .models import CourseOffering, CourseRegistration
+from .templatetags import offering_rows
+
+CLICK_CACHE_LOCAL_SECONDS = 2  # the click's cache keys are kept this long in the process (core.cache)
 
 PAGE_SIZE = 20
 
@@ -73,7 +77,32 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
             mine = {r.offering_id: r for r in selectors.registrations_of_offering(student=request.user, offering=offering)}
     context = {"offering": offering, "can_register": can_register, "mine": mine, "flash": message, "flash_ok": ok,
                "drop": services.drop_window(term=offering.term) if mine else None}
-    return render(request, "creditexchange/_offering_row.html", context)
+    return _row_response(request, context)
+
+
+ROW_MEMO_MAX = 4096
+_rows: dict[tuple, str] = {}
+
+
+def _row_response(request, context: dict) -> HttpResponse:
+    """The row, rendered once per distinct input when it holds nothing personal (no form, so no CSRF token): at 09:00
+    thousands of students get the very same "full" row. The key is everything the row template reads: its context
+    (the offering's cells as ``offering_rows`` keys them, its seats) and the request's path."""
+    offering, drop, registration = context["offering"], context["drop"], context["mine"].get(context["offering"].pk)
+    key = (
+        offering_rows.cells_key(offering), offering.seats_left, offering.capacity, offering.has_capacity,
+        context["can_register"], registration.pk if registration is not None else None,
+        (drop.state, str(drop.message)) if drop is not None else None, str(context["flash"]), context["flash_ok"],
+        request.get_full_path(),
+    )
+    html = _rows.get(key)
+    if html is None:
+        html = render_to_string("creditexchange/_offering_row.html", context, request)
+        if "csrfmiddlewaretoken" not in html:
+            if len(_rows) >= ROW_MEMO_MAX:
+                _rows.clear()
+            _rows[key] = html
+    return HttpResponse(html)
 
 
 @login_required
@@ -89,7 +118,7 @@ def registration_create(request, offering_id: int):
         selectors.offering_static_key(offering.pk), term_windows_cache_key(offering.term_id),
         services.registrations.eligible_key(request.user.pk, offering.term_id),
     ]
-    with cache_prefetch(keys):
+    with cache_prefetch(keys, local_seconds=CLICK_CACHE_LOCAL_SECONDS):
         mine = {offering.pk: CourseRegistration(pk=click.registration_id, offering_id=offering.pk)} if click.registration_id else {}
         return _register(request, offering_id, offering, mine)
 

@@ -48,12 +48,25 @@ def _fast_and_isolated(settings, tmp_path):  # noqa: F811 - the pytest-django fi
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     cache.clear()
+    _forget_memos()
     broker_resume()
     # Service tests read messages in English; requests pick their own language in the middleware.
     translation.activate("en")
     yield
     translation.deactivate()
     cache.clear()
+    _forget_memos()
+
+
+def _forget_memos() -> None:
+    """What a process keeps besides the cache (issue 14): its copies of cache keys and its rendered rows."""
+    from core.cache import cache_local_clear
+    from creditexchange import views_courses
+    from creditexchange.templatetags import offering_rows
+
+    cache_local_clear()
+    views_courses._rows.clear()
+    offering_rows._cells.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The row (``_offering_row.html``) is rendered on every Register click and for every row of a catalogue page; its
 code, title, credits, time and place cells (``_offering_cells.html``) are the same for every student until the
 offering, its department, campus or slots change. They are kept in this process by the exact values they show
-(the key below lists every value ``_offering_cells.html`` reads: keep the two together), so a change shows at once
+(``cells_key`` lists every value ``_offering_cells.html`` reads: keep the two together), so a change shows at once
 and nothing personal is ever kept: the seats and the buttons (with their CSRF tokens) are rendered every time.
 """
 
@@ -18,7 +18,7 @@ MAX_ROWS = 4096  # distinct (offering, language, values) kept; the whole memo is
 _cells: dict[tuple, str] = {}
 
 
-def _key(offering) -> tuple:
+def cells_key(offering) -> tuple:
     department, campus = offering.department, offering.campus
     return (
         get_language(), offering.pk, offering.code, offering.section, offering.title_ko, offering.title_en,
@@ -31,7 +31,7 @@ def _key(offering) -> tuple:
 
 @register.simple_tag
 def offering_cells(offering) -> SafeString:
-    key = _key(offering)
+    key = cells_key(offering)
     html = _cells.get(key)
     if html is None:
         html = mark_safe(render_to_string("creditexchange/_offering_cells.html", {"offering": offering}).strip())  # noqa: S308 - a template's own output

@@ -8,12 +8,15 @@ and the wall time (which is). It prints one JSON line:
 
     {"ping_cpu_ms", "ping_wall_ms", "ping_queries",
      "success_cpu_ms", "success_wall_ms", "success_queries",
-     "full_cpu_ms", "full_wall_ms", "full_queries", "requests"}
+     "full_cpu_ms", "full_wall_ms", "full_queries",
+     "stranger_cpu_ms", "stranger_wall_ms", "stranger_queries", "requests"}
 
-`success` is a registration that takes a seat; `full` is the refusal that dominates once the
-seats are gone (the student has the catalogue open, so eligibility is already cached).
+`success` is a registration that takes a seat; `full` is the refusal of a full course the student
+holds already (as measured before issue 14); `stranger` the refusal of a full course they do not hold,
+which dominates the rush once the seats are gone (the student has the catalogue open, so eligibility
+is already cached).
 
-`BENCH_PROFILE=success` (or `full`, `ping`) also runs that path once more under cProfile and prints its
+`BENCH_PROFILE=success` (or `full`, `stranger`, `ping`) also runs that path once more under cProfile and prints its
 functions by cumulative time, per request, to stderr (the profile tables in bench/README.md).
 """
 
@@ -87,6 +90,9 @@ def main() -> int:
         client.get("/credit-exchange/courses/")  # the catalogue is open before the click, as at 09:00
         clients.append(client)
     offerings = offering_ids[:ROUNDS]
+    # The 09:00 refusal: a full course the student does not hold (capacity 0 stays 0 through reset()).
+    CourseOffering.objects.filter(pk__in=offering_ids[ROUNDS:2 * ROUNDS]).update(capacity=0)
+    strangers = [(c, o) for o in offering_ids[ROUNDS:2 * ROUNDS] for c in clients]
 
     def ping(client):
         return client.get("/credit-exchange/ping")
@@ -108,6 +114,7 @@ def main() -> int:
         )
         CourseOffering.objects.update(capacity=F("seats_taken"))
         figures["full_cpu_ms"], figures["full_wall_ms"] = _measure(register, [(c, o) for o in offerings for c in clients])
+        figures["stranger_cpu_ms"], figures["stranger_wall_ms"] = _measure(register, strangers)
     profile = os.environ.get("BENCH_PROFILE", "")
     if profile:
         reset(capacity=len(clients))
@@ -116,6 +123,9 @@ def main() -> int:
             _profile("ping", ping, [(c,) for c in clients] * 2)
         elif profile == "success":
             _profile("success", register, success)
+        elif profile == "stranger":
+            CourseOffering.objects.update(capacity=F("seats_taken"))
+            _profile("stranger", register, strangers)
         else:
             for item in success:
                 register(*item)
@@ -126,7 +136,8 @@ def main() -> int:
     figures["success_queries"] = queries(register, clients[0], offerings[0])
     CourseOffering.objects.update(capacity=F("seats_taken"))
     figures["full_queries"] = queries(register, clients[1], offerings[0])
-    figures["requests"] = len(clients) * (2 + 2 * len(offerings))
+    figures["stranger_queries"] = queries(register, clients[1], offering_ids[ROUNDS])
+    figures["requests"] = len(clients) * (2 + 3 * len(offerings))
     connection.close()
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in sorted(figures.items())}))
     return 0

@@ -55,23 +55,25 @@ def cache_get_many(keys: list[str]) -> dict:
 
 
 @contextmanager
-def cache_prefetch(keys: list[str], *, local_seconds: float = 0) -> Iterator[dict]:
+def cache_prefetch(keys: list[str], *, local_seconds: float | dict[str, float] = 0) -> Iterator[dict]:
     """Read ``keys`` at once; within the block ``cache_get`` of one of them asks the cache no more (a miss stays
-    a miss until ``cache_set`` fills it). ``local_seconds``: see the module's docstring."""
+    a miss until ``cache_set`` fills it). ``local_seconds`` (one figure, or one per key): see the module's
+    docstring."""
     found, now = {}, time.monotonic()
-    if local_seconds:
-        for key in keys:
-            held = _local.get(key)
-            if held is not None and held[0] > now:
-                found[key] = held[1]
+    seconds = local_seconds if isinstance(local_seconds, dict) else dict.fromkeys(keys, local_seconds)
+    for key in keys:
+        held = _local.get(key) if seconds.get(key) else None
+        if held is not None and held[0] > now:
+            found[key] = held[1]
     missing = [key for key in keys if key not in found]
     if missing:
         fetched = cache_get_many(missing)
         found.update(fetched)
-        if local_seconds:
+        kept = {key: (now + seconds[key], value) for key, value in fetched.items() if seconds.get(key)}
+        if kept:
             if len(_local) > LOCAL_MAX_KEYS:
                 _local.clear()
-            _local.update({key: (now + local_seconds, value) for key, value in fetched.items()})
+            _local.update(kept)
     outer = _prefetched.get() or {}
     token = _prefetched.set({**outer, **{key: found.get(key, _MISS) for key in keys}})
     try:

@@ -91,7 +91,7 @@ def _row_response(request, context: dict) -> HttpResponse:
     offering, drop, registration = context["offering"], context["drop"], context["mine"].get(context["offering"].pk)
     key = (
         offering_rows.cells_key(offering), offering.seats_left, offering.capacity, offering.has_capacity,
-        context["can_register"], registration.pk if registration is not None else None,
+        context["can_register"], registration is not None,
         (drop.state, str(drop.message)) if drop is not None else None, str(context["flash"]), context["flash_ok"],
         request.get_full_path(),
     )
@@ -114,11 +114,11 @@ def registration_create(request, offering_id: int):
     if click is None:
         return _register(request, offering_id, None, {})
     offering = click.offering
-    keys = [
-        selectors.offering_static_key(offering.pk), term_windows_cache_key(offering.term_id),
-        services.registrations.eligible_key(request.user.pk, offering.term_id),
-    ]
-    with cache_prefetch(keys, local_seconds=CLICK_CACHE_LOCAL_SECONDS):
+    eligible = services.registrations.eligible_key(request.user.pk, offering.term_id)
+    keys = [selectors.offering_static_key(offering.pk), term_windows_cache_key(offering.term_id), eligible]
+    # A "yes" to eligibility is never taken back: kept here as long as in the cache itself.
+    local = {**dict.fromkeys(keys, CLICK_CACHE_LOCAL_SECONDS), eligible: services.registrations.ELIGIBLE_CACHE_SECONDS}
+    with cache_prefetch(keys, local_seconds=local):
         mine = {offering.pk: CourseRegistration(pk=click.registration_id, offering_id=offering.pk)} if click.registration_id else {}
         return _register(request, offering_id, offering, mine)
 

@@ -13,7 +13,7 @@ import os
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))  # about two per core
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "64"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 graceful_timeout = 30
 
 # The admission pool of each worker process (read by ustportal/settings.py in the workers, which inherit this

@@ -55,14 +55,15 @@ def cache_get_many(keys: list[str]) -> dict:
 
 
 @contextmanager
-def cache_prefetch(keys: list[str], *, local_seconds: float | dict[str, float] = 0) -> Iterator[dict]:
+def cache_prefetch(keys: list[str], *, local_seconds: float | dict[str, float] = 0, known: dict | None = None) -> Iterator[dict]:
     """Read ``keys`` at once; within the block ``cache_get`` of one of them asks the cache no more (a miss stays
     a miss until ``cache_set`` fills it). ``local_seconds`` (one figure, or one per key): see the module's
-    docstring."""
-    found, now = {}, time.monotonic()
+    docstring. ``known``: values the caller has just read from the database, answered for their keys in the block
+    without asking the cache (nothing is written to it)."""
+    found, now = dict(known or {}), time.monotonic()
     seconds = local_seconds if isinstance(local_seconds, dict) else dict.fromkeys(keys, local_seconds)
     for key in keys:
-        held = _local.get(key) if seconds.get(key) else None
+        held = _local.get(key) if seconds.get(key) and key not in found else None
         if held is not None and held[0] > now:
             found[key] = held[1]
     missing = [key for key in keys if key not in found]
@@ -75,7 +76,7 @@ def cache_prefetch(keys: list[str], *, local_seconds: float | dict[str, float] =
                 _local.clear()
             _local.update(kept)
     outer = _prefetched.get() or {}
-    token = _prefetched.set({**outer, **{key: found.get(key, _MISS) for key in keys}})
+    token = _prefetched.set({**outer, **{key: found.get(key, _MISS) for key in [*keys, *found]}})
     try:
         yield found
     finally:

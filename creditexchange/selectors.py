@@ -82,6 +82,7 @@ class Click:
 
     offering: CourseOffering
     registration_id: int | None
+    eligible: bool  # holds an issued temporary ID for the offering's term (services.student_can_register's rule)
 
 
 class _ClickSql:
@@ -102,20 +103,22 @@ class _ClickSql:
             ]
         self.sql = (
             f"SELECT {', '.join(columns)}, (SELECT r.id FROM creditexchange_courseregistration r "
-            "WHERE r.offering_id = o.id AND r.student_id = %s AND r.status = 'registered') "
-            "FROM creditexchange_courseoffering o JOIN academics_term t ON t.id = o.term_id WHERE o.id = %s"
+            "WHERE r.offering_id = o.id AND r.student_id = %(student)s AND r.status = 'registered'), "
+            "EXISTS (SELECT 1 FROM creditexchange_temporaryidapplication a JOIN accounts_temporarystudentid i "
+            "ON i.id = a.temporary_id_id WHERE i.user_id = %(student)s AND a.term_id = o.term_id AND a.status = 'issued') "
+            "FROM creditexchange_courseoffering o JOIN academics_term t ON t.id = o.term_id WHERE o.id = %(offering)s"
         )
 
-    def read(self, row) -> tuple[CourseOffering, Term, int | None]:
+    def read(self, row) -> tuple[CourseOffering, Term, int | None, bool]:
         values = []
-        for value, converters in zip(row[:-1], self.converters, strict=True):
+        for value, converters in zip(row[:-2], self.converters, strict=True):
             for converter, expression in converters:
                 value = converter(value, expression, connection)
             values.append(value)
         n = len(self.names[0])
         offering = CourseOffering.from_db(connection.alias, self.names[0], values[:n])
         term = Term.from_db(connection.alias, self.names[1], values[n:n + len(self.names[1])])
-        return offering, term, row[-1]
+        return offering, term, row[-2], bool(row[-1])
 
 
 @functools.cache
@@ -124,18 +127,18 @@ def _click_sql() -> _ClickSql:
 
 
 def offering_click(*, offering_id: int, student: User) -> Click | None:
-    """The offering's row with its term and the student's registration for it: one plain SQL statement (an ORM
-    query costs more Python than this whole read). Department, campus and slots come later from the cache
+    """The offering's row with its term, the student's registration for it and whether they hold an issued ID for
+    the term: one plain SQL statement (an ORM query costs more Python than this whole read). Department, campus and slots come later from the cache
     (``offering_static``): they are only shown, no rule reads them from there."""
     statement = _click_sql()
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [student.pk, offering_id])
+        cursor.execute(statement.sql, {"student": student.pk, "offering": offering_id})
         row = cursor.fetchone()
     if row is None:
         return None
-    offering, term, registration_id = statement.read(row)
+    offering, term, registration_id, eligible = statement.read(row)
     offering.term = term
-    return Click(offering=offering, registration_id=registration_id)
+    return Click(offering=offering, registration_id=registration_id, eligible=eligible)
 
 
 def offering_static(offering: CourseOffering) -> CourseOffering:

@@ -44,3 +44,12 @@ def test_an_unreachable_cache_is_a_miss_for_every_key():
     with mock.patch.object(cache, "get_many", side_effect=ConnectionError("down")):
         with cache_prefetch(["a", "b"], local_seconds=2) as found:
             assert found == {} and cache_get("a") is None
+
+
+def test_known_values_are_answered_without_asking_or_writing_the_cache():
+    with mock.patch.object(cache, "get_many", wraps=cache.get_many) as get_many:
+        with cache_prefetch(["a"], known={"yes": True}):
+            with mock.patch.object(cache, "get", side_effect=AssertionError("asked the cache again")):
+                assert cache_get("yes") is True and cache_get("a") is None
+        assert get_many.call_args.args == (["a"],)
+    assert cache.get("yes") is None

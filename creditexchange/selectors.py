@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 
 from academics.models import Campus, Department, Term, TermWindow
 from accounts.models import User
-from core import dates
+from core import dates, sql
 from core.cache import cache_forget, cache_get, cache_set
 
 from .models import CourseOffering, CourseRegistration, TimeSlot
@@ -132,7 +132,7 @@ def offering_click(*, offering_id: int, student: User) -> Click | None:
     (``offering_static``): they are only shown, no rule reads them from there."""
     statement = _click_sql()
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, {"student": student.pk, "offering": offering_id})
+        sql.execute(cursor, name="click", sql=statement.sql, params={"student": student.pk, "offering": offering_id})
         row = cursor.fetchone()
     if row is None:
         return None

@@ -28,6 +28,13 @@ def _student_state(request, term: Term) -> tuple[bool, dict]:
     return services.student_can_register(student=request.user, term=term), mine
 
 
+def _basket_and_waitlists(student, term: Term):
+    """The basket beside the catalogue and the student's waitlists by offering id (issue 14)."""
+    from .services.basket import basket_summary
+
+    return basket_summary(student=student, term=term), {e.offering_id: e for e in selectors.waitlist_entries_of(student=student, term=term)}
+
+
 def catalogue(request):
     terms = list(selectors.catalogue_terms())
     term = next((t for t in terms if str(t.pk) == request.GET.get("term")), None) or selectors.catalogue_default_term()
@@ -35,15 +42,18 @@ def catalogue(request):
     filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
     page = None
     can_register, mine, drop = False, {}, None
+    basket, waits = None, {}
     if term is not None:
         page = Paginator(selectors.catalogue_offerings(term=term, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
         can_register, mine = _student_state(request, term)
         drop = services.drop_window(term=term) if mine else None
+        if can_register:
+            basket, waits = _basket_and_waitlists(request.user, term)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "term": term, "terms": terms, "form": form, "page": page, "can_register": can_register, "mine": mine,
-        "drop": drop, "query": query.urlencode(),
+        "drop": drop, "query": query.urlencode(), "basket": basket, "waits": waits,
     }
     return render(request, "creditexchange/offering_list.html", context)
 
@@ -106,6 +116,13 @@ def my_registrations(request):
         "total_credits": sum(r.offering.credits for r in registrations), "weekdays": _weekday_labels(),
         "drop": services.drop_window(term=term) if registrations else None,
     }
+    if term is not None:
+        context["basket"], waits = _basket_and_waitlists(request.user, term)
+        context["waitlist"] = list(waits.values())
+        if context["waitlist"]:
+            from .services.waitlist import next_release
+
+            context["next_release"] = next_release(term=term)
     return render(request, "creditexchange/registration_list.html", context)
 
 

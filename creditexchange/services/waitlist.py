@@ -368,3 +368,29 @@ def waitlist_release_due(*, at: datetime | None = None) -> list[WaitlistRelease]
             if release is not None:
                 done.append(release)
     return done
+
+
+def waitlist_restore(*, entry_id: int, actor: User, reason: str) -> WaitlistEntry:
+    """Undo a staff removal (with a reason): the student is back at the place they had (same ``sequence``)."""
+    if not reason.strip():
+        raise DomainError(_("Give a reason when putting a student back on a waitlist."))
+    entry = WaitlistEntry.objects.filter(pk=entry_id).first()
+    if entry is None:
+        raise NotEligible(_("This waitlist entry does not exist."))
+    with transaction.atomic():
+        _lock_student(entry.student_id)
+        offering = _lock_offering(entry.offering_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status != Status.REMOVED:
+            raise InvalidTransition(_("Only a student removed by staff can be put back on the waitlist."))
+        if WaitlistEntry.objects.filter(student_id=entry.student_id, offering=offering, status__in=ACTIVE).exists():
+            raise InvalidTransition(_("The student has joined this waitlist again meanwhile."))
+        if CourseRegistration.objects.filter(
+            student_id=entry.student_id, offering=offering, status=CourseRegistration.Status.REGISTERED
+        ).exists():
+            raise InvalidTransition(_("The student is registered for %(course)s now.") % {"course": offering})
+        entry.status, entry.resolved_at = Status.WAITING, None
+        entry.save(update_fields=["status", "resolved_at"])
+        CourseOffering.objects.filter(pk=offering.pk).update(waiting=F("waiting") + 1)
+        _event(entry, Status.REMOVED, actor=actor, reason=reason.strip(), position=_position(entry))
+    return entry

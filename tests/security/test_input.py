@@ -27,12 +27,15 @@ from core.models import OutgoingMail
 from creditexchange import services
 from creditexchange.models import (
     ApplicationEvent,
+    BasketItem,
     CourseOffering,
     CourseRegistration,
     PartnerList,
     Recommendation,
     TemporaryIdApplication,
+    WaitlistEntry,
 )
+from creditexchange.services.waitlist import waitlist_join
 from notices.models import Notice
 
 from ..affiliation.conftest import history
@@ -70,7 +73,7 @@ HOSTILE = st.one_of(
 # Tables a refused form must leave alone (axes' attempt log, sessions and rate-limit counters may change).
 WATCHED = [
     TemporaryIdApplication, ApplicationEvent, CourseRegistration, User, TemporaryStudentId, OutgoingMail,
-    AffiliationApplication, Recommendation, PartnerList, Notice,
+    AffiliationApplication, Recommendation, PartnerList, Notice, BasketItem, WaitlistEntry,
 ]
 
 
@@ -116,6 +119,10 @@ class World:
         offering = CourseOfferingFactory(term=term, code="FUZ100", credits=3, department=department)
         registration = CourseRegistrationFactory(student=self.exchange, offering=offering)
         CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=1)  # the factory does not count the seat
+        full = CourseOfferingFactory(term=term, code="FUZ200", credits=3, capacity=1, department=department)
+        CourseOffering.objects.filter(pk=full.pk).update(seats_taken=1)
+        entry = waitlist_join(student=self.exchange, offering_id=full.pk)
+        item = BasketItem.objects.create(student=self.exchange, term=term, offering=full)
         self.staff = UserFactory(username="fuzz-staff", is_staff=True, kind="staff")
         self.applicant = scene.applicant
         notice = NoticeFactory()
@@ -136,7 +143,8 @@ class World:
             "application_id": str(affiliation.pk), "year": str(term.year), "season": term.season,
             "department": department.code, "campus": department.campus.code, "round_department": str(main.pk),
             "confirm_token": confirm_token, "verify_token": services.partner_list_token(self.partner_list),
-            "line": str(self.line.pk),
+            "line": str(self.line.pk), "full_offering_id": str(full.pk), "entry_id": str(entry.pk),
+            "item_id": str(item.pk),
         }
 
 
@@ -200,6 +208,20 @@ def targets() -> list[Target]:
                {"offering": ids["offering_id"], "next": "/credit-exchange/registrations/"},
                path_params={"registration_id": ids["registration_id"]}, login="exchange",
                may_write=_valid_path_id("registration_id")),
+        Target("basket", "get", "/credit-exchange/basket/", {"term": ids["term"]}, login="exchange"),
+        Target("basket_add", "post", "/credit-exchange/basket/{offering_id}/add/", {"next": "/credit-exchange/courses/"},
+               path_params={"offering_id": ids["offering_id"]}, login="exchange", may_write=_valid_path_id("offering_id")),
+        Target("basket_remove", "post", "/credit-exchange/basket/{item_id}/remove/", {"next": "/credit-exchange/basket/"},
+               path_params={"item_id": ids["item_id"]}, login="exchange", may_write=_valid_path_id("item_id")),
+        Target("basket_register", "post", "/credit-exchange/basket/register/", {"term": ids["term"]}, login="exchange",
+               may_write=_always_refused),  # its one item is a full course with a waitlist: nothing to register
+        Target("waitlist_join", "post", "/credit-exchange/courses/{full_offering_id}/waitlist/", {"next": "/credit-exchange/courses/"},
+               path_params={"full_offering_id": ids["full_offering_id"]}, login="exchange",
+               may_write=_valid_path_id("full_offering_id")),
+        Target("waitlist_leave", "post", "/credit-exchange/waitlist/{entry_id}/leave/", {"next": "/credit-exchange/registrations/"},
+               path_params={"entry_id": ids["entry_id"]}, login="exchange", may_write=_valid_path_id("entry_id")),
+        Target("waitlist_claim", "post", "/credit-exchange/waitlist/{entry_id}/claim/", {"next": "/credit-exchange/registrations/"},
+               path_params={"entry_id": ids["entry_id"]}, login="exchange", may_write=_valid_path_id("entry_id")),
         Target("two_factor_verify", "post", "/accounts/two-factor/verify/", {"token": "123456", "next": "/admin/"},
                login="staff", may_write=_always_refused),
         Target("two_factor_setup", "post", "/accounts/two-factor/setup/", {"token": "123456"}, login="staff",
@@ -230,6 +252,10 @@ COVERED = {
     "affiliation:application_file": "affiliation_file", "accounts:two_factor_verify": "two_factor_verify",
     "accounts:two_factor_setup": "two_factor_setup", "accounts:two_factor": "two_factor",
     "accounts:email_change_report": "email_report", "accounts:password_change": "password_change",
+    "creditexchange:basket": "basket", "creditexchange:basket_add": "basket_add",
+    "creditexchange:basket_remove": "basket_remove", "creditexchange:basket_register": "basket_register",
+    "creditexchange:waitlist_join": "waitlist_join", "creditexchange:waitlist_leave": "waitlist_leave",
+    "creditexchange:waitlist_claim": "waitlist_claim",
 }
 NOT_PUBLIC_PREFIXES = ("admin/", "staff/", "dev/", "healthz")
 NO_INPUT = {
@@ -281,7 +307,8 @@ TARGET_NAMES = [
     "term_calendar", "apply", "lookup", "resend", "confirm", "confirm_post", "verify", "verify_post", "password_link",
     "login", "set_password", "set_password_post", "email_confirm", "setlang", "register", "drop", "affiliation",
     "affiliation_apply", "affiliation_file", "two_factor_verify", "two_factor_setup", "two_factor",
-    "email_report", "password_change",
+    "email_report", "password_change", "basket", "basket_add", "basket_remove", "basket_register", "waitlist_join",
+    "waitlist_leave", "waitlist_claim",
 ]
 # Tried in every parameter of every target before hypothesis draws its own examples.
 CORE = ["\x00", "%00", "²", "9" * 25, "-" + "9" * 30, "x" * 10_000, "' OR '1'='1", "nope"]

@@ -146,3 +146,17 @@ def test_basket_items_are_listed_for_staff(registrar_client, db):
     basket_add(student=student, offering_id=offering.pk)
     page = registrar_client.get(reverse("admin:creditexchange_basketitem_changelist"))
     assert student.username in page.content.decode()
+
+
+def test_the_offering_list_links_to_its_waitlist_in_joining_order(registrar_client, full_course):
+    first, second = _join(full_course, 2)
+    other = CourseOfferingFactory(term=full_course.term, code="FULL202", capacity=1)
+    CourseOffering.objects.filter(pk=other.pk).update(seats_taken=1)
+    (elsewhere,) = _join(other, 1)
+    page = registrar_client.get(reverse("admin:creditexchange_courseoffering_changelist"))
+    link = reverse("admin:creditexchange_waitlistentry_changelist") + f"?offering__id__exact={full_course.pk}&amp;status__in=waiting,offered"
+    assert link in page.content.decode()
+    listing = registrar_client.get(link.replace("&amp;", "&"))
+    assert listing.status_code == 200
+    shown = list(listing.context["cl"].queryset)
+    assert shown == [first, second]

@@ -283,7 +283,7 @@ class Command(BaseCommand):
         for kind, (start, end) in windows.items():
             TermWindow.objects.update_or_create(term=term, kind=kind, defaults={"starts_at": start, "ends_at": end})
         if not CourseOffering.objects.filter(term=term).exists():
-            for index, (source, day, hour) in enumerate(zip(CourseOffering.objects.filter(term=winter)[:6], (0, 0, 1, 2, 3, 4), (9, 10, 13, 9, 15, 11))):
+            for index, (source, day, hour) in enumerate(zip(CourseOffering.objects.filter(term=winter)[:6], (0, 0, 1, 2, 3, 4), (9, 10, 13, 9, 15, 11), strict=True)):
                 offering = CourseOffering.objects.create(
                     term=term, code=source.code, section="S1", title_ko=source.title_ko, title_en=source.title_en,
                     credits=3, capacity=20 + index, instructor=source.instructor, department=source.department,

@@ -359,6 +359,33 @@ class TestBasketRegister:
         assert CourseOffering.objects.get(pk=full.pk).seats_taken == 1
         assert BasketItem.objects.filter(student=student).count() == 5  # items stay; the page marks them registered
 
+    def test_a_full_courses_result_offers_its_waitlist(self, student_client, student, other, registration_open):
+        full = _full(registration_open, "FUL100", taken_by=other)
+        _basket(student, full)
+
+        content = student_client.post(REGISTER_BASKET_URL, {"term": registration_open.pk}).content.decode()
+
+        result = content[content.index('data-outcome="full"'):].split("</li>")[0]
+        assert f'action="{_join_url(full)}"' in result
+        assert f'name="next" value="{BASKET_URL}?term={registration_open.pk}"' in result
+
+    @pytest.mark.xfail(strict=True, reason=(
+        "basket_summary lists a clash twice when the other course is both in the basket and registered: "
+        "`others` joins the basket's offerings and the registered ones without removing the ones in both"
+    ))
+    def test_a_course_both_in_the_basket_and_registered_is_named_once_among_the_clashes(
+        self, student_client, student, registration_open
+    ):
+        first = _course(registration_open, "CSE101", weekday=0, start=9)
+        clashing = _course(registration_open, "MAT201", weekday=0, start=10)
+        _basket(student, first, clashing)
+        services.registration_submit(student=student, offering_id=first.pk)
+
+        content = student_client.get(BASKET_URL).content.decode()
+
+        line = content[content.index(f'data-offering="{clashing.pk}"'):].split("</tr>")[0]
+        assert line.count("basket-clash") == 1
+
     def test_a_second_click_registers_nothing_twice(self, student_client, student, registration_open):
         course = _course(registration_open, "CSE101")
         _basket(student, course)
@@ -629,6 +656,50 @@ class TestCatalogueWithABasket:
         rows = {o.pk: content[content.index(f'id="offering-{o.pk}"'):] for o in (first, outside)}
         assert "in-basket" in rows[first.pk].split("</tr>")[0]
         assert _add_url(outside) in rows[outside.pk].split("</tr>")[0]
+
+    def test_while_the_basket_fills_no_row_offers_a_register_button_that_would_be_refused(self, student_client, term):
+        course = _course(term, "CSE101")
+
+        content = student_client.get(f"{CATALOGUE_URL}?term={term.pk}").content.decode()
+
+        row = content[content.index(f'id="offering-{course.pk}"'):].split("</tr>")[0]
+        assert f"/credit-exchange/courses/{course.pk}/register/" not in row
+        assert _add_url(course) in row
+
+    def test_once_registration_is_open_the_row_offers_register_and_no_basket(self, student_client, registration_open):
+        course = _course(registration_open, "CSE101")
+
+        content = student_client.get(CATALOGUE_URL).content.decode()
+
+        row = content[content.index(f'id="offering-{course.pk}"'):].split("</tr>")[0]
+        assert f"/credit-exchange/courses/{course.pk}/register/" in row
+        assert _add_url(course) not in row
+        assert 'id="basket"' not in content  # an empty basket that can no longer be filled is not shown
+
+    def test_a_basket_with_courses_stays_beside_the_catalogue_once_registration_is_open(
+        self, student_client, student, registration_open
+    ):
+        _basket(student, _course(registration_open, "CSE101"))
+
+        content = student_client.get(CATALOGUE_URL).content.decode()
+
+        assert 'id="basket"' in content and "Registration is open: register your basket in one click." in content
+
+    def test_the_row_of_a_course_with_a_waitlist_says_how_many_wait_and_that_free_seats_go_to_them(
+        self, student_client, student, other, registration_open
+    ):
+        course = _full(registration_open, "FUL100", taken_by=other)
+        for _ in range(2):
+            waitlist_service.waitlist_join(student=issued_student(registration_open), offering_id=course.pk)
+        # Staff add two seats: they are promised to the waitlist until the next release.
+        CourseOffering.objects.filter(pk=course.pk).update(capacity=3)
+
+        content = student_client.get(CATALOGUE_URL).content.decode()
+
+        row = " ".join(re.sub(r"<[^>]+>", " ", content[content.index(f'id="offering-{course.pk}"'):].split("</tr>")[0]).split())
+        assert "2 / 3" in row and "2 on the waitlist" in row and "Seats go to the waitlist" in row
+        assert _join_url(course) in content
+        assert f"/credit-exchange/courses/{course.pk}/register/" not in content
 
     def test_a_visitor_or_a_student_without_an_id_sees_no_basket(self, client, term):
         _course(term, "CSE101")

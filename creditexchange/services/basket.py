@@ -142,12 +142,17 @@ class BasketSummary:
     term: Term
     lines: list[BasketLine]
     window: BasketWindow
-    credits: int  # of the basket's courses not yet registered, plus those registered in the term
+    credits: int  # the plan: the term's registered courses plus the basket's courses not registered yet
     limit: int
+    registered_credits: int = 0
 
     @property
     def over_limit(self) -> bool:
         return self.credits > self.limit
+
+    @property
+    def pending_credits(self) -> int:
+        return self.credits - self.registered_credits
 
     @property
     def items_by_offering(self) -> dict[int, BasketItem]:
@@ -177,14 +182,15 @@ def basket_summary(*, student: User, term: Term, at: datetime | None = None) -> 
     registered_ids = {o.pk for o in registered}
     lines = []
     for item in items:
-        others = [i.offering for i in items if i.pk != item.pk] + [o for o in registered if o.pk != item.offering_id]
+        in_basket = [i.offering for i in items if i.pk != item.pk]
+        others = in_basket + [o for o in registered if o.pk != item.offering_id and o.pk not in {b.pk for b in in_basket}]
         clashes = [other for other in others if _overlap(item.offering, other)]
         lines.append(BasketLine(item=item, registered=item.offering_id in registered_ids, clashes=clashes))
-    credits = sum(o.credits for o in registered) + sum(
-        line.item.offering.credits for line in lines if not line.registered
-    )
+    registered_credits = sum(o.credits for o in registered)
+    credits = registered_credits + sum(line.item.offering.credits for line in lines if not line.registered)
     return BasketSummary(
-        term=term, lines=lines, window=basket_state(term=term, at=at), credits=credits, limit=term.credit_limit
+        term=term, lines=lines, window=basket_state(term=term, at=at), credits=credits, limit=term.credit_limit,
+        registered_credits=registered_credits,
     )
 
 

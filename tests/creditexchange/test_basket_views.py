@@ -8,10 +8,9 @@ import re
 from datetime import time, timedelta
 
 import pytest
-from django.utils import translation
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from academics.models import Term, TermWindow
 from core import dates

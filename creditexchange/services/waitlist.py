@@ -35,12 +35,11 @@ URLs (creditexchange/urls.py): ``POST courses/<offering_id>/waitlist/`` (join),
 ``POST waitlist/<entry_id>/leave/``, ``POST waitlist/<entry_id>/claim/``.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -65,6 +64,7 @@ from .registrations import _check_plan, _lock_identity, _plan_rows, _require_win
 Status = WaitlistEntry.Status
 ACTIVE = (Status.WAITING, Status.OFFERED)
 OPEN_KINDS = (TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE)
+PASSED_OVER = {"from_status": Status.WAITING, "to_status": Status.WAITING}  # the event of a student passed over
 
 
 def _position(entry: WaitlistEntry) -> int:
@@ -241,15 +241,7 @@ def _claim_deadline(term: Term, at: datetime) -> datetime:
 # --- a release ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Tally:
-    registered: int = 0
-    offered: int = 0
-    passed_over: int = 0
-    expired: int = 0
-
-
-def _expire_offers(term: Term, release: WaitlistRelease, at: datetime, tally: _Tally) -> None:
+def _expire_offers(term: Term, release: WaitlistRelease, at: datetime) -> None:
     for entry_id in WaitlistEntry.objects.filter(term=term, status=Status.OFFERED, claim_until__lte=at).values_list("pk", flat=True):
         with transaction.atomic():
             entry = WaitlistEntry.objects.get(pk=entry_id)
@@ -262,7 +254,6 @@ def _expire_offers(term: Term, release: WaitlistRelease, at: datetime, tally: _T
             entry.status, entry.resolved_at = Status.EXPIRED, at
             entry.save(update_fields=["status", "resolved_at"])
             _event(entry, Status.OFFERED, position=position, release=release)
-            tally.expired += 1
 
 
 def _mail(entry: WaitlistEntry, kind: str) -> None:
@@ -271,7 +262,7 @@ def _mail(entry: WaitlistEntry, kind: str) -> None:
         mail_queue(kind=kind, to=student.email, language=student.language, params={"entry_id": entry.pk})
 
 
-def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, passed: set[int], tally: _Tally) -> bool:
+def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, passed: set[int]) -> bool:
     """Give one free seat of the offering to the first waiting student whose plan allows it. False: nothing more
     to give (no free seat, or nobody left to try in this release)."""
     candidate = (
@@ -302,11 +293,12 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             except NotEligible as exc:
                 refusal = exc
         if refusal is not None:
-            with override(settings.LANGUAGE_CODE):
-                reason = _("Passed over at the release of %(date)s: %(why)s") % {"date": reason_when, "why": refusal.message}
-            _event(entry, Status.WAITING, reason=reason, position=position, release=release)
+            # Once per release: a second worker doing the same release, or a resumed one, finds it under the entry lock.
+            if not entry.events.filter(release=release, **PASSED_OVER).exists():
+                with override(settings.LANGUAGE_CODE):
+                    reason = _("Passed over at the release of %(date)s: %(why)s") % {"date": reason_when, "why": refusal.message}
+                _event(entry, Status.WAITING, reason=reason, position=position, release=release)
             passed.add(entry.pk)
-            tally.passed_over += 1
             return True
         CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=F("seats_taken") + 1)
         if offering.term.waitlist_mode == Term.WaitlistMode.OFFER:
@@ -314,7 +306,6 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             entry.save(update_fields=["status", "offered_at", "claim_until"])
             _event(entry, Status.WAITING, position=position, release=release)
             _mail(entry, "waitlist_offered")
-            tally.offered += 1
         else:
             with override(settings.LANGUAGE_CODE):
                 reason = _("From the waitlist, release of %(date)s.") % {"date": reason_when}
@@ -324,7 +315,6 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             CourseOffering.objects.filter(pk=offering.pk).update(waiting=F("waiting") - 1)
             _event(entry, Status.WAITING, position=position, release=release)
             _mail(entry, "waitlist_registered")
-            tally.registered += 1
     return True
 
 
@@ -341,19 +331,29 @@ def waitlist_release(
         release = WaitlistRelease.objects.get(term=term, scheduled_for=scheduled_for)
     if release.finished_at is not None:
         return None
-    tally = _Tally()
-    _expire_offers(term, release, at, tally)
+    _expire_offers(term, release, at)
     offerings = CourseOffering.objects.filter(term=term, waiting__gt=0, seats_taken__lt=F("capacity")).order_by("pk")
     for offering_id in offerings.values_list("pk", flat=True):
         passed: set[int] = set()
-        while _release_seat(offering_id, release, at, passed, tally):
+        while _release_seat(offering_id, release, at, passed):
             pass
-    WaitlistRelease.objects.filter(pk=release.pk).update(
-        registered=F("registered") + tally.registered, offered=F("offered") + tally.offered,
-        passed_over=F("passed_over") + tally.passed_over, expired=F("expired") + tally.expired, finished_at=timezone.now(),
-    )
+    _release_finish(release)
     release.refresh_from_db()
     return release
+
+
+def _release_finish(release: WaitlistRelease) -> None:
+    """The release's figures are counted from its events, not added up by each worker: a release done by two workers
+    at once, or resumed after one was killed, counts every step once (the row lock orders the two counts)."""
+    with transaction.atomic():
+        WaitlistRelease.objects.select_for_update().filter(pk=release.pk).values_list("pk", flat=True).first()
+        counts = WaitlistEvent.objects.filter(release=release).aggregate(
+            registered=Count("pk", filter=Q(to_status=Status.REGISTERED)),
+            offered=Count("pk", filter=Q(to_status=Status.OFFERED)),
+            passed_over=Count("pk", filter=Q(**PASSED_OVER)),
+            expired=Count("pk", filter=Q(to_status=Status.EXPIRED)),
+        )
+        WaitlistRelease.objects.filter(pk=release.pk).update(**counts, finished_at=timezone.now())
 
 
 def waitlist_release_due(*, at: datetime | None = None) -> list[WaitlistRelease]:

@@ -793,6 +793,29 @@ class TestReleaseOnce:
         assert WaitlistEntry.objects.get(student=b).status == Status.REGISTERED
         assert waitlist_service.waitlist_release_due(at=seoul(3, 2, 17, 10)) == []
 
+    def test_a_resumed_release_counts_what_it_did_before_and_passes_nobody_over_twice(self, term):
+        offering, holders = full_offering(term, ("mon", "09:00", "10:30"), capacity=2)
+        clashing, a, b = _students(term, 3)
+        first = join(clashing, offering)
+        join(a, offering), join(b, offering)
+        services.registration_submit(
+            student=clashing, offering_id=offering_with(term, ("mon", "10:00", "11:00")).pk, at=IN_REGISTRATION
+        )
+        drop(holders[0])
+        _release(term, seoul(3, 2, 17))  # passes the clashing student over, registers a …
+        # … and is killed before its last write: no counts, no finished_at.
+        WaitlistRelease.objects.update(finished_at=None, registered=0, passed_over=0)
+        drop(holders[1], at=seoul(3, 2, 17, 2))
+
+        (resumed,) = waitlist_service.waitlist_release_due(at=seoul(3, 2, 17, 5))
+
+        assert dict(WaitlistEntry.objects.values_list("student_id", "status")) == {
+            clashing.pk: Status.WAITING, a.pk: Status.REGISTERED, b.pk: Status.REGISTERED,
+        }
+        passed = WaitlistEvent.objects.filter(entry=first, release=resumed, from_status=Status.WAITING, to_status=Status.WAITING)
+        assert passed.count() == 1
+        assert (resumed.registered, resumed.offered, resumed.passed_over, resumed.expired) == (2, 0, 1, 0)
+
     def test_terms_without_students_waiting_are_left_alone(self, term):
         assert waitlist_service.waitlist_release_due(at=seoul(3, 2, 17, 1)) == []
         assert not WaitlistRelease.objects.exists()

@@ -68,10 +68,12 @@ PASSED_OVER = {"from_status": Status.WAITING, "to_status": Status.WAITING}  # th
 
 
 def _position(entry: WaitlistEntry) -> int:
-    """1 for the first student still waiting; an offered entry counts before every waiting one."""
-    return WaitlistEntry.objects.filter(
-        offering_id=entry.offering_id, status__in=ACTIVE, sequence__lte=entry.sequence
-    ).count()
+    """1 for the first student still waiting; an offered entry counts before every waiting one (also before one
+    who joined earlier and was passed over), offered entries among themselves in joining order."""
+    active = WaitlistEntry.objects.filter(offering_id=entry.offering_id, status__in=ACTIVE)
+    if entry.status == Status.OFFERED:
+        return active.filter(status=Status.OFFERED, sequence__lte=entry.sequence).count()
+    return active.filter(Q(status=Status.OFFERED) | Q(sequence__lte=entry.sequence)).count()
 
 
 def waitlist_position(*, entry: WaitlistEntry) -> int | None:

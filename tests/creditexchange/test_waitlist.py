@@ -297,6 +297,22 @@ class TestPositions:
 
         assert _events(entry)[0].position == 2
 
+    def test_a_student_holding_an_offer_counts_before_every_waiting_student(self, offer_term):
+        """``_position``: an offered entry counts before every waiting one, also one the release passed over."""
+        offering, (holder,) = full_offering(offer_term, ("mon", "09:00", "10:30"))
+        clashing, second = _students(offer_term, 2)
+        join(clashing, offering)
+        join(second, offering)
+        services.registration_submit(
+            student=clashing, offering_id=offering_with(offer_term, ("mon", "10:00", "11:00")).pk, at=IN_REGISTRATION
+        )
+        drop(holder)
+
+        _release(offer_term, seoul(3, 2, 17))
+
+        assert fresh(WaitlistEntry.objects.get(student=second)).status == Status.OFFERED
+        assert _positions(offering) == {second.pk: 1, clashing.pk: 2}
+
 
 # --- leave, decline, remove ---------------------------------------------------------------------------------------
 

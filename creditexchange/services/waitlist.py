@@ -297,8 +297,7 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
         if refusal is not None:
             # Once per release: a second worker doing the same release, or a resumed one, finds it under the entry lock.
             if not entry.events.filter(release=release, **PASSED_OVER).exists():
-                with override(settings.LANGUAGE_CODE):
-                    reason = _("Passed over at the release of %(date)s: %(why)s") % {"date": reason_when, "why": refusal.message}
+                reason = _("Passed over at the release of %(date)s: %(why)s") % {"date": reason_when, "why": refusal.message}
                 _event(entry, Status.WAITING, reason=reason, position=position, release=release)
             passed.add(entry.pk)
             return True
@@ -309,8 +308,7 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             _event(entry, Status.WAITING, position=position, release=release)
             _mail(entry, "waitlist_offered")
         else:
-            with override(settings.LANGUAGE_CODE):
-                reason = _("From the waitlist, release of %(date)s.") % {"date": reason_when}
+            reason = _("From the waitlist, release of %(date)s.") % {"date": reason_when}
             entry.registration = _register(entry.student_id, offering, actor=None, reason=reason)
             entry.status, entry.resolved_at = Status.REGISTERED, at
             entry.save(update_fields=["status", "resolved_at", "registration"])
@@ -333,12 +331,15 @@ def waitlist_release(
         release = WaitlistRelease.objects.get(term=term, scheduled_for=scheduled_for)
     if release.finished_at is not None:
         return None
-    _expire_offers(term, release, at)
-    offerings = CourseOffering.objects.filter(term=term, waiting__gt=0, seats_taken__lt=F("capacity")).order_by("pk")
-    for offering_id in offerings.values_list("pk", flat=True):
-        passed: set[int] = set()
-        while _release_seat(offering_id, release, at, passed):
-            pass
+    # The trail's reasons in the portal's language, the refusals written into them too (they are made in the
+    # active language when raised), whoever runs the release: the beat, or a staff page in English.
+    with override(settings.LANGUAGE_CODE):
+        _expire_offers(term, release, at)
+        offerings = CourseOffering.objects.filter(term=term, waiting__gt=0, seats_taken__lt=F("capacity")).order_by("pk")
+        for offering_id in offerings.values_list("pk", flat=True):
+            passed: set[int] = set()
+            while _release_seat(offering_id, release, at, passed):
+                pass
     _release_finish(release)
     release.refresh_from_db()
     return release

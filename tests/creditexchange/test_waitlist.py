@@ -604,6 +604,23 @@ class TestAutoRelease:
         assert any(_in_language(language, why, term=term) in reason for language in ("ko", "en"))
         assert WaitlistEntry.objects.get(student=second).status == Status.REGISTERED
 
+    @pytest.mark.parametrize("active", ["en", "ko"])
+    def test_the_passed_over_reason_is_written_in_the_portals_language(self, term, full, active):
+        """The whole reason, the refusal inside it too, whatever language the caller (a staff page, the beat) runs in."""
+        offering, holder = full
+        revoked = issued_student(term)
+        first = join(revoked, offering)
+        TemporaryIdApplication.objects.filter(temporary_id__user=revoked).update(status=TemporaryIdApplication.Status.APPROVED)
+        drop(holder)
+
+        with translation.override(active):
+            _release(term, seoul(3, 2, 17))
+
+        why = "You need a temporary student ID issued for %(term)s to register for its courses."
+        expected = _in_portal_language("Passed over at the release of %(date)s: %(why)s", date="2027-03-02 17:00",
+                                       why=_in_portal_language(why, term=term))
+        assert _events(first)[-1].reason == expected
+
     def test_a_capacity_increase_is_released_to_the_first_students(self, term, full):
         offering, _holder = full
         a, b, c = _students(term, 3)

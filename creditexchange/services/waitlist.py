@@ -216,9 +216,13 @@ def _open_windows(term: Term) -> list[TermWindow]:
 
 def release_due(*, term: Term, at: datetime | None = None) -> datetime | None:
     """The latest announced release instant at or before ``at`` that fell inside the term's registration or change
-    window (looking back two days: a beat that missed 10:00 does it as soon as it runs), or None."""
+    window (looking back two days: a beat that missed 10:00 does it as soon as it runs), or None. None too once that
+    window has closed at ``at``: a late beat registers nobody and offers nothing outside the windows (an offer's
+    deadline would fall after them)."""
     at = at or timezone.now()
     windows = _open_windows(term)
+    if not any(w.is_open(at) for w in windows):
+        return None
     due = [s for s in _instants(dates.seoul_day(at) - timedelta(days=2), 3) if s <= at]
     due = [s for s in due if any(w.is_open(s) for w in windows)]
     return max(due) if due else None

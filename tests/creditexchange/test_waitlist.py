@@ -849,6 +849,30 @@ class TestReleaseOnce:
         assert passed.count() == 1
         assert (resumed.registered, resumed.offered, resumed.passed_over, resumed.expired) == (2, 0, 1, 0)
 
+    def test_a_release_missed_until_the_change_window_closed_registers_nobody_after_it(self, term, full):
+        """Nothing is registered outside the windows, and the final lists go when the change window closes."""
+        offering, holder = full
+        entry = join(issued_student(term), offering)
+        drop(holder, at=seoul(3, 8, 12))
+
+        assert waitlist_service.waitlist_release_due(at=CHANGE_END + timedelta(minutes=2)) == []
+
+        assert fresh(entry).status == Status.WAITING
+        assert not WaitlistRelease.objects.exists()
+        assert fresh(offering).seats_taken == 0
+
+    def test_an_offer_is_never_made_after_the_window_closed_to_be_claimed_later(self, offer_term, registrar):
+        offering, (holder,) = full_offering(offer_term)
+        entry = join(issued_student(offer_term), offering)
+        services.registration_drop(
+            student=holder.student, registration_id=holder.pk, actor=registrar, reason="moved", at=seoul(2, 19, 12)
+        )
+
+        waitlist_service.waitlist_release_due(at=REGISTRATION_END + timedelta(minutes=2))  # the 17:00 beat came late
+
+        entry.refresh_from_db()
+        assert entry.status == Status.WAITING and entry.claim_until is None
+
     def test_terms_without_students_waiting_are_left_alone(self, term):
         assert waitlist_service.waitlist_release_due(at=seoul(3, 2, 17, 1)) == []
         assert not WaitlistRelease.objects.exists()
@@ -868,9 +892,12 @@ class TestSchedule:
             (seoul(2, 15, 17), seoul(2, 15, 17)),
             (seoul(2, 16, 9, 30), seoul(2, 15, 17)),  # the evening's release until the morning's
             (seoul(2, 19, 17, 59), seoul(2, 19, 17)),
+            (REGISTRATION_END, None),  # the window closed: yesterday's 17:00 is no longer due
+            (seoul(2, 20, 9), None),
             (BETWEEN_WINDOWS, None),
             (seoul(3, 2, 10), seoul(3, 2, 10)),
             (seoul(3, 8, 17, 30), seoul(3, 8, 17)),
+            (CHANGE_END + timedelta(minutes=2), None),
         ],
     )
     def test_the_due_release_is_the_latest_announced_one_inside_a_window(self, term, at, due):
@@ -896,7 +923,8 @@ class TestSchedule:
         term = build_term(windows={TermWindow.Kind.CHANGE: (seoul(3, 2, 10), seoul(3, 2, 17))})
 
         assert waitlist_service.release_due(term=term, at=seoul(3, 2, 10)) == seoul(3, 2, 10)  # opens on the instant
-        assert waitlist_service.release_due(term=term, at=seoul(3, 2, 17, 1)) == seoul(3, 2, 10)  # 17:00 is closed
+        assert waitlist_service.release_due(term=term, at=seoul(3, 2, 16, 59)) == seoul(3, 2, 10)
+        assert waitlist_service.release_due(term=term, at=seoul(3, 2, 17)) is None  # closed on its closing instant
         assert waitlist_service.next_release(term=term, at=seoul(3, 2, 10)) is None
 
     def test_instants_in_any_time_zone_are_read_on_the_seoul_clock(self, term):

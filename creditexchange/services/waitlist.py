@@ -293,6 +293,9 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             return True  # left meanwhile: try the next one
         entry.student, entry.term = candidate.student, candidate.term
         position = _position(entry)
+        if refusal is None and not entry.student.is_active:
+            # Staff deactivate an account instead of revoking a used ID; the release acts without a sign-in.
+            refusal = NotEligible(_("The student's account is deactivated."))
         if refusal is None:
             try:
                 _check_plan(student=entry.student, offering=offering, rows=_plan_rows(student=entry.student, offering=offering))

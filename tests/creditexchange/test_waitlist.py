@@ -604,6 +604,23 @@ class TestAutoRelease:
         assert any(_in_language(language, why, term=term) in reason for language in ("ko", "en"))
         assert WaitlistEntry.objects.get(student=second).status == Status.REGISTERED
 
+    def test_a_student_whose_account_staff_deactivated_is_passed_over(self, term, full):
+        """Staff deactivate an account that cannot be revoked (issuance_bulk: 'deactivate the account instead'); the
+        release, which acts without the student signing in, must not give it a seat another student is waiting for."""
+        offering, holder = full
+        deactivated, second = _students(term, 2)
+        first = join(deactivated, offering)
+        join(second, offering)
+        type(deactivated).objects.filter(pk=deactivated.pk).update(is_active=False)
+        drop(holder)
+
+        release = _release(term, seoul(3, 2, 17))
+
+        assert fresh(first).status == Status.WAITING
+        assert not CourseRegistration.objects.filter(student=deactivated).exists()
+        assert WaitlistEntry.objects.get(student=second).status == Status.REGISTERED
+        assert release.passed_over == 1
+
     @pytest.mark.parametrize("active", ["en", "ko"])
     def test_the_passed_over_reason_is_written_in_the_portals_language(self, term, full, active):
         """The whole reason, the refusal inside it too, whatever language the caller (a staff page, the beat) runs in."""

@@ -87,6 +87,12 @@ def _event(entry: WaitlistEntry, before: str, *, actor=None, reason: str = "", p
     )
 
 
+def _open_to_exchange(offering: CourseOffering) -> bool:
+    """The offering rule of a registration (``registration_submit``), re-read under the lock: staff may withdraw an
+    offering or close it to exchange students while students wait for it."""
+    return offering.is_published and offering.open_to_exchange
+
+
 def _lock_offering(offering_id: int) -> CourseOffering:
     return CourseOffering.objects.select_for_update(of=("self",)).select_related("term").get(pk=offering_id)
 
@@ -182,6 +188,8 @@ def waitlist_claim(*, student: User, entry_id: int, at: datetime | None = None) 
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.status != Status.OFFERED:
             raise InvalidTransition(_("No seat of %(course)s is offered to you now.") % {"course": offering})
+        if not _open_to_exchange(offering):
+            raise NotEligible(_("This course is not open for registration by exchange students."))
         if not dates.before(entry.claim_until, at):
             raise InvalidTransition(
                 _("The seat of %(course)s offered to you could be claimed until %(date)s (Asia/Seoul).")
@@ -286,7 +294,7 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             _lock_student(candidate.student_id)
             refusal = exc
         offering = _lock_offering(offering_id)
-        if offering.seats_taken >= offering.capacity:
+        if offering.seats_taken >= offering.capacity or not _open_to_exchange(offering):
             return False
         entry = WaitlistEntry.objects.select_for_update().get(pk=candidate.pk)
         if entry.status != Status.WAITING:
@@ -342,7 +350,9 @@ def waitlist_release(
     # active language when raised), whoever runs the release: the beat, or a staff page in English.
     with override(settings.LANGUAGE_CODE):
         _expire_offers(term, release, at)
-        offerings = CourseOffering.objects.filter(term=term, waiting__gt=0, seats_taken__lt=F("capacity")).order_by("pk")
+        offerings = CourseOffering.objects.filter(
+            term=term, waiting__gt=0, seats_taken__lt=F("capacity"), published_at__isnull=False, open_to_exchange=True
+        ).order_by("pk")
         for offering_id in offerings.values_list("pk", flat=True):
             passed: set[int] = set()
             while _release_seat(offering_id, release, at, passed):

@@ -464,6 +464,16 @@ class TestClaim:
         assert refused.value.code == "clash"
         assert fresh(entry).status == Status.OFFERED
 
+    def test_it_refuses_a_claim_once_the_offering_is_closed_to_exchange_students(self, offered):
+        entry, _behind = offered
+        type(entry.offering).objects.filter(pk=entry.offering_id).update(open_to_exchange=False)
+
+        with pytest.raises(NotEligible):
+            waitlist_service.waitlist_claim(student=entry.student, entry_id=entry.pk, at=entry.claim_until - SECOND)
+
+        assert fresh(entry).status == Status.OFFERED
+        assert not CourseRegistration.objects.filter(student=entry.student).exists()
+
     def test_it_refuses_a_claim_of_a_seat_not_offered(self, offered):
         _entry, behind = offered
 
@@ -620,6 +630,21 @@ class TestAutoRelease:
         assert not CourseRegistration.objects.filter(student=deactivated).exists()
         assert WaitlistEntry.objects.get(student=second).status == Status.REGISTERED
         assert release.passed_over == 1
+
+    @pytest.mark.parametrize("change", [{"published_at": None}, {"open_to_exchange": False}])
+    def test_a_release_gives_no_seat_of_an_offering_closed_to_exchange_students(self, term, full, change):
+        """The same rule as a registration: staff withdrew the offering or closed it to exchange students meanwhile."""
+        offering, holder = full
+        entry = join(issued_student(term), offering)
+        drop(holder)
+        type(offering).objects.filter(pk=offering.pk).update(**change)
+
+        release = _release(term, seoul(3, 2, 17))
+
+        assert fresh(entry).status == Status.WAITING  # keeps the place should the offering open again
+        assert not CourseRegistration.objects.filter(student=entry.student).exists()
+        assert fresh(offering).seats_taken == 0
+        assert release.registered == 0
 
     @pytest.mark.parametrize("active", ["en", "ko"])
     def test_the_passed_over_reason_is_written_in_the_portals_language(self, term, full, active):

@@ -239,8 +239,12 @@ def release_due(*, term: Term, at: datetime | None = None) -> datetime | None:
 def next_release(*, term: Term, at: datetime | None = None) -> datetime | None:
     """The next announced release instant after ``at`` inside the term's registration or change window."""
     at = at or timezone.now()
-    windows = _open_windows(term)
-    ahead = [s for s in _instants(dates.seoul_day(at), 15) if s > at and any(w.is_open(s) for w in windows)]
+    ahead = []
+    for window in _open_windows(term):  # each window's own days: a gap between them may be weeks long
+        if window.ends_at > at:
+            first = dates.seoul_day(max(at, window.starts_at))
+            days = (dates.seoul_day(window.ends_at) - first).days + 1
+            ahead += [s for s in _instants(first, days) if s > at and window.is_open(s)]
     return min(ahead) if ahead else None
 
 

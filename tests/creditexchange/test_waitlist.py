@@ -948,7 +948,7 @@ class TestSchedule:
     @pytest.mark.parametrize(
         ("at", "upcoming"),
         [
-            (seoul(1, 30, 12), None),  # more than two weeks ahead
+            (seoul(1, 10, 12), seoul(2, 15, 10)),  # however far ahead
             (IN_OPENING, seoul(2, 15, 10)),
             (seoul(2, 14, 12), seoul(2, 15, 10)),
             (seoul(2, 15, 10), seoul(2, 15, 17)),  # strictly after
@@ -968,6 +968,16 @@ class TestSchedule:
         assert waitlist_service.release_due(term=term, at=seoul(3, 2, 16, 59)) == seoul(3, 2, 10)
         assert waitlist_service.release_due(term=term, at=seoul(3, 2, 17)) is None  # closed on its closing instant
         assert waitlist_service.next_release(term=term, at=seoul(3, 2, 10)) is None
+
+    def test_the_next_release_is_found_across_a_long_gap_between_the_windows(self, db):
+        """Registration in early February, the change window in March: the page still names the next release."""
+        term = build_term(windows={
+            TermWindow.Kind.REGISTRATION: (seoul(2, 1, 9), seoul(2, 5, 18)),
+            TermWindow.Kind.CHANGE: (CHANGE_START, CHANGE_END),
+        })
+
+        assert waitlist_service.next_release(term=term, at=seoul(2, 5, 17, 30)) == seoul(3, 2, 10)
+        assert waitlist_service.next_release(term=term, at=seoul(1, 2, 12)) == seoul(2, 1, 10)
 
     def test_instants_in_any_time_zone_are_read_on_the_seoul_clock(self, term):
         from datetime import UTC, datetime

@@ -9,17 +9,20 @@ Rules (each enforced here, on the server):
 - **A freed seat** (a drop, a capacity increase, an expired or declined offer) is not open to whoever refreshes
   first: while ``CourseOffering.waiting`` > 0 the registration's seat UPDATE refuses it (``waiting = 0``), and it
   goes to the waitlist at the next **release time** (``settings.WAITLIST_RELEASE_TIMES``, Asia/Seoul, e.g. 10:00
-  and 17:00) that falls inside the term's registration or change window.
-- **A release** gives each free seat to the first waiting student, in joining order, whose plan still allows it:
-  a valid issued ID, not registered for it, no clash, within the credit limit — checked then, by the same
-  functions as a registration (``_lock_identity``, ``_plan_rows``, ``_check_plan``). A student whose plan does
-  not allow it is *passed over* for this release (recorded with the reason) and keeps their place. In the term's
-  ``auto`` mode the student is registered at once (a ``RegistrationEvent`` with no actor and the release in its
-  reason); in ``offer`` mode the seat is held for them (``seats_taken`` counts it) and a mail offers it until the
-  next release time (``claim_until``; never after the term's change window closes), after which the offer
-  expires and the next student is offered the seat.
-- **Claim** an offered seat: before ``claim_until``, plan re-checked (the student may have registered something
-  else meanwhile). **Decline** or **leave**: the student's own entry only; a held seat goes back to the waitlist.
+  and 17:00) that falls inside the term's registration or change window; a beat that comes only after that window
+  closed does nothing (``release_due``).
+- **A release** gives each free seat of an offering still published and open to exchange students to the first
+  waiting student, in joining order, whose plan still allows it: a valid issued ID, an account staff have not
+  deactivated, not registered for it, no clash, within the credit limit — checked then, by the same functions as a
+  registration (``_lock_identity``, ``_plan_rows``, ``_check_plan``). A student whose plan does not allow it is
+  *passed over* for this release (recorded once, the reason in the portal's language) and keeps their place. In
+  the term's ``auto`` mode the student is registered at once (a ``RegistrationEvent`` with no actor and the
+  release in its reason); in ``offer`` mode the seat is held for them (``seats_taken`` counts it) and a mail
+  offers it until the next release time (``claim_until``; never after the term's change window closes), after
+  which the offer expires and the next student is offered the seat.
+- **Claim** an offered seat: before ``claim_until``, the offering still open to exchange students, plan re-checked
+  (the student may have registered something else meanwhile). **Decline** or **leave**: the student's own entry
+  only; a held seat goes back to the waitlist.
 - **Every step** is a ``WaitlistEvent``: who (the student, staff, or none for the schedule), when, from → to,
   the position the student held then, and the release.
 - While a waitlist has students on it, a seat nobody on it can take stays free until a release finds someone.
@@ -29,7 +32,8 @@ Concurrency (PostgreSQL): every path takes the student's temporary-ID row first,
 the entry's row — the order a registration and a staff offering change use — so no two paths deadlock. A release
 is many small transactions, one per candidate, each re-reading the free seats and the entry under those locks: two
 releases at once, a drop during a release, or a student leaving during a release never put more students in than
-capacity nor skip or double a place. A release killed midway is resumed by the next beat (``finished_at`` empty).
+capacity nor skip or double a place. A release killed midway is resumed by the next beat (``finished_at`` empty);
+its figures are counted from its events when it finishes, so two workers or a resumed run count each step once.
 
 URLs (creditexchange/urls.py): ``POST courses/<offering_id>/waitlist/`` (join),
 ``POST waitlist/<entry_id>/leave/``, ``POST waitlist/<entry_id>/claim/``.

@@ -9,17 +9,20 @@ Rules (each enforced here, on the server):
 - **A freed seat** (a drop, a capacity increase, an expired or declined offer) is not open to whoever refreshes
   first: while ``CourseOffering.waiting`` > 0 the registration's seat UPDATE refuses it (``waiting = 0``), and it
   goes to the waitlist at the next **release time** (``settings.WAITLIST_RELEASE_TIMES``, Asia/Seoul, e.g. 10:00
-  and 17:00) that falls inside the term's registration or change window.
-- **A release** gives each free seat to the first waiting student, in joining order, whose plan still allows it:
-  a valid issued ID, not registered for it, no clash, within the credit limit — checked then, by the same
-  functions as a registration (``_lock_identity``, ``_plan_rows``, ``_check_plan``). A student whose plan does
-  not allow it is *passed over* for this release (recorded with the reason) and keeps their place. In the term's
-  ``auto`` mode the student is registered at once (a ``RegistrationEvent`` with no actor and the release in its
-  reason); in ``offer`` mode the seat is held for them (``seats_taken`` counts it) and a mail offers it until the
-  next release time (``claim_until``; never after the term's change window closes), after which the offer
-  expires and the next student is offered the seat.
-- **Claim** an offered seat: before ``claim_until``, plan re-checked (the student may have registered something
-  else meanwhile). **Decline** or **leave**: the student's own entry only; a held seat goes back to the waitlist.
+  and 17:00) that falls inside the term's registration or change window; a beat that comes only after that window
+  closed does nothing (``release_due``).
+- **A release** gives each free seat of an offering still published and open to exchange students to the first
+  waiting student, in joining order, whose plan still allows it: a valid issued ID, an account staff have not
+  deactivated, not registered for it, no clash, within the credit limit — checked then, by the same functions as a
+  registration (``_lock_identity``, ``_plan_rows``, ``_check_plan``). A student whose plan does not allow it is
+  *passed over* for this release (recorded once, the reason in the portal's language) and keeps their place. In
+  the term's ``auto`` mode the student is registered at once (a ``RegistrationEvent`` with no actor and the
+  release in its reason); in ``offer`` mode the seat is held for them (``seats_taken`` counts it) and a mail
+  offers it until the next release time (``claim_until``; never after the term's change window closes), after
+  which the offer expires and the next student is offered the seat.
+- **Claim** an offered seat: before ``claim_until``, the offering still open to exchange students, plan re-checked
+  (the student may have registered something else meanwhile). **Decline** or **leave**: the student's own entry
+  only; a held seat goes back to the waitlist.
 - **Every step** is a ``WaitlistEvent``: who (the student, staff, or none for the schedule), when, from → to,
   the position the student held then, and the release.
 - While a waitlist has students on it, a seat nobody on it can take stays free until a release finds someone.
@@ -29,18 +32,18 @@ Concurrency (PostgreSQL): every path takes the student's temporary-ID row first,
 the entry's row — the order a registration and a staff offering change use — so no two paths deadlock. A release
 is many small transactions, one per candidate, each re-reading the free seats and the entry under those locks: two
 releases at once, a drop during a release, or a student leaving during a release never put more students in than
-capacity nor skip or double a place. A release killed midway is resumed by the next beat (``finished_at`` empty).
+capacity nor skip or double a place. A release killed midway is resumed by the next beat (``finished_at`` empty);
+its figures are counted from its events when it finishes, so two workers or a resumed run count each step once.
 
 URLs (creditexchange/urls.py): ``POST courses/<offering_id>/waitlist/`` (join),
 ``POST waitlist/<entry_id>/leave/``, ``POST waitlist/<entry_id>/claim/``.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -65,13 +68,16 @@ from .registrations import _check_plan, _lock_identity, _plan_rows, _require_win
 Status = WaitlistEntry.Status
 ACTIVE = (Status.WAITING, Status.OFFERED)
 OPEN_KINDS = (TermWindow.Kind.REGISTRATION, TermWindow.Kind.CHANGE)
+PASSED_OVER = {"from_status": Status.WAITING, "to_status": Status.WAITING}  # the event of a student passed over
 
 
 def _position(entry: WaitlistEntry) -> int:
-    """1 for the first student still waiting; an offered entry counts before every waiting one."""
-    return WaitlistEntry.objects.filter(
-        offering_id=entry.offering_id, status__in=ACTIVE, sequence__lte=entry.sequence
-    ).count()
+    """1 for the first student still waiting; an offered entry counts before every waiting one (also before one
+    who joined earlier and was passed over), offered entries among themselves in joining order."""
+    active = WaitlistEntry.objects.filter(offering_id=entry.offering_id, status__in=ACTIVE)
+    if entry.status == Status.OFFERED:
+        return active.filter(status=Status.OFFERED, sequence__lte=entry.sequence).count()
+    return active.filter(Q(status=Status.OFFERED) | Q(sequence__lte=entry.sequence)).count()
 
 
 def waitlist_position(*, entry: WaitlistEntry) -> int | None:
@@ -83,6 +89,12 @@ def _event(entry: WaitlistEntry, before: str, *, actor=None, reason: str = "", p
         entry=entry, from_status=before, to_status=entry.status, actor=actor, reason=str(reason), position=position,
         release=release,
     )
+
+
+def _open_to_exchange(offering: CourseOffering) -> bool:
+    """The offering rule of a registration (``registration_submit``), re-read under the lock: staff may withdraw an
+    offering or close it to exchange students while students wait for it."""
+    return offering.is_published and offering.open_to_exchange
 
 
 def _lock_offering(offering_id: int) -> CourseOffering:
@@ -180,6 +192,8 @@ def waitlist_claim(*, student: User, entry_id: int, at: datetime | None = None) 
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.status != Status.OFFERED:
             raise InvalidTransition(_("No seat of %(course)s is offered to you now.") % {"course": offering})
+        if not _open_to_exchange(offering):
+            raise NotEligible(_("This course is not open for registration by exchange students."))
         if not dates.before(entry.claim_until, at):
             raise InvalidTransition(
                 _("The seat of %(course)s offered to you could be claimed until %(date)s (Asia/Seoul).")
@@ -214,9 +228,13 @@ def _open_windows(term: Term) -> list[TermWindow]:
 
 def release_due(*, term: Term, at: datetime | None = None) -> datetime | None:
     """The latest announced release instant at or before ``at`` that fell inside the term's registration or change
-    window (looking back two days: a beat that missed 10:00 does it as soon as it runs), or None."""
+    window (looking back two days: a beat that missed 10:00 does it as soon as it runs), or None. None too once that
+    window has closed at ``at``: a late beat registers nobody and offers nothing outside the windows (an offer's
+    deadline would fall after them)."""
     at = at or timezone.now()
     windows = _open_windows(term)
+    if not any(w.is_open(at) for w in windows):
+        return None
     due = [s for s in _instants(dates.seoul_day(at) - timedelta(days=2), 3) if s <= at]
     due = [s for s in due if any(w.is_open(s) for w in windows)]
     return max(due) if due else None
@@ -225,8 +243,12 @@ def release_due(*, term: Term, at: datetime | None = None) -> datetime | None:
 def next_release(*, term: Term, at: datetime | None = None) -> datetime | None:
     """The next announced release instant after ``at`` inside the term's registration or change window."""
     at = at or timezone.now()
-    windows = _open_windows(term)
-    ahead = [s for s in _instants(dates.seoul_day(at), 15) if s > at and any(w.is_open(s) for w in windows)]
+    ahead = []
+    for window in _open_windows(term):  # each window's own days: a gap between them may be weeks long
+        if window.ends_at > at:
+            first = dates.seoul_day(max(at, window.starts_at))
+            days = (dates.seoul_day(window.ends_at) - first).days + 1
+            ahead += [s for s in _instants(first, days) if s > at and window.is_open(s)]
     return min(ahead) if ahead else None
 
 
@@ -241,15 +263,7 @@ def _claim_deadline(term: Term, at: datetime) -> datetime:
 # --- a release ------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Tally:
-    registered: int = 0
-    offered: int = 0
-    passed_over: int = 0
-    expired: int = 0
-
-
-def _expire_offers(term: Term, release: WaitlistRelease, at: datetime, tally: _Tally) -> None:
+def _expire_offers(term: Term, release: WaitlistRelease, at: datetime) -> None:
     for entry_id in WaitlistEntry.objects.filter(term=term, status=Status.OFFERED, claim_until__lte=at).values_list("pk", flat=True):
         with transaction.atomic():
             entry = WaitlistEntry.objects.get(pk=entry_id)
@@ -262,7 +276,6 @@ def _expire_offers(term: Term, release: WaitlistRelease, at: datetime, tally: _T
             entry.status, entry.resolved_at = Status.EXPIRED, at
             entry.save(update_fields=["status", "resolved_at"])
             _event(entry, Status.OFFERED, position=position, release=release)
-            tally.expired += 1
 
 
 def _mail(entry: WaitlistEntry, kind: str) -> None:
@@ -271,7 +284,7 @@ def _mail(entry: WaitlistEntry, kind: str) -> None:
         mail_queue(kind=kind, to=student.email, language=student.language, params={"entry_id": entry.pk})
 
 
-def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, passed: set[int], tally: _Tally) -> bool:
+def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, passed: set[int]) -> bool:
     """Give one free seat of the offering to the first waiting student whose plan allows it. False: nothing more
     to give (no free seat, or nobody left to try in this release)."""
     candidate = (
@@ -289,24 +302,27 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             _lock_student(candidate.student_id)
             refusal = exc
         offering = _lock_offering(offering_id)
-        if offering.seats_taken >= offering.capacity:
+        if offering.seats_taken >= offering.capacity or not _open_to_exchange(offering):
             return False
         entry = WaitlistEntry.objects.select_for_update().get(pk=candidate.pk)
         if entry.status != Status.WAITING:
             return True  # left meanwhile: try the next one
         entry.student, entry.term = candidate.student, candidate.term
         position = _position(entry)
+        if refusal is None and not entry.student.is_active:
+            # Staff deactivate an account instead of revoking a used ID; the release acts without a sign-in.
+            refusal = NotEligible(_("The student's account is deactivated."))
         if refusal is None:
             try:
                 _check_plan(student=entry.student, offering=offering, rows=_plan_rows(student=entry.student, offering=offering))
             except NotEligible as exc:
                 refusal = exc
         if refusal is not None:
-            with override(settings.LANGUAGE_CODE):
+            # Once per release: a second worker doing the same release, or a resumed one, finds it under the entry lock.
+            if not entry.events.filter(release=release, **PASSED_OVER).exists():
                 reason = _("Passed over at the release of %(date)s: %(why)s") % {"date": reason_when, "why": refusal.message}
-            _event(entry, Status.WAITING, reason=reason, position=position, release=release)
+                _event(entry, Status.WAITING, reason=reason, position=position, release=release)
             passed.add(entry.pk)
-            tally.passed_over += 1
             return True
         CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=F("seats_taken") + 1)
         if offering.term.waitlist_mode == Term.WaitlistMode.OFFER:
@@ -314,17 +330,14 @@ def _release_seat(offering_id: int, release: WaitlistRelease, at: datetime, pass
             entry.save(update_fields=["status", "offered_at", "claim_until"])
             _event(entry, Status.WAITING, position=position, release=release)
             _mail(entry, "waitlist_offered")
-            tally.offered += 1
         else:
-            with override(settings.LANGUAGE_CODE):
-                reason = _("From the waitlist, release of %(date)s.") % {"date": reason_when}
+            reason = _("From the waitlist, release of %(date)s.") % {"date": reason_when}
             entry.registration = _register(entry.student_id, offering, actor=None, reason=reason)
             entry.status, entry.resolved_at = Status.REGISTERED, at
             entry.save(update_fields=["status", "resolved_at", "registration"])
             CourseOffering.objects.filter(pk=offering.pk).update(waiting=F("waiting") - 1)
             _event(entry, Status.WAITING, position=position, release=release)
             _mail(entry, "waitlist_registered")
-            tally.registered += 1
     return True
 
 
@@ -341,19 +354,34 @@ def waitlist_release(
         release = WaitlistRelease.objects.get(term=term, scheduled_for=scheduled_for)
     if release.finished_at is not None:
         return None
-    tally = _Tally()
-    _expire_offers(term, release, at, tally)
-    offerings = CourseOffering.objects.filter(term=term, waiting__gt=0, seats_taken__lt=F("capacity")).order_by("pk")
-    for offering_id in offerings.values_list("pk", flat=True):
-        passed: set[int] = set()
-        while _release_seat(offering_id, release, at, passed, tally):
-            pass
-    WaitlistRelease.objects.filter(pk=release.pk).update(
-        registered=F("registered") + tally.registered, offered=F("offered") + tally.offered,
-        passed_over=F("passed_over") + tally.passed_over, expired=F("expired") + tally.expired, finished_at=timezone.now(),
-    )
+    # The trail's reasons in the portal's language, the refusals written into them too (they are made in the
+    # active language when raised), whoever runs the release: the beat, or a staff page in English.
+    with override(settings.LANGUAGE_CODE):
+        _expire_offers(term, release, at)
+        offerings = CourseOffering.objects.filter(
+            term=term, waiting__gt=0, seats_taken__lt=F("capacity"), published_at__isnull=False, open_to_exchange=True
+        ).order_by("pk")
+        for offering_id in offerings.values_list("pk", flat=True):
+            passed: set[int] = set()
+            while _release_seat(offering_id, release, at, passed):
+                pass
+    _release_finish(release)
     release.refresh_from_db()
     return release
+
+
+def _release_finish(release: WaitlistRelease) -> None:
+    """The release's figures are counted from its events, not added up by each worker: a release done by two workers
+    at once, or resumed after one was killed, counts every step once (the row lock orders the two counts)."""
+    with transaction.atomic():
+        WaitlistRelease.objects.select_for_update().filter(pk=release.pk).values_list("pk", flat=True).first()
+        counts = WaitlistEvent.objects.filter(release=release).aggregate(
+            registered=Count("pk", filter=Q(to_status=Status.REGISTERED)),
+            offered=Count("pk", filter=Q(to_status=Status.OFFERED)),
+            passed_over=Count("pk", filter=Q(**PASSED_OVER)),
+            expired=Count("pk", filter=Q(to_status=Status.EXPIRED)),
+        )
+        WaitlistRelease.objects.filter(pk=release.pk).update(**counts, finished_at=timezone.now())
 
 
 def waitlist_release_due(*, at: datetime | None = None) -> list[WaitlistRelease]:

@@ -34,8 +34,9 @@ from creditexchange.models import (
     Recommendation,
     TemporaryIdApplication,
     WaitlistEntry,
+    WaitlistEvent,
 )
-from creditexchange.services.waitlist import waitlist_join
+from creditexchange.services import waitlist as waitlist_service
 from notices.models import Notice
 
 from ..affiliation.conftest import history
@@ -73,7 +74,7 @@ HOSTILE = st.one_of(
 # Tables a refused form must leave alone (axes' attempt log, sessions and rate-limit counters may change).
 WATCHED = [
     TemporaryIdApplication, ApplicationEvent, CourseRegistration, User, TemporaryStudentId, OutgoingMail,
-    AffiliationApplication, Recommendation, PartnerList, Notice, BasketItem, WaitlistEntry,
+    AffiliationApplication, Recommendation, PartnerList, Notice, BasketItem, WaitlistEntry, WaitlistEvent,
 ]
 
 
@@ -100,6 +101,10 @@ def _valid_path_id(name):
     return lambda values, response: values[name] == World.current.ids[name]
 
 
+def _any_term(values, response) -> bool:
+    return True  # a term that is no number falls back to the catalogue's term, whose basket may register
+
+
 class World:
     """The rows every target needs, built once per test; ``ids`` are the valid values."""
 
@@ -119,10 +124,10 @@ class World:
         offering = CourseOfferingFactory(term=term, code="FUZ100", credits=3, department=department)
         registration = CourseRegistrationFactory(student=self.exchange, offering=offering)
         CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=1)  # the factory does not count the seat
-        full = CourseOfferingFactory(term=term, code="FUZ200", credits=3, capacity=1, department=department)
-        CourseOffering.objects.filter(pk=full.pk).update(seats_taken=1)
-        entry = waitlist_join(student=self.exchange, offering_id=full.pk)
-        item = BasketItem.objects.create(student=self.exchange, term=term, offering=full)
+        # Two full offerings (issue 14): the student waits for one and may join the other's waitlist; a basket item.
+        waited, joinable = (CourseOfferingFactory(term=term, code=code, capacity=1, seats_taken=1) for code in ("FUZ200", "FUZ300"))
+        entry = waitlist_service.waitlist_join(student=self.exchange, offering_id=waited.pk)
+        item = BasketItem.objects.create(student=self.exchange, offering=offering, term=term)
         self.staff = UserFactory(username="fuzz-staff", is_staff=True, kind="staff")
         self.applicant = scene.applicant
         notice = NoticeFactory()
@@ -143,8 +148,8 @@ class World:
             "application_id": str(affiliation.pk), "year": str(term.year), "season": term.season,
             "department": department.code, "campus": department.campus.code, "round_department": str(main.pk),
             "confirm_token": confirm_token, "verify_token": services.partner_list_token(self.partner_list),
-            "line": str(self.line.pk), "full_offering_id": str(full.pk), "entry_id": str(entry.pk),
-            "item_id": str(item.pk),
+            "line": str(self.line.pk), "entry_id": str(entry.pk), "item_id": str(item.pk),
+            "full_offering_id": str(joinable.pk),
         }
 
 
@@ -208,26 +213,28 @@ def targets() -> list[Target]:
                {"offering": ids["offering_id"], "next": "/credit-exchange/registrations/"},
                path_params={"registration_id": ids["registration_id"]}, login="exchange",
                may_write=_valid_path_id("registration_id")),
-        Target("basket", "get", "/credit-exchange/basket/", {"term": ids["term"]}, login="exchange"),
-        Target("basket_add", "post", "/credit-exchange/basket/{offering_id}/add/", {"next": "/credit-exchange/courses/"},
-               path_params={"offering_id": ids["offering_id"]}, login="exchange", may_write=_valid_path_id("offering_id")),
-        Target("basket_remove", "post", "/credit-exchange/basket/{item_id}/remove/", {"next": "/credit-exchange/basket/"},
-               path_params={"item_id": ids["item_id"]}, login="exchange", may_write=_valid_path_id("item_id")),
-        Target("basket_register", "post", "/credit-exchange/basket/register/", {"term": ids["term"]}, login="exchange",
-               may_write=_always_refused),  # its one item is a full course with a waitlist: nothing to register
-        Target("waitlist_join", "post", "/credit-exchange/courses/{full_offering_id}/waitlist/", {"next": "/credit-exchange/courses/"},
-               path_params={"full_offering_id": ids["full_offering_id"]}, login="exchange",
-               may_write=_valid_path_id("full_offering_id")),
-        Target("waitlist_leave", "post", "/credit-exchange/waitlist/{entry_id}/leave/", {"next": "/credit-exchange/registrations/"},
-               path_params={"entry_id": ids["entry_id"]}, login="exchange", may_write=_valid_path_id("entry_id")),
-        Target("waitlist_claim", "post", "/credit-exchange/waitlist/{entry_id}/claim/", {"next": "/credit-exchange/registrations/"},
-               path_params={"entry_id": ids["entry_id"]}, login="exchange", may_write=_valid_path_id("entry_id")),
         Target("two_factor_verify", "post", "/accounts/two-factor/verify/", {"token": "123456", "next": "/admin/"},
                login="staff", may_write=_always_refused),
         Target("two_factor_setup", "post", "/accounts/two-factor/setup/", {"token": "123456"}, login="staff",
                may_write=_always_refused),
         Target("two_factor", "post", "/accounts/two-factor/", {"token": "123456", "remove": "1"}, login="staff",
                may_write=_always_refused),
+        Target("basket", "get", "/credit-exchange/basket/", {"term": ids["term"]}, login="exchange"),
+        Target("basket_add", "post", "/credit-exchange/basket/{offering_id}/add/", {"next": "/credit-exchange/courses/"},
+               path_params={"offering_id": ids["offering_id"]}, login="exchange", may_write=_always_refused),
+        Target("basket_remove", "post", "/credit-exchange/basket/{item_id}/remove/", {"next": "/credit-exchange/basket/"},
+               path_params={"item_id": ids["item_id"]}, login="exchange", may_write=_valid_path_id("item_id")),
+        Target("basket_register", "post", "/credit-exchange/basket/register/", {"term": ids["term"]}, login="exchange",
+               may_write=_any_term),
+        Target("waitlist_join", "post", "/credit-exchange/courses/{full_offering_id}/waitlist/",
+               {"next": "/credit-exchange/courses/"}, path_params={"full_offering_id": ids["full_offering_id"]},
+               login="exchange", may_write=_valid_path_id("full_offering_id")),
+        Target("waitlist_leave", "post", "/credit-exchange/waitlist/{entry_id}/leave/",
+               {"next": "/credit-exchange/registrations/"}, path_params={"entry_id": ids["entry_id"]}, login="exchange",
+               may_write=_valid_path_id("entry_id")),
+        Target("waitlist_claim", "post", "/credit-exchange/waitlist/{entry_id}/claim/",
+               {"next": "/credit-exchange/registrations/"}, path_params={"entry_id": ids["entry_id"]}, login="exchange",
+               may_write=_always_refused),  # the entry waits: nothing is offered to claim
         Target("affiliation", "get", "/affiliation/", {"round": "1"}, login="home"),
         Target("affiliation_apply", "post", "/affiliation/apply/", {
             "target_department": ids["round_department"], "english_test": "toeic", "english_score": "850",

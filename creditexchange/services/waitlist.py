@@ -202,7 +202,9 @@ def waitlist_claim(*, student: User, entry_id: int, at: datetime | None = None) 
         rows = _plan_rows(student=student, offering=offering)
         _check_plan(student=student, offering=offering, rows=rows)
         position = _position(entry)
-        entry.registration = _register(student.pk, offering, actor=student, reason=_("Claimed from the waitlist."))
+        with override(settings.LANGUAGE_CODE):  # the trail is written in the portal's language, as a release's
+            reason = _("Claimed from the waitlist.")
+        entry.registration = _register(student.pk, offering, actor=student, reason=reason)
         entry.status, entry.resolved_at = Status.REGISTERED, at
         entry.save(update_fields=["status", "resolved_at", "registration"])
         CourseOffering.objects.filter(pk=offering.pk).update(waiting=F("waiting") - 1)
@@ -391,7 +393,11 @@ def waitlist_release_due(*, at: datetime | None = None) -> list[WaitlistRelease]
     term_ids = WaitlistEntry.objects.filter(status__in=ACTIVE).values_list("term_id", flat=True).distinct()
     for term in Term.objects.filter(pk__in=list(term_ids)):
         scheduled_for = release_due(term=term, at=at)
-        if scheduled_for is not None:
+        if scheduled_for is None:
+            # No release once the windows have closed, but an offer that ran out still gives its seat back: a
+            # seat held for nobody would keep the offering "full" and its waitlist counted for ever.
+            _expire_offers(term, None, at)
+        else:
             release = waitlist_release(term=term, scheduled_for=scheduled_for, at=at)
             if release is not None:
                 done.append(release)

@@ -771,6 +771,25 @@ class TestOfferRelease:
 
         assert fresh(entry).claim_until == CHANGE_END
 
+    def test_an_offer_left_unclaimed_when_the_window_closes_gives_its_seat_back_at_the_next_beat(self, offer_term):
+        offering, (holder,) = full_offering(offer_term)
+        entry = join(issued_student(offer_term), offering)
+        drop(holder, at=seoul(3, 8, 12))
+        _release(offer_term, seoul(3, 8, 17))
+        assert fresh(entry).status == Status.OFFERED
+
+        assert waitlist_service.waitlist_release_due(at=CHANGE_END - SECOND) == []  # the 17:00 release is done
+        assert fresh(entry).status == Status.OFFERED
+        assert waitlist_service.waitlist_release_due(at=CHANGE_END + timedelta(minutes=5)) == []  # no release now
+
+        entry = fresh(entry)
+        assert entry.status == Status.EXPIRED
+        offering.refresh_from_db()
+        assert (offering.seats_taken, offering.waiting) == (0, 0)
+        event = entry.events.last()
+        assert (event.from_status, event.to_status, event.release, event.actor) == (Status.OFFERED, Status.EXPIRED, None, None)
+        assert not CourseRegistration.objects.filter(offering=offering, status=CourseRegistration.Status.REGISTERED).exists()
+
     def test_an_offer_in_the_registration_window_lasts_at_most_until_it_closes(self, offer_term, registrar):
         offering, (holder,) = full_offering(offer_term)
         entry = join(issued_student(offer_term), offering)
@@ -999,3 +1018,16 @@ class TestSchedule:
 
 def test_seoul_helper_is_asia_seoul():
     assert seoul(3, 2, 9).tzinfo == SEOUL and CHANGE_START == seoul(3, 2, 9)
+
+
+def test_a_claim_is_recorded_in_the_portals_language_whatever_the_students_page(db):
+    term = build_term(mode=Term.WaitlistMode.OFFER)
+    offering, (holder,) = full_offering(term)
+    entry = join(issued_student(term), offering)
+    drop(holder)
+    waitlist_service.waitlist_release(term=term, scheduled_for=seoul(3, 3, 10), at=seoul(3, 3, 10))
+    with translation.override("en"):
+        registration = waitlist_service.waitlist_claim(student=entry.student, entry_id=entry.pk, at=IN_CHANGE + timedelta(days=1, hours=1))
+    with translation.override(settings.LANGUAGE_CODE):
+        assert registration.events.get().reason == translation.gettext("Claimed from the waitlist.")
+    assert registration.events.get().reason != "Claimed from the waitlist."

@@ -437,7 +437,7 @@ class TestClaim:
         offering = fresh(entry.offering)
         assert (offering.seats_taken, offering.waiting) == (1, 1)
         (registered,) = RegistrationEvent.objects.filter(registration=registration)
-        assert (registered.actor, registered.reason) == (entry.student, "Claimed from the waitlist.")
+        assert (registered.actor, registered.reason) == (entry.student, "대기자 명단에서 제안받은 자리를 수락함.")  # the portal's language
         event = _events(entry)[-1]
         assert (event.from_status, event.to_status, event.actor, event.position) == (
             Status.OFFERED, Status.REGISTERED, entry.student, 1,

@@ -87,7 +87,7 @@ class TermForm(forms.ModelForm):
 @admin.register(Term)
 class TermAdmin(admin.ModelAdmin):
     form = TermForm
-    list_display = ["__str__", "year", "season"]
+    list_display = ["__str__", "year", "season", "credit_limit", "waitlist_mode"]
     list_filter = ["season", "year"]
     search_fields = ["year"]
     inlines = [TermWindowInline]

@@ -217,3 +217,4 @@ class ApplicationEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 from . import admin_courses  # noqa: E402,F401,I001 - course offerings, registrations (SPEC §3.2)
 from . import admin_lists  # noqa: E402,F401,I001 - lists to partners, recommendations (SPEC §3.3)
 from . import admin_conflicts  # noqa: E402,F401,I001 - conflicting applications (issue 10, finding 3)
+from . import admin_waitlist  # noqa: E402,F401,I001 - baskets and waitlists (issue 14)

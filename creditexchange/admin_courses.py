@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -59,15 +60,23 @@ class CourseOfferingAdminForm(forms.ModelForm):
 class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
     form = CourseOfferingAdminForm
     list_display = [
-        "code", "section", "title_ko", "term", "credits", "capacity", "seats_taken", "campus", "open_to_exchange",
-        "published_at",
+        "code", "section", "title_ko", "term", "credits", "capacity", "seats_taken", "waiting_link", "campus",
+        "open_to_exchange", "published_at",
     ]
     list_filter = ["term", "campus", "department", "open_to_exchange", ("published_at", admin.EmptyFieldListFilter), "credits"]
     search_fields = ["code", "title_ko", "title_en", "instructor"]
     list_select_related = ["term", "campus"]
     # A plain labelled select (departments are few): the autocomplete widget's box has no accessible name (axe).
-    readonly_fields = ["seats_taken", "published_at"]
+    readonly_fields = ["seats_taken", "waiting", "published_at"]
     inlines = [TimeSlotInline]
+
+    @admin.display(description=_("on the waitlist"), ordering="waiting")
+    def waiting_link(self, obj):
+        """The offering's waitlist, in joining order (issue 14)."""
+        if not obj.waiting:
+            return 0
+        url = reverse("admin:creditexchange_waitlistentry_changelist") + f"?offering__id__exact={obj.pk}&status__in=waiting,offered"
+        return format_html('<a href="{}">{}</a>', url, obj.waiting)
     actions = ["publish", "unpublish"]
     change_list_template = "admin/creditexchange/courseoffering/change_list.html"
 

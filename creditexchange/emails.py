@@ -107,7 +107,32 @@ def _partner_list_file(reference: dict) -> tuple[str, bytes, str]:
 
 
 
+def _waitlist_context(mail) -> dict:
+    from core import dates
+
+    from .models import WaitlistEntry
+
+    entry = WaitlistEntry.objects.select_related("student", "offering__term").get(pk=mail.params["entry_id"])
+    return {
+        "student": entry.student, "offering": entry.offering, "term": entry.offering.term,
+        "claim_until": dates.when(entry.claim_until) if entry.claim_until else "",
+        "link": absolute(reverse("creditexchange:my_registrations") + f"?term={entry.term_id}"),
+    }
+
+
+def waitlist_offered(mail) -> tuple[str, str, str]:
+    """To the first student on a waitlist (the term's offer mode): a seat is held for you until the deadline."""
+    return render("waitlist_offered", _waitlist_context(mail))
+
+
+def waitlist_registered(mail) -> tuple[str, str, str]:
+    """To a student registered from a waitlist at a release time (auto mode)."""
+    return render("waitlist_registered", _waitlist_context(mail))
+
+
 BUILDERS = {
+    "waitlist_offered": waitlist_offered,
+    "waitlist_registered": waitlist_registered,
     "application_confirmation": application_confirmation,
     "application_issued": application_issued,
     "application_rejected": application_rejected,

@@ -22,6 +22,9 @@ PERSONAL_DATA_MODELS = {
     "creditexchange.partnerlistfile": None,
     "creditexchange.recommendation": None,
     "creditexchange.recommendationevent": None,
+    "creditexchange.basketitem": None,
+    "creditexchange.waitlistentry": None,
+    "creditexchange.waitlistevent": None,
 }
 
 PORTAL_URLS = {

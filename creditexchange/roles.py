@@ -15,5 +15,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_partnerlist", "creditexchange.send_partnerlist", "creditexchange.view_partnerlistfile",
         "creditexchange.view_recommendation", "creditexchange.record_recommendation",
         "creditexchange.view_recommendationevent",
+        "creditexchange.view_basketitem", "creditexchange.view_waitlistentry", "creditexchange.change_waitlistentry",
+        "creditexchange.view_waitlistevent", "creditexchange.view_waitlistrelease",
     ],
 }

@@ -208,3 +208,25 @@ def timetable(registrations, *, first_hour: int = 9, last_hour: int = 18, days: 
         ]
         rows.append(TimetableRow(hour=hour, cells=cells))
     return rows
+
+
+def basket_offering_ids(*, student: User, term: Term) -> dict[int, int]:
+    """The student's basket of the term: offering id → basket item id (one query)."""
+    from .models import BasketItem
+
+    return dict(BasketItem.objects.filter(student=student, term=term).values_list("offering_id", "pk"))
+
+
+def waitlist_entries_of(*, student: User, term: Term) -> list:
+    """The student's active waitlist entries of the term, each with ``position`` set (one query + one per entry;
+    a student is on a few waitlists at most, ``settings.WAITLIST_MAX_PER_STUDENT``)."""
+    from .models import WaitlistEntry
+    from .services.waitlist import ACTIVE, waitlist_position
+
+    entries = list(
+        WaitlistEntry.objects.filter(student=student, term=term, status__in=ACTIVE)
+        .select_related("offering__campus").prefetch_related("offering__slots").order_by("joined_at")
+    )
+    for entry in entries:
+        entry.position = waitlist_position(entry=entry)
+    return entries

@@ -18,3 +18,11 @@ def purge_unconfirmed_applications_task() -> int:
 def send_due_partner_lists_task() -> int:
     """Beat, every 10 minutes: lists whose window has closed and that were not sent yet (restart-safe)."""
     return len(services.partner_lists_send_due().sent)
+
+
+@shared_task(ignore_result=True, soft_time_limit=240, time_limit=290)
+def release_waitlists_task() -> int:
+    """Beat, every 5 minutes: each announced waitlist release once; one killed midway is resumed by the next tick."""
+    from .services.waitlist import waitlist_release_due
+
+    return len(waitlist_release_due())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_courses, views_lists
+from . import views, views_basket, views_courses, views_lists
 
 app_name = "creditexchange"
 urlpatterns = [
@@ -13,5 +13,12 @@ urlpatterns = [
     path("courses/<int:offering_id>/register/", views_courses.registration_create, name="registration_create"),
     path("registrations/<int:registration_id>/drop/", views_courses.registration_delete, name="registration_delete"),
     path("registrations/", views_courses.my_registrations, name="my_registrations"),
+    path("basket/", views_basket.basket, name="basket"),
+    path("basket/<int:offering_id>/add/", views_basket.basket_add, name="basket_add"),
+    path("basket/<int:item_id>/remove/", views_basket.basket_remove, name="basket_remove"),
+    path("basket/register/", views_basket.basket_register, name="basket_register"),
+    path("courses/<int:offering_id>/waitlist/", views_basket.waitlist_join, name="waitlist_join"),
+    path("waitlist/<int:entry_id>/leave/", views_basket.waitlist_leave, name="waitlist_leave"),
+    path("waitlist/<int:entry_id>/claim/", views_basket.waitlist_claim, name="waitlist_claim"),
     path("verify/<str:token>/", views_lists.partner_list_verify, name="partner_list_verify"),
 ]

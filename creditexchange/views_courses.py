@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,6 +34,13 @@ def _student_state(request, term: Term) -> tuple[bool, dict]:
     return services.student_can_register(student=request.user, term=term), mine
 
 
+def _basket_and_waitlists(student, term: Term):
+    """The basket beside the catalogue and the student's waitlists by offering id (issue 14)."""
+    from .services.basket import basket_summary
+
+    return basket_summary(student=student, term=term), {e.offering_id: e for e in selectors.waitlist_entries_of(student=student, term=term)}
+
+
 def catalogue(request):
     terms = list(selectors.catalogue_terms())
     term = next((t for t in terms if str(t.pk) == request.GET.get("term")), None) or selectors.catalogue_default_term()
@@ -40,15 +48,18 @@ def catalogue(request):
     filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")} if form.is_valid() else {}
     page = None
     can_register, mine, drop = False, {}, None
+    basket, waits = None, {}
     if term is not None:
         page = Paginator(selectors.catalogue_offerings(term=term, **filters), PAGE_SIZE).get_page(request.GET.get("page"))
         can_register, mine = _student_state(request, term)
         drop = services.drop_window(term=term) if mine else None
+        if can_register:
+            basket, waits = _basket_and_waitlists(request.user, term)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "term": term, "terms": terms, "form": form, "page": page, "can_register": can_register, "mine": mine,
-        "drop": drop, "query": query.urlencode(),
+        "drop": drop, "query": query.urlencode(), "basket": basket, "waits": waits,
     }
     return render(request, "creditexchange/offering_list.html", context)
 
@@ -81,28 +92,36 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
 
 
 ROW_MEMO_MAX = 4096
+ROW_CONTEXT = {"offering", "can_register", "mine", "flash", "flash_ok", "drop"}
+CSRF_SLOT = "csrf-token-of-this-request"  # stands in a kept row where each request's own CSRF token goes
 _rows: dict[tuple, str] = {}
 
 
 def _row_response(request, context: dict) -> HttpResponse:
-    """The row, rendered once per distinct input when it holds nothing personal (no form, so no CSRF token): at 09:00
-    thousands of students get the very same "full" row. The key is everything the row template reads: its context
-    (the offering's cells as ``offering_rows`` keys them, its seats) and the request's path."""
+    """The row, rendered once per distinct input: at 09:00 thousands of students get the very same "full" row.
+
+    The key is everything the row template reads: its context (exactly ``ROW_CONTEXT``; the offering's cells as
+    ``offering_rows`` keys them, its seats and waitlist count; the student's registration's id, which a Drop form
+    carries) and the request's path. The only personal value, the CSRF token of the row's forms, is rendered as
+    ``CSRF_SLOT`` and replaced by this request's own token every time.
+    """
+    if set(context) != ROW_CONTEXT:
+        raise ValueError(f"the row's context is {sorted(context)}: a new value must join the key of _row_response")
     offering, drop, registration = context["offering"], context["drop"], context["mine"].get(context["offering"].pk)
     key = (
-        offering_rows.cells_key(offering), offering.seats_left, offering.capacity, offering.has_capacity,
-        context["can_register"], registration is not None,
+        offering_rows.cells_key(offering), offering.seats_left, offering.capacity, offering.waiting,
+        offering.has_capacity, offering.term_id, context["can_register"],
+        registration.pk if registration is not None else None,
         (drop.state, str(drop.message)) if drop is not None else None, str(context["flash"]), context["flash_ok"],
         request.get_full_path(),
     )
     html = _rows.get(key)
     if html is None:
-        html = render_to_string("creditexchange/_offering_row.html", context, request)
-        if "csrfmiddlewaretoken" not in html:
-            if len(_rows) >= ROW_MEMO_MAX:
-                _rows.clear()
-            _rows[key] = html
-    return HttpResponse(html)
+        html = render_to_string("creditexchange/_offering_row.html", {**context, "csrf_token": CSRF_SLOT}, request)
+        if len(_rows) >= ROW_MEMO_MAX:
+            _rows.clear()
+        _rows[key] = html
+    return HttpResponse(html.replace(CSRF_SLOT, get_token(request)) if CSRF_SLOT in html else html)
 
 
 @login_required
@@ -159,6 +178,13 @@ def my_registrations(request):
         "total_credits": sum(r.offering.credits for r in registrations), "weekdays": _weekday_labels(),
         "drop": services.drop_window(term=term) if registrations else None,
     }
+    if term is not None:
+        context["basket"], waits = _basket_and_waitlists(request.user, term)
+        context["waitlist"] = list(waits.values())
+        if context["waitlist"]:
+            from .services.waitlist import next_release
+
+            context["next_release"] = next_release(term=term)
     return render(request, "creditexchange/registration_list.html", context)
 
 

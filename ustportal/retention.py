@@ -171,6 +171,10 @@ def _destroy_credit_exchange(run: _Run, *, cutoff: datetime, expired_terms: list
         run.destroy("creditexchange.applicationconflict", Conflict.objects.filter(term_id__in=expired_terms))
     run.destroy("creditexchange.partnerlist", lists)  # the rows as sent and the attached files (stored as bytes)
     run.destroy("creditexchange.temporaryidapplication", applications)
+    for label in ("creditexchange.WaitlistEntry", "creditexchange.BasketItem"):  # issue 14; before the registrations
+        model = _optional_model(label)
+        if model is not None:
+            run.destroy(label.lower(), model.objects.filter(term_id__in=expired_terms))
     run.destroy("creditexchange.courseregistration", Registration.objects.filter(term_id__in=expired_terms))
 
     # A returning student's later application is linked to the identity only when issued: until then it still

@@ -12,15 +12,15 @@ LANGUAGES = ["ko", "en"]
 ONE_LINE_PX = 70  # the navbar's height with every item on one line is about 56 px
 ITEMS = {
     "visitor": ["#nav-courses", "#nav-affiliation", "#nav-notices"],
-    "exchange": ["#nav-courses", "#nav-registrations", "#nav-notices"],
+    "exchange": ["#nav-courses", "#nav-registrations", "#nav-basket", "#nav-notices"],
     "home": ["#nav-affiliation", "#nav-notices"],
     "staff": ["#nav-courses", "#nav-notices", "#nav-admin", "#nav-staffdesk"],
 }
 ABSENT = {
-    "visitor": ["#nav-registrations", "#nav-admin"],
+    "visitor": ["#nav-registrations", "#nav-basket", "#nav-admin"],
     "exchange": ["#nav-affiliation", "#nav-admin"],
-    "home": ["#nav-registrations", "#nav-admin"],
-    "staff": ["#nav-registrations", "#nav-affiliation"],
+    "home": ["#nav-registrations", "#nav-basket", "#nav-admin"],
+    "staff": ["#nav-registrations", "#nav-basket", "#nav-affiliation"],
 }
 
 

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db
 LINKS = {
     "apply_id": 'href="/credit-exchange/apply/"',
     "registrations": 'id="nav-registrations"',
+    "basket": 'id="nav-basket"',
     "affiliation": 'id="nav-affiliation"',
     "admin": 'id="nav-admin"',
     "staffdesk": 'id="nav-staffdesk"',
@@ -30,9 +31,9 @@ def _shown(menu: str) -> set[str]:
     return {name for name, marker in LINKS.items() if marker in menu}
 
 
-def test_it_shows_an_exchange_student_courses_and_registrations_but_no_affiliation():
+def test_it_shows_an_exchange_student_courses_registrations_and_the_basket_but_no_affiliation():
     menu = _menu(TemporaryStudentIdFactory().user)
-    assert _shown(menu) == {"registrations", "notices", "courses"}
+    assert _shown(menu) == {"registrations", "basket", "notices", "courses"}
 
 
 def test_it_shows_a_home_student_the_change_of_affiliation_and_no_registrations():
@@ -52,7 +53,7 @@ def test_it_shows_staff_the_administration_and_the_dashboard():
 def test_it_lets_a_visitor_find_the_change_of_affiliation_and_the_id_application():
     menu = _menu()
     assert {"affiliation", "apply_id", "notices", "courses"} <= _shown(menu)
-    assert "registrations" not in _shown(menu) and "admin" not in _shown(menu)
+    assert not {"registrations", "basket", "admin"} & _shown(menu)
 
 
 def test_it_tells_both_kinds_of_student_how_to_sign_in():

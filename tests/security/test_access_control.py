@@ -330,6 +330,7 @@ REGISTRAR = {
     "creditexchange.PartnerList", "creditexchange.PartnerListFile", "creditexchange.Recommendation",
     "creditexchange.RecommendationEvent", "creditexchange.RegistrationEvent", "creditexchange.TemporaryIdApplication",
     "creditexchange.TimeSlot", "creditexchange.ApplicationConflict", "creditexchange.ApplicationConflictEvent",
+    "creditexchange.BasketItem", "creditexchange.WaitlistEntry", "creditexchange.WaitlistEvent", "creditexchange.WaitlistRelease",
     "core.StaffJob", "core.OutgoingMail", "core.BulkAction",
     "axes.AccessAttempt",  # sign-in lock-outs, to lift them
 }

@@ -27,12 +27,16 @@ from core.models import OutgoingMail
 from creditexchange import services
 from creditexchange.models import (
     ApplicationEvent,
+    BasketItem,
     CourseOffering,
     CourseRegistration,
     PartnerList,
     Recommendation,
     TemporaryIdApplication,
+    WaitlistEntry,
+    WaitlistEvent,
 )
+from creditexchange.services import waitlist as waitlist_service
 from notices.models import Notice
 
 from ..affiliation.conftest import history
@@ -70,7 +74,7 @@ HOSTILE = st.one_of(
 # Tables a refused form must leave alone (axes' attempt log, sessions and rate-limit counters may change).
 WATCHED = [
     TemporaryIdApplication, ApplicationEvent, CourseRegistration, User, TemporaryStudentId, OutgoingMail,
-    AffiliationApplication, Recommendation, PartnerList, Notice,
+    AffiliationApplication, Recommendation, PartnerList, Notice, BasketItem, WaitlistEntry, WaitlistEvent,
 ]
 
 
@@ -97,6 +101,10 @@ def _valid_path_id(name):
     return lambda values, response: values[name] == World.current.ids[name]
 
 
+def _any_term(values, response) -> bool:
+    return True  # a term that is no number falls back to the catalogue's term, whose basket may register
+
+
 class World:
     """The rows every target needs, built once per test; ``ids`` are the valid values."""
 
@@ -116,6 +124,10 @@ class World:
         offering = CourseOfferingFactory(term=term, code="FUZ100", credits=3, department=department)
         registration = CourseRegistrationFactory(student=self.exchange, offering=offering)
         CourseOffering.objects.filter(pk=offering.pk).update(seats_taken=1)  # the factory does not count the seat
+        # Two full offerings (issue 14): the student waits for one and may join the other's waitlist; a basket item.
+        waited, joinable = (CourseOfferingFactory(term=term, code=code, capacity=1, seats_taken=1) for code in ("FUZ200", "FUZ300"))
+        entry = waitlist_service.waitlist_join(student=self.exchange, offering_id=waited.pk)
+        item = BasketItem.objects.create(student=self.exchange, offering=offering, term=term)
         self.staff = UserFactory(username="fuzz-staff", is_staff=True, kind="staff")
         self.applicant = scene.applicant
         notice = NoticeFactory()
@@ -136,7 +148,8 @@ class World:
             "application_id": str(affiliation.pk), "year": str(term.year), "season": term.season,
             "department": department.code, "campus": department.campus.code, "round_department": str(main.pk),
             "confirm_token": confirm_token, "verify_token": services.partner_list_token(self.partner_list),
-            "line": str(self.line.pk),
+            "line": str(self.line.pk), "entry_id": str(entry.pk), "item_id": str(item.pk),
+            "full_offering_id": str(joinable.pk),
         }
 
 
@@ -206,6 +219,22 @@ def targets() -> list[Target]:
                may_write=_always_refused),
         Target("two_factor", "post", "/accounts/two-factor/", {"token": "123456", "remove": "1"}, login="staff",
                may_write=_always_refused),
+        Target("basket", "get", "/credit-exchange/basket/", {"term": ids["term"]}, login="exchange"),
+        Target("basket_add", "post", "/credit-exchange/basket/{offering_id}/add/", {"next": "/credit-exchange/courses/"},
+               path_params={"offering_id": ids["offering_id"]}, login="exchange", may_write=_always_refused),
+        Target("basket_remove", "post", "/credit-exchange/basket/{item_id}/remove/", {"next": "/credit-exchange/basket/"},
+               path_params={"item_id": ids["item_id"]}, login="exchange", may_write=_valid_path_id("item_id")),
+        Target("basket_register", "post", "/credit-exchange/basket/register/", {"term": ids["term"]}, login="exchange",
+               may_write=_any_term),
+        Target("waitlist_join", "post", "/credit-exchange/courses/{full_offering_id}/waitlist/",
+               {"next": "/credit-exchange/courses/"}, path_params={"full_offering_id": ids["full_offering_id"]},
+               login="exchange", may_write=_valid_path_id("full_offering_id")),
+        Target("waitlist_leave", "post", "/credit-exchange/waitlist/{entry_id}/leave/",
+               {"next": "/credit-exchange/registrations/"}, path_params={"entry_id": ids["entry_id"]}, login="exchange",
+               may_write=_valid_path_id("entry_id")),
+        Target("waitlist_claim", "post", "/credit-exchange/waitlist/{entry_id}/claim/",
+               {"next": "/credit-exchange/registrations/"}, path_params={"entry_id": ids["entry_id"]}, login="exchange",
+               may_write=_always_refused),  # the entry waits: nothing is offered to claim
         Target("affiliation", "get", "/affiliation/", {"round": "1"}, login="home"),
         Target("affiliation_apply", "post", "/affiliation/apply/", {
             "target_department": ids["round_department"], "english_test": "toeic", "english_score": "850",
@@ -230,6 +259,10 @@ COVERED = {
     "affiliation:application_file": "affiliation_file", "accounts:two_factor_verify": "two_factor_verify",
     "accounts:two_factor_setup": "two_factor_setup", "accounts:two_factor": "two_factor",
     "accounts:email_change_report": "email_report", "accounts:password_change": "password_change",
+    "creditexchange:basket": "basket", "creditexchange:basket_add": "basket_add",
+    "creditexchange:basket_remove": "basket_remove", "creditexchange:basket_register": "basket_register",
+    "creditexchange:waitlist_join": "waitlist_join", "creditexchange:waitlist_leave": "waitlist_leave",
+    "creditexchange:waitlist_claim": "waitlist_claim",
 }
 NOT_PUBLIC_PREFIXES = ("admin/", "staff/", "dev/", "healthz")
 NO_INPUT = {
@@ -281,7 +314,8 @@ TARGET_NAMES = [
     "term_calendar", "apply", "lookup", "resend", "confirm", "confirm_post", "verify", "verify_post", "password_link",
     "login", "set_password", "set_password_post", "email_confirm", "setlang", "register", "drop", "affiliation",
     "affiliation_apply", "affiliation_file", "two_factor_verify", "two_factor_setup", "two_factor",
-    "email_report", "password_change",
+    "email_report", "password_change", "basket", "basket_add", "basket_remove", "basket_register", "waitlist_join",
+    "waitlist_leave", "waitlist_claim",
 ]
 # Tried in every parameter of every target before hypothesis draws its own examples.
 CORE = ["\x00", "%00", "²", "9" * 25, "-" + "9" * 30, "x" * 10_000, "' OR '1'='1", "nope"]

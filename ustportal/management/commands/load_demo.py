@@ -80,6 +80,7 @@ class Command(BaseCommand):
             term = self._terms()
             self._people(term)
             self._courses()
+            self._basket_term()
             affiliation_logins = load_affiliation_demo()
             load_partner_list_demo()
             load_notice_demo()
@@ -269,6 +270,38 @@ class Command(BaseCommand):
             TimeSlot.objects.create(offering=offering, weekday=(day + 2) % 5, starts_at=time(start_hour), ends_at=time(start_hour + 1, 30))
         self._fill_some(term)
 
+    def _basket_term(self) -> None:
+        """A summer session in its course-opening window (issue 14): the returning student fills a basket there."""
+        today = dates.today()
+        winter = Term.objects.get(year=self.previous_year, season=Term.Season.WINTER)
+        term, _ = Term.objects.get_or_create(year=winter.year + 1, season=Term.Season.SUMMER)
+        windows = {
+            TermWindow.Kind.COURSE_OPENING: (_at(today - timedelta(days=3)), _at(today + timedelta(days=20))),
+            TermWindow.Kind.REGISTRATION: (_at(today + timedelta(days=21), 9), _at(today + timedelta(days=30), 18)),
+            TermWindow.Kind.CHANGE: (_at(today + timedelta(days=31)), _at(today + timedelta(days=38))),
+        }
+        for kind, (start, end) in windows.items():
+            TermWindow.objects.update_or_create(term=term, kind=kind, defaults={"starts_at": start, "ends_at": end})
+        if not CourseOffering.objects.filter(term=term).exists():
+            for index, (source, day, hour) in enumerate(zip(CourseOffering.objects.filter(term=winter)[:6], (0, 0, 1, 2, 3, 4), (9, 10, 13, 9, 15, 11), strict=True)):
+                offering = CourseOffering.objects.create(
+                    term=term, code=source.code, section="S1", title_ko=source.title_ko, title_en=source.title_en,
+                    credits=3, capacity=20 + index, instructor=source.instructor, department=source.department,
+                    campus=source.campus, location=source.location, published_at=_at(today - timedelta(days=2)),
+                )
+                TimeSlot.objects.create(offering=offering, weekday=day, starts_at=time(hour), ends_at=time(hour + 1, 30))
+        returning = TemporaryStudentId.objects.get(partner__code="hanbit", home_student_number="20230001")
+        at = _at(today)
+        TemporaryIdApplication.objects.get_or_create(
+            term=term, partner=returning.partner, home_student_number="20230001",
+            defaults={
+                "name_ko": "이지우", "name_latin": "LEE JIWOO", "date_of_birth": date(2003, 5, 17),
+                "email": returning.user.email, "phone": returning.user.phone, "home_department": "컴퓨터공학과",
+                "degree_level": TemporaryIdApplication.DegreeLevel.BACHELOR, "consent_at": at,
+                "status": TemporaryIdApplication.Status.ISSUED, "issued_at": at, "temporary_id": returning, "returning": True,
+            },
+        )
+
     def _fill_some(self, term: Term) -> None:
         """Other exchange students take seats, so a few offerings are nearly full."""
         garam = Institution.objects.get(code="garam")
@@ -291,6 +324,10 @@ class Command(BaseCommand):
                     registration_submit(student=user, offering_id=offering.pk, at=max(at, timezone.now()))
                 except Exception:  # a time clash between two crowded demo courses is fine to skip
                     continue
+        if crowded:  # one crowded course is full: students join its waitlist (issue 14)
+            full = crowded[0]
+            full.refresh_from_db()
+            CourseOffering.objects.filter(pk=full.pk).update(capacity=full.seats_taken)
         returning = TemporaryStudentId.objects.get(partner__code="hanbit", home_student_number="20230001")
         TemporaryIdApplication.objects.get_or_create(
             term=term, partner=returning.partner, home_student_number="20230001",

@@ -68,7 +68,7 @@ def main() -> int:
     rush.recreate_database()
     rush.migrate(env)
     rush.setup_django()
-    offering_ids, _sessions = rush.seed()
+    offering_ids, _sessions, _users = rush.seed()
 
     from django.db import connection
     from django.db.models import F

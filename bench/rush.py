@@ -97,8 +97,9 @@ def setup_django() -> None:
     django.setup()
 
 
-def seed() -> tuple[list[int], list[str]]:
-    """One term, its open registration window, offerings and students; returns offering ids and session keys."""
+def seed() -> tuple[list[int], list[str], list[int]]:
+    """One term, its open registration window, offerings and students; returns offering ids, session keys and the
+    students' user ids (in the same order as their sessions)."""
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -175,7 +176,7 @@ def seed() -> tuple[list[int], list[str]]:
     cache.clear()  # the bench's own Redis database
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
-    return [o.pk for o in offerings], [s.session_key for s in sessions]
+    return [o.pk for o in offerings], [s.session_key for s in sessions], [u.pk for u in users]
 
 
 def database_checks() -> dict:
@@ -333,6 +334,8 @@ local MODE = "%(mode)s"
 local SESSIONS_FILE = "%(sessions_file)s"
 local CSRF = "%(csrf)s"
 local OFFERINGS = {%(offerings)s}
+local TERM = "%(term)s"
+local DROPS_FILE = "%(drops_file)s"
 
 local threads = {}
 local sessions = {}
@@ -345,12 +348,32 @@ end
 function init(args)
   math.randomseed(os.time() * 1000 + thread_id)
   for line in io.lines(SESSIONS_FILE) do sessions[#sessions + 1] = line end
+  drops = {}
+  if MODE == "drop" then
+    for line in io.lines(DROPS_FILE) do
+      local session, registration, offering = line:match("(%%S+) (%%S+) (%%S+)")
+      drops[#drops + 1] = {session, registration, offering}
+    end
+  end
   s2xx, s3xx, s4xx, s5xx, s503 = 0, 0, 0, 0, 0
 end
 
 function request()
   local headers = {}
   headers["Cookie"] = "sessionid=" .. sessions[math.random(#sessions)] .. "; csrftoken=" .. CSRF
+  if MODE == "basket" then  -- the basket's one click (a plain form post: the basket page answers)
+    headers["X-CSRFToken"] = CSRF
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", "/credit-exchange/basket/register/", headers, "term=" .. TERM)
+  end
+  if MODE == "drop" then  -- a registered student drops one of their courses (htmx row)
+    local drop = drops[math.random(#drops)]
+    headers["Cookie"] = "sessionid=" .. drop[1] .. "; csrftoken=" .. CSRF
+    headers["HX-Request"] = "true"
+    headers["X-CSRFToken"] = CSRF
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return wrk.format("POST", "/credit-exchange/registrations/" .. drop[2] .. "/drop/", headers, "offering=" .. drop[3])
+  end
   if MODE ~= "ping" then
     headers["HX-Request"] = "true"
     headers["X-CSRFToken"] = CSRF
@@ -387,12 +410,13 @@ end
 
 
 def run_wrk(tmp: Path, port: int, gunicorn_pid: int, mode: str, offering_ids: list[int], duration: str = DURATION,
-            connections: int = CONNECTIONS) -> dict:
-    """``mode``: ping (GET), register, full or overload (all three the htmx Register POST)."""
+            connections: int = CONNECTIONS, term_id: int = 0) -> dict:
+    """``mode``: ping (GET), register, full or overload (all three the htmx Register POST), basket (the basket's
+    Register-all POST) or drop (a registered student's htmx Drop, from ``drops.txt``)."""
     script = tmp / f"{mode}.lua"
     script.write_text(LUA % {
         "mode": mode, "sessions_file": tmp / "sessions.txt", "csrf": CSRF_SECRET,
-        "offerings": ", ".join(str(pk) for pk in offering_ids),
+        "offerings": ", ".join(str(pk) for pk in offering_ids), "term": term_id, "drops_file": tmp / "drops.txt",
     })
     command = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{duration}", "--timeout", "10s", "-s", str(script),
                f"http://127.0.0.1:{port}"]
@@ -424,7 +448,7 @@ def main() -> int:
     migrate(env)
     setup_django()
     t0 = time.monotonic()
-    offering_ids, session_keys = seed()
+    offering_ids, session_keys, user_ids = seed()
     log(f"seeded {len(session_keys)} students with sessions and {len(offering_ids)} offerings "
         f"({len(offering_ids) * CAPACITY} seats) in {time.monotonic() - t0:.1f}s")
 
@@ -459,6 +483,14 @@ def main() -> int:
                     runs["full"] = run_wrk(tmp, port, gunicorn.pid, "full", offering_ids)
                     runs["overload"] = run_wrk(tmp, port, gunicorn.pid, "overload", offering_ids,
                                                connections=OVERLOAD_CONNECTIONS)
+                    rush_checks = database_checks()
+                    term_id = basket_setup(offering_ids, user_ids)
+                    runs["basket"] = run_wrk(tmp, port, gunicorn.pid, "basket", offering_ids, term_id=term_id)
+                    basket_checks = database_checks()
+                    drops = waitlist_setup(term_id, offering_ids, dict(zip(user_ids, session_keys, strict=True)))
+                    (tmp / "drops.txt").write_text("".join(f"{d} {r} {o}\n" for d, r, o in drops))
+                    with ReleasesDuring(term_id) as releases:
+                        runs["waitlist"] = run_wrk(tmp, port, gunicorn.pid, "drop", offering_ids, term_id=term_id)
                 except BaseException:
                     failed_run = True
                     raise
@@ -472,8 +504,12 @@ def main() -> int:
             stop_gunicorn(gunicorn)
 
     checks = database_checks()
-    log("database:", json.dumps(checks))
-    result = summary(runs, checks)
+    waitlist = waitlist_checks(releases)
+    log("database after the rush:", json.dumps(rush_checks))
+    log("database after the basket rush:", json.dumps(basket_checks))
+    log("database after the waitlist releases:", json.dumps(checks), json.dumps(waitlist))
+    result = summary(runs, rush_checks, basket_checks, {**waitlist, "overbooked_end": checks["overbooked"],
+                                                        "duplicates_end": checks["duplicates"]})
     log(f"total runtime {time.monotonic() - started:.1f}s")
     print(json.dumps(result), flush=True)
 
@@ -484,10 +520,180 @@ def main() -> int:
     if invalid:
         log("INVALID measurement, not every request was an authenticated 2xx:", "; ".join(invalid))
     failed = (result["overbooked"] or result["duplicates"] or result["errors_5xx"] or result["over_credit_limit"]
-              or result["overload_errors_5xx"] or runs["ping"]["errors_5xx"] or runs["ping"]["status_503"])
+              or result["overload_errors_5xx"] or runs["ping"]["errors_5xx"] or runs["ping"]["status_503"]
+              or result["basket_overbooked"] or result["basket_duplicates"] or result["basket_over_credit_limit"]
+              or result["basket_errors_5xx"] or result["waitlist_overbooked"] or result["waitlist_skipped"]
+              or result["waitlist_doubled"] or result["waitlist_errors_5xx"] or result["waitlist_release_errors"])
     if failed:
-        log("FAILED: overbooked, duplicate registrations, over the credit limit, 5xx answers (or 503 below overload)")
+        log("FAILED: overbooked, duplicate registrations, over the credit limit, 5xx answers (or 503 below overload), "
+            "or a waitlist place skipped or doubled")
     return 1 if failed or invalid else 0
+
+
+BASKET_SIZE = 4  # 4 x 3 credits: the credit limit exactly
+WAITLIST_PER_OFFERING = 40
+RELEASE_EVERY = 0.5  # seconds between release instants during the waitlist run
+RELEASE_WORKERS = 2  # each instant released by this many threads at once (a beat that fires twice)
+
+
+def basket_setup(offering_ids: list[int], user_ids: list[int]) -> int:
+    """Back to the opening instant for the basket rush: no registrations, every offering's seats free again, and
+    every student a basket of four offerings (their own slots: nothing clashes). Returns the term's id."""
+    import random
+
+    from django.db import connection, transaction
+
+    from creditexchange.models import BasketItem, CourseOffering, CourseRegistration, RegistrationEvent
+
+    rng = random.Random(14)
+    with transaction.atomic():
+        RegistrationEvent.objects.all().delete()
+        CourseRegistration.objects.all().delete()
+        CourseOffering.objects.update(seats_taken=0, capacity=CAPACITY, waiting=0)
+        term_id = CourseOffering.objects.values_list("term_id", flat=True).first()
+        BasketItem.objects.bulk_create([
+            BasketItem(student_id=user, term_id=term_id, offering_id=offering)
+            for user in user_ids for offering in rng.sample(offering_ids, BASKET_SIZE)
+        ], batch_size=5000)
+    connection.close()
+    log(f"basket rush: {len(user_ids)} baskets of {BASKET_SIZE}, {len(offering_ids) * CAPACITY} seats free")
+    return term_id
+
+
+def waitlist_setup(term_id: int, offering_ids: list[int], sessions: dict[int, str]) -> list[tuple[str, int, int]]:
+    """Every offering full with a waitlist of students not registered for it (at most WAITLIST_MAX_PER_STUDENT each),
+    the change window open now (drops are allowed only there); returns (session, registration, offering) of every
+    registration, for the drops."""
+    import random
+
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.db.models import F
+    from django.utils import timezone
+
+    from academics.models import TermWindow
+    from creditexchange.models import CourseOffering, CourseRegistration, WaitlistEntry
+
+    rng = random.Random(15)
+    now = timezone.now()
+    registered = list(CourseRegistration.objects.filter(status="registered").values_list("pk", "student_id", "offering_id"))
+    holding = {(student, offering) for _pk, student, offering in registered}
+    waits: dict[int, int] = {}
+    students = list(sessions)
+    with transaction.atomic():
+        CourseOffering.objects.update(capacity=F("seats_taken"))
+        TermWindow.objects.create(term_id=term_id, kind=TermWindow.Kind.CHANGE, starts_at=now - timedelta(minutes=1),
+                                  ends_at=now + timedelta(hours=1))  # its save() drops the cached windows
+        entries = []
+        for offering in offering_ids:
+            chosen = []
+            for student in rng.sample(students, len(students)):
+                if (student, offering) not in holding and waits.get(student, 0) < settings.WAITLIST_MAX_PER_STUDENT:
+                    chosen.append(student)
+                    waits[student] = waits.get(student, 0) + 1
+                if len(chosen) == WAITLIST_PER_OFFERING:
+                    break
+            entries += [WaitlistEntry(student_id=student, term_id=term_id, offering_id=offering, sequence=n + 1)
+                        for n, student in enumerate(chosen)]
+            CourseOffering.objects.filter(pk=offering).update(waiting=len(chosen))
+        WaitlistEntry.objects.bulk_create(entries)
+    connection.close()
+    time.sleep(2.5)  # the web processes keep the term's windows two seconds (core.cache_prefetch)
+    log(f"waitlist: {len(entries)} students waiting for {len(offering_ids)} full offerings, {len(registered)} "
+        f"registrations to drop, a release every {RELEASE_EVERY} s by {RELEASE_WORKERS} workers at once")
+    return [(sessions[student], pk, offering) for pk, student, offering in registered]
+
+
+class ReleasesDuring:
+    """While the drops run: a release instant every RELEASE_EVERY seconds, each done by RELEASE_WORKERS threads at
+    once (``waitlist_release`` is safe to run twice at once), then one last release after the drops."""
+
+    def __init__(self, term_id: int):
+        import threading
+
+        self.term_id, self.stop, self.done, self.errors = term_id, threading.Event(), set(), []
+        self.threads = [threading.Thread(target=self._run, name=f"release-{n}") for n in range(RELEASE_WORKERS)]
+
+    def _release(self, instant) -> None:
+        from academics.models import Term
+        from creditexchange.services.waitlist import waitlist_release
+
+        try:
+            if waitlist_release(term=Term.objects.get(pk=self.term_id), scheduled_for=instant) is not None:
+                self.done.add(instant)
+        except Exception as exc:  # reported in the JSON line: must be none
+            self.errors.append(repr(exc))
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            step = 0
+            while not self.stop.wait(RELEASE_EVERY):
+                step += 1
+                self._release(self.base + timedelta(seconds=step * RELEASE_EVERY))
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        from django.utils import timezone
+
+        self.base = timezone.now().replace(microsecond=0)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        from django.db import connection
+        from django.utils import timezone
+
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+        self._release(timezone.now() + timedelta(seconds=1))  # the seats the last drops freed
+        connection.close()
+        return False
+
+
+def waitlist_checks(releases: ReleasesDuring) -> dict:
+    """Nobody skipped (a student still waiting, never passed over in a release that registered someone after
+    them), nobody doubled (registered twice from the waitlist), and the counters right (seats taken = registered
+    rows, waiting = active entries)."""
+    from django.db import connection
+    from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+
+    from creditexchange.models import CourseOffering, CourseRegistration, WaitlistEntry, WaitlistEvent
+
+    connection.close()
+    for error in releases.errors[:5]:
+        log("release error:", error)
+    registered_events = WaitlistEvent.objects.filter(to_status="registered", release__isnull=False)
+    skipped = 0
+    for event in registered_events.select_related("entry"):
+        earlier = WaitlistEntry.objects.filter(offering_id=event.entry.offering_id, sequence__lt=event.entry.sequence,
+                                               status="waiting")
+        passed_over = WaitlistEvent.objects.filter(entry=OuterRef("pk"), release_id=event.release_id,
+                                                   from_status="waiting", to_status="waiting")
+        skipped += earlier.exclude(Exists(passed_over)).count()
+    doubled = registered_events.values("entry").annotate(n=Count("id")).filter(n__gt=1).count()
+    active = Q(registrations__status=CourseRegistration.Status.REGISTERED)
+    waiting = WaitlistEntry.objects.filter(offering=OuterRef("pk"), status__in=("waiting", "offered")).values("offering")
+    offerings = CourseOffering.objects.annotate(
+        n=Count("registrations", filter=active),
+        w=Subquery(waiting.annotate(c=Count("pk")).values("c")[:1]),
+    )
+    miscounted = sum(1 for o in offerings if o.waiting != (o.w or 0))
+    return {
+        "releases": len(releases.done),
+        "release_errors": len(releases.errors),
+        "registered": registered_events.count(),
+        "passed_over": WaitlistEvent.objects.filter(from_status="waiting", to_status="waiting").count(),
+        "still_waiting": WaitlistEntry.objects.filter(status="waiting").count(),
+        "skipped": skipped,
+        "doubled": doubled,
+        "overbooked": offerings.filter(n__gt=F("capacity")).count() + offerings.exclude(seats_taken=F("n")).count()
+        + miscounted,
+    }
 
 
 def fill_every_offering() -> None:
@@ -502,9 +708,11 @@ def fill_every_offering() -> None:
         conn.close()
 
 
-def summary(runs: dict[str, dict], checks: dict) -> dict:
-    """The JSON line: the rush's figures as before, then the "full" refusal's and the overload's."""
+def summary(runs: dict[str, dict], checks: dict, basket_checks: dict, waitlist: dict) -> dict:
+    """The JSON line: the rush's figures as before, then the "full" refusal's, the overload's, the basket rush's and
+    the waitlist releases'."""
     ping, rush, full, overload = runs["ping"], runs["register"], runs["full"], runs["overload"]
+    basket, drops = runs["basket"], runs["waitlist"]
 
     def ratio(run):
         return round(run["rps"] / ping["rps"], 2) if ping["rps"] else 0.0
@@ -535,6 +743,26 @@ def summary(runs: dict[str, dict], checks: dict) -> dict:
         "overload_503_share": round(overload["status_503"] / overload["requests"], 3) if overload["requests"] else 0.0,
         "overload_errors_5xx": overload["errors_5xx"],
         "overload_timeouts": overload["socket_errors"]["timeout"],
+        "basket_rps": round(basket["rps"], 1),
+        "basket_p95_ms": round(basket["p95_ms"], 1),
+        "basket_errors_5xx": basket["errors_5xx"],
+        "basket_busy_503": basket["status_503"],  # the admission queue's answer to a heavy page: the page retries
+        "basket_overbooked": basket_checks["overbooked"],
+        "basket_duplicates": basket_checks["duplicates"],
+        "basket_over_credit_limit": basket_checks["over_credit_limit"],
+        "basket_seats_filled": basket_checks["seats_filled"],
+        "waitlist_drop_rps": round(drops["rps"], 1),
+        "waitlist_drop_p95_ms": round(drops["p95_ms"], 1),
+        "waitlist_errors_5xx": drops["errors_5xx"],
+        "waitlist_busy_503": drops["status_503"],
+        "waitlist_releases": waitlist["releases"],
+        "waitlist_release_errors": waitlist["release_errors"],
+        "waitlist_registered": waitlist["registered"],
+        "waitlist_passed_over": waitlist["passed_over"],
+        "waitlist_still_waiting": waitlist["still_waiting"],
+        "waitlist_skipped": waitlist["skipped"],
+        "waitlist_doubled": waitlist["doubled"] + waitlist["duplicates_end"],
+        "waitlist_overbooked": waitlist["overbooked"] + waitlist["overbooked_end"],
     }
 
 

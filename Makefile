@@ -58,7 +58,7 @@ bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(PY) bench/rush.py
 
-# Per-request CPU of ping / register / "full" in-process: where the rush's time goes.
+# Per-request CPU of ping / register / "full" in-process (BENCH_PROFILE=success|full|stranger|ping adds a cProfile).
 bench-inprocess: install
 	$(PY) bench/inprocess.py
 

@@ -134,6 +134,8 @@ def offering_click(*, offering_id: int, student: User) -> Click | None:
     """The offering's row with its term, the student's registration for it and whether they hold an issued ID for
     the term: one plain SQL statement (an ORM query costs more Python than this whole read). Department, campus and slots come later from the cache
     (``offering_static``): they are only shown, no rule reads them from there."""
+    if not 0 < offering_id < 2**63:  # the URL takes any integer; the column is a 64-bit one (the ORM's empty result)
+        return None
     statement = _click_sql()
     with connection.cursor() as cursor:
         sql.execute(cursor, name="click", sql=statement.sql, params={"student": student.pk, "offering": offering_id})

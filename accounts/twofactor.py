@@ -20,7 +20,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -33,6 +32,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.errors import DomainError
+from core.http import safe_next
 
 CODES_SESSION_KEY = "two_factor_recovery_codes"
 # Pages a half-signed-in staff user may open: signing in and out, and finishing the second factor.
@@ -148,16 +148,6 @@ def recovery_codes_regenerate(*, user, token: str) -> list[str]:
 # --- the gate -------------------------------------------------------------------------------------
 
 
-def _safe_next(request) -> str:
-    url = request.POST.get("next") or request.GET.get("next") or ""
-    # Only a path: redirect() would take any other word for a URL name (NoReverseMatch, a 500).
-    if url.startswith("/") and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return ""
-
-
 def _with_next(name: str, next_url: str) -> str:
     url = reverse(name)
     return f"{url}?{urlencode({'next': next_url})}" if next_url else url
@@ -250,7 +240,7 @@ def _show_codes(request, codes: list[str], next_url: str) -> HttpResponse:
 
 @staff_only
 def verify(request):
-    next_url = _safe_next(request)
+    next_url = safe_next(request)
     if not has_app(request.user):
         return redirect(_with_next("accounts:two_factor_setup", next_url)) if verification_needed(request.user) else _done(request, next_url)
     if request.user.is_verified():
@@ -297,7 +287,7 @@ def setup(request):
     """Opening the page changes nothing; "send" starts an enrolment, "confirm" checks the mailed code and the app's code."""
     from . import enrolment
 
-    next_url, here = _safe_next(request), _with_next("accounts:two_factor_setup", _safe_next(request))
+    next_url, here = safe_next(request), _with_next("accounts:two_factor_setup", safe_next(request))
     if has_app(request.user):
         messages.info(request, _("You already have an authenticator app. Remove it first to set up a new one."))
         return redirect("accounts:two_factor")
@@ -338,7 +328,7 @@ def recovery_codes(request):
     if not codes:
         return redirect("accounts:two_factor")
     shown = [f"{code[:4]}-{code[4:]}".upper() for code in codes]  # upper case: base32 has no 0 or 1 to mistake for O or l
-    context = {"codes": shown, "next": _safe_next(request), "generated_at": timezone.now()}  # printed with the codes
+    context = {"codes": shown, "next": safe_next(request), "generated_at": timezone.now()}  # printed with the codes
     return render(request, "accounts/two_factor_codes.html", context)
 
 

@@ -37,3 +37,19 @@ def parse_id(value: str | None) -> int | None:
     if not (value.isascii() and value.isdigit()) or len(value) > 18:  # beyond a bigint no row can match
         return None
     return int(value)
+
+
+def safe_next(request) -> str:
+    """The request's ``next`` (form, then query) if it is a path on this site, else "".
+
+    Only a path: ``redirect()`` would take any other word for a URL name (NoReverseMatch, a 500), and another
+    host would make the portal an open redirect.
+    """
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    if url.startswith("/") and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""

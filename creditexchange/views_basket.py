@@ -3,13 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from academics.models import Term
 from core.errors import DomainError
-from core.http import parse_id
+from core.http import parse_id, safe_next
 
 from . import selectors
 from .services import basket as basket_service
@@ -17,12 +16,8 @@ from .services import waitlist as waitlist_service
 
 
 def _back(request, fallback: str, **kwargs):
-    target = request.POST.get("next", "")
-    # Only a path: redirect() would take any other word for a URL name (NoReverseMatch, a 500).
-    safe = target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return redirect(target) if safe else redirect(fallback, **kwargs)
+    target = safe_next(request)
+    return redirect(target) if target else redirect(fallback, **kwargs)
 
 
 def _term(request, source) -> Term | None:

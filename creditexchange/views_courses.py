@@ -7,14 +7,13 @@ from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from academics.models import Term, term_windows_cache_key
 from core.cache import cache_prefetch
 from core.errors import DomainError
-from core.http import parse_id
+from core.http import parse_id, safe_next
 
 from . import selectors, services
 from .forms import CatalogueFilterForm
@@ -71,12 +70,7 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
     """
     if not request.headers.get("HX-Request"):
         (messages.success if ok else messages.error)(request, message)
-        target = request.POST.get("next", "")
-        # Only a path: redirect() would take any other word for a URL name (NoReverseMatch, a 500).
-        safe = target.startswith("/") and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-        return redirect(target if safe else "creditexchange:catalogue")
+        return redirect(safe_next(request) or "creditexchange:catalogue")
     if offering is None:
         raise Http404
     if ok:

@@ -181,7 +181,12 @@ def _register(student_id: int, offering: CourseOffering, *, actor, reason: str) 
 
 
 def waitlist_claim(*, student: User, entry_id: int, at: datetime | None = None) -> CourseRegistration:
-    """Take the seat offered to the student (the term's "offer" mode) before its deadline."""
+    """Take the seat offered to the student (the term's "offer" mode) before its deadline.
+
+    A claim the plan refuses (a clash or the credit limit, from a course registered since the offer) keeps the offer
+    until its deadline, by decision: the student may drop the other course and claim, or decline so that the next
+    student is offered the seat at the next release; at the deadline it passes on by itself.
+    """
     at = at or timezone.now()
     entry = WaitlistEntry.objects.select_related("term").filter(pk=entry_id, student=student).first()
     if entry is None:

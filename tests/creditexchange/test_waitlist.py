@@ -464,6 +464,19 @@ class TestClaim:
         assert refused.value.code == "clash"
         assert fresh(entry).status == Status.OFFERED
 
+    def test_a_claim_refused_by_the_plan_can_be_claimed_once_the_student_drops_the_clash(self, offered, offer_term):
+        entry, _behind = offered
+        other = offering_with(offer_term, ("mon", "10:00", "11:30"))
+        clash = services.registration_submit(student=entry.student, offering_id=other.pk, at=IN_CHANGE + timedelta(hours=6))
+        with pytest.raises(NotEligible):
+            waitlist_service.waitlist_claim(student=entry.student, entry_id=entry.pk, at=entry.claim_until - SECOND)
+
+        services.registration_drop(student=entry.student, registration_id=clash.pk, at=entry.claim_until - SECOND)
+        registration = waitlist_service.waitlist_claim(student=entry.student, entry_id=entry.pk, at=entry.claim_until - SECOND)
+
+        assert registration.offering_id == entry.offering_id
+        assert fresh(entry).status == Status.REGISTERED
+
     def test_it_refuses_a_claim_once_the_offering_is_closed_to_exchange_students(self, offered):
         entry, _behind = offered
         type(entry.offering).objects.filter(pk=entry.offering_id).update(open_to_exchange=False)

@@ -295,8 +295,9 @@ def _system_ticks() -> tuple[int, int]:
 
 
 class CpuMeter:
-    """How much CPU the bench's own processes (gunicorn, its PostgreSQL backends, wrk) used during a run,
-    and how much went elsewhere: a busy neighbour makes the figures meaningless, so it is reported."""
+    """How much CPU the bench's own processes (gunicorn, its PostgreSQL backends, wrk, and this one, where the
+    waitlist run's releases run) used during a run, and how much went elsewhere: a busy neighbour makes the figures
+    meaningless, so it is reported."""
 
     def __init__(self, gunicorn_pid: int):
         self.gunicorn_pid = gunicorn_pid
@@ -319,6 +320,7 @@ class CpuMeter:
         ours = sum(t - self.ours0.get(pid, 0) for pid, t in self._ours(_proc_ticks()).items()) / hz
         ours += (children.children_user + children.children_system
                  - self.children0.children_user - self.children0.children_system)  # wrk, reaped by now
+        ours += children.user + children.system - self.children0.user - self.children0.system  # the waitlist's releases
         total = (busy - self.busy0) / hz
         self.ours = ours / elapsed
         self.foreign = max(total - ours, 0.0) / elapsed

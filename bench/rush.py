@@ -420,6 +420,7 @@ def run_wrk(tmp: Path, port: int, gunicorn_pid: int, mode: str, offering_ids: li
         "mode": mode, "sessions_file": tmp / "sessions.txt", "csrf": CSRF_SECRET,
         "offerings": ", ".join(str(pk) for pk in offering_ids), "term": term_id, "drops_file": tmp / "drops.txt",
     })
+    time.sleep(1)  # the previous run's connections are closed and forgotten by every worker (see gunicorn_worker)
     command = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{duration}", "--timeout", "10s", "-s", str(script),
                f"http://127.0.0.1:{port}"]
     with CpuMeter(gunicorn_pid) as cpu:

@@ -218,3 +218,5 @@ from . import admin_courses  # noqa: E402,F401,I001 - course offerings, registra
 from . import admin_lists  # noqa: E402,F401,I001 - lists to partners, recommendations (SPEC §3.3)
 from . import admin_conflicts  # noqa: E402,F401,I001 - conflicting applications (issue 10, finding 3)
 from . import admin_waitlist  # noqa: E402,F401,I001 - baskets and waitlists (issue 14)
+from . import admin_grades  # noqa: E402,F401,I001 - grades and the term's grade lock (issue 15)
+from . import admin_transcripts  # noqa: E402,F401,I001 - transcripts of records to partners (issue 15)

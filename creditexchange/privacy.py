@@ -25,6 +25,11 @@ PERSONAL_DATA_MODELS = {
     "creditexchange.basketitem": None,
     "creditexchange.waitlistentry": None,
     "creditexchange.waitlistevent": None,
+    "creditexchange.grade": None,
+    "creditexchange.gradeevent": None,
+    "creditexchange.transcriptbatch": None,
+    "creditexchange.transcriptbatchfile": None,
+    "creditexchange.transcript": None,
 }
 
 PORTAL_URLS = {

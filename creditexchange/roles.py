@@ -17,5 +17,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "creditexchange.view_recommendationevent",
         "creditexchange.view_basketitem", "creditexchange.view_waitlistentry", "creditexchange.change_waitlistentry",
         "creditexchange.view_waitlistevent", "creditexchange.view_waitlistrelease",
+        # Issue 15: grades (entered and imported by the registrar; the lock by the same office) and transcripts.
+        "creditexchange.view_grade", "creditexchange.add_grade", "creditexchange.change_grade",
+        "creditexchange.view_gradeevent", "creditexchange.finalize_grades", "creditexchange.view_termgrades",
+        "creditexchange.view_termgradesevent", "creditexchange.view_transcriptbatch",
+        "creditexchange.issue_transcripts", "creditexchange.view_transcriptbatchfile", "creditexchange.view_transcript",
     ],
 }

@@ -170,6 +170,13 @@ def _destroy_credit_exchange(run: _Run, *, cutoff: datetime, expired_terms: list
     if Conflict is not None:
         run.destroy("creditexchange.applicationconflict", Conflict.objects.filter(term_id__in=expired_terms))
     run.destroy("creditexchange.partnerlist", lists)  # the rows as sent and the attached files (stored as bytes)
+    # Issue 15: the transcripts sent (their PDFs and files) and the grades go with the term's other records; the
+    # university's own student record system keeps the academic record, this portal the exchange process.
+    for label in ("creditexchange.Transcript", "creditexchange.TranscriptBatch", "creditexchange.Grade"):
+        model = _optional_model(label)
+        if model is not None:
+            field = "batch__term_id__in" if label.endswith(".Transcript") else "term_id__in"
+            run.destroy(label.lower(), model.objects.filter(**{field: expired_terms}))
     run.destroy("creditexchange.temporaryidapplication", applications)
     for label in ("creditexchange.WaitlistEntry", "creditexchange.BasketItem"):  # issue 14; before the registrations
         model = _optional_model(label)

@@ -331,6 +331,8 @@ REGISTRAR = {
     "creditexchange.RecommendationEvent", "creditexchange.RegistrationEvent", "creditexchange.TemporaryIdApplication",
     "creditexchange.TimeSlot", "creditexchange.ApplicationConflict", "creditexchange.ApplicationConflictEvent",
     "creditexchange.BasketItem", "creditexchange.WaitlistEntry", "creditexchange.WaitlistEvent", "creditexchange.WaitlistRelease",
+    "creditexchange.Grade", "creditexchange.GradeEvent", "creditexchange.TermGrades", "creditexchange.TermGradesEvent",
+    "creditexchange.TranscriptBatch", "creditexchange.TranscriptBatchFile", "creditexchange.Transcript",
     "core.StaffJob", "core.OutgoingMail", "core.BulkAction",
     "axes.AccessAttempt",  # sign-in lock-outs, to lift them
 }

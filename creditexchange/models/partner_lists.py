@@ -83,10 +83,10 @@ class PartnerList(models.Model):
         return dates.seoul(self.deadline - timedelta(microseconds=1)).date()
 
 
-class PartnerListFile(models.Model):
-    """An attachment of a sent list (XLSX or CSV), kept as bytes so every mail and download is the same file."""
+class SnapshotFile(models.Model):
+    """A file as sent (a list's or a transcript batch's XLSX, CSV…), kept as bytes so every mail and download is the
+    same file; written once (``save`` refuses a change)."""
 
-    partner_list = models.ForeignKey(PartnerList, on_delete=models.CASCADE, related_name="files", verbose_name=_("list"))
     filename = models.CharField(_("file name"), max_length=120)
     content_type = models.CharField(_("content type"), max_length=100)
     content = models.BinaryField(_("content"), editable=False)
@@ -94,18 +94,27 @@ class PartnerListFile(models.Model):
     size = models.PositiveIntegerField(_("size in bytes"))
 
     class Meta:
-        verbose_name = _("list file")
-        verbose_name_plural = _("list files")
-        ordering = ["partner_list", "filename"]
-        constraints = [models.UniqueConstraint(fields=["partner_list", "filename"], name="partner_list_file_unique_name")]
+        abstract = True
 
     def __str__(self) -> str:
         return self.filename
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ImmutableSnapshot(f"List file {self.pk} was sent and cannot change.")
+            raise ImmutableSnapshot(f"{type(self).__name__} {self.pk} was sent and cannot change.")
         super().save(*args, **kwargs)
+
+
+class PartnerListFile(SnapshotFile):
+    """An attachment of a sent list (XLSX or CSV)."""
+
+    partner_list = models.ForeignKey(PartnerList, on_delete=models.CASCADE, related_name="files", verbose_name=_("list"))
+
+    class Meta:
+        verbose_name = _("list file")
+        verbose_name_plural = _("list files")
+        ordering = ["partner_list", "filename"]
+        constraints = [models.UniqueConstraint(fields=["partner_list", "filename"], name="partner_list_file_unique_name")]
 
 
 def answered_q() -> Q:

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .partner_lists import ImmutableSnapshot
+from .partner_lists import ImmutableSnapshot, SnapshotFile
 
 # The verification code: 16 characters of an alphabet without 0/O, 1/I/L (read from paper), shown in four groups.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -71,24 +71,16 @@ class TranscriptBatch(_Immutable):
         return f"{self.term} · {self.partner.code} · v{self.version}"
 
 
-class TranscriptBatchFile(_Immutable):
-    """An attachment of a batch (the XLSX or the CSV of all its students), kept as bytes like a list's files."""
+class TranscriptBatchFile(SnapshotFile):
+    """An attachment of a batch: the XLSX or the CSV of all its students."""
 
     batch = models.ForeignKey(TranscriptBatch, on_delete=models.CASCADE, related_name="files", verbose_name=_("transcripts"))
-    filename = models.CharField(_("file name"), max_length=120)
-    content_type = models.CharField(_("content type"), max_length=100)
-    content = models.BinaryField(_("content"), editable=False)
-    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
-    size = models.PositiveIntegerField(_("size in bytes"))
 
     class Meta:
         verbose_name = _("transcripts file")
         verbose_name_plural = _("transcripts files")
         ordering = ["batch", "filename"]
         constraints = [models.UniqueConstraint(fields=["batch", "filename"], name="transcript_file_unique_name")]
-
-    def __str__(self) -> str:
-        return self.filename
 
 
 class Transcript(_Immutable):

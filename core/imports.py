@@ -37,8 +37,13 @@ class ImportReport:
         return not self.errors
 
 
-def read_rows(*, content: bytes, filename: str, columns: list[str]) -> list[tuple[int, dict]]:
-    """The data rows with the row number Excel shows (the header is row 1; blank rows keep their numbers)."""
+def read_rows(
+    *, content: bytes, filename: str, columns: list[str], aliases: dict[str, str] | None = None,
+) -> list[tuple[int, dict]]:
+    """The data rows with the row number Excel shows (the header is row 1; blank rows keep their numbers).
+
+    ``aliases`` maps other header names (a Korean spreadsheet's "성적") to the column they stand for ("grade").
+    """
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
@@ -61,6 +66,8 @@ def read_rows(*, content: bytes, filename: str, columns: list[str]) -> list[tupl
     if not rows:
         raise DomainError(_("The file is empty."))
     header = [h.strip().lower() for h in rows[0]]
+    if aliases:
+        header = [aliases.get(h, h) for h in header]
     missing = [c for c in columns if c not in header]
     if missing:
         raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})

@@ -61,7 +61,7 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
     form = CourseOfferingAdminForm
     list_display = [
         "code", "section", "title_ko", "term", "credits", "capacity", "seats_taken", "waiting_link", "campus",
-        "open_to_exchange", "published_at",
+        "open_to_exchange", "published_at", "grades_link",
     ]
     list_filter = ["term", "campus", "department", "open_to_exchange", ("published_at", admin.EmptyFieldListFilter), "credits"]
     search_fields = ["code", "title_ko", "title_en", "instructor"]
@@ -77,6 +77,13 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
             return 0
         url = reverse("admin:creditexchange_waitlistentry_changelist") + f"?offering__id__exact={obj.pk}&status__in=waiting,offered"
         return format_html('<a href="{}">{}</a>', url, obj.waiting)
+
+    @admin.display(description=_("grade sheet"))
+    def grades_link(self, obj):
+        """The offering's grade sheet (issue 15)."""
+        from .admin_grades import grade_sheet_link
+
+        return grade_sheet_link(obj)
     actions = ["publish", "unpublish"]
     change_list_template = "admin/creditexchange/courseoffering/change_list.html"
 

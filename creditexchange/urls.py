@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_basket, views_courses, views_lists
+from . import views, views_basket, views_courses, views_grades, views_lists
 
 app_name = "creditexchange"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("registrations/<int:registration_id>/drop/", views_courses.registration_delete, name="registration_delete"),
     path("registrations/", views_courses.my_registrations, name="my_registrations"),
     path("basket/", views_basket.basket, name="basket"),
+    path("grades/", views_grades.my_grades, name="my_grades"),
     path("basket/<int:offering_id>/add/", views_basket.basket_add, name="basket_add"),
     path("basket/<int:item_id>/remove/", views_basket.basket_remove, name="basket_remove"),
     path("basket/register/", views_basket.basket_register, name="basket_register"),

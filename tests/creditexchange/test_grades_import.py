@@ -107,7 +107,7 @@ def test_every_row_error_with_its_excel_row_and_nothing_saved(term, two, registr
     content = _csv(
         f"2026-fall,CSE100,01,{u1},A+",              # 2: fine, but nothing is saved
         f"2026-fall,NOPE999,01,{u1},A+",             # 3: unknown course
-        f"2026-fall,CSE100,01,T2026NOBODY,A+",       # 4: unknown student
+        "2026-fall,CSE100,01,T2026NOBODY,A+",       # 4: unknown student
         f"2026-fall,MAT200,01,{dropped.student.username},A+",  # 5: not registered (dropped)
         f"2026-fall,CSE100,01,{u2},A",               # 6: bad grade
         f"2026-fall,CSE100,01,{u1},B0",              # 7: duplicate of row 2

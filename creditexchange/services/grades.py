@@ -159,9 +159,9 @@ def grade_set(
 def grades_finalize(*, term: Term, actor: User, at: datetime | None = None) -> TermGrades:
     """Make the term's grades final: refused while a registered student of the term has no grade (named per
     offering). Already final: nothing happens. The caller checks ``creditexchange.finalize_grades``."""
-    at = at or timezone.now()
     with transaction.atomic():
         lock = _grades_lock(term)
+        at = at or timezone.now()  # read under the lock: after any save that held it
         if lock.is_final:
             return lock
         missing = [row for row in grades_progress(term=term) if row.missing]

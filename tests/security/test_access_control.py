@@ -511,3 +511,28 @@ def test_the_registrar_sees_only_exchange_students_lockouts(client, registrar, r
     response = client.get(reverse("admin:axes_accessattempt_changelist"))
     assert response.status_code == 200
     assert [a.username for a in response.context["cl"].result_list] == [exchange_student.username.lower()]
+
+
+# --- the grade pages (issue 15): the registrar's, nobody else's ------------------------------------------------------
+
+def test_only_the_registrar_opens_the_grade_pages(client, registrar, committee):
+    from creditexchange.models import Grade
+
+    from ..creditexchange.grades_helpers import graded_term, registered
+
+    term = graded_term()
+    registration = registered(term)
+    urls = [
+        reverse("admin:creditexchange_grade_sheet", args=[registration.offering_id]),
+        reverse("admin:creditexchange_grade_import"), reverse("admin:creditexchange_grade_terms"),
+        reverse("admin:creditexchange_grade_term", args=[term.pk]),
+    ]
+    for user in (committee, _role_user("editor", "notice_editor"), _role_user("nobody", None)):
+        client.force_login(user)
+        for url in urls:
+            assert client.get(url).status_code == 403, (user.username, url)
+        assert client.post(urls[0], {f"grade-{registration.pk}": "A+"}).status_code == 403
+        assert client.post(reverse("admin:creditexchange_grade_finalize", args=[term.pk])).status_code == 403
+    client.force_login(registrar)
+    assert all(client.get(url).status_code == 200 for url in urls)
+    assert not Grade.objects.exists()

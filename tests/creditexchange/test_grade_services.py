@@ -154,7 +154,7 @@ def test_a_term_without_registrations_can_be_made_final(registrar):
 def test_the_korean_messages(registration, registrar):
     with override("ko"), pytest.raises(GradeRefused) as caught:
         grade_set(actor=registrar, registration_id=registration.pk, value="Z")
-    assert "Z" in str(caught.value.message)
+    assert "“Z”은(는) 성적이 아닙니다" in str(caught.value.message)
 
 
 @pytest.mark.parametrize("text", ["2026-fall", "2026 Fall", "2026 가을", "2026-2학기", "2026_FALL", "2026 autumn"])

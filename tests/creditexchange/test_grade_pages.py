@@ -230,3 +230,17 @@ def test_a_dropped_course_is_not_on_the_grade_page(client, term, registration):
     client.force_login(registration.student)
     assert "ZZZ900" not in client.get(reverse("creditexchange:my_grades")).content.decode()
     assert GradeEvent.objects.count() == 0
+
+
+def test_not_recommended_shows_the_no_credit_mark_and_the_same_words_as_my_registrations(client, registrar, term, registration):
+    from creditexchange.models import Recommendation, TemporaryIdApplication
+
+    from ..factories import RecommendationFactory
+
+    grade_set(actor=registrar, registration_id=registration.pk, value="A0")
+    application = TemporaryIdApplication.objects.get(temporary_id__user=registration.student, term=term)
+    RecommendationFactory(application=application, decision=Recommendation.Decision.NOT_RECOMMENDED)
+    client.force_login(registration.student)
+    page = client.get(reverse("creditexchange:my_grades"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "no-credit-mark" in page and "did not recommend you for credit exchange this term" in page
+    assert "Credits attempted: 3 · earned: 0" in page

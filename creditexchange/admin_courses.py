@@ -78,6 +78,12 @@ class CourseOfferingAdmin(OfferingChangeConfirmMixin, admin.ModelAdmin):
         url = reverse("admin:creditexchange_waitlistentry_changelist") + f"?offering__id__exact={obj.pk}&status__in=waiting,offered"
         return format_html('<a href="{}">{}</a>', url, obj.waiting)
 
+    def get_list_display(self, request):
+        from .admin_grades import can_enter_grades
+
+        shown = super().get_list_display(request)
+        return shown if can_enter_grades(request.user) else [name for name in shown if name != "grades_link"]
+
     @admin.display(description=_("grade sheet"))
     def grades_link(self, obj):
         """The offering's grade sheet (issue 15)."""

@@ -283,6 +283,25 @@ class TermGradesEventInline(AuditTrailInline):
 @admin.register(TermGrades)
 class TermGradesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["term", "status", "finalized_at", "finalized_by", "term_page"]
+    actions = ["make_final", "reopen"]
+
+    def has_finalize_permission(self, request) -> bool:
+        return can_finalize_grades(request.user)
+
+    def _one_term_page(self, request, queryset):
+        """Both actions lead to the term's page: its progress per offering is the confirmation (and the reason form)."""
+        if queryset.count() != 1:
+            self.message_user(request, _("Select one term."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:creditexchange_grade_term", args=[queryset.get().term_id]))
+
+    @admin.action(description=gettext_lazy("Make grades final…"), permissions=["finalize"])
+    def make_final(self, request, queryset):
+        return self._one_term_page(request, queryset)
+
+    @admin.action(description=gettext_lazy("Reopen with a reason…"), permissions=["finalize"])
+    def reopen(self, request, queryset):
+        return self._one_term_page(request, queryset)
 
     @admin.display(description=gettext_lazy("Progress, make final, reopen"))
     def term_page(self, obj):

@@ -244,3 +244,19 @@ def test_not_recommended_shows_the_no_credit_mark_and_the_same_words_as_my_regis
     page = client.get(reverse("creditexchange:my_grades"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "no-credit-mark" in page and "did not recommend you for credit exchange this term" in page
     assert "Credits attempted: 3 · earned: 0" in page
+
+
+def test_the_term_grades_actions_lead_to_the_term_page_and_the_offering_column_needs_the_permission(
+    client, registrar_client, registrar, term, registration
+):
+    grade_set(actor=registrar, registration_id=registration.pk, value="A0")
+    lock = TermGrades.objects.get(term=term)
+    response = registrar_client.post(reverse("admin:creditexchange_termgrades_changelist"),
+                                     {"action": "make_final", "_selected_action": [lock.pk]})
+    assert response.status_code == 302 and response["Location"] == reverse("admin:creditexchange_grade_term", args=[term.pk])
+    assert not TermGrades.objects.get(term=term).is_final  # the page confirms; the action alone changes nothing
+    viewer = _staff("view_courseoffering", "view_termgrades")
+    client.force_login(viewer)
+    assert _sheet(registration.offering) not in client.get(reverse("admin:creditexchange_courseoffering_changelist")).content.decode()
+    response = client.post(reverse("admin:creditexchange_termgrades_changelist"), {"action": "make_final", "_selected_action": [lock.pk]})
+    assert not TermGrades.objects.get(term=term).is_final and response.status_code in (200, 302)

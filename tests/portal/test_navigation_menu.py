@@ -11,6 +11,7 @@ LINKS = {
     "apply_id": 'href="/credit-exchange/apply/"',
     "registrations": 'id="nav-registrations"',
     "basket": 'id="nav-basket"',
+    "grades": 'id="nav-grades"',
     "affiliation": 'id="nav-affiliation"',
     "admin": 'id="nav-admin"',
     "staffdesk": 'id="nav-staffdesk"',
@@ -33,7 +34,7 @@ def _shown(menu: str) -> set[str]:
 
 def test_it_shows_an_exchange_student_courses_registrations_and_the_basket_but_no_affiliation():
     menu = _menu(TemporaryStudentIdFactory().user)
-    assert _shown(menu) == {"registrations", "basket", "notices", "courses"}
+    assert _shown(menu) == {"registrations", "basket", "grades", "notices", "courses"}
 
 
 def test_it_shows_a_home_student_the_change_of_affiliation_and_no_registrations():
@@ -53,7 +54,7 @@ def test_it_shows_staff_the_administration_and_the_dashboard():
 def test_it_lets_a_visitor_find_the_change_of_affiliation_and_the_id_application():
     menu = _menu()
     assert {"affiliation", "apply_id", "notices", "courses"} <= _shown(menu)
-    assert not {"registrations", "basket", "admin"} & _shown(menu)
+    assert not {"registrations", "basket", "grades", "admin"} & _shown(menu)
 
 
 def test_it_tells_both_kinds_of_student_how_to_sign_in():

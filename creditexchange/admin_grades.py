@@ -26,7 +26,9 @@ from .models import CourseOffering, Grade, GradeEvent, GradeValue, TermGrades, T
 from .selectors_grade_sheet import grade_sheet, grades_progress, term_grades_final
 from .services import grades as grade_services
 
-MAX_UPLOAD = 5 * 1024 * 1024
+# The confirmation posts the previewed file back (base64, 4/3 of its size) as a form field, which Django caps at
+# DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB by default); 1.5 MB of CSV is tens of thousands of grades.
+MAX_UPLOAD = 1536 * 1024
 
 
 def can_enter_grades(user) -> bool:
@@ -45,7 +47,7 @@ class GradeImportForm(forms.Form):
         if not upload.name.lower().endswith((".csv", ".xlsx")):
             raise forms.ValidationError(gettext_lazy("Upload a .csv or .xlsx file."))
         if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError(gettext_lazy("The file is larger than 5 MB."))
+            raise forms.ValidationError(gettext_lazy("A grades file may be at most 1.5 MB."))
         return upload
 
 

@@ -260,3 +260,18 @@ def test_the_term_grades_actions_lead_to_the_term_page_and_the_offering_column_n
     assert _sheet(registration.offering) not in client.get(reverse("admin:creditexchange_courseoffering_changelist")).content.decode()
     response = client.post(reverse("admin:creditexchange_termgrades_changelist"), {"action": "make_final", "_selected_action": [lock.pk]})
     assert not TermGrades.objects.get(term=term).is_final and response.status_code in (200, 302)
+
+
+def test_import_refuses_a_file_too_large_to_confirm_and_a_file_of_another_type(registrar_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from creditexchange.admin_grades import MAX_UPLOAD
+
+    url = reverse("admin:creditexchange_grade_import")
+    big = registrar_client.post(url, {"file": SimpleUploadedFile("g.csv", b"x" * (MAX_UPLOAD + 1))}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "at most 1.5 MB" in big.content.decode()
+    other = registrar_client.post(url, {"file": SimpleUploadedFile("g.pdf", b"%PDF")}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Upload a .csv or .xlsx file." in other.content.decode()
+    assert not Grade.objects.exists()
+    # The largest file the form takes still fits in a confirmation post (base64 under Django's 2.5 MB cap).
+    assert len(base64.b64encode(b"x" * MAX_UPLOAD)) < 2.5 * 1024 * 1024

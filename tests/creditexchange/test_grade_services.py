@@ -170,3 +170,13 @@ def test_term_parse_returns_none_for_an_unknown_term(term, text):
 def test_the_grade_entered_at_defaults_to_the_server_clock(registration, registrar):
     before = timezone.now()
     assert grade_set(actor=registrar, registration_id=registration.pk, value="C+").entered_at >= before
+
+
+def test_the_progress_is_one_query_whatever_the_number_of_offerings(term, registrar, django_assert_num_queries):
+    for code in ("A100", "B100", "C100"):
+        first = registered(term, code=code)
+        registered(term, offering=first.offering)
+        grade_set(actor=registrar, registration_id=first.pk, value="B0")
+    with django_assert_num_queries(1):
+        rows = grades_progress(term=term)
+    assert [(r.registered, r.graded, r.missing) for r in rows] == [(2, 1, 1)] * 3

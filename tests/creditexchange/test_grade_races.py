@@ -74,3 +74,30 @@ def test_making_the_term_final_while_a_save_runs_never_leaves_a_change_after_fin
         assert len(errors) == 1 and isinstance(errors[0], GradesFinal)
         assert Grade.objects.get().value == "B0" and GradeEvent.objects.count() == 1
     assert TermGradesEvent.objects.filter(to_status="final").count() == 1
+
+
+def test_an_import_and_making_the_term_final_at_once_never_change_a_final_grade(registration, monkeypatch):
+    from creditexchange.services.grades import grades_import
+
+    registrar = UserFactory(is_staff=True)
+    grade_set(actor=registrar, registration_id=registration.pk, value="B0")
+    content = f"term,code,section,student_id,grade\n2026-fall,CSE100,01,{registration.student.username},A0\n".encode()
+    slow_write = grade_services._write
+
+    def write_slowly(**kwargs):
+        time.sleep(0.5)
+        return slow_write(**kwargs)
+
+    monkeypatch.setattr(grade_services, "_write", write_slowly)
+
+    def finalize():
+        time.sleep(0.2)  # the import holds the lock by then
+        return grades_finalize(term=registration.term, actor=registrar)
+
+    outcomes = run_at_once(
+        [lambda: grades_import(content=content, filename="g.csv", actor=registrar, dry_run=False), finalize], workers=2
+    )
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    lock = TermGrades.objects.get(term=registration.term)
+    assert lock.is_final and Grade.objects.get().value == "A0"
+    assert GradeEvent.objects.order_by("pk").last().created_at <= lock.finalized_at

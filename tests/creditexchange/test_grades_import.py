@@ -221,3 +221,15 @@ def test_undo_refuses_when_a_grade_changed_since_or_the_term_is_final(term, two,
     with override("en"), pytest.raises(DomainError, match="are final"):
         grades_import_undo(action=action, actor=registrar, reason="wrong file")
     assert Grade.objects.count() == 2
+
+
+def test_the_staff_action_log_links_the_undo_page_of_a_grades_import(two, registrar):
+    from core.bulk import undo_page
+
+    first, _second = two
+    report = grades_import(content=_csv(f"2026-fall,CSE100,01,{first.student.username},A0"), filename="g.csv",
+                           actor=registrar, dry_run=False)
+    action = BulkAction.objects.get(pk=report.bulk_action_id)
+    assert undo_page(action) == f"/admin/creditexchange/grade/import/undo/{action.pk}/"
+    grades_import_undo(action=action, actor=registrar, reason="wrong file")
+    assert undo_page(action) == ""

@@ -1,7 +1,8 @@
-"""Grades and the term's grade lock in the admin (issue 15). Read-only here: grades change through the grade
-services (staff entry page, import), which keep the trail; the lock through its actions."""
+"""Grades and the term's grade lock in the admin (issue 15). The model pages are read-only: grades change only on
+the staff pages hung on the grade admin's URLs (the grade sheet of an offering, the file import with its preview and
+undo, the term's page that makes grades final or reopens them), each calling ``services.grades``, which keeps the trail.
+Sheet and import need add_grade and change_grade; the lock needs finalize_grades."""
 
-# --- Staff pages: the grade sheet, the import, the lock (issue 15) ------------------------------------------------
 import base64
 import binascii
 

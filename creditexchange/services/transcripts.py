@@ -343,3 +343,40 @@ def transcript_verify(*, code: str, client_key: str) -> Verification:
         partner_id=transcript.batch.partner_id, term_id=transcript.batch.term_id, version__gt=transcript.batch.version,
     ).exists()
     return Verification(transcript=transcript, superseded=superseded)
+
+
+@dataclass(frozen=True)
+class IssuePreview:
+    term: Term
+    partners: list[tuple[Institution, int]]  # each due partner and how many students get a transcript
+    fingerprint: str
+
+
+def transcripts_issue_preview(*, term: Term) -> IssuePreview:
+    """What "Issue transcripts now" will do for ``term``: the due partners and their students, fingerprinted."""
+    from core.bulk import fingerprint
+
+    if not grades_final(term):
+        raise NotEligible(_("The grades of %(term)s are not final yet; transcripts are issued from final grades only.")
+                          % {"term": term})
+    partners, state = [], []
+    for partner in transcripts_due_partners(term=term):
+        ids = list(transcript_applications(partner=partner, term=term).values_list("pk", flat=True))
+        partners.append((partner, len(ids)))
+        state.append([partner.pk, ids, _recipients(partner)])
+    return IssuePreview(term=term, partners=partners, fingerprint=fingerprint({"term": term.pk, "partners": state}))
+
+
+def transcripts_issue_confirmed(*, term: Term, expected: str, actor: User | None) -> IssueReport:
+    """Issue for every due partner of the preview staff confirmed; a changed preview raises ``StalePreview``."""
+    from core.bulk import StalePreview
+
+    if transcripts_issue_preview(term=term).fingerprint != expected:
+        raise StalePreview()
+    report = IssueReport()
+    for partner in transcripts_due_partners(term=term):
+        try:
+            report.issued.append(transcripts_issue(term=term, partner=partner, actor=actor, trigger=TranscriptBatch.Trigger.STAFF))
+        except DomainError as exc:
+            report.refused.append(f"{partner.name}: {exc.message}")
+    return report

@@ -32,11 +32,11 @@ def make_final(term):
     )
 
 
-def build_scene(*, language="ko", final=True, code="hanbit"):
+def build_scene(*, language="ko", final=True, code="hanbit", year=2027):
     """Two students with courses at one partner (one not recommended), one without courses; a second partner."""
     if not Institution.objects.filter(kind=Institution.Kind.HOST).exists():
         InstitutionFactory(code="ust", kind=Institution.Kind.HOST, name_ko="과학기술연합대학원대학교", name_en="University of Science and Technology")
-    term = TermFactory()
+    term = TermFactory(year=year)
     partner = partner_with_contacts(code, f"coord@{code}.example", f"office@{code}.example", mail_language=language,
                                     name_ko="한빛대학교", name_en="Hanbit University")
     other = partner_with_contacts(f"{code}-other", f"coord@{code}-other.example")

@@ -174,3 +174,16 @@ def test_crafted_ids_are_404_not_500(registrar_client, issued):
     assert registrar_client.get(reverse("admin:creditexchange_transcriptbatch_file", args=[batch.pk, stray_file.pk])).status_code == 404
     assert registrar_client.post(reverse("admin:creditexchange_transcriptbatch_correct", args=[999999]), {"reason": "x"}).status_code == 404
     assert registrar_client.get(reverse("admin:creditexchange_transcriptbatch_issue"), {"term": "abc"}).status_code == 200
+
+
+def test_the_registrar_sees_the_transcripts_mails_in_the_outbox_and_the_committee_does_not(client, registrar, issued):
+    from django.contrib.auth.models import Group
+
+    client.force_login(registrar)
+    body = client.get(reverse("admin:core_outgoingmail_changelist"), {"kind": "transcripts"}).content.decode()
+    assert "coord@hanbit.example" in body
+    committee = UserFactory(username="committee", is_staff=True)
+    committee.groups.add(Group.objects.get(name="affiliation_committee"))
+    client.force_login(committee)
+    body = client.get(reverse("admin:core_outgoingmail_changelist")).content.decode()
+    assert "coord@hanbit.example" not in body

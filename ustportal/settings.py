@@ -250,6 +250,7 @@ TRANSCRIPT_SEAL_TEXT = {  # the issuing office, printed under the title of every
 TRANSCRIPT_FONT_PATH = env.str("TRANSCRIPT_FONT_PATH", default="")  # a Korean TrueType (glyf) font; empty: Debian's fonts-nanum
 TRANSCRIPT_FONT_BOLD_PATH = env.str("TRANSCRIPT_FONT_BOLD_PATH", default="")
 TRANSCRIPT_MAIL_PDFS_MAX = env.int("TRANSCRIPT_MAIL_PDFS_MAX", default=20)  # more PDFs than this go in one ZIP
+TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS = env.int("TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS", default=14)  # grades made final since
 
 # Personal data (PIPA). The consent text shows these numbers; the retention job destroys what has passed them.
 PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", default="2026-12")  # the consent text's version, stored with each consent

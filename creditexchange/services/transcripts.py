@@ -16,7 +16,7 @@ Rules written down here:
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -282,9 +282,15 @@ def transcript_applications_all(*, term: Term):
 
 
 def transcripts_issue_due(*, at: datetime | None = None) -> IssueReport:
-    """The schedule: for every term whose grades are final, each partner with students and no batch yet."""
+    """The schedule: for every term whose grades became final in the last TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS, each
+    partner with students and no batch yet. The look-back lets a beat that was down catch up, while a partner
+    refused for good (no coordinator address) is not retried forever and a fresh installation mails no old term.
+    A term reopened and made final again after its batch gets no second one: staff issue a corrected version."""
+    at = at or timezone.now()
+    since = at - timedelta(days=settings.TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS)
     report = IssueReport()
-    for state in TermGrades.objects.filter(status=TermGrades.Status.FINAL).select_related("term"):
+    final = TermGrades.objects.filter(status=TermGrades.Status.FINAL, finalized_at__gt=since, finalized_at__lte=at)
+    for state in final.select_related("term"):
         for partner in transcripts_due_partners(term=state.term):
             try:
                 report.issued.append(transcripts_issue(

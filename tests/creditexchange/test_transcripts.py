@@ -177,3 +177,16 @@ def test_the_schedule_skips_terms_whose_grades_are_open():
     build_scene(final=False)
 
     assert transcripts_issue_due().issued == []
+
+
+def test_the_schedule_leaves_terms_made_final_before_the_look_back():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from creditexchange.models import TermGrades
+
+    scene = build_scene()
+    TermGrades.objects.filter(term=scene["term"]).update(finalized_at=timezone.now() - timedelta(days=30))
+
+    assert transcripts_issue_due().issued == []

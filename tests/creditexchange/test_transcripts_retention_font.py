@@ -74,3 +74,24 @@ def test_without_a_ttf_it_falls_back_to_the_cid_font_and_still_reads_in_hangul(s
 def test_the_same_snapshot_gives_the_same_bytes():
     first = transcript_pdf.render_transcript_pdf(snapshot=SNAPSHOT, language="en")
     assert transcript_pdf.render_transcript_pdf(snapshot=SNAPSHOT, language="en") == first
+
+
+def test_the_first_page_renders_to_a_png_for_a_person_to_look_at(tmp_path):
+    """poppler's pdftoppm (.ci/run installs poppler-utils) reads the PDF; the page lands in var/screenshots."""
+    import shutil
+    import subprocess  # nosec B404 - a fixed local tool on a file this test wrote
+    from pathlib import Path
+
+    from django.conf import settings
+
+    tool = shutil.which("pdftoppm")
+    if tool is None:
+        pytest.skip("pdftoppm is missing (apt-get install poppler-utils)")
+    pdf = tmp_path / "transcript.pdf"
+    pdf.write_bytes(transcript_pdf.render_transcript_pdf(snapshot=SNAPSHOT, language="ko"))
+    out = Path(settings.BASE_DIR) / "var" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run([tool, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(out / "transcript-pdf-ko")],  # nosec B603
+                   check=True, timeout=60)
+    png = out / "transcript-pdf-ko.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000

@@ -4,6 +4,7 @@ from django import forms
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from core import dates
@@ -29,6 +30,7 @@ def verify(request):
     return render(request, "creditexchange/transcript_verify.html", {"form": form})
 
 
+@never_cache  # a name is shown: no shared cache keeps the answer
 @require_http_methods(["GET"])
 def verify_code(request, code: str):
     form, result, error = VerifyForm(initial={"code": code if code != "-" else ""}), None, ""

@@ -190,3 +190,38 @@ def test_the_schedule_leaves_terms_made_final_before_the_look_back():
     TermGrades.objects.filter(term=scene["term"]).update(finalized_at=timezone.now() - timedelta(days=30))
 
     assert transcripts_issue_due().issued == []
+
+
+def test_typed_names_cannot_break_the_pdf_or_become_spreadsheet_formulas():
+    scene = build_scene()
+    from creditexchange.models import TemporaryIdApplication
+
+    TemporaryIdApplication.objects.filter(temporary_id__user=scene["kim"]).update(
+        name_ko="<b>김</b> & 하늘", name_latin="=HYPERLINK(\"http://evil.example\")",
+    )
+    batch = transcripts_issue(term=scene["term"], partner=scene["partner"])
+
+    text = pdf_text(bytes(batch.transcripts.get(student=scene["kim"]).pdf))
+    assert "<b>김</b> & 하늘" in text
+    workbook = load_workbook(io.BytesIO(bytes(batch.files.get(filename__endswith=".xlsx").content)))
+    latin = [row[3].value for row in workbook.active.iter_rows(min_row=2) if row[2].value == "<b>김</b> & 하늘"]
+    assert latin and all(value.startswith("'=") for value in latin)
+    csv_text = bytes(batch.files.get(filename__endswith=".csv").content).decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text
+
+
+def test_the_command_issues_a_term_then_refuses_then_corrects_with_a_reason():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    scene = build_scene()
+    out = StringIO()
+    call_command("issue_transcripts", "--term", "2027-spring", stdout=out)
+    assert "issued=2 refused=0" in out.getvalue()
+    out = StringIO()
+    call_command("issue_transcripts", "--term", "2027-spring", "--partner", "hanbit", stdout=out)
+    assert "issued=0 refused=1" in out.getvalue()
+    call_command("issue_transcripts", "--term", "2027-spring", "--partner", "hanbit", "--reason", "grade fixed", stdout=StringIO())
+    latest = TranscriptBatch.objects.filter(partner=scene["partner"]).order_by("-version").first()
+    assert (latest.version, latest.trigger, latest.reason) == (2, TranscriptBatch.Trigger.COMMAND, "grade fixed")

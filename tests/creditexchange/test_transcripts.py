@@ -225,3 +225,15 @@ def test_the_command_issues_a_term_then_refuses_then_corrects_with_a_reason():
     call_command("issue_transcripts", "--term", "2027-spring", "--partner", "hanbit", "--reason", "grade fixed", stdout=StringIO())
     latest = TranscriptBatch.objects.filter(partner=scene["partner"]).order_by("-version").first()
     assert (latest.version, latest.trigger, latest.reason) == (2, TranscriptBatch.Trigger.COMMAND, "grade fixed")
+
+
+def test_a_correction_mail_says_corrected_with_the_reason_in_the_partners_language(django_capture_on_commit_callbacks):
+    scene = build_scene(language="en", code="garam")
+    transcripts_issue(term=scene["term"], partner=scene["partner"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        transcripts_issue(term=scene["term"], partner=scene["partner"], reason="PHY5002 grade corrected")
+
+    message = next(m for m in mail.outbox if m.to == ["coord@garam.example"])
+    assert message.subject.startswith("[UST Portal] Corrected transcripts of records") and "version 2" in message.subject
+    assert "PHY5002 grade corrected" in message.body and "/verify/" in message.body

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -202,7 +202,7 @@ def _batch_files(*, batch: TranscriptBatch, snapshots: list[dict]) -> list[Trans
 def transcript_filename(transcript: Transcript) -> str:
     batch = transcript.batch
     number = transcript.rows["student"]["home_student_number"] if isinstance(transcript.rows, dict) else transcript.pk
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in str(number))
+    safe = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "_" for ch in str(number))  # a plain header value
     return f"{batch.term.year}-{batch.term.season}_{batch.partner.code}_{safe}_v{batch.version}.pdf"
 
 
@@ -304,10 +304,6 @@ def transcripts_issue_due(*, at: datetime | None = None) -> IssueReport:
     for refusal in report.refused:
         logger.warning("Scheduled transcripts not issued: %s", refusal)
     return report
-
-
-def transcripts_latest_version(*, partner: Institution, term: Term) -> int:
-    return TranscriptBatch.objects.filter(partner=partner, term=term).aggregate(v=Max("version"))["v"] or 0
 
 
 @dataclass(frozen=True)

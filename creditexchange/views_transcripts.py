@@ -38,10 +38,12 @@ def verify_code(request, code: str):
         result = transcript_verify(code=code, client_key=client_ip(request))
     except DomainError as exc:
         error = exc.message
-    return render(request, "creditexchange/transcript_verify.html", {
+    response = render(request, "creditexchange/transcript_verify.html", {
         "form": form, "result": result, "error": error, "checked": True,
         "shown": _shown(result.transcript, get_language()) if result and result.transcript else None,
     })
+    response["X-Robots-Tag"] = "noindex"  # a code in a shared link must not put a name into a search engine
+    return response
 
 
 def _shown(transcript, language: str) -> dict:

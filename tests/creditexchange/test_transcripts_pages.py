@@ -37,6 +37,7 @@ def test_a_code_is_found_with_dashes_spaces_or_lower_case_and_shows_who_and_when
         assert 'id="verify-found"' in body and "김하늘 / KIM HANEUL" in body and "Hanbit University" in body
         assert "A+" not in body and "CSE5001" not in body and "Machine Learning" not in body
         assert 'id="verify-superseded"' not in body
+        assert response["X-Robots-Tag"] == "noindex" and "no-cache" in response["Cache-Control"]
 
 
 def test_the_form_posts_to_the_code_page(client, issued):

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install lint messages worker beat bench bench-inprocess screens clean
+.PHONY: run test install lint messages worker beat bench bench-inprocess screens clean fonts
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,17 @@ node_modules/.installed: package.json package-lock.json
 		echo "note: npm is missing (apt-get install nodejs npm); the accessibility checks will be skipped" >&2; \
 	fi
 
-install: $(VENV)/.installed node_modules/.installed
+# The transcripts' Hangul font (Debian's fonts-nanum, a TrueType font ReportLab embeds), installed only where
+# apt-get can run (root); elsewhere a note: the PDFs then use ReportLab's built-in CID font, not embedded.
+fonts:
+	@if [ -f /usr/share/fonts/truetype/nanum/NanumGothic.ttf ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null; \
+	else \
+		echo "note: fonts-nanum is missing (apt-get install fonts-nanum); transcript PDFs use a non-embedded CID font" >&2; \
+	fi
+
+install: $(VENV)/.installed node_modules/.installed fonts
 
 # The portal itself needs only the Python environment.
 run: $(VENV)/.installed

@@ -66,7 +66,7 @@ ROLE_USER_KINDS: dict[str, list[str]] = {
 # exact kinds or prefixes ending in ``*``. A mail no role owns (a staff account's, a new kind) is for
 # superusers only until a role is given it here.
 ROLE_MAIL_KINDS: dict[str, list[str]] = {
-    "registrar": ["application_*", "partner_list*"],
+    "registrar": ["application_*", "partner_list*", "transcripts"],  # transcripts: issue 15
     "affiliation_committee": ["affiliation_*"],
 }
 

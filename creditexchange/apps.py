@@ -14,11 +14,13 @@ class CreditExchangeConfig(AppConfig):
         from core.emails import attachment_register, mail_register
         from core.privacy import personal_data_register
 
-        from . import emails, jobs, privacy, roles, signals
+        from . import emails, emails_transcripts, jobs, privacy, roles, signals
         from .term_limits import credit_limit_refusals
 
         mail_register(emails.BUILDERS)
         attachment_register(emails.ATTACHMENTS)
+        mail_register(emails_transcripts.BUILDERS)
+        attachment_register(emails_transcripts.ATTACHMENTS)
         jobs.register()
         signals.connect()
         term_change_check_register(credit_limit_refusals)

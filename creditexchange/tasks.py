@@ -26,3 +26,11 @@ def release_waitlists_task() -> int:
     from .services.waitlist import waitlist_release_due
 
     return len(waitlist_release_due())
+
+
+@shared_task(ignore_result=True, soft_time_limit=600, time_limit=660)
+def issue_due_transcripts_task() -> int:
+    """Beat, every 15 minutes: transcripts for each partner of a term whose grades became final (issue 15)."""
+    from .services.transcripts import transcripts_issue_due
+
+    return len(transcripts_issue_due().issued)

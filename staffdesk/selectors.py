@@ -297,6 +297,67 @@ def affiliation_figures(term: Term) -> list[Figure]:
 
 # --- Sections and access -----------------------------------------------------------------------------------------
 
+
+# --- Grades and transcripts (issue 15) -------------------------------------------------------------------------
+
+
+def grade_figures(term: Term) -> list[Figure]:
+    """Grade entry (registered / graded / missing, per course) and transcripts per partner (batches, mails); five queries."""
+    from core.models import OutgoingMail
+    from creditexchange.models import TermGrades, TranscriptBatch
+
+    registered = CourseRegistration.objects.filter(term=term, status=CourseRegistration.Status.REGISTERED)
+    per_offering = (
+        registered.values("offering_id", "offering__code", "offering__section")
+        .annotate(students=Count("pk"), graded=Count("grade")).order_by("offering__code", "offering__section")
+    )
+    rows = [[f"{r['offering__code']}-{r['offering__section']}", r["students"], r["graded"], r["students"] - r["graded"],
+             _percent(r["graded"], r["students"])] for r in per_offering]
+    total, done = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    state = TermGrades.objects.filter(term=term).first()
+    status = state.get_status_display() if state else TermGrades.Status.OPEN.label
+    entry = Figure(
+        key="grades_by_offering", title=str(_("Grade entry per course")),
+        header=[str(_("Course")), str(_("Registered")), str(_("Graded")), str(_("Missing")), str(_("Graded (%)"))],
+        rows=[*rows, [str(_("Total")), total, done, total - done, _percent(done, total)]] if rows else [],
+        bars=[(r[0], r[4]) for r in rows], max_value=100, suffix="%",
+        note=str(_("Grades of this term: %(status)s.") % {"status": status}),
+    )
+    students = (
+        TemporaryIdApplication.objects.filter(term=term, status=TemporaryIdApplication.Status.ISSUED)
+        .filter(Exists(registered.filter(student=OuterRef("temporary_id__user"))))
+        .values("partner_id", "partner__name_ko", "partner__name_en").annotate(count=Count("pk")).order_by()
+    )
+    batch_partner = dict(TranscriptBatch.objects.filter(term=term).values_list("pk", "partner_id"))
+    issued: dict[int, int] = {}
+    for partner_id in batch_partner.values():
+        issued[partner_id] = issued.get(partner_id, 0) + 1
+    mails: dict[int, dict[str, int]] = {}
+    mail_rows = (
+        OutgoingMail.objects.filter(kind="transcripts", params__batch_id__in=list(batch_partner))
+        .values("params__batch_id", "status").annotate(count=Count("pk")).order_by()
+    ) if batch_partner else []
+    for row in mail_rows:
+        by_status = mails.setdefault(batch_partner.get(row["params__batch_id"]), {})
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["count"]
+    transcript_rows = []
+    for row in sorted(students, key=lambda r: (r["partner__name_ko"], r["partner_id"])):
+        sent = mails.get(row["partner_id"], {})
+        transcript_rows.append([
+            bilingual(row["partner__name_ko"], row["partner__name_en"]), row["count"], issued.get(row["partner_id"], 0),
+            sent.get(OutgoingMail.Status.SENT, 0), sent.get(OutgoingMail.Status.FAILED, 0),
+            sent.get(OutgoingMail.Status.QUEUED, 0) + sent.get(OutgoingMail.Status.SENDING, 0),
+        ])
+    transcripts = Figure(
+        key="transcripts_by_partner", title=str(_("Transcripts per partner university")),
+        header=[str(_("Partner university")), str(_("Students with courses")), str(_("Batches issued")),
+                str(_("Mails sent")), str(_("Mails failed")), str(_("Mails waiting"))],
+        rows=transcript_rows, bars=[(r[0], r[2]) for r in transcript_rows],
+        note=str(_("A batch after the first is a corrected version.")),
+    )
+    return [entry, transcripts]
+
+
 SECTIONS = [
     ("applications", _("Temporary student ID applications"), "creditexchange.view_temporaryidapplication",
      ["applications_by_status", "applications_by_partner"], application_figures),
@@ -306,6 +367,8 @@ SECTIONS = [
      ["recommendations_by_partner"], recommendation_figures),
     ("affiliation", _("Change of affiliation"), "affiliation.view_affiliationapplication",
      ["affiliation_by_department"], affiliation_figures),
+    ("grades", _("Grades and transcripts"), "creditexchange.view_grade",
+     ["grades_by_offering", "transcripts_by_partner"], grade_figures),
 ]
 FIGURE_SECTION = {figure_key: key for key, _title, _perm, figure_keys, _fn in SECTIONS for figure_key in figure_keys}
 
@@ -313,7 +376,7 @@ FIGURE_SECTION = {figure_key: key for key, _title, _perm, figure_keys, _fn in SE
 def dashboard_terms_for(user, at: datetime | None = None) -> tuple[list[Term], Term | None]:
     """``dashboard_terms`` with the schedules of the user's sections (all when the user sees none)."""
     sections = set(visible_sections(user))
-    credit = bool(sections & {"applications", "registrations", "recommendations"})
+    credit = bool(sections & {"applications", "registrations", "recommendations", "grades"})
     affiliation = "affiliation" in sections
     if not (credit or affiliation):
         credit = affiliation = True

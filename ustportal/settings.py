@@ -242,6 +242,15 @@ AFFILIATION_UPLOAD_MAX_BYTES = env.int("AFFILIATION_UPLOAD_MAX_BYTES", default=5
 PARTNER_LIST_VERIFY_DAYS = env.int("PARTNER_LIST_VERIFY_DAYS", default=14)  # whole days to answer after the send day
 REGISTRAR_EMAIL = env.str("REGISTRAR_EMAIL", default="")  # shown on closed partner links if the host has no contact
 PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS = env.int("PARTNER_LIST_SCHEDULE_LOOKBACK_DAYS", default=14)
+# Transcripts of records to partners (issue 15).
+TRANSCRIPT_SEAL_TEXT = {  # the issuing office, printed under the title of every transcript
+    "ko": env.str("TRANSCRIPT_SEAL_TEXT_KO", default="UST 학사관리팀"),
+    "en": env.str("TRANSCRIPT_SEAL_TEXT_EN", default="UST Academic Affairs Team"),
+}
+TRANSCRIPT_FONT_PATH = env.str("TRANSCRIPT_FONT_PATH", default="")  # a Korean TrueType (glyf) font; empty: Debian's fonts-nanum
+TRANSCRIPT_FONT_BOLD_PATH = env.str("TRANSCRIPT_FONT_BOLD_PATH", default="")
+TRANSCRIPT_MAIL_PDFS_MAX = env.int("TRANSCRIPT_MAIL_PDFS_MAX", default=20)  # more PDFs than this go in one ZIP
+TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS = env.int("TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS", default=14)  # grades made final since
 
 # Personal data (PIPA). The consent text shows these numbers; the retention job destroys what has passed them.
 PRIVACY_NOTICE_VERSION = env.str("PRIVACY_NOTICE_VERSION", default="2026-12")  # the consent text's version, stored with each consent
@@ -281,6 +290,10 @@ CELERY_BEAT_SCHEDULE = {
     "release-waitlists": {  # every 5 minutes: does each announced release once, a late one as soon as it can
         "task": "creditexchange.tasks.release_waitlists_task",
         "schedule": 300.0,
+    },
+    "issue-due-transcripts": {  # every 15 minutes: partners of terms whose grades became final, with no batch yet
+        "task": "creditexchange.tasks.issue_due_transcripts_task",
+        "schedule": 900.0,
     },
     "destroy-expired-personal-data": {
         "task": "ustportal.tasks.destroy_expired_personal_data_task",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("credit-exchange/", include("creditexchange.urls")),
+    path("verify/", include("creditexchange.urls_transcripts")),  # the public transcript verification (issue 15)
     path("affiliation/", include("affiliation.urls")),
     path("notices/", include("notices.urls")),
     path("calendar.ics", academics_views.calendar_feed, name="calendar"),

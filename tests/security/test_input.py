@@ -243,6 +243,8 @@ def targets() -> list[Target]:
         }, login="home", may_write=_redirected),
         Target("affiliation_file", "get", "/affiliation/applications/{application_id}/{kind}/",
                path_params={"application_id": ids["application_id"], "kind": "study_plan"}, login="home"),
+        Target("transcript_verify", "post", "/verify/", {"code": "ABCD-EFGH-JKMN-PQRS"}, may_write=_always_refused),
+        Target("transcript_verify_code", "get", "/verify/{code}/", path_params={"code": "ABCD-EFGH-JKMN-PQRS"}),
     ]
 
 
@@ -264,6 +266,7 @@ COVERED = {
     "creditexchange:basket_remove": "basket_remove", "creditexchange:basket_register": "basket_register",
     "creditexchange:waitlist_join": "waitlist_join", "creditexchange:waitlist_leave": "waitlist_leave",
     "creditexchange:waitlist_claim": "waitlist_claim", "creditexchange:my_grades": "my_grades",
+    "transcripts:verify": "transcript_verify", "transcripts:verify_code": "transcript_verify_code",
 }
 NOT_PUBLIC_PREFIXES = ("admin/", "staff/", "dev/", "healthz")
 NO_INPUT = {

@@ -2,8 +2,8 @@
 
 import pytest
 
-SECTIONS = {"applications", "registrations", "recommendations", "affiliation"}
-CREDIT_EXCHANGE = {"applications", "registrations", "recommendations"}
+SECTIONS = {"applications", "registrations", "recommendations", "affiliation", "grades"}
+CREDIT_EXCHANGE = {"applications", "registrations", "recommendations", "grades"}
 
 
 def _sections(response) -> set[str]:

@@ -27,7 +27,7 @@ from affiliation.demo import HOME_PASSWORD as AFFILIATION_PASSWORD
 from affiliation.demo import load_affiliation_demo
 from core import dates
 from core.language import ENGLISH, KOREAN
-from creditexchange.demo import load_partner_list_demo
+from creditexchange.demo import load_partner_list_demo, load_transcripts_demo
 from creditexchange.models import ApplicationEvent, CourseOffering, TemporaryIdApplication, TimeSlot
 from creditexchange.services import registration_submit
 from notices.demo import load_notice_demo
@@ -83,6 +83,7 @@ class Command(BaseCommand):
             self._basket_term()
             affiliation_logins = load_affiliation_demo()
             load_partner_list_demo()
+            load_transcripts_demo()
             load_notice_demo()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         base = settings.PORTAL_BASE_URL  # the port of `make run PORT=…`

@@ -1,0 +1,165 @@
+"""The transcript of records as a PDF (issue 15), in the partner's language.
+
+Pure rendering over a transcript's snapshot (``transcript_snapshot``'s dict, the JSON stored in
+``Transcript.rows``): the same snapshot always gives the same pages, whatever changes later.
+
+The Hangul font: a TrueType font with glyf outlines is embedded (subset) so the PDF reads the same anywhere.
+ReportLab cannot use CFF-flavoured OTF or .ttc collections reliably, so Noto CJK (what the browser tests
+install) does not do. The font is looked up at ``TRANSCRIPT_FONT_PATH`` (a setting; empty by default), then
+Debian's ``fonts-nanum`` (``.ci/run`` installs it). The only PyPI package found that ships a glyf Korean TTF
+(koreanize-matplotlib, NanumGothic) requires matplotlib and numpy, too much for one font. Without any TTF the
+PDF falls back to ReportLab's built-in CID font ``HYSMyeongJo-Medium`` (Adobe-Korea1, not embedded: the
+reader's viewer supplies the glyphs; poppler and Acrobat do).
+"""
+
+import io
+import os
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+FONT_CANDIDATES = (
+    ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"),
+)
+CID_FALLBACK = "HYSMyeongJo-Medium"
+
+
+def _font_files() -> tuple[str, str] | None:
+    configured = getattr(settings, "TRANSCRIPT_FONT_PATH", "")
+    if configured:
+        if os.path.isfile(configured):
+            bold = getattr(settings, "TRANSCRIPT_FONT_BOLD_PATH", "") or configured
+            return configured, bold if os.path.isfile(bold) else configured
+        return None  # a configured but missing font is not silently replaced by another TTF
+    for regular, bold in FONT_CANDIDATES:
+        if os.path.isfile(regular):
+            return regular, bold if os.path.isfile(bold) else regular
+    return None
+
+
+@lru_cache(maxsize=4)
+def _register(files: tuple[str, str] | None) -> tuple[str, str, bool]:
+    """Register the fonts once per process; (regular name, bold name, embedded?)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if files is not None:
+        regular, bold = files
+        pdfmetrics.registerFont(TTFont("TranscriptKR", regular))
+        pdfmetrics.registerFont(TTFont("TranscriptKR-Bold", bold))
+        return "TranscriptKR", "TranscriptKR-Bold", True
+    pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
+    return CID_FALLBACK, CID_FALLBACK, False
+
+
+def transcript_fonts() -> tuple[str, str, bool]:
+    return _register(_font_files())
+
+
+def seal_text(language: str) -> str:
+    texts = settings.TRANSCRIPT_SEAL_TEXT
+    return texts.get(language) or texts.get("en") or ""
+
+
+def group_code(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def course_title(line: dict, language: str) -> str:
+    if language == "ko":
+        return line.get("title_ko") or line.get("title_en") or ""
+    return line.get("title_en") or line.get("title_ko") or ""
+
+
+def grade_cell(line: dict) -> str:
+    return line["grade"] or "—"
+
+
+def credit_note(line: dict) -> str:
+    """The mark on a course that earns nothing because the partner did not recommend the student."""
+    return str(_("No credit (not recommended)")) if line.get("no_credit") else ""
+
+
+def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
+    """One A4 page (more if the courses need them): header with seal text, the student, the courses, totals, code."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    regular, bold, _embedded = transcript_fonts()
+    body = ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13)
+    small = ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=colors.HexColor("#444444"))
+    heading = ParagraphStyle("heading", parent=body, fontName=bold, fontSize=16, leading=21, spaceAfter=2)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=11)
+
+    def p(text, style=body):
+        from xml.sax.saxutils import escape
+
+        return Paragraph(escape(str(text)), style)
+
+    student, term = snapshot["student"], snapshot["term"]
+    with translation.override(language):
+        host = snapshot["host"].get(language) or snapshot["host"].get("en") or ""
+        story = [
+            p(host, ParagraphStyle("host", parent=body, fontName=bold, fontSize=11)),
+            p(_("Transcript of records"), heading),
+            p(seal_text(language), small),
+            Spacer(1, 5 * mm),
+        ]
+        identity = [
+            [p(_("Name (Korean)")), p(student["name_ko"] or "—"), p(_("Name (Latin letters)")), p(student["name_latin"] or "—")],
+            [p(_("Temporary student ID")), p(student["student_id"]), p(_("Term")), p(term.get(language) or term["en"])],
+            [p(_("Home university")), p(snapshot["partner"].get(language) or snapshot["partner"]["en"]),
+             p(_("Home student number")), p(student["home_student_number"])],
+        ]
+        grid = TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ])
+        table = Table(identity, colWidths=[32 * mm, 53 * mm, 32 * mm, 53 * mm])
+        table.setStyle(TableStyle([*grid.getCommands(), ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f0f0")),
+                                   ("BACKGROUND", (2, 0), (2, -1), colors.HexColor("#f0f0f0"))]))
+        story += [table, Spacer(1, 5 * mm)]
+
+        header = [p(_("Course code"), cell), p(_("Course title"), cell), p(_("Credits"), cell), p(_("Grade"), cell),
+                  p(_("Points"), cell), p(_("Credit"), cell)]
+        rows = [header]
+        for line in snapshot["lines"]:
+            rows.append([
+                p(f"{line['code']}-{line['section']}", cell), p(course_title(line, language), cell), p(line["credits"], cell),
+                p(grade_cell(line), cell), p(line["points"] if line["points"] is not None else "—", cell),
+                p(credit_note(line), cell),
+            ])
+        courses = Table(rows, colWidths=[28 * mm, 62 * mm, 14 * mm, 14 * mm, 14 * mm, 38 * mm], repeatRows=1)
+        courses.setStyle(TableStyle([*grid.getCommands(), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e9f2"))]))
+        story += [courses, Spacer(1, 4 * mm)]
+
+        totals = [[
+            p(_("Credits attempted")), p(snapshot["credits_attempted"]),
+            p(_("Credits earned")), p(snapshot["credits_earned"]),
+            p(_("GPA (4.5 scale)")), p(snapshot["gpa"] or "—"),
+        ]]
+        totals_table = Table(totals, colWidths=[30 * mm, 22 * mm, 30 * mm, 22 * mm, 36 * mm, 30 * mm])
+        totals_table.setStyle(grid)
+        story += [totals_table, Spacer(1, 8 * mm)]
+        story += [
+            p(_("Issued on %(date)s (Asia/Seoul)") % {"date": snapshot["issued_on"]}),
+            p(_("Verification code: %(code)s") % {"code": group_code(snapshot["code"])},
+              ParagraphStyle("code", parent=body, fontName=bold, fontSize=11, leading=15)),
+            p(_("Anyone can check that this transcript was issued at %(url)s") % {"url": snapshot["verify_url"]}),
+        ]
+        if snapshot.get("version", 1) > 1:
+            story.append(p(_("Corrected version %(version)s; it replaces the earlier ones.") % {"version": snapshot["version"]}))
+        buffer = io.BytesIO()
+        document = SimpleDocTemplate(
+            buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
+            title=str(_("Transcript of records")), author=host, creator="UST Portal",
+            invariant=True,  # the same snapshot gives the same bytes (its sha256 is stored)
+        )
+        document.build(story)
+    return buffer.getvalue()

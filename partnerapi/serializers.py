@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from academics.models import TermWindow
+from core.text import clean_typed
 from creditexchange.models import CourseRegistration, PartnerList, Recommendation, TemporaryIdApplication
 
 ANSWER_DECISIONS = [Recommendation.Decision.RECOMMENDED, Recommendation.Decision.NOT_RECOMMENDED]
@@ -142,6 +143,9 @@ class AnswerSerializer(serializers.Serializer):
     line = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     decision = serializers.ChoiceField(choices=ANSWER_DECISIONS)
     comment = serializers.CharField(allow_blank=True, required=False, default="")
+
+    def validate_comment(self, value: str) -> str:
+        return clean_typed(value, multiline=True).strip()  # typed text, as the link's form cleans it (core.text)
 
 
 class AnswersSerializer(serializers.Serializer):

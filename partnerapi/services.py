@@ -5,6 +5,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,10 +39,10 @@ def api_key_issue(
             if not ApiKey.objects.filter(prefix=prefix).exists():
                 break
         full = f"{prefix}.{secrets.token_urlsafe(32)}"
-        row = ApiKey(partner=partner, name=name.strip(), prefix=prefix, secret_hash=_hash(full), created_at=at,
-                     created_by=actor)
-        if expires_at is not None:
-            row.expires_at = expires_at
+        row = ApiKey(
+            partner=partner, name=name.strip(), prefix=prefix, secret_hash=_hash(full), created_at=at, created_by=actor,
+            expires_at=expires_at or at + timedelta(days=settings.PARTNER_API_KEY_DAYS),
+        )
         row.full_clean()
         row.save()
     return row, full

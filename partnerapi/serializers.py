@@ -15,6 +15,7 @@ ANSWER_DECISIONS = [Recommendation.Decision.RECOMMENDED, Recommendation.Decision
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
+    errors = serializers.JSONField(required=False, help_text="For a 400: the message of each field that was not valid.")
 
 
 class WindowSerializer(serializers.Serializer):

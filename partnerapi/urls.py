@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("recommendations/", views.RecommendationsView.as_view(), name="recommendations"),
     path("transcripts/", views.TranscriptsView.as_view(), name="transcripts"),
     path("transcripts/<str:code>/pdf", views.TranscriptPdfView.as_view(), name="transcript-pdf"),
+    re_path(r"", views.NotFoundView.as_view(), name="not-found"),  # any other address under /api/v1/: a JSON 404
 ]

@@ -38,7 +38,10 @@ class PartnerApiView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, DomainError):
             return Response({"detail": exc.message, "code": type(exc).__name__}, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)
+        response = super().handle_exception(exc)
+        if isinstance(exc, exceptions.ValidationError):  # one error shape everywhere: detail, code, and the fields
+            response.data = {"detail": _first_message(exc.detail), "code": "invalid", "errors": exc.detail}
+        return response
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -52,6 +55,12 @@ class PartnerApiView(APIView):
     @property
     def partner(self):
         return self.request.auth.partner
+
+
+def _first_message(detail) -> str:
+    while isinstance(detail, dict | list) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    return str(detail) if detail else _("The request is not valid.")
 
 
 def _ip(request) -> str | None:
@@ -177,3 +186,12 @@ class TranscriptPdfView(PartnerApiView):
         response["Content-Disposition"] = f'attachment; filename="transcript-{transcript.code}.pdf"'
         response["X-Content-SHA256"] = transcript.sha256
         return response
+
+
+@extend_schema(exclude=True)
+class NotFoundView(PartnerApiView):
+    """Any other address under /api/v1/: a JSON 404 (logged like every call), not the portal's HTML page."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound()

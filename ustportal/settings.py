@@ -367,7 +367,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored by drf-spectacular-sidecar: the docs page works offline
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SECURITY": [{"partnerKey": []}],
 }
 PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="600/hour")  # per key
 PARTNER_API_PAGE_SIZE = env.int("PARTNER_API_PAGE_SIZE", default=200)  # rows per answer of a list endpoint

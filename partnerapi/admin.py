@@ -25,7 +25,8 @@ class ApiKeyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["partner"].queryset = Institution.objects.filter(kind=Institution.Kind.PARTNER).order_by("code")
+        if "partner" in self.fields:  # the add form (a key's page shows everything read-only)
+            self.fields["partner"].queryset = Institution.objects.filter(kind=Institution.Kind.PARTNER).order_by("code")
 
 
 class RevokeForm(forms.Form):

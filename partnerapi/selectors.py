@@ -14,6 +14,7 @@ from creditexchange.models import (
     TemporaryIdApplication,
     Transcript,
 )
+from creditexchange.models.transcripts import CODE_ALPHABET, CODE_LENGTH
 from creditexchange.selectors_lists import registrations_with_credit_mark
 
 
@@ -66,4 +67,8 @@ def partner_transcripts(*, partner: Institution, term_id: int | None = None) -> 
 
 
 def partner_transcript(*, partner: Institution, code: str) -> Transcript | None:
-    return Transcript.objects.filter(batch__partner=partner, code=code.strip().upper()[:32]).first()
+    """The transcript with verification ``code`` (as printed, dashes allowed) if it is one of ``partner``'s."""
+    code = code.strip().upper().replace("-", "")
+    if len(code) != CODE_LENGTH or not set(code) <= set(CODE_ALPHABET):
+        return None
+    return Transcript.objects.filter(batch__partner=partner, code=code).first()

@@ -6,6 +6,8 @@ import schemathesis
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
@@ -26,8 +28,20 @@ def test_the_api_keeps_to_its_schema(db, settings):
     settings.PARTNER_API_RATE = "100000/hour"
     scene = build_api_scene()
     headers = {"Authorization": f"Bearer {scene.hanbit_key}"}
-    operations = _operations()
-    assert len(operations) == 9
+    # Schemathesis calls the WSGI app itself: keep Django from closing the test's connection after each request
+    # (the test client does the same).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        operations = _operations()
+        assert len(operations) == 9
+        _check_all(operations, headers)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _check_all(operations, headers):
     for operation in operations:
         @given(case=operation.as_strategy(headers=headers))
         @hypothesis_settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)

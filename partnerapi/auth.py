@@ -27,7 +27,7 @@ class BearerKeyAuthentication:
         key = api_key_check(key=value.strip())
         if key is None:
             raise exceptions.AuthenticationFailed(_("The API key is missing, unknown, expired or revoked."))
-        request._partnerapi_key = key
+        request._partnerapi_key = request._request._partnerapi_key = key  # the call log and the PIPA log read it
         return AnonymousUser(), key
 
     def authenticate_header(self, request) -> str:

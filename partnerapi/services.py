@@ -58,11 +58,18 @@ def api_key_check(*, key: str, at: datetime | None = None) -> ApiKey | None:
     if row is None or not hmac.compare_digest(row.secret_hash, _hash(key)) or not row.is_active(at):
         return None
     if row.last_used_at is None or row.last_used_at <= at - LAST_USED_EVERY:
-        # A conditional update: concurrent calls within the minute write once between them.
-        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=at - LAST_USED_EVERY)
-        ApiKey.objects.filter(stale, pk=row.pk).update(last_used_at=at)
+        api_key_touch(key_id=row.pk, at=at)
         row.last_used_at = at
     return row
+
+
+def api_key_touch(*, key_id: int, at: datetime) -> bool:
+    """Note the key's use unless it was noted less than a minute ago; True if this call wrote it.
+
+    A conditional update: calls at the same moment (each having read a stale value) write once between them.
+    """
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=at - LAST_USED_EVERY)
+    return ApiKey.objects.filter(stale, pk=key_id).update(last_used_at=at) == 1
 
 
 def api_key_revoke(*, key_id: int, actor: User, reason: str, at: datetime | None = None) -> ApiKey:

@@ -45,6 +45,7 @@ class PartnerApiView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # students' data: no shared or browser cache keeps it
         key = getattr(request, "_partnerapi_key", None) or getattr(request._request, "_partnerapi_key", None)
         ApiCall.objects.create(
             key=key, partner_id=key.partner_id if key else None, method=request.method[:10],

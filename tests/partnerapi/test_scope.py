@@ -13,6 +13,7 @@ LIST_ENDPOINTS = ["/api/v1/lists/", "/api/v1/applications/", "/api/v1/registrati
 def _results(client, url, key):
     response = client.get(url, **auth(key))
     assert response.status_code == 200, response.content
+    assert response["Cache-Control"] == "no-store"
     return response.json()["results"]
 
 

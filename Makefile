@@ -46,7 +46,7 @@ test: install
 	SECRET_KEY=test-only-not-secret-but-as-long-as-a-real-one-0123456789 $(PY) -m pytest $(PYTEST_ARGS)
 
 # bandit: nothing above low severity on the project's own code (a `# nosec Bxxx` only for a justified false positive).
-BANDIT_PATHS := core accounts academics affiliation creditexchange notices staffdesk ustportal bench manage.py
+BANDIT_PATHS := core accounts academics affiliation creditexchange notices staffdesk partnerapi ustportal bench manage.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "affiliation",
     "staffdesk",
     "notices",
+    # The partner API (issue 15): DRF, its OpenAPI schema and the vendored Swagger UI (no CDN).
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "partnerapi",
 ]
 
 MIDDLEWARE = [
@@ -354,6 +359,32 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+# --- The partner API (issue 15, partnerapi/; README "Partner API") ------------------------------------------------
+# Bearer keys only (no session, no browsable API: JSON in and out); one throttle per key on the shared cache.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["partnerapi.auth.BearerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["partnerapi.auth.HasPartnerKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["partnerapi.auth.PerKeyThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "UST Portal partner API",
+    "DESCRIPTION": "For partner universities: your students' applications, registrations, transcripts, and your "
+                   "answers to the lists the registrar's office sends. A key is issued by the registrar's office.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",  # vendored by drf-spectacular-sidecar: the docs page works offline
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="600/hour")  # per key
+PARTNER_API_PAGE_SIZE = env.int("PARTNER_API_PAGE_SIZE", default=200)  # rows per answer of a list endpoint
+PARTNER_API_KEY_DAYS = env.int("PARTNER_API_KEY_DAYS", default=365)  # a new key's default lifetime
+
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # reverse proxies in front of gunicorn, for client IPs
 
 # Sign-in throttling (django-axes). A lock holds one user name from one address only, so someone elsewhere

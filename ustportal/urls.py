@@ -1,6 +1,9 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from academics import views as academics_views
 from accounts import twofactor
@@ -26,6 +29,12 @@ urlpatterns = [
     path("calendar.ics", academics_views.calendar_feed, name="calendar"),
     path("calendar/<int:year>-<str:season>.ics", academics_views.term_calendar, name="term_calendar"),
     path("staff/", include("staffdesk.urls")),
+    # The partner API (issue 15): its endpoints, the OpenAPI 3 schema and the docs page (Swagger UI, vendored).
+    path("api/v1/", include("partnerapi.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
+    # Swagger UI sets inline styles (never inline script: its init script is a file); only this page allows them.
+    path("api/docs/", csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(
+        url_name="api-schema", authentication_classes=[], permission_classes=[])), name="api-docs"),
     path("admin/", include("ustportal.urls_legacy")),  # old addresses of the models moved to core
     path("admin/", admin.site.urls),
 ]

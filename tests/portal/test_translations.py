@@ -49,7 +49,7 @@ def test_the_compiled_catalogue_is_up_to_date():
             assert catalogue.gettext(entry["msgid"]) == entry["msgstr"], entry["msgid"]
 
 
-PROJECT_APPS = ("academics", "accounts", "creditexchange", "affiliation", "notices", "staffdesk", "ustportal")
+PROJECT_APPS = ("academics", "accounts", "creditexchange", "affiliation", "notices", "staffdesk", "ustportal", "partnerapi")
 
 
 def _project_fields():

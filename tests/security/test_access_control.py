@@ -333,6 +333,7 @@ REGISTRAR = {
     "creditexchange.BasketItem", "creditexchange.WaitlistEntry", "creditexchange.WaitlistEvent", "creditexchange.WaitlistRelease",
     "creditexchange.Grade", "creditexchange.GradeEvent", "creditexchange.TermGrades", "creditexchange.TermGradesEvent",
     "creditexchange.TranscriptBatch", "creditexchange.TranscriptBatchFile", "creditexchange.Transcript",
+    "partnerapi.ApiKey", "partnerapi.ApiCall",  # issue 15: the partner API's keys (issue, revoke) and its call log
     "core.StaffJob", "core.OutgoingMail", "core.BulkAction",
     "axes.AccessAttempt",  # sign-in lock-outs, to lift them
 }

@@ -1,0 +1,65 @@
+"""Review of the grades work (issue 15, helper h4): what an attacker or a registrar office would find."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from creditexchange.models import Grade, GradeEvent
+from creditexchange.services.grades import grade_set
+
+from ..factories import UserFactory
+from .grades_helpers import graded_term, registered
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def term():
+    return graded_term()
+
+
+def _sheet(offering):
+    return reverse("admin:creditexchange_grade_sheet", args=[offering.pk])
+
+
+# --- finding 1: a sheet opened before another registrar's change overwrites it -------------------------------------
+
+def test_a_stale_sheet_does_not_overwrite_a_grade_another_registrar_changed_meanwhile(registrar_client, registrar, term):
+    """Two tabs (or two registrars): both open the sheet while A has B0 and B has nothing; the other one sets A to
+    A+; this tab then enters only B's grade. A keeps A+ (the tab never touched A's select), B gets its grade."""
+    first = registered(term, code="CSE100")
+    second = registered(term, offering=first.offering)
+    grade_set(actor=registrar, registration_id=first.pk, value="B0")
+    page = registrar_client.get(_sheet(first.offering)).content.decode()
+    assert f'name="was-{first.pk}" value="B0"' in page  # the sheet carries what it showed
+
+    colleague = UserFactory(is_staff=True)
+    grade_set(actor=colleague, registration_id=first.pk, value="A+")
+    # what the stale tab posts: every select as it was shown, plus the one the registrar changed
+    response = registrar_client.post(_sheet(first.offering), {
+        f"grade-{first.pk}": "B0", f"was-{first.pk}": "B0", f"grade-{second.pk}": "P", f"was-{second.pk}": "",
+    })
+
+    assert response.status_code == 302
+    assert Grade.objects.get(registration=first).value == "A+"
+    assert Grade.objects.get(registration=second).value == "P"
+    assert GradeEvent.objects.filter(grade__registration=first).count() == 2
+
+
+def test_a_stale_sheet_that_changes_the_same_grade_is_refused_and_says_so(registrar_client, registrar, term):
+    first = registered(term, code="CSE100")
+    grade_set(actor=registrar, registration_id=first.pk, value="B0")
+    colleague = UserFactory(is_staff=True, username="colleague")
+    grade_set(actor=colleague, registration_id=first.pk, value="A+")
+
+    response = registrar_client.post(_sheet(first.offering), {f"grade-{first.pk}": "C0", f"was-{first.pk}": "B0"},
+                                     HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "changed since you opened the sheet" in response.content.decode()
+    assert Grade.objects.get(registration=first).value == "A+"
+    ko = Client()
+    ko.force_login(registrar)
+    page = ko.post(_sheet(first.offering), {f"grade-{first.pk}": "C0", f"was-{first.pk}": "B0"},
+                   HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "시트를 연 뒤" in page

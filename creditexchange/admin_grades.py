@@ -112,10 +112,12 @@ class GradePagesMixin:
             reason, saved = request.POST.get("reason", "")[:500], 0
             for row in rows:
                 value = request.POST.get(f"grade-{row.registration.pk}", "")
-                if not value or (row.grade is not None and row.grade.value == value):
+                shown = request.POST.get(f"was-{row.registration.pk}")  # what the page showed: only touched rows save
+                if not value or value == (shown if shown is not None else (row.grade.value if row.grade else "")):
                     continue
                 try:
-                    grade_services.grade_set(actor=request.user, registration_id=row.registration.pk, value=value, reason=reason)
+                    grade_services.grade_set(actor=request.user, registration_id=row.registration.pk, value=value,
+                                             reason=reason, expected=shown)
                     saved += 1
                 except DomainError as exc:
                     errors[row.registration.pk] = exc.message

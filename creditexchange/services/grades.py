@@ -66,6 +66,19 @@ class GradesMissing(GradeRefused):
     pass
 
 
+class GradeChanged(GradeRefused):
+    """The grade is no longer what the page showed (another tab or another registrar saved it meanwhile)."""
+
+    def __init__(self, grade: Grade | None):
+        now = grade.value if grade is not None else "—"
+        by = (grade.entered_by.username if grade is not None and grade.entered_by else "—")
+        super().__init__(
+            _("This grade was changed since you opened the sheet (now %(value)s, by %(by)s); nothing was saved for "
+              "it. Check it and save again.") % {"value": now, "by": by},
+            code="changed",
+        )
+
+
 # --- the rules -----------------------------------------------------------------------------------------------------
 
 def grades_window_check(*, term: Term, at: datetime | None = None) -> None:
@@ -132,9 +145,12 @@ def _write(*, registration, grade, value, actor, source, reason, at) -> Grade:
 
 def grade_set(
     *, actor: User | None, registration_id: int, value: str, source: str = Grade.Source.STAFF, reason: str = "",
-    at: datetime | None = None,
+    at: datetime | None = None, expected: str | None = None,
 ) -> Grade:
-    """Set the grade of one registration (the rules of the module docstring); the same value again changes nothing."""
+    """Set the grade of one registration (the rules of the module docstring); the same value again changes nothing.
+
+    ``expected`` is the value the caller's page showed ("" for none): when the grade holds another value by now
+    (a second tab, another registrar), nothing is saved (``GradeChanged``), so a stale page never undoes a change."""
     at = at or timezone.now()
     value = _value_check(value)
     with transaction.atomic():
@@ -148,9 +164,11 @@ def grade_set(
         grades_window_check(term=registration.term, at=at)
         if lock.is_final:
             raise GradesFinal(registration.term)
-        grade = Grade.objects.filter(registration=registration).first()
+        grade = Grade.objects.filter(registration=registration).select_related("entered_by").first()
         if grade is not None and grade.value == value:
             return grade
+        if expected is not None and (grade.value if grade is not None else "") != expected:
+            raise GradeChanged(grade)
         return _write(registration=registration, grade=grade, value=value, actor=actor, source=source, reason=reason, at=at)
 
 

@@ -63,3 +63,27 @@ def test_a_stale_sheet_that_changes_the_same_grade_is_refused_and_says_so(regist
     page = ko.post(_sheet(first.offering), {f"grade-{first.pk}": "C0", f"was-{first.pk}": "B0"},
                    HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "시트를 연 뒤" in page
+
+
+# --- finding 2: undo after an edit-and-back deletes a grade's trail ------------------------------------------------
+
+def test_undo_refuses_a_grade_changed_and_changed_back_since_the_import_and_keeps_its_trail(registrar, term):
+    """Sheet A0 → C0 → A0 after the import: the value is the imported one again, but the grade has a history since
+    then; undoing would delete that history (a first entry is deleted with its events) or hide it."""
+    from django.utils.translation import override
+
+    from core.errors import DomainError
+    from core.models import BulkAction
+    from creditexchange.services.grades import grades_import, grades_import_undo
+
+    first = registered(term, code="CSE100")
+    content = f"term,code,section,student_id,grade\n2026-fall,CSE100,01,{first.student.username},A0\n".encode()
+    report = grades_import(content=content, filename="g.csv", actor=registrar, dry_run=False)
+    grade_set(actor=registrar, registration_id=first.pk, value="C0", reason="typo")
+    grade_set(actor=registrar, registration_id=first.pk, value="A0", reason="typo fixed")
+
+    with override("en"), pytest.raises(DomainError, match="changed since the import"):
+        grades_import_undo(action=BulkAction.objects.get(pk=report.bulk_action_id), actor=registrar, reason="wrong file")
+
+    assert Grade.objects.get(registration=first).value == "A0"
+    assert GradeEvent.objects.filter(grade__registration=first).count() == 3

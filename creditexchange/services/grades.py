@@ -391,9 +391,15 @@ def grades_import_undo(*, action, actor: User, reason: str):
         grades = {g.pk: g for g in Grade.objects.select_for_update(of=("self",)).select_related("registration", "term")
                   .filter(pk__in=grade_ids).order_by("pk")}
         refused = [_("the grades of %(term)s are final") % {"term": lock.term} for lock in locks if lock.is_final]
+        # the import's own event must still be each grade's latest: a grade edited and set back since then has a
+        # history the undo would hide (or delete, with a first entry), so it is refused like any other change
+        latest = {}
+        for event in GradeEvent.objects.filter(grade_id__in=grade_ids).order_by("created_at", "pk"):
+            latest[event.grade_id] = event
         for entry in action.changes:
-            grade = grades.get(entry["id"])
-            if grade is None or grade.value != entry["after"]["value"]:
+            grade, event = grades.get(entry["id"]), latest.get(entry["id"])
+            if (grade is None or grade.value != entry["after"]["value"] or event is None
+                    or event.source != Grade.Source.IMPORT or event.created_at > action.at):
                 refused.append(_("%(grade)s changed since the import") % {"grade": entry["label"]})
         if refused:
             raise DomainError(_("Nothing was undone: %(reasons)s.") % {"reasons": "; ".join(refused)})

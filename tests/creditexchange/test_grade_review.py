@@ -87,3 +87,50 @@ def test_undo_refuses_a_grade_changed_and_changed_back_since_the_import_and_keep
 
     assert Grade.objects.get(registration=first).value == "A0"
     assert GradeEvent.objects.filter(grade__registration=first).count() == 3
+
+
+# --- finding 3: the student's grade page runs queries per term (N+1) ----------------------------------------------
+
+def _student_with_terms(registrar, count, first_year):
+    """One exchange student with a graded course in ``count`` terms, a not-recommended answer in every other one."""
+    from creditexchange.models import Recommendation, TemporaryIdApplication
+
+    from ..factories import ApplicationFactory, RecommendationFactory
+
+    student = None
+    for index in range(count):
+        term = graded_term(year=first_year + index, season="fall")
+        if student is None:
+            registration = registered(term)
+            student = registration.student
+        else:
+            ApplicationFactory(term=term, partner=student.temporary_id.partner,
+                               home_student_number=student.temporary_id.home_student_number,
+                               status=TemporaryIdApplication.Status.ISSUED, temporary_id=student.temporary_id)
+            registration = registered(term, student=student)
+        registered(term, student=student)  # a second course, no grade yet
+        grade_set(actor=registrar, registration_id=registration.pk, value="A0")
+        if index % 2:
+            application = TemporaryIdApplication.objects.get(temporary_id__user=student, term=term)
+            RecommendationFactory(application=application, decision=Recommendation.Decision.NOT_RECOMMENDED)
+    return student
+
+
+def _page_queries(student):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(student)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("creditexchange:my_grades"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    return len(queries), page.content.decode()
+
+
+def test_the_student_grade_page_needs_the_same_queries_for_two_terms_as_for_eight(registrar):
+    few, _page = _page_queries(_student_with_terms(registrar, 2, 2000))
+    many, page = _page_queries(_student_with_terms(registrar, 8, 2010))
+    assert page.count('class="mb-4 grade-term"') == 8
+    assert page.count("did not recommend you for credit exchange this term") == 4
+    assert many == few and many <= 15

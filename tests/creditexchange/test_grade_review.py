@@ -134,3 +134,65 @@ def test_the_student_grade_page_needs_the_same_queries_for_two_terms_as_for_eigh
     assert page.count('class="mb-4 grade-term"') == 8
     assert page.count("did not recommend you for credit exchange this term") == 4
     assert many == few and many <= 15
+
+
+# --- findings 4-6: the import's file: a huge cell, a huge file, duplicate columns ------------------------------
+
+def _upload(client, content, name="g.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("admin:creditexchange_grade_import"), {"file": SimpleUploadedFile(name, content)},
+                       HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_a_cell_larger_than_the_csv_field_limit_is_a_message_not_a_500(registrar_client, term):
+    content = b"term,code,section,student_id,grade\n2026-fall,CSE100,01,s1," + b"A" * 200_000 + b"\n"
+    response = _upload(registrar_client, content)
+    assert response.status_code == 200
+    assert "could not be read" in response.content.decode()
+    assert not Grade.objects.exists()
+
+
+def test_a_file_with_more_rows_than_a_term_has_grades_is_refused_before_any_row_is_checked(registrar_client, term):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from creditexchange.services.grades import MAX_ROWS
+
+    rows = "".join(f"2026-fall,CSE{n % 900:03d},01,s{n},A0\n" for n in range(MAX_ROWS + 1))
+    content = ("term,code,section,student_id,grade\n" + rows).encode()
+    with CaptureQueriesContext(connection) as queries:
+        response = _upload(registrar_client, content)
+    assert response.status_code == 200
+    assert f"at most {MAX_ROWS:,}".replace(",", "") in response.content.decode().replace(",", "")
+    assert len(queries) < 40  # no query per row
+    assert not Grade.objects.exists()
+
+
+def test_an_xlsx_bomb_of_a_million_rows_stops_reading_at_the_cap():
+    """1.5 MB of XLSX holds far more than a million rows: the reader stops after the cap + 1 instead of loading all."""
+    from core.imports import read_rows
+
+    class Sheet:
+        read = 0
+
+        def iter_rows(self, values_only=True):
+            yield ("term", "code", "section", "student_id", "grade")
+            for n in range(10**6):
+                Sheet.read += 1
+                yield ("2026-fall", "CSE100", "01", f"s{n}", "A0")
+
+    import core.imports as imports
+
+    with pytest.raises(imports.DomainError):
+        imports._rows_of_sheet(Sheet(), max_rows=100)
+    assert Sheet.read <= 101
+    assert len(read_rows(content=b"a,b\n1,2\n", filename="x.csv", columns=["a"], max_rows=1)) == 1
+
+
+def test_a_column_given_twice_is_refused_not_silently_the_last_one(registrar_client, term):
+    first = registered(term, code="CSE100")
+    content = (f"term,code,section,student_id,grade,성적\n2026-fall,CSE100,01,{first.student.username},A0,F\n").encode()
+    response = _upload(registrar_client, content)
+    assert "more than once" in response.content.decode() and "grade" in response.content.decode()
+    assert not Grade.objects.exists()

@@ -37,12 +37,31 @@ class ImportReport:
         return not self.errors
 
 
+def _rows_of_sheet(sheet, *, max_rows: int | None) -> list[list[str]]:
+    """An XLSX sheet's rows as text, read lazily: past the header plus ``max_rows`` rows it stops and refuses (a
+    small zipped file can hold millions of rows)."""
+    rows = []
+    for row in sheet.iter_rows(values_only=True):
+        rows.append(["" if v is None else str(v) for v in row])
+        if max_rows is not None and len(rows) > max_rows + 1:
+            raise DomainError(_too_many(max_rows))
+    return rows
+
+
+def _too_many(max_rows: int) -> str:
+    return _("The file has more than %(count)s rows; a file may have at most %(count)s rows. Split it and upload "
+             "the parts one after another.") % {"count": max_rows}
+
+
 def read_rows(
     *, content: bytes, filename: str, columns: list[str], aliases: dict[str, str] | None = None,
+    max_rows: int | None = None,
 ) -> list[tuple[int, dict]]:
     """The data rows with the row number Excel shows (the header is row 1; blank rows keep their numbers).
 
     ``aliases`` maps other header names (a Korean spreadsheet's "성적") to the column they stand for ("grade").
+    A column named twice (also through an alias) is refused rather than read from one of the two; ``max_rows``
+    refuses a longer file (counting blank lines) before anything is checked.
     """
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -51,7 +70,7 @@ def read_rows(
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many types for a damaged file
             raise DomainError(_("The XLSX file could not be read: %(error)s") % {"error": exc}) from exc
-        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows = _rows_of_sheet(sheet, max_rows=max_rows)
     else:
         try:
             text = content.decode("utf-8-sig")
@@ -62,12 +81,24 @@ def read_rows(
                 raise DomainError(
                     _("The CSV file is neither UTF-8 nor CP949 (EUC-KR) text. Save it as “CSV UTF-8” and upload it again.")
                 ) from exc
-        rows = list(csv.reader(io.StringIO(text)))
+        try:
+            rows = []
+            for row in csv.reader(io.StringIO(text)):
+                rows.append(row)
+                if max_rows is not None and len(rows) > max_rows + 1:
+                    raise DomainError(_too_many(max_rows))
+        except csv.Error as exc:  # a cell over the field limit (128 KB), a stray quote in strict files
+            raise DomainError(_("The CSV file could not be read (line %(line)s): %(error)s")
+                              % {"line": len(rows) + 1, "error": exc}) from exc
     if not rows:
         raise DomainError(_("The file is empty."))
     header = [h.strip().lower() for h in rows[0]]
     if aliases:
         header = [aliases.get(h, h) for h in header]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise DomainError(_("The header row names these columns more than once: %(columns)s")
+                          % {"columns": ", ".join(twice)})
     missing = [c for c in columns if c not in header]
     if missing:
         raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})

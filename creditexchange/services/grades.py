@@ -36,6 +36,8 @@ from ..selectors_grade_sheet import OfferingProgress, grades_progress, term_grad
 
 IMPORT_KIND = "creditexchange.grades_import"
 COLUMNS = ["term", "code", "section", "student_id", "grade"]
+# A term has a few thousand grades at most; a longer file is refused before its rows are checked (each costs queries).
+MAX_ROWS = 10_000
 # The header names a Korean registrar's spreadsheet uses for the same columns (and a few English variants).
 HEADER_ALIASES = {
     "학기": "term", "과목코드": "code", "교과목코드": "code", "교과목번호": "code", "학수번호": "code", "분반": "section",
@@ -327,7 +329,7 @@ def grades_import(
     at = at or timezone.now()
     report = GradesImportReport()
     sha256 = hashlib.sha256(content).hexdigest()
-    rows = read_rows(content=content, filename=filename, columns=COLUMNS, aliases=HEADER_ALIASES)
+    rows = read_rows(content=content, filename=filename, columns=COLUMNS, aliases=HEADER_ALIASES, max_rows=MAX_ROWS)
     if not rows:
         raise DomainError(_("The file has no rows of grades."))
     planned, report.errors = _check_rows(rows, at=at)

@@ -196,3 +196,26 @@ def test_a_column_given_twice_is_refused_not_silently_the_last_one(registrar_cli
     response = _upload(registrar_client, content)
     assert "more than once" in response.content.decode() and "grade" in response.content.decode()
     assert not Grade.objects.exists()
+
+
+# --- finding 7 (fix outside the grades files): a staff drop after the grades are final changes the transcript -----
+
+@pytest.mark.xfail(strict=True, reason="finding 7: registration_drop (services/registrations.py, not the grades "
+                   "files) lets staff drop a graded registration of a final term; the lead's fix flips this test")
+def test_staff_cannot_drop_a_graded_registration_once_the_term_is_final(registrar, term):
+    from core.errors import DomainError
+    from creditexchange.models import CourseRegistration
+    from creditexchange.selectors_grades import transcript_lines
+    from creditexchange.services import registration_drop
+    from creditexchange.services.grades import grades_finalize
+
+    first = registered(term, code="CSE100")
+    grade_set(actor=registrar, registration_id=first.pk, value="A+")
+    grades_finalize(term=term, actor=registrar)
+    before = transcript_lines(student=first.student, term=term)
+
+    with pytest.raises(DomainError):
+        registration_drop(student=first.student, registration_id=first.pk, actor=registrar, reason="late drop")
+
+    assert CourseRegistration.objects.get(pk=first.pk).status == CourseRegistration.Status.REGISTERED
+    assert transcript_lines(student=first.student, term=term) == before

@@ -204,12 +204,13 @@ def test_a_column_given_twice_is_refused_not_silently_the_last_one(registrar_cli
                    "files) lets staff drop a graded registration of a final term; the lead's fix flips this test")
 def test_staff_cannot_drop_a_graded_registration_once_the_term_is_final(registrar, term):
     from core.errors import DomainError
-    from creditexchange.models import CourseRegistration
+    from creditexchange.models import CourseOffering, CourseRegistration
     from creditexchange.selectors_grades import transcript_lines
     from creditexchange.services import registration_drop
     from creditexchange.services.grades import grades_finalize
 
     first = registered(term, code="CSE100")
+    CourseOffering.objects.filter(pk=first.offering_id).update(seats_taken=1)  # the factory does not count the seat
     grade_set(actor=registrar, registration_id=first.pk, value="A+")
     grades_finalize(term=term, actor=registrar)
     before = transcript_lines(student=first.student, term=term)

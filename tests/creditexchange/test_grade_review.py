@@ -220,3 +220,27 @@ def test_staff_cannot_drop_a_graded_registration_once_the_term_is_final(registra
 
     assert CourseRegistration.objects.get(pk=first.pk).status == CourseRegistration.Status.REGISTERED
     assert transcript_lines(student=first.student, term=term) == before
+
+
+# --- finding 8: the import checks each row with its own queries (10,000 rows: 20,000+ queries, twice) -------------
+
+def _import_queries(registrar, term, count, code):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from creditexchange.services.grades import grades_import
+
+    first = registered(term, code=code)
+    rows = [first] + [registered(term, offering=first.offering) for _ in range(count - 1)]
+    content = "term,code,section,student_id,grade\n" + "".join(
+        f"2026-fall,{code},01,{r.student.username},A0\n" for r in rows) + "2026-fall,NOPE1,01,nobody,A0\n"
+    with CaptureQueriesContext(connection) as queries:
+        report = grades_import(content=content.encode(), filename="g.csv", actor=registrar, dry_run=True)
+    assert len(report.errors) == 1  # the unknown course, and only it
+    return len(queries)
+
+
+def test_the_import_checks_its_rows_in_a_fixed_number_of_queries(registrar, term):
+    few = _import_queries(registrar, term, 3, "CSE100")
+    many = _import_queries(registrar, term, 30, "CSE200")
+    assert many == few and many <= 12

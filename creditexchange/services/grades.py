@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -239,15 +240,32 @@ class GradesImportReport(ImportReport):
 
 
 def _check_rows(rows, *, at) -> tuple[list, list]:
-    """Every row checked against the database as it is now: (planned (number, registration, value), errors)."""
+    """Every row checked against the database as it is now: (planned (number, registration, value), errors).
+
+    The courses, registrations and accounts the file names are read once for all rows (a fixed number of queries
+    whatever the file's length)."""
     errors, planned, seen = [], [], {}
     terms: dict[str, Term | None] = {}
     term_state: dict[int, str] = {}
+    for _number, row in rows:
+        term_text = row.get("term", "")
+        if term_text not in terms:
+            terms[term_text] = term_parse(term_text)
+    term_ids = {term.pk for term in terms.values() if term is not None}
+    offerings = {
+        (o.term_id, o.code.upper(), o.section): o for o in CourseOffering.objects.filter(term_id__in=term_ids)
+    }
+    names = {row.get("student_id", "").lower() for _number, row in rows}
+    registrations = {
+        (r.offering_id, r.student.username.lower()): r
+        for r in CourseRegistration.objects.select_related("student", "offering")
+        .filter(offering__term_id__in=term_ids, status=CourseRegistration.Status.REGISTERED)
+        .annotate(login=Lower("student__username")).filter(login__in=names)
+    }
+    known = set(User.objects.annotate(login=Lower("username")).filter(login__in=names).values_list("login", flat=True))
     for number, row in rows:
         try:
             term_text = row.get("term", "")
-            if term_text not in terms:
-                terms[term_text] = term_parse(term_text)
             term = terms[term_text]
             if term is None:
                 raise GradeRefused(_("unknown term “%(term)s” (write it like 2026-fall)") % {"term": term_text})
@@ -264,18 +282,14 @@ def _check_rows(rows, *, at) -> tuple[list, list]:
             code, section = row.get("code", "").upper(), row.get("section", "") or "01"
             if section.isdigit() and len(section) < 2:
                 section = section.zfill(2)  # Excel turns "01" into 1
-            offering = CourseOffering.objects.filter(term=term, code__iexact=code, section=section).first()
+            offering = offerings.get((term.pk, code, section))
             if offering is None:
                 raise GradeRefused(_("unknown course %(code)s section %(section)s in %(term)s")
                                    % {"code": code, "section": section, "term": term})
             student_id = row.get("student_id", "")
-            registration = (
-                CourseRegistration.objects.select_related("student", "offering")
-                .filter(offering=offering, student__username__iexact=student_id, status=CourseRegistration.Status.REGISTERED)
-                .first()
-            )
+            registration = registrations.get((offering.pk, student_id.lower()))
             if registration is None:
-                if not User.objects.filter(username__iexact=student_id).exists():
+                if student_id.lower() not in known:
                     raise GradeRefused(_("unknown student “%(student)s”") % {"student": student_id})
                 raise GradeRefused(_("%(student)s is not registered in %(course)s")
                                    % {"student": student_id, "course": _course(offering)})

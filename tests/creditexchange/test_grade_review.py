@@ -244,3 +244,28 @@ def test_the_import_checks_its_rows_in_a_fixed_number_of_queries(registrar, term
     few = _import_queries(registrar, term, 3, "CSE100")
     many = _import_queries(registrar, term, 30, "CSE200")
     assert many == few and many <= 12
+
+
+# --- finding 9: a confirmation the form refuses (damaged, too long a name) says nothing ---------------------------
+
+def test_a_damaged_confirmation_says_so_instead_of_showing_the_upload_form_silently(registrar_client, term):
+    url = reverse("admin:creditexchange_grade_import")
+    response = registrar_client.post(url, {"confirm": "1", "content": "%%%not-base64", "filename": "g.csv",
+                                           "fingerprint": "x" * 64}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "The preview is damaged; upload the file again." in response.content.decode()
+    assert not Grade.objects.exists()
+
+
+def test_a_file_with_a_long_name_can_be_previewed_and_confirmed(registrar_client, term):
+    import re
+
+    first = registered(term, code="CSE100")
+    name = "성적" * 110 + ".csv"  # 224 characters: a long Korean name the upload takes
+    content = f"term,code,section,student_id,grade\n2026-fall,CSE100,01,{first.student.username},A0\n".encode()
+    preview = _upload(registrar_client, content, name=name).content.decode()
+    fields = dict(re.findall(r'name="(content|filename|fingerprint)" value="([^"]*)"', preview))
+    assert set(fields) == {"content", "filename", "fingerprint"}
+    response = registrar_client.post(reverse("admin:creditexchange_grade_import"), {"confirm": "1", **fields})
+    assert response.status_code == 302
+    assert Grade.objects.get(registration=first).value == "A0"

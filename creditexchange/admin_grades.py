@@ -56,7 +56,7 @@ class GradeImportConfirmForm(forms.Form):
     """The previewed file travels back in the page; the fingerprint covers its SHA-256, so an edited copy is stale."""
 
     content = forms.CharField(widget=forms.HiddenInput, max_length=MAX_UPLOAD * 2)
-    filename = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    filename = forms.CharField(widget=forms.HiddenInput, max_length=255)  # as long as an uploaded file's name
     fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def clean_content(self):
@@ -156,6 +156,10 @@ class GradePagesMixin:
                                           % {"created": done.created, "updated": done.updated}, messages.SUCCESS)
                         return HttpResponseRedirect(reverse("admin:creditexchange_grade_changelist"))
                     report = done
+            else:  # a damaged or edited confirmation: say why (nothing was imported) rather than show the form mutely
+                for errors in confirm.errors.values():
+                    for error in errors:
+                        self.message_user(request, error, messages.ERROR)
         elif request.method == "POST":
             form = GradeImportForm(request.POST, request.FILES)
             if form.is_valid():

@@ -269,3 +269,13 @@ def test_a_file_with_a_long_name_can_be_previewed_and_confirmed(registrar_client
     response = registrar_client.post(reverse("admin:creditexchange_grade_import"), {"confirm": "1", **fields})
     assert response.status_code == 302
     assert Grade.objects.get(registration=first).value == "A0"
+
+
+# --- crafted ids on every grade page: 404, never a 500 -----------------------------------------------------------
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "9223372036854775808", "2147483648", "0"])
+def test_huge_and_zero_ids_on_every_grade_page_are_404(registrar_client, number):
+    for name in ("sheet", "term", "finalize", "reopen", "import_undo"):
+        url = reverse(f"admin:creditexchange_grade_{name}", args=[1]).replace("/1/", f"/{number}/")
+        assert registrar_client.get(url).status_code in (404, 302), url
+        assert registrar_client.post(url, {"reason": "x"}).status_code in (404, 302), url

@@ -279,3 +279,26 @@ def test_huge_and_zero_ids_on_every_grade_page_are_404(registrar_client, number)
         url = reverse(f"admin:creditexchange_grade_{name}", args=[1]).replace("/1/", f"/{number}/")
         assert registrar_client.get(url).status_code in (404, 302), url
         assert registrar_client.post(url, {"reason": "x"}).status_code in (404, 302), url
+
+
+# --- finding 10: terms as a Korean registrar writes them ---------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["2026년 2학기", "2026년 가을", "2026년 2학기 ", "2026 2학기", "2026-2", "2026 Fall"])
+def test_the_import_reads_the_term_as_a_korean_registrar_writes_it(term, text):
+    from creditexchange.services.grades import term_parse
+
+    assert term_parse(text) == term
+
+
+# --- finding 11: a stale sheet posted after the term was made final saves nothing and says nothing ------------------
+
+def test_a_sheet_posted_after_the_term_was_made_final_says_nothing_was_saved(registrar_client, registrar, term):
+    from creditexchange.services.grades import grades_finalize
+
+    first = registered(term, code="CSE100")
+    grade_set(actor=registrar, registration_id=first.pk, value="B0")
+    grades_finalize(term=term, actor=registrar)
+    response = registrar_client.post(_sheet(first.offering), {f"grade-{first.pk}": "A+", f"was-{first.pk}": "B0"},
+                                     HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    assert "nothing was saved" in response.content.decode()
+    assert Grade.objects.get(registration=first).value == "B0"

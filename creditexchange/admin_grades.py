@@ -108,7 +108,11 @@ class GradePagesMixin:
             closed_note = exc.message
         rows = grade_sheet(offering=offering)
         errors: dict[int, str] = {}
-        if request.method == "POST" and not final and not closed_note:
+        if request.method == "POST" and (final or closed_note):  # a tab opened before the term was made final
+            self.message_user(request, _("Nothing was saved: this sheet is read-only now (see the note on the page)."),
+                              messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        if request.method == "POST":
             reason, saved = request.POST.get("reason", "")[:500], 0
             for row in rows:
                 value = request.POST.get(f"grade-{row.registration.pk}", "")

@@ -50,7 +50,7 @@ SEASON_WORDS = {
     "spring": "spring", "summer": "summer", "fall": "fall", "autumn": "fall", "winter": "winter",
     "봄": "spring", "여름": "summer", "가을": "fall", "겨울": "winter", "1학기": "spring", "2학기": "fall",
 }
-TERM_RE = re.compile(r"^\s*(\d{4})\s*[-_/ ]?\s*(\S+?)\s*(?:학기)?\s*$")
+TERM_RE = re.compile(r"^\s*(\d{4})\s*(?:년)?\s*[-_/ ]?\s*(\S+?)\s*(?:학기)?\s*$")  # also "2026년 2학기"
 
 
 class GradeRefused(DomainError):
@@ -224,7 +224,8 @@ def grades_are_final(*, term: Term) -> bool:
 # --- the import ----------------------------------------------------------------------------------------------------
 
 def term_parse(value: str) -> Term | None:
-    """A term as a file writes it: "2026-fall", "2026 Fall", "2026 가을", "2026-2학기" (None when unknown)."""
+    """A term as a file writes it: "2026-fall", "2026 Fall", "2026 가을", "2026-2학기", "2026년 2학기" (None when
+    unknown)."""
     match = TERM_RE.match(value or "")
     if not match:
         return None

@@ -302,3 +302,23 @@ def test_a_sheet_posted_after_the_term_was_made_final_says_nothing_was_saved(reg
                                      HTTP_ACCEPT_LANGUAGE="en", follow=True)
     assert "nothing was saved" in response.content.decode().lower()
     assert Grade.objects.get(registration=first).value == "B0"
+
+
+def test_an_xlsx_formatted_down_to_excels_last_row_is_read_and_blank_rows_do_not_count():
+    """Excel sheets often carry formatting down to row 1,048,576: those empty rows are neither data nor the cap."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from core.imports import read_rows
+
+    book = Workbook()
+    book.active.append(["term", "code", "section", "student_id", "grade"])
+    book.active.append(["2026-fall", "CSE100", "01", "s1", "A0"])
+    book.active.cell(row=40, column=1, value="2026-fall")
+    book.active.cell(row=1_048_576, column=1).font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    rows = read_rows(content=out.getvalue(), filename="g.xlsx", columns=["term", "grade"], max_rows=10)
+    assert [number for number, _row in rows] == [2, 40]

@@ -37,15 +37,20 @@ class ImportReport:
         return not self.errors
 
 
-def _rows_of_sheet(sheet, *, max_rows: int | None) -> list[list[str]]:
-    """An XLSX sheet's rows as text, read lazily: past the header plus ``max_rows`` rows it stops and refuses (a
-    small zipped file can hold millions of rows)."""
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
-        rows.append(["" if v is None else str(v) for v in row])
-        if max_rows is not None and len(rows) > max_rows + 1:
-            raise DomainError(_too_many(max_rows))
-    return rows
+def _numbered(rows, *, max_rows: int | None) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """(the header, the non-blank data rows with the row number Excel shows), read lazily: past ``max_rows`` data
+    rows it stops and refuses (a small zipped file can hold millions). Blank rows are skipped, not counted: Excel
+    sheets formatted down to row 1,048,576 yield that many empty rows."""
+    header, data = None, []
+    for number, row in enumerate(rows, start=1):
+        cells = ["" if v is None else str(v) for v in row]
+        if header is None:
+            header = cells
+        elif any(c.strip() for c in cells):
+            data.append((number, cells))
+            if max_rows is not None and len(data) > max_rows:
+                raise DomainError(_too_many(max_rows))
+    return header, data
 
 
 def _too_many(max_rows: int) -> str:
@@ -61,7 +66,7 @@ def read_rows(
 
     ``aliases`` maps other header names (a Korean spreadsheet's "성적") to the column they stand for ("grade").
     A column named twice (also through an alias) is refused rather than read from one of the two; ``max_rows``
-    refuses a longer file (counting blank lines) before anything is checked.
+    refuses a file with more data rows before anything is checked.
     """
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -70,7 +75,7 @@ def read_rows(
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many types for a damaged file
             raise DomainError(_("The XLSX file could not be read: %(error)s") % {"error": exc}) from exc
-        rows = _rows_of_sheet(sheet, max_rows=max_rows)
+        header, data = _numbered(sheet.iter_rows(values_only=True), max_rows=max_rows)
     else:
         try:
             text = content.decode("utf-8-sig")
@@ -81,18 +86,15 @@ def read_rows(
                 raise DomainError(
                     _("The CSV file is neither UTF-8 nor CP949 (EUC-KR) text. Save it as “CSV UTF-8” and upload it again.")
                 ) from exc
+        reader = csv.reader(io.StringIO(text))
         try:
-            rows = []
-            for row in csv.reader(io.StringIO(text)):
-                rows.append(row)
-                if max_rows is not None and len(rows) > max_rows + 1:
-                    raise DomainError(_too_many(max_rows))
+            header, data = _numbered(reader, max_rows=max_rows)
         except csv.Error as exc:  # a cell over the field limit (128 KB), a stray quote in strict files
             raise DomainError(_("The CSV file could not be read (line %(line)s): %(error)s")
-                              % {"line": len(rows) + 1, "error": exc}) from exc
-    if not rows:
+                              % {"line": reader.line_num, "error": exc}) from exc
+    if header is None:
         raise DomainError(_("The file is empty."))
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in header]
     if aliases:
         header = [aliases.get(h, h) for h in header]
     twice = sorted({h for h in header if h and header.count(h) > 1})
@@ -102,8 +104,4 @@ def read_rows(
     missing = [c for c in columns if c not in header]
     if missing:
         raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})
-    return [
-        (number, dict(zip(header, (cell.strip() for cell in row), strict=False)))
-        for number, row in enumerate(rows[1:], start=2)
-        if any(c.strip() for c in row)
-    ]
+    return [(number, dict(zip(header, (cell.strip() for cell in row), strict=False))) for number, row in data]

@@ -169,8 +169,11 @@ def test_a_file_with_more_rows_than_a_term_has_grades_is_refused_before_any_row_
     assert not Grade.objects.exists()
 
 
-def test_an_xlsx_bomb_of_a_million_rows_stops_reading_at_the_cap():
+def test_an_xlsx_bomb_of_a_million_rows_stops_reading_at_the_cap(monkeypatch):
     """1.5 MB of XLSX holds far more than a million rows: the reader stops after the cap + 1 instead of loading all."""
+    import openpyxl
+
+    from core.errors import DomainError
     from core.imports import read_rows
 
     class Sheet:
@@ -182,10 +185,12 @@ def test_an_xlsx_bomb_of_a_million_rows_stops_reading_at_the_cap():
                 Sheet.read += 1
                 yield ("2026-fall", "CSE100", "01", f"s{n}", "A0")
 
-    import core.imports as imports
+    class Book:
+        active = Sheet()
 
-    with pytest.raises(imports.DomainError):
-        imports._rows_of_sheet(Sheet(), max_rows=100)
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *args, **kwargs: Book())
+    with pytest.raises(DomainError, match="at most 100 rows"):
+        read_rows(content=b"PK", filename="bomb.xlsx", columns=["term"], max_rows=100)
     assert Sheet.read <= 101
     assert len(read_rows(content=b"a,b\n1,2\n", filename="x.csv", columns=["a"], max_rows=1)) == 1
 

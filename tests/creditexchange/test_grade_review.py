@@ -327,3 +327,18 @@ def test_an_xlsx_formatted_down_to_excels_last_row_is_read_and_blank_rows_do_not
     book.save(out)
     rows = read_rows(content=out.getvalue(), filename="g.xlsx", columns=["term", "grade"], max_rows=10)
     assert [number for number, _row in rows] == [2, 40]
+
+
+# --- finding 13: the term's page does not show who made the grades final or reopened them, and why ---------------
+
+def test_the_term_page_shows_the_lock_history_with_who_when_and_why(registrar_client, registrar, term):
+    from creditexchange.services.grades import grades_finalize, grades_reopen
+
+    first = registered(term, code="CSE100")
+    grade_set(actor=registrar, registration_id=first.pk, value="B0")
+    grades_finalize(term=term, actor=registrar)
+    grades_reopen(term=term, actor=registrar, reason="CSE100 paper re-marked")
+    page = registrar_client.get(reverse("admin:creditexchange_grade_term", args=[term.pk]),
+                                HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'id="lock-history"' in page
+    assert "CSE100 paper re-marked" in page and page.count("registrar") >= 2

@@ -222,6 +222,7 @@ class GradePagesMixin:
             registered=sum(row.registered for row in progress), graded=sum(row.graded for row in progress),
             can_finalize=can_finalize_grades(request.user), can_enter=can_enter_grades(request.user),
             reopen_form=form or ReasonForm(),
+            history=TermGradesEvent.objects.filter(term_grades=lock).select_related("actor") if lock else [],
         )
         return TemplateResponse(request, "admin/creditexchange/grade/term.html", context, status=status)
 

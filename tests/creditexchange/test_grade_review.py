@@ -342,3 +342,16 @@ def test_the_term_page_shows_the_lock_history_with_who_when_and_why(registrar_cl
                                 HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="lock-history"' in page
     assert "CSE100 paper re-marked" in page and page.count("registrar") >= 2
+
+
+# --- finding 14: grade_set with an id that is no registration raises DoesNotExist (a 500 for any caller) -----------
+
+@pytest.mark.parametrize("registration_id", [0, -1, 10**12])
+def test_grade_set_refuses_an_unknown_registration_with_a_message(registrar, registration_id):
+    from django.utils.translation import override
+
+    from creditexchange.services.grades import GradeRefused
+
+    with override("en"), pytest.raises(GradeRefused, match="no such registration"):
+        grade_set(actor=registrar, registration_id=registration_id, value="A0")
+    assert not Grade.objects.exists()

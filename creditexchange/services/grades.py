@@ -157,7 +157,9 @@ def grade_set(
     at = at or timezone.now()
     value = _value_check(value)
     with transaction.atomic():
-        registration = CourseRegistration.objects.select_related("term").get(pk=registration_id)
+        registration = CourseRegistration.objects.select_related("term").filter(pk=registration_id).first()
+        if registration is None:
+            raise GradeRefused(_("There is no such registration."), code="unknown")
         lock = _grades_lock(registration.term)
         registration = (
             CourseRegistration.objects.select_for_update(of=("self",)).select_related("student", "offering", "term")

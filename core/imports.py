@@ -37,12 +37,36 @@ class ImportReport:
         return not self.errors
 
 
+def _numbered(rows, *, max_rows: int | None) -> tuple[list[str] | None, list[tuple[int, list[str]]]]:
+    """(the header, the non-blank data rows with the row number Excel shows), read lazily: past ``max_rows`` data
+    rows it stops and refuses (a small zipped file can hold millions). Blank rows are skipped, not counted: Excel
+    sheets formatted down to row 1,048,576 yield that many empty rows."""
+    header, data = None, []
+    for number, row in enumerate(rows, start=1):
+        cells = ["" if v is None else str(v) for v in row]
+        if header is None:
+            header = cells
+        elif any(c.strip() for c in cells):
+            data.append((number, cells))
+            if max_rows is not None and len(data) > max_rows:
+                raise DomainError(_too_many(max_rows))
+    return header, data
+
+
+def _too_many(max_rows: int) -> str:
+    return _("The file has more than %(count)s rows; a file may have at most %(count)s rows. Split it and upload "
+             "the parts one after another.") % {"count": max_rows}
+
+
 def read_rows(
     *, content: bytes, filename: str, columns: list[str], aliases: dict[str, str] | None = None,
+    max_rows: int | None = None,
 ) -> list[tuple[int, dict]]:
     """The data rows with the row number Excel shows (the header is row 1; blank rows keep their numbers).
 
     ``aliases`` maps other header names (a Korean spreadsheet's "성적") to the column they stand for ("grade").
+    A column named twice (also through an alias) is refused rather than read from one of the two; ``max_rows``
+    refuses a file with more data rows before anything is checked.
     """
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -51,7 +75,7 @@ def read_rows(
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many types for a damaged file
             raise DomainError(_("The XLSX file could not be read: %(error)s") % {"error": exc}) from exc
-        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        header, data = _numbered(sheet.iter_rows(values_only=True), max_rows=max_rows)
     else:
         try:
             text = content.decode("utf-8-sig")
@@ -62,17 +86,22 @@ def read_rows(
                 raise DomainError(
                     _("The CSV file is neither UTF-8 nor CP949 (EUC-KR) text. Save it as “CSV UTF-8” and upload it again.")
                 ) from exc
-        rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
+        reader = csv.reader(io.StringIO(text))
+        try:
+            header, data = _numbered(reader, max_rows=max_rows)
+        except csv.Error as exc:  # a cell over the field limit (128 KB), a stray quote in strict files
+            raise DomainError(_("The CSV file could not be read (line %(line)s): %(error)s")
+                              % {"line": reader.line_num, "error": exc}) from exc
+    if header is None:
         raise DomainError(_("The file is empty."))
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in header]
     if aliases:
         header = [aliases.get(h, h) for h in header]
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise DomainError(_("The header row names these columns more than once: %(columns)s")
+                          % {"columns": ", ".join(twice)})
     missing = [c for c in columns if c not in header]
     if missing:
         raise DomainError(_("The header row lacks these columns: %(columns)s") % {"columns": ", ".join(missing)})
-    return [
-        (number, dict(zip(header, (cell.strip() for cell in row), strict=False)))
-        for number, row in enumerate(rows[1:], start=2)
-        if any(c.strip() for c in row)
-    ]
+    return [(number, dict(zip(header, (cell.strip() for cell in row), strict=False))) for number, row in data]

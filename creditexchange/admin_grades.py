@@ -56,7 +56,7 @@ class GradeImportConfirmForm(forms.Form):
     """The previewed file travels back in the page; the fingerprint covers its SHA-256, so an edited copy is stale."""
 
     content = forms.CharField(widget=forms.HiddenInput, max_length=MAX_UPLOAD * 2)
-    filename = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    filename = forms.CharField(widget=forms.HiddenInput, max_length=255)  # as long as an uploaded file's name
     fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def clean_content(self):
@@ -108,14 +108,20 @@ class GradePagesMixin:
             closed_note = exc.message
         rows = grade_sheet(offering=offering)
         errors: dict[int, str] = {}
-        if request.method == "POST" and not final and not closed_note:
+        if request.method == "POST" and (final or closed_note):  # a tab opened before the term was made final
+            self.message_user(request, _("Nothing was saved: this sheet is read-only now (see the note on the page)."),
+                              messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        if request.method == "POST":
             reason, saved = request.POST.get("reason", "")[:500], 0
             for row in rows:
                 value = request.POST.get(f"grade-{row.registration.pk}", "")
-                if not value or (row.grade is not None and row.grade.value == value):
+                shown = request.POST.get(f"was-{row.registration.pk}")  # what the page showed: only touched rows save
+                if not value or value == (shown if shown is not None else (row.grade.value if row.grade else "")):
                     continue
                 try:
-                    grade_services.grade_set(actor=request.user, registration_id=row.registration.pk, value=value, reason=reason)
+                    grade_services.grade_set(actor=request.user, registration_id=row.registration.pk, value=value,
+                                             reason=reason, expected=shown)
                     saved += 1
                 except DomainError as exc:
                     errors[row.registration.pk] = exc.message
@@ -154,6 +160,10 @@ class GradePagesMixin:
                                           % {"created": done.created, "updated": done.updated}, messages.SUCCESS)
                         return HttpResponseRedirect(reverse("admin:creditexchange_grade_changelist"))
                     report = done
+            else:  # a damaged or edited confirmation: say why (nothing was imported) rather than show the form mutely
+                for errors in confirm.errors.values():
+                    for error in errors:
+                        self.message_user(request, error, messages.ERROR)
         elif request.method == "POST":
             form = GradeImportForm(request.POST, request.FILES)
             if form.is_valid():
@@ -212,6 +222,7 @@ class GradePagesMixin:
             registered=sum(row.registered for row in progress), graded=sum(row.graded for row in progress),
             can_finalize=can_finalize_grades(request.user), can_enter=can_enter_grades(request.user),
             reopen_form=form or ReasonForm(),
+            history=TermGradesEvent.objects.filter(term_grades=lock).select_related("actor") if lock else [],
         )
         return TemplateResponse(request, "admin/creditexchange/grade/term.html", context, status=status)
 

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from academics.models import Term
 
 from .models import CourseRegistration, TermGrades
-from .selectors_grades import transcript_lines
+from .selectors_grades import transcripts_by_term
 
 
 @login_required
@@ -17,9 +17,10 @@ def my_grades(request):
     ).values_list("term_id", flat=True)
     terms = list(Term.objects.filter(pk__in=term_ids))  # Term's ordering: newest first, in academic order
     final = set(TermGrades.objects.filter(term__in=terms, status=TermGrades.Status.FINAL).values_list("term_id", flat=True))
+    summaries = transcripts_by_term(student=request.user, terms=terms)  # a fixed number of queries (no N+1)
     sections = []
     for term in terms:
-        summary = transcript_lines(student=request.user, term=term)
+        summary = summaries[term.pk]
         sections.append({
             "term": term, "summary": summary, "final": term.pk in final,
             "lines": [(line, line.title(request.LANGUAGE_CODE)) for line in summary.lines],

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -36,6 +37,8 @@ from ..selectors_grade_sheet import OfferingProgress, grades_progress, term_grad
 
 IMPORT_KIND = "creditexchange.grades_import"
 COLUMNS = ["term", "code", "section", "student_id", "grade"]
+# A term has a few thousand grades at most; a longer file is refused before its rows are checked (each costs queries).
+MAX_ROWS = 10_000
 # The header names a Korean registrar's spreadsheet uses for the same columns (and a few English variants).
 HEADER_ALIASES = {
     "학기": "term", "과목코드": "code", "교과목코드": "code", "교과목번호": "code", "학수번호": "code", "분반": "section",
@@ -47,7 +50,7 @@ SEASON_WORDS = {
     "spring": "spring", "summer": "summer", "fall": "fall", "autumn": "fall", "winter": "winter",
     "봄": "spring", "여름": "summer", "가을": "fall", "겨울": "winter", "1학기": "spring", "2학기": "fall",
 }
-TERM_RE = re.compile(r"^\s*(\d{4})\s*[-_/ ]?\s*(\S+?)\s*(?:학기)?\s*$")
+TERM_RE = re.compile(r"^\s*(\d{4})\s*(?:년)?\s*[-_/ ]?\s*(\S+?)\s*(?:학기)?\s*$")  # also "2026년 2학기"
 
 
 class GradeRefused(DomainError):
@@ -64,6 +67,19 @@ class GradesFinal(GradeRefused):
 
 class GradesMissing(GradeRefused):
     pass
+
+
+class GradeChanged(GradeRefused):
+    """The grade is no longer what the page showed (another tab or another registrar saved it meanwhile)."""
+
+    def __init__(self, grade: Grade | None):
+        now = grade.value if grade is not None else "—"
+        by = (grade.entered_by.username if grade is not None and grade.entered_by else "—")
+        super().__init__(
+            _("This grade was changed since you opened the sheet (now %(value)s, by %(by)s); nothing was saved for "
+              "it. Check it and save again.") % {"value": now, "by": by},
+            code="changed",
+        )
 
 
 # --- the rules -----------------------------------------------------------------------------------------------------
@@ -132,13 +148,18 @@ def _write(*, registration, grade, value, actor, source, reason, at) -> Grade:
 
 def grade_set(
     *, actor: User | None, registration_id: int, value: str, source: str = Grade.Source.STAFF, reason: str = "",
-    at: datetime | None = None,
+    at: datetime | None = None, expected: str | None = None,
 ) -> Grade:
-    """Set the grade of one registration (the rules of the module docstring); the same value again changes nothing."""
+    """Set the grade of one registration (the rules of the module docstring); the same value again changes nothing.
+
+    ``expected`` is the value the caller's page showed ("" for none): when the grade holds another value by now
+    (a second tab, another registrar), nothing is saved (``GradeChanged``), so a stale page never undoes a change."""
     at = at or timezone.now()
     value = _value_check(value)
     with transaction.atomic():
-        registration = CourseRegistration.objects.select_related("term").get(pk=registration_id)
+        registration = CourseRegistration.objects.select_related("term").filter(pk=registration_id).first()
+        if registration is None:
+            raise GradeRefused(_("There is no such registration."), code="unknown")
         lock = _grades_lock(registration.term)
         registration = (
             CourseRegistration.objects.select_for_update(of=("self",)).select_related("student", "offering", "term")
@@ -148,9 +169,11 @@ def grade_set(
         grades_window_check(term=registration.term, at=at)
         if lock.is_final:
             raise GradesFinal(registration.term)
-        grade = Grade.objects.filter(registration=registration).first()
+        grade = Grade.objects.filter(registration=registration).select_related("entered_by").first()
         if grade is not None and grade.value == value:
             return grade
+        if expected is not None and (grade.value if grade is not None else "") != expected:
+            raise GradeChanged(grade)
         return _write(registration=registration, grade=grade, value=value, actor=actor, source=source, reason=reason, at=at)
 
 
@@ -203,7 +226,8 @@ def grades_are_final(*, term: Term) -> bool:
 # --- the import ----------------------------------------------------------------------------------------------------
 
 def term_parse(value: str) -> Term | None:
-    """A term as a file writes it: "2026-fall", "2026 Fall", "2026 가을", "2026-2학기" (None when unknown)."""
+    """A term as a file writes it: "2026-fall", "2026 Fall", "2026 가을", "2026-2학기", "2026년 2학기" (None when
+    unknown)."""
     match = TERM_RE.match(value or "")
     if not match:
         return None
@@ -219,15 +243,32 @@ class GradesImportReport(ImportReport):
 
 
 def _check_rows(rows, *, at) -> tuple[list, list]:
-    """Every row checked against the database as it is now: (planned (number, registration, value), errors)."""
+    """Every row checked against the database as it is now: (planned (number, registration, value), errors).
+
+    The courses, registrations and accounts the file names are read once for all rows (a fixed number of queries
+    whatever the file's length)."""
     errors, planned, seen = [], [], {}
     terms: dict[str, Term | None] = {}
     term_state: dict[int, str] = {}
+    for _number, row in rows:
+        term_text = row.get("term", "")
+        if term_text not in terms:
+            terms[term_text] = term_parse(term_text)
+    term_ids = {term.pk for term in terms.values() if term is not None}
+    offerings = {
+        (o.term_id, o.code.upper(), o.section): o for o in CourseOffering.objects.filter(term_id__in=term_ids)
+    }
+    names = {row.get("student_id", "").lower() for _number, row in rows}
+    registrations = {
+        (r.offering_id, r.student.username.lower()): r
+        for r in CourseRegistration.objects.select_related("student", "offering")
+        .filter(offering__term_id__in=term_ids, status=CourseRegistration.Status.REGISTERED)
+        .annotate(login=Lower("student__username")).filter(login__in=names)
+    }
+    known = set(User.objects.annotate(login=Lower("username")).filter(login__in=names).values_list("login", flat=True))
     for number, row in rows:
         try:
             term_text = row.get("term", "")
-            if term_text not in terms:
-                terms[term_text] = term_parse(term_text)
             term = terms[term_text]
             if term is None:
                 raise GradeRefused(_("unknown term “%(term)s” (write it like 2026-fall)") % {"term": term_text})
@@ -244,18 +285,14 @@ def _check_rows(rows, *, at) -> tuple[list, list]:
             code, section = row.get("code", "").upper(), row.get("section", "") or "01"
             if section.isdigit() and len(section) < 2:
                 section = section.zfill(2)  # Excel turns "01" into 1
-            offering = CourseOffering.objects.filter(term=term, code__iexact=code, section=section).first()
+            offering = offerings.get((term.pk, code, section))
             if offering is None:
                 raise GradeRefused(_("unknown course %(code)s section %(section)s in %(term)s")
                                    % {"code": code, "section": section, "term": term})
             student_id = row.get("student_id", "")
-            registration = (
-                CourseRegistration.objects.select_related("student", "offering")
-                .filter(offering=offering, student__username__iexact=student_id, status=CourseRegistration.Status.REGISTERED)
-                .first()
-            )
+            registration = registrations.get((offering.pk, student_id.lower()))
             if registration is None:
-                if not User.objects.filter(username__iexact=student_id).exists():
+                if student_id.lower() not in known:
                     raise GradeRefused(_("unknown student “%(student)s”") % {"student": student_id})
                 raise GradeRefused(_("%(student)s is not registered in %(course)s")
                                    % {"student": student_id, "course": _course(offering)})
@@ -309,7 +346,7 @@ def grades_import(
     at = at or timezone.now()
     report = GradesImportReport()
     sha256 = hashlib.sha256(content).hexdigest()
-    rows = read_rows(content=content, filename=filename, columns=COLUMNS, aliases=HEADER_ALIASES)
+    rows = read_rows(content=content, filename=filename, columns=COLUMNS, aliases=HEADER_ALIASES, max_rows=MAX_ROWS)
     if not rows:
         raise DomainError(_("The file has no rows of grades."))
     planned, report.errors = _check_rows(rows, at=at)
@@ -373,9 +410,15 @@ def grades_import_undo(*, action, actor: User, reason: str):
         grades = {g.pk: g for g in Grade.objects.select_for_update(of=("self",)).select_related("registration", "term")
                   .filter(pk__in=grade_ids).order_by("pk")}
         refused = [_("the grades of %(term)s are final") % {"term": lock.term} for lock in locks if lock.is_final]
+        # the import's own event must still be each grade's latest: a grade edited and set back since then has a
+        # history the undo would hide (or delete, with a first entry), so it is refused like any other change
+        latest = {}
+        for event in GradeEvent.objects.filter(grade_id__in=grade_ids).order_by("created_at", "pk"):
+            latest[event.grade_id] = event
         for entry in action.changes:
-            grade = grades.get(entry["id"])
-            if grade is None or grade.value != entry["after"]["value"]:
+            grade, event = grades.get(entry["id"]), latest.get(entry["id"])
+            if (grade is None or grade.value != entry["after"]["value"] or event is None
+                    or event.source != Grade.Source.IMPORT or event.created_at > action.at):
                 refused.append(_("%(grade)s changed since the import") % {"grade": entry["label"]})
         if refused:
             raise DomainError(_("Nothing was undone: %(reasons)s.") % {"reasons": "; ".join(refused)})

@@ -20,7 +20,15 @@ from core import dates
 from core.cache import cache_get, cache_set
 from core.errors import CourseFull, DomainError, InvalidTransition, NotEligible, WindowClosed
 
-from ..models import CourseOffering, CourseRegistration, RegistrationEvent, TemporaryIdApplication, TimeSlot
+from ..models import (
+    CourseOffering,
+    CourseRegistration,
+    Grade,
+    RegistrationEvent,
+    TemporaryIdApplication,
+    TermGrades,
+    TimeSlot,
+)
 
 Status = CourseRegistration.Status
 
@@ -276,6 +284,8 @@ def registration_submit(
         raise CourseFull(full_message(offering))  # fast path for the 09:00 rush: no transaction
     now = timezone.now()
     with transaction.atomic():
+        if on_behalf:
+            _refuse_when_grades_final(offering)
         registration_id, seats = _registration_sql(
             student=student, offering=offering, actor=actor, reason=reason.strip(), at=at, on_behalf=on_behalf, now=now
         )
@@ -296,10 +306,24 @@ def registration_submit(
     return registration
 
 
+def _refuse_when_grades_final(offering: CourseOffering) -> None:
+    """Staff registering a student after the term's grades are final would change a final transcript: refused.
+    The term's grade lock row is locked first, as the grade services do, so making the grades final waits for
+    this registration (and then finds it without a grade) or this registration sees the term final."""
+    grades = TermGrades.objects.select_for_update().filter(term_id=offering.term_id).first()
+    if grades is not None and grades.is_final:
+        raise InvalidTransition(
+            _("The grades of %(term)s are final: reopen them before registering a student.") % {"term": offering.term}
+        )
+
+
 def registration_drop(
     *, student: User, registration_id: int, actor: User | None = None, reason: str = "", at: datetime | None = None
 ) -> CourseRegistration:
-    """Seed 000 §4: cancellation by the student in the change window; staff may act with a reason."""
+    """Seed 000 §4: cancellation by the student in the change window; staff may act with a reason.
+
+    A registration with a grade is never dropped (issue 15: the transcript keeps it; a withdrawal is the grade W).
+    """
     at = at or timezone.now()
     on_behalf = _is_staff_action(student, actor)
     if on_behalf and not reason.strip():
@@ -315,6 +339,11 @@ def registration_drop(
             raise InvalidTransition(_("%(course)s is already dropped.") % {"course": registration.offering})
         if not on_behalf:
             _require_window(term=registration.offering.term, kinds=(TermWindow.Kind.CHANGE,), at=at)
+        if Grade.objects.filter(registration=registration).exists():
+            raise InvalidTransition(
+                _("%(course)s has a grade and cannot be dropped: enter W (withdrawn) as its grade instead.")
+                % {"course": registration.offering}
+            )
         registration.status = Status.DROPPED
         registration.dropped_at = at
         registration.save(update_fields=["status", "dropped_at"])

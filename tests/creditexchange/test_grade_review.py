@@ -7,7 +7,7 @@ from django.urls import reverse
 from creditexchange.models import Grade, GradeEvent
 from creditexchange.services.grades import grade_set
 
-from ..factories import UserFactory
+from ..factories import CourseOfferingFactory, UserFactory
 from .grades_helpers import graded_term, registered
 
 pytestmark = pytest.mark.django_db
@@ -205,8 +205,6 @@ def test_a_column_given_twice_is_refused_not_silently_the_last_one(registrar_cli
 
 # --- finding 7 (fix outside the grades files): a staff drop after the grades are final changes the transcript -----
 
-@pytest.mark.xfail(strict=True, reason="finding 7: registration_drop (services/registrations.py, not the grades "
-                   "files) lets staff drop a graded registration of a final term; the lead's fix flips this test")
 def test_staff_cannot_drop_a_graded_registration_once_the_term_is_final(registrar, term):
     from core.errors import DomainError
     from creditexchange.models import CourseOffering, CourseRegistration
@@ -225,6 +223,39 @@ def test_staff_cannot_drop_a_graded_registration_once_the_term_is_final(registra
 
     assert CourseRegistration.objects.get(pk=first.pk).status == CourseRegistration.Status.REGISTERED
     assert transcript_lines(student=first.student, term=term) == before
+
+
+def test_a_graded_registration_is_not_dropped_even_before_the_grades_are_final(registrar, term):
+    from core.errors import InvalidTransition
+    from creditexchange.models import CourseRegistration
+    from creditexchange.services import registration_drop
+
+    first = registered(term, code="CSE100")
+    grade_set(actor=registrar, registration_id=first.pk, value="B0")
+
+    with pytest.raises(InvalidTransition) as refused:
+        registration_drop(student=first.student, registration_id=first.pk, actor=registrar, reason="late drop")
+
+    assert "W" in refused.value.message
+    assert CourseRegistration.objects.get(pk=first.pk).status == CourseRegistration.Status.REGISTERED
+
+
+def test_staff_cannot_register_a_student_once_the_grades_are_final(registrar, term):
+    from core.errors import InvalidTransition
+    from creditexchange.models import CourseRegistration
+    from creditexchange.services import registration_submit
+    from creditexchange.services.grades import grades_finalize
+
+    first = registered(term, code="CSE100")
+    grade_set(actor=registrar, registration_id=first.pk, value="A+")
+    grades_finalize(term=term, actor=registrar)
+    other = CourseOfferingFactory(term=term, code="MAT200")
+
+    with pytest.raises(InvalidTransition) as refused:
+        registration_submit(student=first.student, offering_id=other.pk, actor=registrar, reason="late add")
+
+    assert "final" in refused.value.message
+    assert not CourseRegistration.objects.filter(offering=other).exists()
 
 
 # --- finding 8: the import checks each row with its own queries (10,000 rows: 20,000+ queries, twice) -------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("registrations/", views_courses.my_registrations, name="my_registrations"),
     path("basket/", views_basket.basket, name="basket"),
     path("grades/", views_grades.my_grades, name="my_grades"),
+    path("grades/transcripts/<str:code>/pdf/", views_grades.my_transcript_pdf, name="my_transcript_pdf"),
     path("basket/<int:offering_id>/add/", views_basket.basket_add, name="basket_add"),
     path("basket/<int:item_id>/remove/", views_basket.basket_remove, name="basket_remove"),
     path("basket/register/", views_basket.basket_register, name="basket_register"),

@@ -170,6 +170,8 @@ def targets() -> list[Target]:
                login="exchange"),
         Target("my_registrations", "get", "/credit-exchange/registrations/", {"term": ids["term"]}, login="exchange"),
         Target("my_grades", "get", "/credit-exchange/grades/", {"term": ids["term"]}, login="exchange"),
+        Target("my_transcript_pdf", "get", "/credit-exchange/grades/transcripts/{code}/pdf/",
+               path_params={"code": "ABCDEFGHJKMNPQRS"}, login="exchange"),
         Target("calendar", "get", "/calendar.ics", {"since": "2026"}),
         Target("term_calendar", "get", "/calendar/{year}-{season}.ics",
                path_params={"year": ids["year"], "season": ids["season"]}),
@@ -266,6 +268,7 @@ COVERED = {
     "creditexchange:basket_remove": "basket_remove", "creditexchange:basket_register": "basket_register",
     "creditexchange:waitlist_join": "waitlist_join", "creditexchange:waitlist_leave": "waitlist_leave",
     "creditexchange:waitlist_claim": "waitlist_claim", "creditexchange:my_grades": "my_grades",
+    "creditexchange:my_transcript_pdf": "my_transcript_pdf",
     "transcripts:verify": "transcript_verify", "transcripts:verify_code": "transcript_verify_code",
 }
 NOT_PUBLIC_PREFIXES = ("admin/", "staff/", "dev/", "healthz")
@@ -322,7 +325,7 @@ TARGET_NAMES = [
     "login", "set_password", "set_password_post", "email_confirm", "setlang", "register", "drop", "affiliation",
     "affiliation_apply", "affiliation_file", "two_factor_verify", "two_factor_setup", "two_factor",
     "email_report", "password_change", "basket", "basket_add", "basket_remove", "basket_register", "waitlist_join",
-    "waitlist_leave", "waitlist_claim", "my_grades",
+    "waitlist_leave", "waitlist_claim", "my_grades", "my_transcript_pdf",
 ]
 # Tried in every parameter of every target before hypothesis draws its own examples.
 CORE = ["\x00", "%00", "²", "9" * 25, "-" + "9" * 30, "x" * 10_000, "' OR '1'='1", "nope"]

@@ -24,3 +24,17 @@ def test_finding_1_a_since_at_the_edge_of_the_calendar_is_a_400_or_a_page_never_
         assert response.status_code in (200, 400), (url, since, response.status_code)
         if response.status_code == 400:
             assert "since" in response.json()["errors"]
+
+
+def test_finding_2_a_key_sent_in_the_address_by_mistake_is_not_kept_in_the_call_log(client, api):
+    from partnerapi.models import ApiCall
+
+    secret = api.hanbit_key.partition(".")[2]
+    client.get(f"/api/v1/applications/?api_key={api.hanbit_key}")
+    client.get(f"/api/v1/applications/?since=2026-01-01&token=Bearer%20{api.hanbit_key}", **auth(api.hanbit_key))
+    client.get(f"/api/v1/{api.hanbit_key}/")
+    paths = list(ApiCall.objects.values_list("path", flat=True))
+    assert len(paths) == 3
+    assert not [path for path in paths if secret in path], paths
+    assert any(api.hanbit_row.prefix in path for path in paths)  # the prefix stays, so the office can tell the partner
+    assert any("since=2026-01-01" in path for path in paths)  # the rest of the address is kept

@@ -17,6 +17,7 @@ from . import schema as _schema  # noqa: F401 - registers the security scheme wi
 from . import selectors, serializers
 from .models import ApiCall, ApiKey
 from .polling import SincePagination
+from .services import api_call_path
 
 TERM_PARAMETER = OpenApiParameter("term", OpenApiTypes.INT, description="A term id from /api/v1/terms/.")
 ERRORS = {
@@ -49,7 +50,7 @@ class PartnerApiView(APIView):
         key = getattr(request, "_partnerapi_key", None) or getattr(request._request, "_partnerapi_key", None)
         ApiCall.objects.create(
             key=key, partner_id=key.partner_id if key else None, method=request.method[:10],
-            path=request.get_full_path()[:300], status=response.status_code, ip=_ip(request),
+            path=api_call_path(request.get_full_path()), status=response.status_code, ip=_ip(request),
         )
         return response
 

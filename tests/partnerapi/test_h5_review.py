@@ -38,3 +38,25 @@ def test_finding_2_a_key_sent_in_the_address_by_mistake_is_not_kept_in_the_call_
     assert not [path for path in paths if secret in path], paths
     assert any(api.hanbit_row.prefix in path for path in paths)  # the prefix stays, so the office can tell the partner
     assert any("since=2026-01-01" in path for path in paths)  # the rest of the address is kept
+
+
+def test_finding_3_a_flood_of_bad_keys_is_throttled_per_address_and_does_not_flood_the_call_log(client, api, settings):
+    from partnerapi.models import ApiCall
+
+    settings.PARTNER_API_REFUSED_LIMIT, settings.PARTNER_API_REFUSED_WINDOW_SECONDS = 5, 600
+    attacker = {"REMOTE_ADDR": "198.51.100.7"}
+    answers = [client.get("/api/v1/applications/", **auth(f"ustp_0000000{n % 10}.guess{n}"), **attacker).status_code
+               for n in range(4)]
+    answers += [client.get("/api/v1/applications/", **attacker).status_code]  # no header at all counts too
+    answers += [client.get("/api/v1/lists/", HTTP_AUTHORIZATION=f"Basic x{n}", **attacker).status_code
+                for n in range(20)]
+    assert answers == [401] * 5 + [429] * 20
+    refused = client.get("/api/v1/applications/", **auth("ustp_00000000.x"), **attacker)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert refused["Content-Type"] == "application/json"
+    # One row per refusal up to the limit, then one row for the flood (the first 429), not one per call.
+    assert list(ApiCall.objects.filter(ip="198.51.100.7").values_list("status", flat=True).order_by("pk")) == (
+        [401] * 5 + [429])
+    # The partner's own key still works from that address, and another address is not refused.
+    assert client.get("/api/v1/applications/", **auth(api.hanbit_key), **attacker).status_code == 200
+    assert client.get("/api/v1/applications/", REMOTE_ADDR="198.51.100.8").status_code == 401

@@ -5,10 +5,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, throttling
 
+from core.http import client_ip
+from core.ratelimit import LimitUnavailable, address_key, cooldown, hit_all
+
 from .models import ApiKey
 from .services import api_key_check
 
 BEARER = "bearer"
+# Refused calls (no key, a bad or unknown one) per address: settings may override these (README "Partner API").
+REFUSED_LIMIT = 30
+REFUSED_WINDOW_SECONDS = 600
 
 
 class BearerKeyAuthentication:
@@ -54,3 +60,27 @@ class PerKeyThrottle(throttling.SimpleRateThrottle):
         if not isinstance(request.auth, ApiKey):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+def refused_call_throttle(request) -> exceptions.Throttled | None:
+    """A refused call (401) counted per address on the portal's shared counters (``core.ratelimit``).
+
+    A key is never guessed (its secret has 256 bits), but each refusal costs a look-up and a call-log row: an
+    address over ``PARTNER_API_REFUSED_LIMIT`` refusals in ``PARTNER_API_REFUSED_WINDOW_SECONDS`` gets 429 with
+    Retry-After instead, and only its first 429 of the window is logged (``request._partnerapi_unlogged``), so a
+    flood leaves ``limit + 1`` rows, not one per call. Only refusals count: a valid key from the same address (a
+    campus NAT) still passes, under its own per-key throttle. The counters down: the call is still refused (401),
+    so nothing gets through uncounted, and logged as every refusal is.
+    """
+    limit = getattr(settings, "PARTNER_API_REFUSED_LIMIT", REFUSED_LIMIT)
+    window = getattr(settings, "PARTNER_API_REFUSED_WINDOW_SECONDS", REFUSED_WINDOW_SECONDS)
+    address = address_key(client_ip(request._request))
+    try:
+        verdict = hit_all(keys=[(f"partnerapi:refused:{address}", limit, window)])
+        if verdict.allowed:
+            return None
+        first = cooldown(f"partnerapi:refused-logged:{address}", seconds=verdict.retry_after)
+    except LimitUnavailable:
+        return None
+    request._partnerapi_unlogged = not first
+    return exceptions.Throttled(wait=verdict.retry_after)

@@ -15,6 +15,7 @@ from creditexchange.services.recommendations import recommendations_submit
 
 from . import schema as _schema  # noqa: F401 - registers the security scheme with drf-spectacular
 from . import selectors, serializers
+from .auth import refused_call_throttle
 from .models import ApiCall, ApiKey
 from .polling import SincePagination
 from .services import api_call_path
@@ -39,6 +40,8 @@ class PartnerApiView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, DomainError):
             return Response({"detail": exc.message, "code": type(exc).__name__}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            exc = refused_call_throttle(self.request) or exc
         response = super().handle_exception(exc)
         if isinstance(exc, exceptions.ValidationError):  # one error shape everywhere: detail, code, and the fields
             response.data = {"detail": _first_message(exc.detail), "code": "invalid", "errors": exc.detail}
@@ -47,6 +50,8 @@ class PartnerApiView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store"  # students' data: no shared or browser cache keeps it
+        if getattr(request, "_partnerapi_unlogged", False):
+            return response  # a flood of refused calls: logged up to its first 429 (auth.refused_call_throttle)
         key = getattr(request, "_partnerapi_key", None) or getattr(request._request, "_partnerapi_key", None)
         ApiCall.objects.create(
             key=key, partner_id=key.partner_id if key else None, method=request.method[:10],

@@ -60,3 +60,60 @@ def test_finding_3_a_flood_of_bad_keys_is_throttled_per_address_and_does_not_flo
     # The partner's own key still works from that address, and another address is not refused.
     assert client.get("/api/v1/applications/", **auth(api.hanbit_key), **attacker).status_code == 200
     assert client.get("/api/v1/applications/", REMOTE_ADDR="198.51.100.8").status_code == 401
+
+
+@pytest.fixture
+def own_redis(settings, tmp_path):
+    """A redis-server of this test's own on a free port (the shared one is never stopped), as the default cache."""
+    import shutil
+    import socket
+    import subprocess  # nosec B404 - starts a fixed local tool
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs redis-server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 - fixed argument list  # nosec B603
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _attempt in range(50):
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.1)
+    original = settings.CACHES
+    settings.CACHES = {"default": {
+        "BACKEND": "core.redis_cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0",
+        "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+    }}
+    yield server
+    settings.CACHES = original  # before the suite's own teardown clears the cache
+    if server.poll() is None:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_finding_4_the_per_key_throttle_with_redis_down_refuses_with_a_503_never_a_500_nor_lets_all_through(
+    client, api, own_redis,
+):
+    from partnerapi.models import ApiCall
+
+    assert client.get("/api/v1/applications/", **auth(api.hanbit_key)).status_code == 200  # counted on that Redis
+    own_redis.terminate()
+    own_redis.wait(timeout=10)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/applications/", **auth(api.hanbit_key))
+    assert response.status_code == 503, response.status_code
+    assert response["Content-Type"] == "application/json" and int(response["Retry-After"]) > 0
+    assert "results" not in response.json()
+    # A bad key is still refused (401), never let through, and both calls are in the log.
+    assert client.get("/api/v1/applications/", **auth("ustp_00000000.x")).status_code == 401
+    assert list(ApiCall.objects.order_by("pk").values_list("status", flat=True)) == [200, 503, 401]

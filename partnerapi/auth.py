@@ -1,5 +1,7 @@
 """The API's gate: bearer keys, one throttle per key, and the call log (every answer, refusals included)."""
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
@@ -10,6 +12,8 @@ from core.ratelimit import LimitUnavailable, address_key, cooldown, hit_all
 
 from .models import ApiKey
 from .services import api_key_check
+
+logger = logging.getLogger(__name__)
 
 BEARER = "bearer"
 # Refused calls (no key, a bad or unknown one) per address: settings may override these (README "Partner API").
@@ -48,10 +52,32 @@ class HasPartnerKey(permissions.BasePermission):
 
 
 
+class CountersUnavailable(exceptions.APIException):
+    """The per-key counters cannot be reached (Redis down or stalled): 503 with Retry-After, nothing answered
+    uncounted (as ``core.ratelimit`` fails closed), and never a 500."""
+
+    status_code = 503
+    default_code = "counters_unavailable"
+
+    def __init__(self):
+        super().__init__(LimitUnavailable().message)
+        self.wait = 60
+
+
 class PerKeyThrottle(throttling.SimpleRateThrottle):
-    """``PARTNER_API_RATE`` requests per key, counted on the shared cache (Redis in production)."""
+    """``PARTNER_API_RATE`` requests per key, counted on the shared cache (Redis in production).
+
+    Redis down or stalled (within its socket timeout): ``CountersUnavailable``, a 503 the partner retries.
+    """
 
     scope = "partner-key"
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # redis-py raises several connection/timeout types  # noqa: BLE001
+            logger.warning("Partner API counters unreachable; refusing: %s", exc)
+            raise CountersUnavailable() from exc
 
     def get_rate(self) -> str:
         return settings.PARTNER_API_RATE

@@ -117,3 +117,28 @@ def test_finding_4_the_per_key_throttle_with_redis_down_refuses_with_a_503_never
     # A bad key is still refused (401), never let through, and both calls are in the log.
     assert client.get("/api/v1/applications/", **auth("ustp_00000000.x")).status_code == 401
     assert list(ApiCall.objects.order_by("pk").values_list("status", flat=True)) == [200, 503, 401]
+
+
+def test_finding_5_the_call_log_with_its_addresses_is_purged_after_the_access_log_period(api, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.models import PersonalDataAccess
+    from partnerapi.models import ApiCall
+    from ustportal.retention import personal_data_destroy_expired
+
+    settings.ACCESS_LOG_RETENTION_YEARS = 2
+    now = timezone.now()
+    old = ApiCall.objects.create(key=api.hanbit_row, partner=api.base.hanbit, method="GET", path="/api/v1/lists/",
+                                 status=200, ip="203.0.113.5", at=now - timedelta(days=2 * 366))
+    young = ApiCall.objects.create(key=None, method="GET", path="/api/v1/lists/", status=401, ip="203.0.113.6",
+                                   at=now - timedelta(days=2 * 365 - 2))
+    report = personal_data_destroy_expired(at=now, dry_run=True)
+    assert report.destroyed.get("partnerapi.apicall") == 1 and ApiCall.objects.filter(pk=old.pk).exists()
+    report = personal_data_destroy_expired(at=now)
+    assert report.destroyed.get("partnerapi.apicall") == 1
+    assert list(ApiCall.objects.values_list("pk", flat=True)) == [young.pk]
+    # Like the access log: counted (no ids: a call log holds millions of rows), in the run's access-log entry.
+    entry = PersonalDataAccess.objects.get(action=PersonalDataAccess.Action.DESTROY, model="ustportal.retention")
+    assert "partnerapi.apicall=1" in entry.reference

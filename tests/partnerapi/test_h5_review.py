@@ -142,3 +142,20 @@ def test_finding_5_the_call_log_with_its_addresses_is_purged_after_the_access_lo
     # Like the access log: counted (no ids: a call log holds millions of rows), in the run's access-log entry.
     entry = PersonalDataAccess.objects.get(action=PersonalDataAccess.Action.DESTROY, model="ustportal.retention")
     assert "partnerapi.apicall=1" in entry.reference
+
+
+def test_finding_6_a_body_over_the_upload_limit_is_a_logged_json_413_not_the_portals_html_400(client, api, settings):
+    import json
+
+    from partnerapi.models import ApiCall
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    line = api.hanbit_list.recommendations.first()
+    body = json.dumps({"answers": [{"line": line.pk, "decision": "recommended", "comment": "x" * 20_000}]})
+    response = client.post(f"/api/v1/lists/{api.hanbit_list.pk}/recommendations/", body,
+                           content_type="application/json", **auth(api.hanbit_key))
+    assert response.status_code == 413, response.status_code
+    assert response["Content-Type"] == "application/json" and response.json()["detail"]
+    assert list(ApiCall.objects.values_list("status", flat=True)) == [413]
+    line.refresh_from_db()
+    assert line.decided_at is None

@@ -1,5 +1,6 @@
 """The partner API's views: thin, each reads through ``selectors`` (scoped to the key's partner) or calls one service."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -29,6 +30,11 @@ ERRORS = {
 NOT_FOUND = {404: OpenApiResponse(serializers.ErrorSerializer, description="Not one of your university's.")}
 
 
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
 class PartnerApiView(APIView):
     """The gate of every endpoint (settings.REST_FRAMEWORK: bearer key, per-key throttle) and the call log."""
 
@@ -40,6 +46,8 @@ class PartnerApiView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, DomainError):
             return Response({"detail": exc.message, "code": type(exc).__name__}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: JSON and logged, as every answer
+            exc = BodyTooLarge(_("The request body is too large."))
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             exc = refused_call_throttle(self.request) or exc
         response = super().handle_exception(exc)

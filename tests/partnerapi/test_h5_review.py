@@ -159,3 +159,38 @@ def test_finding_6_a_body_over_the_upload_limit_is_a_logged_json_413_not_the_por
     assert list(ApiCall.objects.values_list("status", flat=True)) == [413]
     line.refresh_from_db()
     assert line.decided_at is None
+
+
+@pytest.mark.parametrize(("header", "status"), [
+    ("bearer {key}", 200), ("BEARER {key}", 200), ("Bearer   {key}  ", 200), ("  Bearer {key}", 200),
+    ("Bearer {key} {key}", 401), ("Bearer {key},Bearer {key}", 401), ("Basic {key}", 401), ("Bearer", 401),
+    ("Token {key}", 401), ("Bearer\t{key}", 401),
+])
+def test_authorization_header_variants(client, api, header, status):
+    response = client.get("/api/v1/terms/", HTTP_AUTHORIZATION=header.format(key=api.hanbit_key))
+    assert response.status_code == status
+
+
+def test_only_the_docs_page_may_use_inline_styles(client, api):
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    style = next(part for part in docs["Content-Security-Policy"].split(";") if "style-src" in part)
+    assert "'unsafe-inline'" in style
+    assert "'unsafe-inline'" not in next(p for p in docs["Content-Security-Policy"].split(";") if "script-src" in p)
+    for url in ["/", "/api/schema/", "/api/v1/terms/", "/credit-exchange/verify/x/", "/admin/login/"]:
+        policy = client.get(url, **auth(api.hanbit_key))["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in policy, url
+
+
+def test_a_staff_session_opens_nothing_in_the_api(client, api):
+    from ..factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    assert client.get("/api/v1/applications/").status_code == 401
+    line = api.hanbit_list.recommendations.first()
+    response = client.post(f"/api/v1/lists/{api.hanbit_list.pk}/recommendations/",
+                           {"answers": [{"line": line.pk, "decision": "recommended"}]}, content_type="application/json")
+    assert response.status_code == 401
+    line.refresh_from_db()
+    assert line.decided_at is None

@@ -194,3 +194,35 @@ def test_a_staff_session_opens_nothing_in_the_api(client, api):
     assert response.status_code == 401
     line.refresh_from_db()
     assert line.decided_at is None
+
+
+def test_the_key_shown_once_is_kept_nowhere_after_its_page(client, db):
+    import re
+
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.models import Session
+    from django.urls import reverse
+
+    from accounts.roles import ensure_roles
+    from partnerapi.models import ApiKey
+
+    from ..factories import InstitutionFactory, UserFactory
+
+    ensure_roles()
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="registrar"))
+    client.force_login(user)
+    partner = InstitutionFactory(code="hanbit")
+    issued = client.post(reverse("admin:partnerapi_apikey_add"), {
+        "partner": partner.pk, "name": "SIS", "expires_at_0": "2030-01-01", "expires_at_1": "09:00:00"})["Location"]
+    page = client.get(issued)
+    assert "no-store" in page["Cache-Control"]
+    [full] = re.findall(r'<code id="api-key" class="api-key">([^<]+)</code>', page.content.decode())
+    secret = full.partition(".")[2]
+    row = ApiKey.objects.get()
+    assert all(secret not in str(s.get_decoded()) for s in Session.objects.all())
+    assert all(secret not in f"{e.object_repr} {e.change_message}" for e in LogEntry.objects.all())
+    history = client.get(reverse("admin:partnerapi_apikey_history", args=[row.pk]))
+    assert history.status_code == 200 and secret not in history.content.decode()
+    assert secret not in client.get(reverse("admin:partnerapi_apicall_changelist")).content.decode()

@@ -226,3 +226,39 @@ def test_the_key_shown_once_is_kept_nowhere_after_its_page(client, db):
     history = client.get(reverse("admin:partnerapi_apikey_history", args=[row.pk]))
     assert history.status_code == 200 and secret not in history.content.decode()
     assert secret not in client.get(reverse("admin:partnerapi_apicall_changelist")).content.decode()
+
+
+def test_finding_7_a_key_whose_page_was_not_opened_at_once_does_not_stay_in_the_session(client, db, monkeypatch):
+    import types
+    from datetime import timedelta
+
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.models import Session
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.roles import ensure_roles
+    from partnerapi import admin as partnerapi_admin
+    from partnerapi.models import ApiKey
+
+    from ..factories import InstitutionFactory, UserFactory
+
+    ensure_roles()
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="registrar"))
+    client.force_login(user)
+    partner = InstitutionFactory(code="hanbit")
+    add = reverse("admin:partnerapi_apikey_add")
+    form = {"partner": partner.pk, "name": "SIS", "expires_at_0": "2030-01-01", "expires_at_1": "09:00:00"}
+    first = client.post(add, form)["Location"]  # the registrar walks away before the page opens
+    later = timezone.now() + timedelta(minutes=11)
+    monkeypatch.setattr(partnerapi_admin, "timezone", types.SimpleNamespace(now=lambda: later), raising=False)
+    second = client.post(add, {**form, "name": "SIS 2"})["Location"]
+    secrets_of = {key.pk: key for key in ApiKey.objects.all()}
+    assert len(secrets_of) == 2
+    decoded = " ".join(str(s.get_decoded()) for s in Session.objects.all())
+    assert decoded.count("ustp_") == 1  # only the second key waits for its page; the first was dropped
+    page = client.get(first).content.decode()
+    assert 'id="api-key-gone"' in page
+    assert 'id="api-key"' in client.get(second).content.decode()
+    assert "ustp_" not in " ".join(str(s.get_decoded()) for s in Session.objects.all())

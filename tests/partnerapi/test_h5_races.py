@@ -39,3 +39,19 @@ def test_the_link_and_the_api_answering_one_line_at_once_leave_a_chained_trail_a
     # Both lines were answered by the same writer last: neither request was interleaved with the other.
     last = {RecommendationEvent.objects.filter(recommendation=r).order_by("pk").last().to_decision for r in (line, other)}
     assert len(last) == 1
+
+
+@pytest.mark.redis
+def test_a_burst_of_calls_at_once_with_one_key_gets_no_more_than_the_rate(settings):
+    from django.core.cache import cache
+
+    scene = build_api_scene()
+    settings.PARTNER_API_RATE = "3/hour"
+    cache.clear()
+
+    def call():
+        return Client().get("/api/v1/terms/", **auth(scene.hanbit_key)).status_code
+
+    outcomes = run_at_once([call] * 16, workers=8)
+    assert outcomes.count(200) <= 3, outcomes
+    assert set(outcomes) <= {200, 429}

@@ -1,7 +1,5 @@
 """The API's gate: bearer keys, one throttle per key, and the call log (every answer, refusals included)."""
 
-import logging
-
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
@@ -12,8 +10,6 @@ from core.ratelimit import LimitUnavailable, address_key, cooldown, hit_all
 
 from .models import ApiKey
 from .services import api_key_check
-
-logger = logging.getLogger(__name__)
 
 BEARER = "bearer"
 # Refused calls (no key, a bad or unknown one) per address: settings may override these (README "Partner API").
@@ -64,28 +60,32 @@ class CountersUnavailable(exceptions.APIException):
         self.wait = 60
 
 
-class PerKeyThrottle(throttling.SimpleRateThrottle):
-    """``PARTNER_API_RATE`` requests per key, counted on the shared cache (Redis in production).
+class PerKeyThrottle(throttling.BaseThrottle):
+    """``PARTNER_API_RATE`` requests per key ("600/hour": per second, minute, hour or day), counted on the portal's
+    shared counters (``core.ratelimit``: Redis in production, an atomic increment per call, a fixed window).
 
-    Redis down or stalled (within its socket timeout): ``CountersUnavailable``, a 503 the partner retries.
+    Not DRF's ``SimpleRateThrottle``: it reads a key's history, appends and writes it back unlocked, so calls at the
+    same instant all read the same history and all pass (a burst got twice the rate through). Redis down or stalled
+    (within its socket timeout): ``CountersUnavailable``, a 503 the partner retries, never a call let through uncounted.
     """
 
-    scope = "partner-key"
+    def __init__(self):
+        self.retry_after = None
 
     def allow_request(self, request, view) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except Exception as exc:  # redis-py raises several connection/timeout types  # noqa: BLE001
-            logger.warning("Partner API counters unreachable; refusing: %s", exc)
-            raise CountersUnavailable() from exc
-
-    def get_rate(self) -> str:
-        return settings.PARTNER_API_RATE
-
-    def get_cache_key(self, request, view) -> str | None:
         if not isinstance(request.auth, ApiKey):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+            return True  # refused before (HasPartnerKey); refusals are counted per address (refused_call_throttle)
+        number, period = settings.PARTNER_API_RATE.split("/")
+        window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period.strip()[0]]
+        try:
+            verdict = hit_all(keys=[(f"partnerapi:key:{request.auth.pk}", int(number), window)])
+        except LimitUnavailable as exc:
+            raise CountersUnavailable() from exc
+        self.retry_after = verdict.retry_after
+        return verdict.allowed
+
+    def wait(self) -> int | None:
+        return self.retry_after
 
 
 def refused_call_throttle(request) -> exceptions.Throttled | None:

@@ -262,3 +262,36 @@ def test_finding_7_a_key_whose_page_was_not_opened_at_once_does_not_stay_in_the_
     assert 'id="api-key-gone"' in page
     assert 'id="api-key"' in client.get(second).content.decode()
     assert "ustp_" not in " ".join(str(s.get_decoded()) for s in Session.objects.all())
+
+
+def test_a_key_expires_at_its_exact_instant_whatever_the_zone_it_was_entered_in(api):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from partnerapi.services import api_key_check
+
+    seoul = api.hanbit_row.expires_at.astimezone(ZoneInfo("Asia/Seoul"))
+    assert api_key_check(key=api.hanbit_key, at=seoul - timedelta(microseconds=1)) is not None
+    assert api_key_check(key=api.hanbit_key, at=seoul) is None
+    assert api_key_check(key=api.hanbit_key, at=seoul.astimezone(ZoneInfo("UTC"))) is None
+
+
+def test_a_cursor_built_from_another_partners_row_reveals_none_of_its_rows(client, api, settings):
+    from partnerapi.polling import cursor_encode
+    from partnerapi.selectors import partner_lists, partner_transcripts
+
+    settings.PARTNER_API_PAGE_SIZE = 1
+    garam_row = partner_lists(partner=api.base.garam).get()
+    seen = set()
+    since = cursor_encode(garam_row.changed_at.replace(year=2000), garam_row.pk)
+    for _page in range(10):
+        body = client.get("/api/v1/lists/", {"since": since}, **auth(api.hanbit_key)).json()
+        seen |= {row["id"] for row in body["results"]}
+        since = body["next_since"]
+        if not body["has_more"]:
+            break
+    assert seen == {api.hanbit_list.pk}
+    transcript = partner_transcripts(partner=api.base.garam).get()
+    body = client.get("/api/v1/transcripts/", {"since": cursor_encode(transcript.changed_at, 0)},
+                      **auth(api.hanbit_key)).json()
+    assert {row["code"] for row in body["results"]} <= {api.hanbit_transcript.code}

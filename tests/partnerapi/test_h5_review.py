@@ -295,3 +295,14 @@ def test_a_cursor_built_from_another_partners_row_reveals_none_of_its_rows(clien
     body = client.get("/api/v1/transcripts/", {"since": cursor_encode(transcript.changed_at, 0)},
                       **auth(api.hanbit_key)).json()
     assert {row["code"] for row in body["results"]} <= {api.hanbit_transcript.code}
+
+
+def test_finding_9_a_key_retrying_past_its_rate_leaves_one_429_row_per_window_not_one_per_call(client, api, settings):
+    from partnerapi.models import ApiCall
+
+    settings.PARTNER_API_RATE = "2/minute"
+    statuses = [client.get("/api/v1/terms/", **auth(api.hanbit_key)).status_code for _ in range(12)]
+    assert statuses == [200, 200] + [429] * 10
+    assert list(ApiCall.objects.order_by("pk").values_list("status", flat=True)) == [200, 200, 429]
+    assert client.get("/api/v1/terms/", **auth(api.garam_key)).status_code == 200  # another key: its own log
+    assert ApiCall.objects.filter(key=api.garam_row, status=200).count() == 1

@@ -82,6 +82,13 @@ class PerKeyThrottle(throttling.BaseThrottle):
         except LimitUnavailable as exc:
             raise CountersUnavailable() from exc
         self.retry_after = verdict.retry_after
+        if not verdict.allowed:
+            # A partner's system retrying without waiting: only the first 429 of the window goes to the call log.
+            try:
+                first = cooldown(f"partnerapi:throttled-logged:{request.auth.pk}", seconds=verdict.retry_after)
+            except LimitUnavailable:
+                first = True
+            request._partnerapi_unlogged = not first
         return verdict.allowed
 
     def wait(self) -> int | None:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -15,7 +16,20 @@ from core.errors import DomainError
 from . import services
 from .models import ApiCall, ApiKey
 
-SESSION_KEY = "partnerapi_new_keys"  # key id → the full key, popped by the page that shows it once
+SESSION_KEY = "partnerapi_new_keys"  # key id → [the full key, when], popped by the page that shows it once
+SHOWN_WITHIN_SECONDS = 600  # a key whose page is not opened within this is dropped from the session, never shown
+
+
+def _pending_keys(request) -> dict:
+    """The session's keys waiting for their page, without those older than SHOWN_WITHIN_SECONDS (dropped for good:
+    the full key is not left at rest in the session store for the session's lifetime)."""
+    now = timezone.now().timestamp()
+    pending = {
+        key_id: entry for key_id, entry in request.session.get(SESSION_KEY, {}).items()
+        if isinstance(entry, list) and len(entry) == 2 and now - entry[1] < SHOWN_WITHIN_SECONDS
+    }
+    request.session[SESSION_KEY] = pending
+    return pending
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -41,8 +55,6 @@ class ActiveFilter(admin.SimpleListFilter):
         return [("active", _("Active")), ("revoked", _("Revoked")), ("expired", _("Expired"))]
 
     def queryset(self, request, queryset):
-        from django.utils import timezone
-
         now = timezone.now()
         if self.value() == "active":
             return queryset.filter(revoked_at__isnull=True, expires_at__gt=now)
@@ -91,7 +103,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
             expires_at=form.cleaned_data.get("expires_at"), actor=request.user,
         )
         obj.pk, obj.prefix, obj._state.adding = row.pk, row.prefix, False
-        request.session[SESSION_KEY] = {**request.session.get(SESSION_KEY, {}), str(row.pk): full}
+        request.session[SESSION_KEY] = {**_pending_keys(request), str(row.pk): [full, timezone.now().timestamp()]}
 
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(reverse("admin:partnerapi_apikey_issued", args=[obj.pk]))
@@ -103,8 +115,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         key = ApiKey.objects.filter(pk=key_id).select_related("partner").first()
         if key is None:
             raise PermissionDenied
-        pending = request.session.get(SESSION_KEY, {})
-        full = pending.pop(str(key_id), None)
+        pending = _pending_keys(request)
+        full = (pending.pop(str(key_id), None) or [None])[0]
         request.session[SESSION_KEY] = pending
         context = {
             **self.admin_site.each_context(request), "title": _("API key issued"), "opts": self.model._meta,

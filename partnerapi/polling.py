@@ -9,7 +9,7 @@ after this"), for a first poll. The cursor does not see deletions (the API's row
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Q
@@ -52,8 +52,14 @@ def parse_iso(value: str) -> datetime | None:
         return None
     if at is None:
         return None
-    if timezone.is_naive(at):
-        at = timezone.make_aware(at, timezone.get_default_timezone())
+    try:
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at, timezone.get_default_timezone())
+        # The database compares in UTC (and SQLite in the portal's zone): an instant that has no date there
+        # (year 1 in Seoul, year 9999 west of UTC) is not a cursor, and must be a 400, not an OverflowError.
+        at.astimezone(UTC), at.astimezone(timezone.get_default_timezone())
+    except (OverflowError, ValueError):
+        return None
     return at
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -18,6 +19,8 @@ from core.errors import DomainError, InvalidTransition
 from .models import KEY_PREFIX, ApiKey
 
 LAST_USED_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often per key (no write per call)
+# A whole key (prefix, dot, secret) anywhere in an address, the dot maybe percent-encoded.
+WHOLE_KEY = re.compile(re.escape(KEY_PREFIX) + r"([0-9a-f]{8})(?:\.|%2[eE])[A-Za-z0-9_\-]+")
 
 
 def _hash(key: str) -> str:
@@ -70,6 +73,12 @@ def api_key_touch(*, key_id: int, at: datetime) -> bool:
     """
     stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=at - LAST_USED_EVERY)
     return ApiKey.objects.filter(stale, pk=key_id).update(last_used_at=at) == 1
+
+
+def api_call_path(full_path: str) -> str:
+    """The address as the call log keeps it: a key pasted into it by mistake is cut to its prefix (the secret is
+    never stored; the prefix tells the office whose key to revoke), then cut to the column's length."""
+    return WHOLE_KEY.sub(lambda match: f"{KEY_PREFIX}{match.group(1)}.…", full_path)[:300]
 
 
 def api_key_revoke(*, key_id: int, actor: User, reason: str, at: datetime | None = None) -> ApiKey:

@@ -1,5 +1,6 @@
 """The partner API's views: thin, each reads through ``selectors`` (scoped to the key's partner) or calls one service."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,8 +16,10 @@ from creditexchange.services.recommendations import recommendations_submit
 
 from . import schema as _schema  # noqa: F401 - registers the security scheme with drf-spectacular
 from . import selectors, serializers
+from .auth import refused_call_throttle
 from .models import ApiCall, ApiKey
 from .polling import SincePagination
+from .services import api_call_path
 
 TERM_PARAMETER = OpenApiParameter("term", OpenApiTypes.INT, description="A term id from /api/v1/terms/.")
 ERRORS = {
@@ -25,6 +28,11 @@ ERRORS = {
     429: OpenApiResponse(serializers.ErrorSerializer, description="Too many requests: see Retry-After."),
 }
 NOT_FOUND = {404: OpenApiResponse(serializers.ErrorSerializer, description="Not one of your university's.")}
+
+
+class BodyTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
 
 
 class PartnerApiView(APIView):
@@ -38,6 +46,10 @@ class PartnerApiView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, DomainError):
             return Response({"detail": exc.message, "code": type(exc).__name__}, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE: JSON and logged, as every answer
+            exc = BodyTooLarge(_("The request body is too large."))
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            exc = refused_call_throttle(self.request) or exc
         response = super().handle_exception(exc)
         if isinstance(exc, exceptions.ValidationError):  # one error shape everywhere: detail, code, and the fields
             response.data = {"detail": _first_message(exc.detail), "code": "invalid", "errors": exc.detail}
@@ -46,10 +58,12 @@ class PartnerApiView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store"  # students' data: no shared or browser cache keeps it
+        if getattr(request, "_partnerapi_unlogged", False):
+            return response  # a flood of refused calls: logged up to its first 429 (auth.refused_call_throttle)
         key = getattr(request, "_partnerapi_key", None) or getattr(request._request, "_partnerapi_key", None)
         ApiCall.objects.create(
             key=key, partner_id=key.partner_id if key else None, method=request.method[:10],
-            path=request.get_full_path()[:300], status=response.status_code, ip=_ip(request),
+            path=api_call_path(request.get_full_path()), status=response.status_code, ip=_ip(request),
         )
         return response
 

@@ -27,7 +27,9 @@ or round it belongs to — the same setting the consent text states. The rules, 
   values) older than N years — but never a ``retention.purge`` entry, which holds only counts and ids.
 * Access-log entries older than ``settings.ACCESS_LOG_RETENTION_YEARS`` (but never a ``destroy``
   entry, which holds only counts and ids); nothing younger is ever deleted. django-axes' sign-in and
-  failure records (user names, addresses) follow the same period.
+  failure records (user names, addresses) follow the same period, and so does the partner API's call log
+  (``partnerapi.ApiCall``: which key read which address, from which IP — an access record of the partners' reads of
+  students' data, so the access log's period, not the personal-data one; counted, no ids, as the access log).
 
 Each kind destroyed is written to the access log (action ``destroy``: counts and ids, no personal
 data), and each run that destroyed anything to the staff action log (``bulk_record(kind="retention.purge")``:
@@ -272,6 +274,16 @@ def _purge_sign_in_records(run: _Run, *, at: datetime) -> None:
             run.destroy(label.lower(), model.objects.filter(attempt_time__lt=cutoff))
 
 
+def _purge_api_calls(run: _Run, *, at: datetime) -> None:
+    """The partner API's call log (keys, paths, IP addresses) is kept as long as the access log, then deleted."""
+    ApiCall = _optional_model("partnerapi.ApiCall")
+    if ApiCall is None:
+        return
+    _total, per_model = ApiCall.objects.filter(at__lt=access_log_cutoff(at)).delete()
+    if per_model.get("partnerapi.ApiCall"):
+        run.report.destroyed["partnerapi.apicall"] = per_model["partnerapi.ApiCall"]
+
+
 def _lock() -> bool:
     if connection.vendor != "postgresql":
         return True  # SQLite serialises writers on the whole database file
@@ -326,6 +338,7 @@ def personal_data_destroy_expired(
             _destroy_records_of_work(run, cutoff=cutoff)
             _purge_access_log(run, at=at)
             _purge_sign_in_records(run, at=at)
+            _purge_api_calls(run, at=at)
             reference = f"retention {settings.PERSONAL_DATA_RETENTION_YEARS} years, ended before {dates.day(cutoff)}"
             for label, ids in report.ids.items():
                 access_record(action=PersonalDataAccess.Action.DESTROY, model=label, ids=ids, count=len(ids), reference=reference)

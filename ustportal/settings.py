@@ -384,6 +384,9 @@ SPECTACULAR_SETTINGS = {
 PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="600/hour")  # per key
 PARTNER_API_PAGE_SIZE = env.int("PARTNER_API_PAGE_SIZE", default=200)  # rows per answer of a list endpoint
 PARTNER_API_KEY_DAYS = env.int("PARTNER_API_KEY_DAYS", default=365)  # a new key's default lifetime
+# Calls refused for their key (missing, unknown, expired, revoked) per address: past the limit in the window, 429.
+PARTNER_API_REFUSED_LIMIT = env.int("PARTNER_API_REFUSED_LIMIT", default=30)
+PARTNER_API_REFUSED_WINDOW_SECONDS = env.int("PARTNER_API_REFUSED_WINDOW_SECONDS", default=600)
 
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)  # reverse proxies in front of gunicorn, for client IPs
 

@@ -333,7 +333,9 @@ def transcript_verify(*, code: str, client_key: str) -> Verification:
 
     normalised = transcript_code_normalise(code)
     if client_key:
-        verdict = keyed_limit(scope="transcript_verify", address=client_key, key=normalised or "-")
+        # A malformed code is counted per address only: under one shared key ("-") a day's typos from anywhere
+        # would have refused every later visitor's typo (review finding 1).
+        verdict = keyed_limit(scope="transcript_verify", address=client_key, key=normalised or f"-{client_key}")
         if not verdict.allowed:
             raise RateLimited(f"{_('Too many checks from your connection.')} {retry_message(verdict.retry_after)}")
     if not normalised:

@@ -43,3 +43,34 @@ def test_malformed_codes_still_count_against_the_address(client, issued, setting
         client.get(reverse("transcripts:verify_code", args=["0000"]), REMOTE_ADDR="203.0.113.8")
     response = client.get(reverse("transcripts:verify_code", args=[issued["kim_transcript"].code]), REMOTE_ADDR="203.0.113.8")
     assert 'id="verify-error"' in response.content.decode()
+
+
+def _pages(data: bytes) -> list[str]:
+    import io
+
+    from pypdf import PdfReader
+
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_every_page_of_a_long_transcript_says_whose_it_is_its_code_and_its_page():
+    """Finding 2: with many courses the table went on to page 2 with its header but nothing said whose page it
+    was: a loose second sheet could be stapled to another student's first."""
+    import copy
+
+    from creditexchange.transcript_pdf import render_transcript_pdf
+
+    scene = build_scene(language="en", code="garam")
+    batch = transcripts_issue(term=scene["term"], partner=scene["partner"])
+    kim = batch.transcripts.get(student=scene["kim"])
+    snapshot = copy.deepcopy(kim.rows)
+    snapshot["lines"] = snapshot["lines"] * 20  # 40 courses
+
+    pages = _pages(render_transcript_pdf(snapshot=snapshot, language="en"))
+
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, start=1):
+        flat = " ".join(text.split())
+        assert kim.code_display in flat and "KIM HANEUL" in flat
+        assert f"Page {number} of {len(pages)}" in flat
+    assert "Course code" in pages[1]  # the table's header repeated

@@ -83,6 +83,44 @@ def credit_note(line: dict) -> str:
     return str(_("No credit (not recommended)")) if line.get("no_credit") else ""
 
 
+def _footer_canvas(*, font: str, whose: str, code: str, language: str):
+    """A canvas that prints on every page whose transcript it is, its code and "page n of N" (review finding 2):
+    a loose second sheet must not be mistaken for another student's. Pages are kept until the count is known."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    class FooterCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                with translation.override(language):
+                    page = _("Page %(page)s of %(pages)s") % {"page": self._pageNumber, "pages": total}
+                width, _height = self._pagesize
+                self.setFont(font, 7.5)
+                self.setFillGray(0.3)
+                name, room = whose, width - 40 * mm - stringWidth(page, font, 7.5) - 6 * mm
+                left = f"{name} · {code}"
+                while stringWidth(left, font, 7.5) > room and len(name) > 1:  # a very long name is cut, the code kept
+                    name = name[:-1]
+                    left = f"{name}… · {code}"
+                self.drawString(20 * mm, 10 * mm, left)
+                self.drawRightString(width - 20 * mm, 10 * mm, page)
+                super().showPage()
+            super().save()
+
+    return FooterCanvas
+
+
 def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
     """One A4 page (more if the courses need them): header with seal text, the student, the courses, totals, code."""
     from reportlab.lib import colors
@@ -161,5 +199,8 @@ def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
             title=str(_("Transcript of records")), author=host, creator="UST Portal",
             invariant=True,  # the same snapshot gives the same bytes (its sha256 is stored)
         )
-        document.build(story)
+        whose = " / ".join(part for part in (student["name_ko"], student["name_latin"]) if part) or student["student_id"]
+        document.build(story, canvasmaker=_footer_canvas(
+            font=regular, whose=whose, code=group_code(snapshot["code"]), language=language,
+        ))
     return buffer.getvalue()

@@ -74,3 +74,18 @@ def test_every_page_of_a_long_transcript_says_whose_it_is_its_code_and_its_page(
         assert kim.code_display in flat and "KIM HANEUL" in flat
         assert f"Page {number} of {len(pages)}" in flat
     assert "Course code" in pages[1]  # the table's header repeated
+
+
+def test_a_very_long_name_in_the_footer_is_cut_and_the_code_and_page_stay():
+    import copy
+
+    from creditexchange.transcript_pdf import render_transcript_pdf
+
+    scene = build_scene(language="en", code="garam")
+    kim = transcripts_issue(term=scene["term"], partner=scene["partner"]).transcripts.get(student=scene["kim"])
+    snapshot = copy.deepcopy(kim.rows)
+    snapshot["student"]["name_latin"] = "W" * 150
+
+    flat = " ".join(_pages(render_transcript_pdf(snapshot=snapshot, language="en"))[-1].split())
+
+    assert kim.code_display in flat and "Page 1 of 1" in flat and "…" in flat

@@ -89,3 +89,46 @@ def test_a_very_long_name_in_the_footer_is_cut_and_the_code_and_page_stay():
     flat = " ".join(_pages(render_transcript_pdf(snapshot=snapshot, language="en"))[-1].split())
 
     assert kim.code_display in flat and "Page 1 of 1" in flat and "…" in flat
+
+
+def test_a_big_batch_is_mailed_in_parts_each_under_the_size_limit(django_capture_on_commit_callbacks, settings):
+    """Finding 3: all PDFs went in one ZIP whatever its size; 300 students (~56 KB a PDF) made a 16 MB ZIP, 22 MB
+    once base64-encoded, over most SMTP servers' message limit (10-25 MB): the mail bounced or failed for good.
+    Now the ZIPs are cut so each mail's attachments stay under TRANSCRIPT_MAIL_BYTES_MAX, every PDF in one part."""
+    import io
+    import zipfile
+
+    from django.core import mail
+
+    from core.models import OutgoingMail
+
+    scene = build_scene()
+    settings.TRANSCRIPT_MAIL_PDFS_MAX = 1  # ZIPs
+    pdf_size = 60_000
+    settings.TRANSCRIPT_MAIL_BYTES_MAX = pdf_size + 30_000  # room for one PDF and the XLSX per mail
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = transcripts_issue(term=scene["term"], partner=scene["partner"])
+
+    assert OutgoingMail.objects.filter(kind="transcripts", to="coord@hanbit.example").count() == 2
+    sent = [m for m in mail.outbox if m.to == ["coord@hanbit.example"]]
+    assert len(sent) == 2
+    zipped = []
+    for message in sent:
+        assert sum(len(content) for _name, content, _type in message.attachments) <= settings.TRANSCRIPT_MAIL_BYTES_MAX
+        assert any(name.endswith(".xlsx") for name, _c, _t in message.attachments)
+        for name, content, _type in message.attachments:
+            if name.endswith(".zip"):
+                with zipfile.ZipFile(io.BytesIO(content)) as opened:
+                    zipped += [opened.read(n) for n in opened.namelist()]
+    assert sorted(zipped) == sorted(bytes(t.pdf) for t in batch.transcripts.all())
+    assert sorted(m.subject[-5:] for m in sent) == ["(1/2)", "(2/2)"]  # each part says which it is
+    assert all("1/2" in m.body or "2/2" in m.body for m in sent)
+
+
+def test_a_small_batch_is_still_one_mail_with_its_pdfs(django_capture_on_commit_callbacks):
+    from core.models import OutgoingMail
+
+    scene = build_scene()
+    with django_capture_on_commit_callbacks(execute=True):
+        transcripts_issue(term=scene["term"], partner=scene["partner"])
+    assert OutgoingMail.objects.filter(kind="transcripts", to="coord@hanbit.example").count() == 1

@@ -132,3 +132,15 @@ def test_a_small_batch_is_still_one_mail_with_its_pdfs(django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         transcripts_issue(term=scene["term"], partner=scene["partner"])
     assert OutgoingMail.objects.filter(kind="transcripts", to="coord@hanbit.example").count() == 1
+
+
+def test_a_korean_partners_parts_say_so_in_korean(django_capture_on_commit_callbacks, settings):
+    from django.core import mail
+
+    scene = build_scene()
+    settings.TRANSCRIPT_MAIL_PDFS_MAX = 1
+    settings.TRANSCRIPT_MAIL_BYTES_MAX = 90_000
+    with django_capture_on_commit_callbacks(execute=True):
+        transcripts_issue(term=scene["term"], partner=scene["partner"])
+    first = next(m for m in mail.outbox if m.to == ["coord@hanbit.example"] and m.subject.endswith("(1/2)"))
+    assert "2통 중 1번째" in first.body and "성적증명서" in first.subject

@@ -144,3 +144,35 @@ def test_a_korean_partners_parts_say_so_in_korean(django_capture_on_commit_callb
         transcripts_issue(term=scene["term"], partner=scene["partner"])
     first = next(m for m in mail.outbox if m.to == ["coord@hanbit.example"] and m.subject.endswith("(1/2)"))
     assert "2통 중 1번째" in first.body and "성적증명서" in first.subject
+
+
+def test_two_students_whose_numbers_read_alike_get_distinct_file_names(django_capture_on_commit_callbacks, settings):
+    """Finding 4: the file name was the home number with every other character made "_", so "2023 001" and
+    "2023/001" (or two numbers in Hangul, or one number typed twice) gave the same name: the ZIP held two entries
+    of one name (unpacking keeps one) and the mail two attachments a mail client saves over each other."""
+    import io
+    import zipfile
+
+    from django.core import mail
+
+    from creditexchange.models import TemporaryIdApplication
+
+    scene = build_scene()
+    TemporaryIdApplication.objects.filter(temporary_id__user=scene["kim"]).update(home_student_number="2023 001")
+    TemporaryIdApplication.objects.filter(temporary_id__user=scene["lee"]).update(home_student_number="2023/001")
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = transcripts_issue(term=scene["term"], partner=scene["partner"])
+    message = next(m for m in mail.outbox if m.to == ["coord@hanbit.example"])
+    names = [name for name, _c, _t in message.attachments if name.endswith(".pdf")]
+    assert len(names) == 2 and len(set(names)) == 2
+    named = {content: name for name, content, _t in message.attachments if name.endswith(".pdf")}
+    assert all(t.code in named[bytes(t.pdf)] for t in batch.transcripts.all())  # the file matches its code
+
+    settings.TRANSCRIPT_MAIL_PDFS_MAX = 1
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        transcripts_issue(term=scene["term"], partner=scene["partner"], reason="Re-sent as a ZIP")
+    message = next(m for m in mail.outbox if m.to == ["coord@hanbit.example"])
+    archive = next(content for name, content, _type in message.attachments if name.endswith(".zip"))
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        assert len(opened.namelist()) == 2 and len(set(opened.namelist())) == 2

@@ -204,7 +204,9 @@ def transcript_filename(transcript: Transcript) -> str:
     batch = transcript.batch
     number = transcript.rows["student"]["home_student_number"] if isinstance(transcript.rows, dict) else transcript.pk
     safe = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "_" for ch in str(number))  # a plain header value
-    return f"{batch.term.year}-{batch.term.season}_{batch.partner.code}_{safe}_v{batch.version}.pdf"
+    # The code makes the name unique (review finding 4: "2023 001" and "2023/001" both read "2023_001", and one
+    # ZIP or mail held two files of one name) and lets the partner match a file to its verification code.
+    return f"{batch.term.year}-{batch.term.season}_{batch.partner.code}_{safe}_{transcript.code}_v{batch.version}.pdf"
 
 
 ZIP_ENTRY_OVERHEAD = 512  # a ZIP entry's headers (local and central, with the name); PDFs barely compress

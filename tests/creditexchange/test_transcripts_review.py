@@ -176,3 +176,29 @@ def test_two_students_whose_numbers_read_alike_get_distinct_file_names(django_ca
     archive = next(content for name, content, _type in message.attachments if name.endswith(".zip"))
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         assert len(opened.namelist()) == 2 and len(set(opened.namelist())) == 2
+
+
+@pytest.mark.parametrize("name", ["Nguyễn Văn Đức", "Łukasz Żółć", "Şükrü Doğan"])
+def test_a_latin_name_with_letters_the_hangul_font_lacks_is_printed_whole(name):
+    """Finding 5: NanumGothic has no ễ, ă, Đ, ứ, Ż, ć, Ş, ğ…: a Vietnamese, Polish or Turkish student's name was
+    printed with holes (the PDF's text reads "Nguy\\x00n V\\x00n \\x00\\x00c") on an official document. Letters the
+    Hangul font lacks are now set in a Latin fallback font (DejaVu Sans)."""
+    import copy
+    import os
+
+    from creditexchange.transcript_pdf import render_transcript_pdf
+
+    if not os.path.isfile("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):  # Debian's fonts-dejavu-core
+        pytest.skip("no fallback font installed")
+    scene = build_scene(language="en", code="garam")
+    kim = transcripts_issue(term=scene["term"], partner=scene["partner"]).transcripts.get(student=scene["kim"])
+    snapshot = copy.deepcopy(kim.rows)
+    snapshot["student"]["name_latin"] = name
+    snapshot["lines"][0]["title_en"] = f"Seminar with {name}"
+
+    pages = _pages(render_transcript_pdf(snapshot=snapshot, language="en"))
+
+    text = "\n".join(pages)
+    assert "\x00" not in text
+    assert text.count(name) >= 3  # the identity table, the course title and every page's footer
+    assert "김하늘" in text

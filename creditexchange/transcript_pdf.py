@@ -24,6 +24,13 @@ FONT_CANDIDATES = (
     ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"),
 )
 CID_FALLBACK = "HYSMyeongJo-Medium"
+# Latin letters the Hangul font lacks (Vietnamese ễ ă Đ, Polish Ż ć, Turkish Ş ğ …) are set in this font
+# (review finding 5); ``TRANSCRIPT_FONT_FALLBACK_PATH`` (+ ``_BOLD_PATH``) first, then Debian's fonts-dejavu-core.
+FALLBACK_CANDIDATES = (
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+)
+# The CID font's coverage is not read from a file: these blocks are taken as missing from it.
+_LATIN_EXTENDED = ((0x0100, 0x024F), (0x0300, 0x036F), (0x1E00, 0x1EFF))
 
 
 def _font_files() -> tuple[str, str] | None:
@@ -59,6 +66,52 @@ def transcript_fonts() -> tuple[str, str, bool]:
     return _register(_font_files())
 
 
+def _fallback_files() -> tuple[str, str] | None:
+    configured = getattr(settings, "TRANSCRIPT_FONT_FALLBACK_PATH", "")
+    candidates = ((configured, getattr(settings, "TRANSCRIPT_FONT_FALLBACK_BOLD_PATH", "") or configured),) if configured else ()
+    for regular, bold in (*candidates, *FALLBACK_CANDIDATES):
+        if os.path.isfile(regular):
+            return regular, bold if os.path.isfile(bold) else regular
+    return None
+
+
+@lru_cache(maxsize=4)
+def _register_fallback(main: tuple[str, str] | None, files: tuple[str, str] | None):
+    """(main font's characters or None for the CID font, fallback's characters, regular name, bold name)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if files is None:
+        return None
+    regular, bold = TTFont("TranscriptLatin", files[0]), TTFont("TranscriptLatin-Bold", files[1])
+    pdfmetrics.registerFont(regular)
+    pdfmetrics.registerFont(bold)
+    covered = frozenset(TTFont("TranscriptKR-cmap", main[0]).face.charToGlyph) if main is not None else None
+    return covered, frozenset(regular.face.charToGlyph), "TranscriptLatin", "TranscriptLatin-Bold"
+
+
+def font_segments(text: str, *, bold: bool) -> list[tuple[str, str | None]]:
+    """``text`` cut into runs, each with the fallback font's name where the main font lacks its letters (else None)."""
+    from itertools import groupby
+
+    fallback = _register_fallback(_font_files(), _fallback_files())
+    if fallback is None:
+        return [(text, None)]
+    covered, available, regular, bold_name = fallback
+
+    def lacking(ch: str) -> bool:
+        if covered is not None:
+            missing = ord(ch) not in covered
+        else:
+            missing = any(low <= ord(ch) <= high for low, high in _LATIN_EXTENDED)
+        return missing and ord(ch) in available
+
+    return [
+        ("".join(run), (bold_name if bold else regular) if missing else None)
+        for missing, run in groupby(text, key=lacking)
+    ]
+
+
 def seal_text(language: str) -> str:
     texts = settings.TRANSCRIPT_SEAL_TEXT
     return texts.get(language) or texts.get("en") or ""
@@ -81,6 +134,12 @@ def grade_cell(line: dict) -> str:
 def credit_note(line: dict) -> str:
     """The mark on a course that earns nothing because the partner did not recommend the student."""
     return str(_("No credit (not recommended)")) if line.get("no_credit") else ""
+
+
+def _width(segments: list[tuple[str, str | None]], font: str) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return sum(stringWidth(run, run_font or font, 7.5) for run, run_font in segments)
 
 
 def _footer_canvas(*, font: str, whose: str, code: str, language: str):
@@ -109,11 +168,15 @@ def _footer_canvas(*, font: str, whose: str, code: str, language: str):
                 self.setFont(font, 7.5)
                 self.setFillGray(0.3)
                 name, room = whose, width - 40 * mm - stringWidth(page, font, 7.5) - 6 * mm
-                left = f"{name} · {code}"
-                while stringWidth(left, font, 7.5) > room and len(name) > 1:  # a very long name is cut, the code kept
+                segments = font_segments(f"{name} · {code}", bold=False)
+                while _width(segments, font) > room and len(name) > 1:  # a very long name is cut, the code kept
                     name = name[:-1]
-                    left = f"{name}… · {code}"
-                self.drawString(20 * mm, 10 * mm, left)
+                    segments = font_segments(f"{name}… · {code}", bold=False)
+                text = self.beginText(20 * mm, 10 * mm)  # one line of text, the font switched inside it
+                for run, run_font in segments:
+                    text.setFont(run_font or font, 7.5)
+                    text.textOut(run)
+                self.drawText(text)
                 self.drawRightString(width - 20 * mm, 10 * mm, page)
                 super().showPage()
             super().save()
@@ -138,7 +201,11 @@ def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
     def p(text, style=body):
         from xml.sax.saxutils import escape
 
-        return Paragraph(escape(str(text)), style)
+        markup = "".join(
+            escape(run) if font is None else f'<font name="{font}">{escape(run)}</font>'
+            for run, font in font_segments(str(text), bold=style.fontName == bold)
+        )
+        return Paragraph(markup, style)
 
     student, term = snapshot["student"], snapshot["term"]
     with translation.override(language):

@@ -202,3 +202,20 @@ def test_a_latin_name_with_letters_the_hangul_font_lacks_is_printed_whole(name):
     assert "\x00" not in text
     assert text.count(name) >= 3  # the identity table, the course title and every page's footer
     assert "김하늘" in text
+
+
+def test_a_student_left_out_of_the_correction_is_not_told_to_look_for_a_current_version(client, issued):
+    """Finding 6: "superseded" was per batch: when a correction left a student out (the application revoked, the
+    only course dropped), that student's first transcript told the reader "a later corrected version exists; ask
+    for the current one", a version that does not exist. Now it says the correction no longer includes them."""
+    from creditexchange.models import CourseRegistration, Transcript
+
+    CourseRegistration.objects.filter(student=issued["lee"]).update(status=CourseRegistration.Status.DROPPED)
+    transcripts_issue(term=issued["term"], partner=issued["partner"], reason="Lee's course was recorded by mistake")
+    lee_v1 = Transcript.objects.get(student=issued["lee"], batch__version=1)
+
+    lee = client.get(reverse("transcripts:verify_code", args=[lee_v1.code])).content.decode()
+    kim = client.get(reverse("transcripts:verify_code", args=[issued["kim_transcript"].code])).content.decode()
+
+    assert 'id="verify-found"' in lee and 'id="verify-superseded"' not in lee and 'id="verify-withdrawn"' in lee
+    assert 'id="verify-superseded"' in kim and 'id="verify-withdrawn"' not in kim

@@ -342,7 +342,8 @@ def transcripts_issue_due(*, at: datetime | None = None) -> IssueReport:
 @dataclass(frozen=True)
 class Verification:
     transcript: Transcript | None
-    superseded: bool = False
+    superseded: bool = False  # a later version has a transcript for this student
+    withdrawn: bool = False  # a later version exists but no longer includes this student (review finding 6)
 
 
 def transcript_code_normalise(raw: str) -> str:
@@ -376,10 +377,13 @@ def transcript_verify(*, code: str, client_key: str) -> Verification:
     transcript = Transcript.objects.select_related("batch__term", "batch__partner").filter(code=normalised).first()
     if transcript is None:
         return Verification(transcript=None)
-    superseded = TranscriptBatch.objects.filter(
+    later = TranscriptBatch.objects.filter(
         partner_id=transcript.batch.partner_id, term_id=transcript.batch.term_id, version__gt=transcript.batch.version,
-    ).exists()
-    return Verification(transcript=transcript, superseded=superseded)
+    )
+    if not later.exists():
+        return Verification(transcript=transcript)
+    superseded = Transcript.objects.filter(batch__in=later, application_id=transcript.application_id).exists()
+    return Verification(transcript=transcript, superseded=superseded, withdrawn=not superseded)
 
 
 @dataclass(frozen=True)

@@ -219,3 +219,18 @@ def test_a_student_left_out_of_the_correction_is_not_told_to_look_for_a_current_
 
     assert 'id="verify-found"' in lee and 'id="verify-superseded"' not in lee and 'id="verify-withdrawn"' in lee
     assert 'id="verify-superseded"' in kim and 'id="verify-withdrawn"' not in kim
+
+
+def test_a_code_checked_too_often_elsewhere_does_not_blame_the_readers_connection(client, issued, settings):
+    """Finding 7: once a code had been checked LOOKUP_RATE_LIMIT_PER_KEY times from anywhere, a partner checking it
+    for the first time was told "Too many checks from your connection", which is not true and sends them to their
+    IT desk; the other look-ups already say which limit refused."""
+    settings.LOOKUP_RATE_LIMIT_PER_KEY = 2
+    code = issued["kim_transcript"].code
+    for number in range(3):
+        client.get(reverse("transcripts:verify_code", args=[code]), REMOTE_ADDR=f"198.51.100.{number + 1}")
+
+    body = client.get(reverse("transcripts:verify_code", args=[code]), REMOTE_ADDR="203.0.113.9").content.decode()
+
+    assert 'id="verify-error"' in body and "김하늘" not in body
+    assert "your connection" not in body and "this code" in body

@@ -371,7 +371,9 @@ def transcript_verify(*, code: str, client_key: str) -> Verification:
         # would have refused every later visitor's typo (review finding 1).
         verdict = keyed_limit(scope="transcript_verify", address=client_key, key=normalised or f"-{client_key}")
         if not verdict.allowed:
-            raise RateLimited(f"{_('Too many checks from your connection.')} {retry_message(verdict.retry_after)}")
+            reason = (_("This code has been checked too often today.") if verdict.by_key  # review finding 7
+                      else _("Too many checks from your connection."))
+            raise RateLimited(f"{reason} {retry_message(verdict.retry_after)}")
     if not normalised:
         return Verification(transcript=None)
     transcript = Transcript.objects.select_related("batch__term", "batch__partner").filter(code=normalised).first()

@@ -233,4 +233,5 @@ def test_a_code_checked_too_often_elsewhere_does_not_blame_the_readers_connectio
     body = client.get(reverse("transcripts:verify_code", args=[code]), REMOTE_ADDR="203.0.113.9").content.decode()
 
     assert 'id="verify-error"' in body and "김하늘" not in body
-    assert "your connection" not in body and "this code" in body
+    error = body.split('id="verify-error">')[1].split("</p>")[0]
+    assert "your connection" not in error and "This code" in error, error

@@ -24,6 +24,13 @@ FONT_CANDIDATES = (
     ("/usr/share/fonts/truetype/nanum/NanumGothic.ttf", "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"),
 )
 CID_FALLBACK = "HYSMyeongJo-Medium"
+# Latin letters the Hangul font lacks (Vietnamese ễ ă Đ, Polish Ż ć, Turkish Ş ğ …) are set in this font
+# (review finding 5); ``TRANSCRIPT_FONT_FALLBACK_PATH`` (+ ``_BOLD_PATH``) first, then Debian's fonts-dejavu-core.
+FALLBACK_CANDIDATES = (
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+)
+# The CID font's coverage is not read from a file: these blocks are taken as missing from it.
+_LATIN_EXTENDED = ((0x0100, 0x024F), (0x0300, 0x036F), (0x1E00, 0x1EFF))
 
 
 def _font_files() -> tuple[str, str] | None:
@@ -59,6 +66,52 @@ def transcript_fonts() -> tuple[str, str, bool]:
     return _register(_font_files())
 
 
+def _fallback_files() -> tuple[str, str] | None:
+    configured = getattr(settings, "TRANSCRIPT_FONT_FALLBACK_PATH", "")
+    candidates = ((configured, getattr(settings, "TRANSCRIPT_FONT_FALLBACK_BOLD_PATH", "") or configured),) if configured else ()
+    for regular, bold in (*candidates, *FALLBACK_CANDIDATES):
+        if os.path.isfile(regular):
+            return regular, bold if os.path.isfile(bold) else regular
+    return None
+
+
+@lru_cache(maxsize=4)
+def _register_fallback(main: tuple[str, str] | None, files: tuple[str, str] | None):
+    """(main font's characters or None for the CID font, fallback's characters, regular name, bold name)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if files is None:
+        return None
+    regular, bold = TTFont("TranscriptLatin", files[0]), TTFont("TranscriptLatin-Bold", files[1])
+    pdfmetrics.registerFont(regular)
+    pdfmetrics.registerFont(bold)
+    covered = frozenset(TTFont("TranscriptKR-cmap", main[0]).face.charToGlyph) if main is not None else None
+    return covered, frozenset(regular.face.charToGlyph), "TranscriptLatin", "TranscriptLatin-Bold"
+
+
+def font_segments(text: str, *, bold: bool) -> list[tuple[str, str | None]]:
+    """``text`` cut into runs, each with the fallback font's name where the main font lacks its letters (else None)."""
+    from itertools import groupby
+
+    fallback = _register_fallback(_font_files(), _fallback_files())
+    if fallback is None:
+        return [(text, None)]
+    covered, available, regular, bold_name = fallback
+
+    def lacking(ch: str) -> bool:
+        if covered is not None:
+            missing = ord(ch) not in covered
+        else:
+            missing = any(low <= ord(ch) <= high for low, high in _LATIN_EXTENDED)
+        return missing and ord(ch) in available
+
+    return [
+        ("".join(run), (bold_name if bold else regular) if missing else None)
+        for missing, run in groupby(text, key=lacking)
+    ]
+
+
 def seal_text(language: str) -> str:
     texts = settings.TRANSCRIPT_SEAL_TEXT
     return texts.get(language) or texts.get("en") or ""
@@ -83,6 +136,54 @@ def credit_note(line: dict) -> str:
     return str(_("No credit (not recommended)")) if line.get("no_credit") else ""
 
 
+def _width(segments: list[tuple[str, str | None]], font: str) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return sum(stringWidth(run, run_font or font, 7.5) for run, run_font in segments)
+
+
+def _footer_canvas(*, font: str, whose: str, code: str, language: str):
+    """A canvas that prints on every page whose transcript it is, its code and "page n of N" (review finding 2):
+    a loose second sheet must not be mistaken for another student's. Pages are kept until the count is known."""
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    class FooterCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                with translation.override(language):
+                    page = _("Page %(page)s of %(pages)s") % {"page": self._pageNumber, "pages": total}
+                width, _height = self._pagesize
+                self.setFont(font, 7.5)
+                self.setFillGray(0.3)
+                name, room = whose, width - 40 * mm - stringWidth(page, font, 7.5) - 6 * mm
+                segments = font_segments(f"{name} · {code}", bold=False)
+                while _width(segments, font) > room and len(name) > 1:  # a very long name is cut, the code kept
+                    name = name[:-1]
+                    segments = font_segments(f"{name}… · {code}", bold=False)
+                text = self.beginText(20 * mm, 10 * mm)  # one line of text, the font switched inside it
+                for run, run_font in segments:
+                    text.setFont(run_font or font, 7.5)
+                    text.textOut(run)
+                self.drawText(text)
+                self.drawRightString(width - 20 * mm, 10 * mm, page)
+                super().showPage()
+            super().save()
+
+    return FooterCanvas
+
+
 def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
     """One A4 page (more if the courses need them): header with seal text, the student, the courses, totals, code."""
     from reportlab.lib import colors
@@ -100,7 +201,11 @@ def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
     def p(text, style=body):
         from xml.sax.saxutils import escape
 
-        return Paragraph(escape(str(text)), style)
+        markup = "".join(
+            escape(run) if font is None else f'<font name="{font}">{escape(run)}</font>'
+            for run, font in font_segments(str(text), bold=style.fontName == bold)
+        )
+        return Paragraph(markup, style)
 
     student, term = snapshot["student"], snapshot["term"]
     with translation.override(language):
@@ -161,5 +266,8 @@ def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
             title=str(_("Transcript of records")), author=host, creator="UST Portal",
             invariant=True,  # the same snapshot gives the same bytes (its sha256 is stored)
         )
-        document.build(story)
+        whose = " / ".join(part for part in (student["name_ko"], student["name_latin"]) if part) or student["student_id"]
+        document.build(story, canvasmaker=_footer_canvas(
+            font=regular, whose=whose, code=group_code(snapshot["code"]), language=language,
+        ))
     return buffer.getvalue()

@@ -255,6 +255,11 @@ TRANSCRIPT_SEAL_TEXT = {  # the issuing office, printed under the title of every
 TRANSCRIPT_FONT_PATH = env.str("TRANSCRIPT_FONT_PATH", default="")  # a Korean TrueType (glyf) font; empty: Debian's fonts-nanum
 TRANSCRIPT_FONT_BOLD_PATH = env.str("TRANSCRIPT_FONT_BOLD_PATH", default="")
 TRANSCRIPT_MAIL_PDFS_MAX = env.int("TRANSCRIPT_MAIL_PDFS_MAX", default=20)  # more PDFs than this go in one ZIP
+# A batch's mail is split into parts whose attachments stay under this many bytes (10 MB servers, after encoding).
+TRANSCRIPT_MAIL_BYTES_MAX = env.int("TRANSCRIPT_MAIL_BYTES_MAX", default=7 * 1024 * 1024)
+# Letters the Hangul font lacks (ễ, ă, Ż, Ş…) are set in this font; empty: Debian's DejaVu Sans when installed.
+TRANSCRIPT_FONT_FALLBACK_PATH = env.str("TRANSCRIPT_FONT_FALLBACK_PATH", default="")
+TRANSCRIPT_FONT_FALLBACK_BOLD_PATH = env.str("TRANSCRIPT_FONT_FALLBACK_BOLD_PATH", default="")
 TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS = env.int("TRANSCRIPT_SCHEDULE_LOOKBACK_DAYS", default=14)  # grades made final since
 
 # Personal data (PIPA). The consent text shows these numbers; the retention job destroys what has passed them.

@@ -11,6 +11,7 @@ Rules written down here:
 - The mail, in the partner's language, to every active coordinator: up to ``TRANSCRIPT_MAIL_PDFS_MAX`` PDFs
   attached one by one, more in one ZIP (a coordinator saves 40 files one by one otherwise; a PDF is ~30-60 KB, so
   size is not what decides), always with the XLSX of all the batch's students, and the verification address.
+  A batch whose ZIP would pass ``TRANSCRIPT_MAIL_BYTES_MAX`` goes in several mails ("1/3", …), each under it.
 """
 
 import hashlib
@@ -203,14 +204,44 @@ def transcript_filename(transcript: Transcript) -> str:
     batch = transcript.batch
     number = transcript.rows["student"]["home_student_number"] if isinstance(transcript.rows, dict) else transcript.pk
     safe = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_" else "_" for ch in str(number))  # a plain header value
-    return f"{batch.term.year}-{batch.term.season}_{batch.partner.code}_{safe}_v{batch.version}.pdf"
+    # The code makes the name unique (review finding 4: "2023 001" and "2023/001" both read "2023_001", and one
+    # ZIP or mail held two files of one name) and lets the partner match a file to its verification code.
+    return f"{batch.term.year}-{batch.term.season}_{batch.partner.code}_{safe}_{transcript.code}_v{batch.version}.pdf"
 
 
-def _attachments(*, batch: TranscriptBatch, transcripts: list[Transcript], files: list[TranscriptBatchFile]) -> list[dict]:
-    xlsx = [{"kind": "transcript_file", "id": f.pk} for f in files if f.filename.endswith(".xlsx")]
-    if len(transcripts) <= settings.TRANSCRIPT_MAIL_PDFS_MAX:
-        return [*({"kind": "transcript_pdf", "id": t.pk} for t in transcripts), *xlsx]
-    return [{"kind": "transcript_zip", "batch_id": batch.pk}, *xlsx]
+ZIP_ENTRY_OVERHEAD = 512  # a ZIP entry's headers (local and central, with the name); PDFs barely compress
+
+
+def mail_bytes_max() -> int:
+    """The attachments' bytes one transcripts mail may carry (before base64, which adds a third): the lead sets
+    ``TRANSCRIPT_MAIL_BYTES_MAX``; 7 MB keeps an encoded mail under the 10 MB many SMTP servers accept."""
+    return getattr(settings, "TRANSCRIPT_MAIL_BYTES_MAX", 7 * 1024 * 1024)
+
+
+def _mail_parts(*, batch: TranscriptBatch, transcripts: list[Transcript], files: list[TranscriptBatchFile]) -> list[list[dict]]:
+    """Each mail's attachments: the PDFs one by one when few and small enough, otherwise ZIPs, cut so that no mail
+    carries more than ``mail_bytes_max()`` (review finding 3: 300 students made one 16 MB ZIP, 22 MB encoded).
+    Every part has the XLSX of all the batch's students; every PDF is in exactly one part."""
+    workbooks = [f for f in files if f.filename.endswith(".xlsx")]
+    xlsx = [{"kind": "transcript_file", "id": f.pk} for f in workbooks]
+    budget = max(1, mail_bytes_max() - sum(f.size for f in workbooks))
+    if len(transcripts) <= settings.TRANSCRIPT_MAIL_PDFS_MAX and sum(t.size for t in transcripts) <= budget:
+        return [[*({"kind": "transcript_pdf", "id": t.pk} for t in transcripts), *xlsx]]
+    chunks, current, weight = [], [], 0
+    for transcript in transcripts:
+        size = transcript.size + ZIP_ENTRY_OVERHEAD
+        if current and weight + size > budget:
+            chunks.append(current)
+            current, weight = [], 0
+        current.append(transcript.pk)
+        weight += size
+    chunks.append(current)
+    if len(chunks) == 1:
+        return [[{"kind": "transcript_zip", "batch_id": batch.pk}, *xlsx]]
+    return [
+        [{"kind": "transcript_zip", "batch_id": batch.pk, "ids": ids, "part": number, "parts": len(chunks)}, *xlsx]
+        for number, ids in enumerate(chunks, start=1)
+    ]
 
 
 def transcripts_issue(
@@ -251,9 +282,11 @@ def transcripts_issue(
             ))
             snapshots.append(snapshot)
         files = _batch_files(batch=batch, snapshots=snapshots)
-        attachments = _attachments(batch=batch, transcripts=transcripts, files=files)
+        parts = _mail_parts(batch=batch, transcripts=transcripts, files=files)
         for email in recipients:
-            mail_queue(kind="transcripts", to=email, language=language, params={"batch_id": batch.pk}, attachments=attachments)
+            for number, attachments in enumerate(parts, start=1):
+                params = {"batch_id": batch.pk} if len(parts) == 1 else {"batch_id": batch.pk, "part": number, "parts": len(parts)}
+                mail_queue(kind="transcripts", to=email, language=language, params=params, attachments=attachments)
     logger.info("Transcripts %s issued to %s (%s students)", batch, ", ".join(recipients), len(transcripts))
     return batch
 
@@ -309,7 +342,8 @@ def transcripts_issue_due(*, at: datetime | None = None) -> IssueReport:
 @dataclass(frozen=True)
 class Verification:
     transcript: Transcript | None
-    superseded: bool = False
+    superseded: bool = False  # a later version has a transcript for this student
+    withdrawn: bool = False  # a later version exists but no longer includes this student (review finding 6)
 
 
 def transcript_code_normalise(raw: str) -> str:
@@ -333,18 +367,25 @@ def transcript_verify(*, code: str, client_key: str) -> Verification:
 
     normalised = transcript_code_normalise(code)
     if client_key:
-        verdict = keyed_limit(scope="transcript_verify", address=client_key, key=normalised or "-")
+        # A malformed code is counted per address only: under one shared key ("-") a day's typos from anywhere
+        # would have refused every later visitor's typo (review finding 1).
+        verdict = keyed_limit(scope="transcript_verify", address=client_key, key=normalised or f"-{client_key}")
         if not verdict.allowed:
-            raise RateLimited(f"{_('Too many checks from your connection.')} {retry_message(verdict.retry_after)}")
+            reason = (_("This code has been checked too often today.") if verdict.by_key  # review finding 7
+                      else _("Too many checks from your connection."))
+            raise RateLimited(f"{reason} {retry_message(verdict.retry_after)}")
     if not normalised:
         return Verification(transcript=None)
     transcript = Transcript.objects.select_related("batch__term", "batch__partner").filter(code=normalised).first()
     if transcript is None:
         return Verification(transcript=None)
-    superseded = TranscriptBatch.objects.filter(
+    later = TranscriptBatch.objects.filter(
         partner_id=transcript.batch.partner_id, term_id=transcript.batch.term_id, version__gt=transcript.batch.version,
-    ).exists()
-    return Verification(transcript=transcript, superseded=superseded)
+    )
+    if not later.exists():
+        return Verification(transcript=transcript)
+    superseded = Transcript.objects.filter(batch__in=later, application_id=transcript.application_id).exists()
+    return Verification(transcript=transcript, superseded=superseded, withdrawn=not superseded)
 
 
 @dataclass(frozen=True)

@@ -80,22 +80,28 @@ def _check_sendable(*, partner: Institution, term: Term, kind: str) -> list[str]
     return recipients
 
 
-def _files(*, partner_list: PartnerList) -> list[PartnerListFile]:
-    table = exports.lines(partner_list.kind, partner_list.rows, partner_list.language)
-    with translation.override(partner_list.language):
-        title = str(partner_list.get_kind_display())
-    stem = f"{partner_list.term.year}-{partner_list.term.season}_{partner_list.partner.code}_{partner_list.kind}"
+def snapshot_files(model, *, stem: str, table: list[list], title: str, **owner) -> list:
+    """The XLSX and the CSV of ``table`` as written-once rows of ``model`` (a ``SnapshotFile``), for ``owner``
+    (the list or the transcript batch they belong to): every mail and download is then these very bytes."""
     rendered = [
         (f"{stem}.xlsx", exports.XLSX_TYPE, exports.render_xlsx(table, title=title)),
         (f"{stem}.csv", exports.CSV_TYPE, exports.render_csv(table)),
     ]
     return [
-        PartnerListFile.objects.create(
-            partner_list=partner_list, filename=name, content_type=content_type, content=content,
+        model.objects.create(
+            **owner, filename=name, content_type=content_type, content=content,
             sha256=hashlib.sha256(content).hexdigest(), size=len(content),
         )
         for name, content_type, content in rendered
     ]
+
+
+def _files(*, partner_list: PartnerList) -> list[PartnerListFile]:
+    table = exports.lines(partner_list.kind, partner_list.rows, partner_list.language)
+    with translation.override(partner_list.language):
+        title = str(partner_list.get_kind_display())
+    stem = f"{partner_list.term.year}-{partner_list.term.season}_{partner_list.partner.code}_{partner_list.kind}"
+    return snapshot_files(PartnerListFile, stem=stem, table=table, title=title, partner_list=partner_list)
 
 
 def partner_list_state(*, partner: Institution, term: Term, kind: str, rows: list[dict], recipients: list[str]) -> dict:

@@ -48,6 +48,7 @@ from ..models.transcripts import new_verification_code
 from ..selectors_grades import transcript_lines
 from ..selectors_lists import partner_list_applications
 from ..transcript_pdf import course_title, credit_note, render_transcript_pdf
+from .partner_lists import snapshot_files
 
 logger = logging.getLogger(__name__)
 
@@ -187,17 +188,7 @@ def _batch_files(*, batch: TranscriptBatch, snapshots: list[dict]) -> list[Trans
     with translation.override(batch.language):
         title = str(_("Transcripts of records"))
     stem = f"{batch.term.year}-{batch.term.season}_{batch.partner.code}_transcripts_v{batch.version}"
-    rendered = [
-        (f"{stem}.xlsx", exports.XLSX_TYPE, exports.render_xlsx(table, title=title)),
-        (f"{stem}.csv", exports.CSV_TYPE, exports.render_csv(table)),
-    ]
-    return [
-        TranscriptBatchFile.objects.create(
-            batch=batch, filename=name, content_type=content_type, content=content,
-            sha256=hashlib.sha256(content).hexdigest(), size=len(content),
-        )
-        for name, content_type, content in rendered
-    ]
+    return snapshot_files(TranscriptBatchFile, stem=stem, table=table, title=title, batch=batch)
 
 
 def transcript_filename(transcript: Transcript) -> str:

@@ -14,8 +14,8 @@ from creditexchange.models import (
     TemporaryIdApplication,
     Transcript,
 )
-from creditexchange.models.transcripts import CODE_ALPHABET, CODE_LENGTH
 from creditexchange.selectors_lists import registrations_with_credit_mark
+from creditexchange.services.transcripts import transcript_code_normalise
 
 
 def partner_terms() -> QuerySet[Term]:
@@ -68,7 +68,7 @@ def partner_transcripts(*, partner: Institution, term_id: int | None = None) -> 
 
 def partner_transcript(*, partner: Institution, code: str) -> Transcript | None:
     """The transcript with verification ``code`` (as printed, dashes allowed) if it is one of ``partner``'s."""
-    code = code.strip().upper().replace("-", "")
-    if len(code) != CODE_LENGTH or not set(code) <= set(CODE_ALPHABET):
+    code = transcript_code_normalise(code)
+    if not code:
         return None
     return Transcript.objects.filter(batch__partner=partner, code=code).first()

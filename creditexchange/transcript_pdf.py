@@ -184,82 +184,110 @@ def _footer_canvas(*, font: str, whose: str, code: str, language: str):
     return FooterCanvas
 
 
-def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
-    """One A4 page (more if the courses need them): header with seal text, the student, the courses, totals, code."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+class _Page:
+    """The fonts, styles and the one way text becomes a paragraph (escaped; letters the Hangul font lacks set in
+    the fallback font) that every part of a transcript uses."""
 
-    regular, bold, _embedded = transcript_fonts()
-    body = ParagraphStyle("body", fontName=regular, fontSize=9.5, leading=13)
-    small = ParagraphStyle("small", parent=body, fontSize=8, leading=11, textColor=colors.HexColor("#444444"))
-    heading = ParagraphStyle("heading", parent=body, fontName=bold, fontSize=16, leading=21, spaceAfter=2)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=11)
+    def __init__(self):
+        from reportlab.lib import colors
+        from reportlab.lib.styles import ParagraphStyle
+        from reportlab.platypus import TableStyle
 
-    def p(text, style=body):
+        self.regular, self.bold, _embedded = transcript_fonts()
+        self.body = ParagraphStyle("body", fontName=self.regular, fontSize=9.5, leading=13)
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=11, textColor=colors.HexColor("#444444"))
+        self.heading = ParagraphStyle("heading", parent=self.body, fontName=self.bold, fontSize=16, leading=21, spaceAfter=2)
+        self.cell = ParagraphStyle("cell", parent=self.body, fontSize=8.5, leading=11)
+        self.host = ParagraphStyle("host", parent=self.body, fontName=self.bold, fontSize=11)
+        self.code = ParagraphStyle("code", parent=self.body, fontName=self.bold, fontSize=11, leading=15)
+        self.grid = TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ])
+
+    def p(self, text, style=None):
         from xml.sax.saxutils import escape
 
+        from reportlab.platypus import Paragraph
+
+        style = style or self.body
         markup = "".join(
             escape(run) if font is None else f'<font name="{font}">{escape(run)}</font>'
-            for run, font in font_segments(str(text), bold=style.fontName == bold)
+            for run, font in font_segments(str(text), bold=style.fontName == self.bold)
         )
         return Paragraph(markup, style)
 
-    student, term = snapshot["student"], snapshot["term"]
+    def table(self, rows, widths, *commands, repeat_rows=0):
+        from reportlab.lib.units import mm
+        from reportlab.platypus import Table, TableStyle
+
+        table = Table(rows, colWidths=[w * mm for w in widths], repeatRows=repeat_rows)
+        table.setStyle(TableStyle([*self.grid.getCommands(), *commands]))
+        return table
+
+
+def _identity(page: _Page, snapshot: dict, language: str):
+    from reportlab.lib import colors
+
+    student, term, p = snapshot["student"], snapshot["term"], page.p
+    rows = [
+        [p(_("Name (Korean)")), p(student["name_ko"] or "—"), p(_("Name (Latin letters)")), p(student["name_latin"] or "—")],
+        [p(_("Temporary student ID")), p(student["student_id"]), p(_("Term")), p(term.get(language) or term["en"])],
+        [p(_("Home university")), p(snapshot["partner"].get(language) or snapshot["partner"]["en"]),
+         p(_("Home student number")), p(student["home_student_number"])],
+    ]
+    shade = colors.HexColor("#f0f0f0")
+    return page.table(rows, [32, 53, 32, 53], ("BACKGROUND", (0, 0), (0, -1), shade), ("BACKGROUND", (2, 0), (2, -1), shade))
+
+
+def _courses(page: _Page, snapshot: dict, language: str):
+    from reportlab.lib import colors
+
+    p, cell = page.p, page.cell
+    rows = [[p(_("Course code"), cell), p(_("Course title"), cell), p(_("Credits"), cell), p(_("Grade"), cell),
+             p(_("Points"), cell), p(_("Credit"), cell)]]
+    for line in snapshot["lines"]:
+        rows.append([
+            p(f"{line['code']}-{line['section']}", cell), p(course_title(line, language), cell), p(line["credits"], cell),
+            p(grade_cell(line), cell), p(line["points"] if line["points"] is not None else "—", cell),
+            p(credit_note(line), cell),
+        ])
+    return page.table(rows, [28, 62, 14, 14, 14, 38], ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e9f2")), repeat_rows=1)
+
+
+def _totals_and_code(page: _Page, snapshot: dict) -> list:
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Spacer
+
+    p = page.p
+    totals = [[
+        p(_("Credits attempted")), p(snapshot["credits_attempted"]), p(_("Credits earned")), p(snapshot["credits_earned"]),
+        p(_("GPA (4.5 scale)")), p(snapshot["gpa"] or "—"),
+    ]]
+    story = [
+        page.table(totals, [30, 22, 30, 22, 36, 30]), Spacer(1, 8 * mm),
+        p(_("Issued on %(date)s (Asia/Seoul)") % {"date": snapshot["issued_on"]}),
+        p(_("Verification code: %(code)s") % {"code": group_code(snapshot["code"])}, page.code),
+        p(_("Anyone can check that this transcript was issued at %(url)s") % {"url": snapshot["verify_url"]}),
+    ]
+    if snapshot.get("version", 1) > 1:
+        story.append(p(_("Corrected version %(version)s; it replaces the earlier ones.") % {"version": snapshot["version"]}))
+    return story
+
+
+def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
+    """One A4 page (more if the courses need them): header with seal text, the student, the courses, totals, code."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate, Spacer
+
+    page, student = _Page(), snapshot["student"]
     with translation.override(language):
         host = snapshot["host"].get(language) or snapshot["host"].get("en") or ""
         story = [
-            p(host, ParagraphStyle("host", parent=body, fontName=bold, fontSize=11)),
-            p(_("Transcript of records"), heading),
-            p(seal_text(language), small),
-            Spacer(1, 5 * mm),
+            page.p(host, page.host), page.p(_("Transcript of records"), page.heading), page.p(seal_text(language), page.small),
+            Spacer(1, 5 * mm), _identity(page, snapshot, language), Spacer(1, 5 * mm),
+            _courses(page, snapshot, language), Spacer(1, 4 * mm), *_totals_and_code(page, snapshot),
         ]
-        identity = [
-            [p(_("Name (Korean)")), p(student["name_ko"] or "—"), p(_("Name (Latin letters)")), p(student["name_latin"] or "—")],
-            [p(_("Temporary student ID")), p(student["student_id"]), p(_("Term")), p(term.get(language) or term["en"])],
-            [p(_("Home university")), p(snapshot["partner"].get(language) or snapshot["partner"]["en"]),
-             p(_("Home student number")), p(student["home_student_number"])],
-        ]
-        grid = TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ])
-        table = Table(identity, colWidths=[32 * mm, 53 * mm, 32 * mm, 53 * mm])
-        table.setStyle(TableStyle([*grid.getCommands(), ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f0f0f0")),
-                                   ("BACKGROUND", (2, 0), (2, -1), colors.HexColor("#f0f0f0"))]))
-        story += [table, Spacer(1, 5 * mm)]
-
-        header = [p(_("Course code"), cell), p(_("Course title"), cell), p(_("Credits"), cell), p(_("Grade"), cell),
-                  p(_("Points"), cell), p(_("Credit"), cell)]
-        rows = [header]
-        for line in snapshot["lines"]:
-            rows.append([
-                p(f"{line['code']}-{line['section']}", cell), p(course_title(line, language), cell), p(line["credits"], cell),
-                p(grade_cell(line), cell), p(line["points"] if line["points"] is not None else "—", cell),
-                p(credit_note(line), cell),
-            ])
-        courses = Table(rows, colWidths=[28 * mm, 62 * mm, 14 * mm, 14 * mm, 14 * mm, 38 * mm], repeatRows=1)
-        courses.setStyle(TableStyle([*grid.getCommands(), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e4e9f2"))]))
-        story += [courses, Spacer(1, 4 * mm)]
-
-        totals = [[
-            p(_("Credits attempted")), p(snapshot["credits_attempted"]),
-            p(_("Credits earned")), p(snapshot["credits_earned"]),
-            p(_("GPA (4.5 scale)")), p(snapshot["gpa"] or "—"),
-        ]]
-        totals_table = Table(totals, colWidths=[30 * mm, 22 * mm, 30 * mm, 22 * mm, 36 * mm, 30 * mm])
-        totals_table.setStyle(grid)
-        story += [totals_table, Spacer(1, 8 * mm)]
-        story += [
-            p(_("Issued on %(date)s (Asia/Seoul)") % {"date": snapshot["issued_on"]}),
-            p(_("Verification code: %(code)s") % {"code": group_code(snapshot["code"])},
-              ParagraphStyle("code", parent=body, fontName=bold, fontSize=11, leading=15)),
-            p(_("Anyone can check that this transcript was issued at %(url)s") % {"url": snapshot["verify_url"]}),
-        ]
-        if snapshot.get("version", 1) > 1:
-            story.append(p(_("Corrected version %(version)s; it replaces the earlier ones.") % {"version": snapshot["version"]}))
         buffer = io.BytesIO()
         document = SimpleDocTemplate(
             buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=18 * mm,
@@ -268,6 +296,6 @@ def render_transcript_pdf(*, snapshot: dict, language: str) -> bytes:
         )
         whose = " / ".join(part for part in (student["name_ko"], student["name_latin"]) if part) or student["student_id"]
         document.build(story, canvasmaker=_footer_canvas(
-            font=regular, whose=whose, code=group_code(snapshot["code"]), language=language,
+            font=page.regular, whose=whose, code=group_code(snapshot["code"]), language=language,
         ))
     return buffer.getvalue()

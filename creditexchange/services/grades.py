@@ -242,65 +242,78 @@ class GradesImportReport(ImportReport):
     planned: list = field(default_factory=list, repr=False)
 
 
-def _check_rows(rows, *, at) -> tuple[list, list]:
-    """Every row checked against the database as it is now: (planned (number, registration, value), errors).
+class _FileRows:
+    """What a file's rows name, read once for all of them (a fixed number of queries whatever the file's length):
+    its terms, their courses, the registrations and accounts of the students it names."""
 
-    The courses, registrations and accounts the file names are read once for all rows (a fixed number of queries
-    whatever the file's length)."""
+    def __init__(self, rows, *, at):
+        self.at, self.term_state = at, {}
+        self.terms: dict[str, Term | None] = {}
+        for _number, row in rows:
+            text = row.get("term", "")
+            if text not in self.terms:
+                self.terms[text] = term_parse(text)
+        term_ids = {term.pk for term in self.terms.values() if term is not None}
+        self.offerings = {
+            (o.term_id, o.code.upper(), o.section): o for o in CourseOffering.objects.filter(term_id__in=term_ids)
+        }
+        names = {row.get("student_id", "").lower() for _number, row in rows}
+        self.registrations = {
+            (r.offering_id, r.student.username.lower()): r
+            for r in CourseRegistration.objects.select_related("student", "offering")
+            .filter(offering__term_id__in=term_ids, status=CourseRegistration.Status.REGISTERED)
+            .annotate(login=Lower("student__username")).filter(login__in=names)
+        }
+        self.known = set(User.objects.annotate(login=Lower("username")).filter(login__in=names).values_list("login", flat=True))
+
+    def term(self, row) -> Term:
+        """The row's term, open for grades (the window closed, not final), or GradeRefused with the reason."""
+        text = row.get("term", "")
+        term = self.terms[text]
+        if term is None:
+            raise GradeRefused(_("unknown term “%(term)s” (write it like 2026-fall)") % {"term": text})
+        if term.pk not in self.term_state:
+            try:
+                grades_window_check(term=term, at=self.at)
+                self.term_state[term.pk] = "final" if grades_are_final(term=term) else ""
+            except WindowClosed as exc:
+                self.term_state[term.pk] = str(exc.message)
+        if self.term_state[term.pk] == "final":
+            raise GradesFinal(term)
+        if self.term_state[term.pk]:
+            raise GradeRefused(self.term_state[term.pk])
+        return term
+
+    def registration(self, term: Term, row) -> CourseRegistration:
+        code, section = row.get("code", "").upper(), row.get("section", "") or "01"
+        if section.isdigit() and len(section) < 2:
+            section = section.zfill(2)  # Excel turns "01" into 1
+        offering = self.offerings.get((term.pk, code, section))
+        if offering is None:
+            raise GradeRefused(_("unknown course %(code)s section %(section)s in %(term)s")
+                               % {"code": code, "section": section, "term": term})
+        student_id = row.get("student_id", "")
+        registration = self.registrations.get((offering.pk, student_id.lower()))
+        if registration is None:
+            if student_id.lower() not in self.known:
+                raise GradeRefused(_("unknown student “%(student)s”") % {"student": student_id})
+            raise GradeRefused(_("%(student)s is not registered in %(course)s")
+                               % {"student": student_id, "course": _course(offering)})
+        _registration_check(registration)
+        return registration
+
+
+def _check_rows(rows, *, at) -> tuple[list, list]:
+    """Every row checked against the database as it is now: (planned (number, registration, value), errors)."""
     errors, planned, seen = [], [], {}
-    terms: dict[str, Term | None] = {}
-    term_state: dict[int, str] = {}
-    for _number, row in rows:
-        term_text = row.get("term", "")
-        if term_text not in terms:
-            terms[term_text] = term_parse(term_text)
-    term_ids = {term.pk for term in terms.values() if term is not None}
-    offerings = {
-        (o.term_id, o.code.upper(), o.section): o for o in CourseOffering.objects.filter(term_id__in=term_ids)
-    }
-    names = {row.get("student_id", "").lower() for _number, row in rows}
-    registrations = {
-        (r.offering_id, r.student.username.lower()): r
-        for r in CourseRegistration.objects.select_related("student", "offering")
-        .filter(offering__term_id__in=term_ids, status=CourseRegistration.Status.REGISTERED)
-        .annotate(login=Lower("student__username")).filter(login__in=names)
-    }
-    known = set(User.objects.annotate(login=Lower("username")).filter(login__in=names).values_list("login", flat=True))
+    context = _FileRows(rows, at=at)
     for number, row in rows:
         try:
-            term_text = row.get("term", "")
-            term = terms[term_text]
-            if term is None:
-                raise GradeRefused(_("unknown term “%(term)s” (write it like 2026-fall)") % {"term": term_text})
-            if term.pk not in term_state:
-                try:
-                    grades_window_check(term=term, at=at)
-                    term_state[term.pk] = "final" if grades_are_final(term=term) else ""
-                except WindowClosed as exc:
-                    term_state[term.pk] = str(exc.message)
-            if term_state[term.pk] == "final":
-                raise GradesFinal(term)
-            if term_state[term.pk]:
-                raise GradeRefused(term_state[term.pk])
-            code, section = row.get("code", "").upper(), row.get("section", "") or "01"
-            if section.isdigit() and len(section) < 2:
-                section = section.zfill(2)  # Excel turns "01" into 1
-            offering = offerings.get((term.pk, code, section))
-            if offering is None:
-                raise GradeRefused(_("unknown course %(code)s section %(section)s in %(term)s")
-                                   % {"code": code, "section": section, "term": term})
-            student_id = row.get("student_id", "")
-            registration = registrations.get((offering.pk, student_id.lower()))
-            if registration is None:
-                if student_id.lower() not in known:
-                    raise GradeRefused(_("unknown student “%(student)s”") % {"student": student_id})
-                raise GradeRefused(_("%(student)s is not registered in %(course)s")
-                                   % {"student": student_id, "course": _course(offering)})
-            _registration_check(registration)
+            registration = context.registration(context.term(row), row)
             value = _value_check(row.get("grade", ""))
             if registration.pk in seen:
                 raise GradeRefused(_("%(student)s in %(course)s appears twice (also row %(row)s)")
-                                   % {"student": registration.student.username, "course": _course(offering),
+                                   % {"student": registration.student.username, "course": _course(registration.offering),
                                       "row": seen[registration.pk]})
             seen[registration.pk] = number
         except GradeRefused as exc:

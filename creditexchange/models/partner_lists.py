@@ -16,7 +16,20 @@ class ImmutableSnapshot(Exception):
     """Raised when code tries to change a sent list or its files: a send is a record, not a draft."""
 
 
-class PartnerList(models.Model):
+class WrittenOnce(models.Model):
+    """A record written once and never changed (a sent list, a file as sent, a transcript as issued): ``save``
+    refuses an update; the admin shows these read-only."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableSnapshot(f"{type(self).__name__} {self.pk} was sent or issued and cannot change.")
+        super().save(*args, **kwargs)
+
+
+class PartnerList(WrittenOnce):
     """One list sent to one partner for one term and kind: an immutable snapshot (SPEC §3.3).
 
     ``rows`` (the students as they were), ``sent_at``, ``recipients`` and the files are fixed when
@@ -64,11 +77,6 @@ class PartnerList(models.Model):
     def __str__(self) -> str:
         return f"{self.term} · {self.partner.code} · {self.get_kind_display()}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableSnapshot(f"Partner list {self.pk} was sent and cannot change.")
-        super().save(*args, **kwargs)
-
     def is_open(self, at=None, *, deadline=None) -> bool:
         """Answers are accepted until the deadline (exclusive); a link whose own ``deadline`` is earlier closes then."""
         return dates.before(min(deadline, self.deadline) if deadline else self.deadline, at)
@@ -83,7 +91,7 @@ class PartnerList(models.Model):
         return dates.seoul(self.deadline - timedelta(microseconds=1)).date()
 
 
-class SnapshotFile(models.Model):
+class SnapshotFile(WrittenOnce):
     """A file as sent (a list's or a transcript batch's XLSX, CSV…), kept as bytes so every mail and download is the
     same file; written once (``save`` refuses a change)."""
 
@@ -98,11 +106,6 @@ class SnapshotFile(models.Model):
 
     def __str__(self) -> str:
         return self.filename
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableSnapshot(f"{type(self).__name__} {self.pk} was sent and cannot change.")
-        super().save(*args, **kwargs)
 
 
 class PartnerListFile(SnapshotFile):

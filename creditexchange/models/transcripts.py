@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .partner_lists import ImmutableSnapshot, SnapshotFile
+from .partner_lists import SnapshotFile, WrittenOnce
 
 # The verification code: 16 characters of an alphabet without 0/O, 1/I/L (read from paper), shown in four groups.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -24,17 +24,7 @@ def new_verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-class _Immutable(models.Model):
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableSnapshot(f"{type(self).__name__} {self.pk} was issued and cannot change.")
-        super().save(*args, **kwargs)
-
-
-class TranscriptBatch(_Immutable):
+class TranscriptBatch(WrittenOnce):
     """The transcripts of one partner's students for one term, as sent (or made ready to send) once."""
 
     class Trigger(models.TextChoices):
@@ -83,7 +73,7 @@ class TranscriptBatchFile(SnapshotFile):
         constraints = [models.UniqueConstraint(fields=["batch", "filename"], name="transcript_file_unique_name")]
 
 
-class Transcript(_Immutable):
+class Transcript(WrittenOnce):
     """One student's transcript of records in a batch: the courses as they were (``rows``) and the PDF sent."""
 
     batch = models.ForeignKey(TranscriptBatch, on_delete=models.PROTECT, related_name="transcripts", verbose_name=_("transcripts"))

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test install lint messages worker beat bench bench-inprocess screens clean fonts
+.PHONY: run test install lint messages worker beat bench bench-inprocess multihost screens clean fonts
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,16 @@ beat: install
 bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(PY) bench/rush.py
+
+# Issue 16: two hosts (network namespaces on this machine, 198.18.0.0/15) behind HAProxy, sharing PostgreSQL, Redis
+# and an S3 store; sessions, files, limits, staff jobs, one beat and 500 mails checked across them (bench/README.md).
+# Needs root (ip netns), PostgreSQL on 127.0.0.1:5432; installs haproxy and wrk with apt-get when missing.
+multihost: install
+	@for pkg in haproxy wrk; do \
+		command -v $$pkg >/dev/null || [ -x /usr/sbin/$$pkg ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg) || exit 1; \
+	done
+	$(PY) -m bench.multihost
 
 # Per-request CPU of ping / register / "full" in-process (BENCH_PROFILE=success|full|stranger|ping adds a cProfile).
 bench-inprocess: install

@@ -1,0 +1,1 @@
+"""`make multihost`: the portal on two simulated hosts (network namespaces) behind HAProxy; see bench/README.md."""

@@ -55,8 +55,12 @@ class Failed(Exception):
     pass
 
 
+class Interrupted(Exception):
+    pass
+
+
 def _on_signal(signum, _frame):
-    raise SystemExit(128 + signum)  # unwinds through every finally: the cleanup runs
+    raise Interrupted(f"signal {signum}")  # unwinds through every finally: the cleanup runs, the JSON line is printed
 
 
 def _on_alarm(_signum, _frame):
@@ -276,10 +280,50 @@ def run_wrk(cluster: Cluster, mode: str, seeded, duration: str) -> dict:
     })
     command = ["wrk", "-t2", "-c64", f"-d{duration}", "--timeout", "10s", "-s", str(script),
                f"http://127.0.0.1:{cluster.http_port}"]
-    out = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    with CpuMeter(cluster) as cpu:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
     result = json.loads(next(line for line in reversed(out.splitlines()) if line.startswith("{")))
+    result["cpu_cores"] = cpu.figures
     log(f"wrk[{mode}]", json.dumps(result))
     return result
+
+
+class CpuMeter:
+    """Cores used during a run: by the whole machine, by the test's own processes (everything in the hosts'
+    namespaces, HAProxy, the test database's PostgreSQL backends, wrk) and by anything else (another session's
+    work makes the figures unrepresentative; it is printed, not hidden)."""
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+
+    def _ours(self) -> dict[int, int]:
+        from bench import rush
+
+        pids = {pid for host in self.cluster.hosts for pid in net.netns_pids(host.netns)}
+        pids |= {proc.pid for proc in self.cluster.root_servers}
+        return {pid: ticks for pid, (cmd, _ppid, ticks) in rush._proc_ticks().items()
+                if pid in pids or f" {DB_NAME} " in cmd}
+
+    def __enter__(self):
+        from bench import rush
+
+        self.t0, self.children0 = time.monotonic(), os.times()
+        self.busy0, _steal = rush._system_ticks()
+        self.ours0 = self._ours()
+        return self
+
+    def __exit__(self, *exc):
+        from bench import rush
+
+        hz, elapsed, children = os.sysconf("SC_CLK_TCK"), time.monotonic() - self.t0, os.times()
+        busy, _steal = rush._system_ticks()
+        ours = sum(t - self.ours0.get(pid, 0) for pid, t in self._ours().items()) / hz
+        ours += children.children_user + children.children_system - self.children0.children_user \
+            - self.children0.children_system  # wrk
+        total = (busy - self.busy0) / hz
+        self.figures = {"machine": round(total / elapsed, 2), "ours": round(ours / elapsed, 2),
+                        "other": round(max(total - ours, 0.0) / elapsed, 2)}
+        return False
 
 
 def reset_registrations() -> None:
@@ -317,6 +361,7 @@ def rush_runs(cluster: Cluster, seeded) -> dict:
     return {
         "rush_one_rps": round(one["rps"], 1), "rush_two_rps": round(two["rps"], 1), "rush_ratio": ratio,
         "rush_one_p95_ms": round(one["p95_ms"], 1), "rush_two_p95_ms": round(two["p95_ms"], 1),
+        "rush_one_cpu": one["cpu_cores"], "rush_two_cpu": two["cpu_cores"],
         "overbooked": one_checks["overbooked"] + two_checks["overbooked"],
         "duplicates": one_checks["duplicates"] + two_checks["duplicates"],
         "over_credit_limit": one_checks["over_credit_limit"] + two_checks["over_credit_limit"],
@@ -379,6 +424,16 @@ def beat_figures(cluster: Cluster, cut_host: net.Host, cut_at: datetime, interva
     }
 
 
+def ids_by_recipient(received: list[tuple[str, tuple[str, ...]]], recipients: set[str]) -> dict[str, set[str]]:
+    """The distinct Message-IDs each of ``recipients`` received: one each when every re-send kept its mail's ID."""
+    found: dict[str, set[str]] = {}
+    for message_id, to in received:
+        for address in to:
+            if address in recipients:
+                found.setdefault(address, set()).add(message_id)
+    return found
+
+
 def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, datetime]:
     """MAILS mails through the outbox, sent by both workers; ``cut_host`` cut off once CUT_AFTER have arrived."""
     from django.db import transaction
@@ -395,7 +450,7 @@ def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, dateti
     pks = [m.pk for m in mails]
 
     def ours_received() -> list[str]:
-        return [mid for mid in cluster.sink.received() if mid in ids]
+        return [mid for mid, _to in cluster.sink.received() if mid in ids]
 
     wait_for(f"{CUT_AFTER} mails received", lambda: len(ours_received()) >= CUT_AFTER, timeout=60, every=0.05)
     net.cut(cut_host)
@@ -414,6 +469,8 @@ def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, dateti
     rows = OutgoingMail.objects.filter(pk__in=pks)
     sent_rows = rows.filter(status=OutgoingMail.Status.SENT)
     received_set = set(received)
+    recipients = {u.email for u in users}
+    ids_per_recipient = ids_by_recipient(cluster.sink.received(), recipients)
     return {
         "mail_queued": len(pks),
         "mail_received_distinct": len(received_set),
@@ -422,6 +479,7 @@ def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, dateti
         "mail_sent_rows_matching_received": sum(1 for mid in sent_rows.values_list("message_id", flat=True)
                                                 if mid in received_set),
         "mail_lost": len(ids - received_set),
+        "mail_ids_per_mail_max": max((len(v) for v in ids_per_recipient.values()), default=0),
         "mail_failed_rows": rows.filter(status=OutgoingMail.Status.FAILED).count(),
         "mail_seconds": round(time.monotonic() - started, 1),
         "mail_cut_host": cut_host.netns,
@@ -439,7 +497,7 @@ CHECKS = {  # figure -> what it must be
     "lockout_at": LIMITS["AXES_FAILURE_LIMIT"], "lockout_holds_a": True, "lockout_holds_b": True,
     "staff_login_a": 302, "job_started_a": True, "job_page_b": 200, "job_finished": True, "job_progress_seen_b": True,
     "mail_received_distinct": MAILS, "mail_sent_rows": MAILS, "mail_sent_rows_matching_received": MAILS,
-    "mail_lost": 0, "mail_failed_rows": 0,
+    "mail_lost": 0, "mail_failed_rows": 0, "mail_ids_per_mail_max": 1,
 }
 BEAT_CHECKS = {"beat_doubled_runs": 0}  # and beat_takeover_s within the lock time plus an interval
 
@@ -475,7 +533,7 @@ def main() -> int:
         log("removed a previous run's leftovers:", " ".join(leftovers))
     tmp = Path(tempfile.mkdtemp(prefix="ustmh-"))
     cluster = Cluster(tmp)
-    result: dict = {"hosts": len(cluster.hosts)}
+    result: dict = {"hosts": len(cluster.hosts), "cpus": os.cpu_count()}
     error = ""
     try:
         cluster.build()
@@ -510,7 +568,7 @@ def main() -> int:
         time.sleep(LIMITS["BEAT_LOCK_SECONDS"] + LIMITS["MAIL_RELAY_INTERVAL_SECONDS"]
                    - min(LIMITS["BEAT_LOCK_SECONDS"], (log_clock() - cut_at).total_seconds()))
         result.update(beat_figures(cluster, cut_host, cut_at, LIMITS["MAIL_RELAY_INTERVAL_SECONDS"]))
-    except (Failed, TimeoutError, subprocess.SubprocessError, OSError, RuntimeError) as exc:
+    except Exception as exc:  # any failure (a check's, a server's, a signal, the alarm) is reported in the JSON line
         error = f"{type(exc).__name__}: {exc}"
         log("ERROR:", error)
     finally:

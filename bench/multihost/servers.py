@@ -139,13 +139,14 @@ def s3_client(endpoint: str, *, key: str, secret: str, region: str):
 
 
 class SmtpSink:
-    """An SMTP server (aiosmtpd, in a thread of this process) that keeps every message's Message-ID, in order."""
+    """An SMTP server (aiosmtpd, in a thread of this process) that keeps every message's Message-ID and recipients,
+    in the order they arrived."""
 
     def __init__(self, host: str, port: int):
         from aiosmtpd.controller import Controller
 
         self.lock = threading.Lock()
-        self.message_ids: list[str] = []
+        self.messages: list[tuple[str, tuple[str, ...]]] = []  # (Message-ID, envelope recipients)
         sink = self
 
         class Handler:
@@ -154,7 +155,7 @@ class SmtpSink:
 
                 headers = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)
                 with sink.lock:
-                    sink.message_ids.append((headers.get("Message-ID") or "").strip())
+                    sink.messages.append(((headers.get("Message-ID") or "").strip(), tuple(envelope.rcpt_tos)))
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname=host, port=port, ready_timeout=10)
@@ -167,6 +168,6 @@ class SmtpSink:
         self.controller.stop()
         return False
 
-    def received(self) -> list[str]:
+    def received(self) -> list[tuple[str, tuple[str, ...]]]:
         with self.lock:
-            return list(self.message_ids)
+            return list(self.messages)

@@ -1,0 +1,125 @@
+"""The multi-host test's pure helpers (bench/multihost): its addresses stay in the benchmarking range, its cleanup
+removes only what carries its prefix, and its verdict fails on any wrong figure. The run itself is `make multihost`."""
+
+import ipaddress
+from datetime import datetime
+
+import pytest
+
+from bench.multihost import net, run, servers
+
+BENCHMARK = ipaddress.ip_network("198.18.0.0/15")
+
+
+def test_every_address_of_a_run_is_in_the_range_reserved_for_benchmarks():
+    hosts = net.plan(("a", "b", "c"))
+    addresses = [net.bridge_address(), *(h.address for h in hosts)]
+
+    assert all(ipaddress.ip_address(address) in BENCHMARK for address in addresses)
+    assert len(set(addresses)) == len(addresses)  # the bridge and each host: one address each
+
+
+def test_an_address_outside_the_range_or_the_subnet_is_refused():
+    with pytest.raises(ValueError):
+        net.host_address(1, ipaddress.ip_network("10.0.0.0/24"))
+    with pytest.raises(ValueError):
+        net.host_address(1, ipaddress.ip_network("198.20.0.0/24"))  # just past 198.19.255.255
+    with pytest.raises(ValueError):
+        net.host_address(254)  # the /24's broadcast address
+    with pytest.raises(ValueError):
+        net.host_address(-1)
+
+
+def test_names_carry_the_prefix_and_fit_linux_interface_names():
+    for host in net.plan(("a", "b")):
+        assert net.ours([host.netns, host.veth_root, host.veth_host]) == [host.netns, host.veth_root, host.veth_host]
+        assert len(host.veth_root) <= 15 and len(host.veth_host) <= 15
+    with pytest.raises(ValueError):
+        net.plan(("a-very-long-host-name",))
+
+
+def test_only_our_names_are_picked_for_removal():
+    names = ["lo", "eth0", "ifb0", "docker0", "ustmh0", "ustmh-a", "ustmh-b0", "ustmhx", "ustmhfoo", "my-ustmh-a"]
+
+    assert net.ours(names) == ["ustmh0", "ustmh-a", "ustmh-b0"]
+
+
+def test_cleanup_deletes_our_namespaces_and_links_and_nothing_else(monkeypatch):
+    calls = []
+    monkeypatch.setattr(net, "_netns_names", lambda: ["ustmh-a", "ustmh-b", "other-ns"])
+    monkeypatch.setattr(net, "_link_names", lambda: ["lo", "eth0", "ustmh0", "ustmh-a0", "br-lan"])
+    monkeypatch.setattr(net, "kill_netns_processes", lambda netns: calls.append(("kill", netns)))
+
+    class Done:
+        returncode = 0
+
+    monkeypatch.setattr(net, "_ip", lambda *args, check=True: calls.append(args) or Done())
+
+    removed = net.remove_ours()
+
+    assert removed == ["ustmh-a", "ustmh-b", "ustmh0", "ustmh-a0"]
+    assert ("kill", "other-ns") not in calls
+    deleted = [call[-1] for call in calls if call[0] != "kill"]
+    assert deleted == ["ustmh-a", "ustmh-b", "ustmh0", "ustmh-a0"]
+
+
+def test_a_host_command_runs_in_its_namespace_pinned_when_asked():
+    host = net.plan()[0]
+
+    assert net.in_netns(host, ["gunicorn"], cpu=0) == ["ip", "netns", "exec", "ustmh-a", "taskset", "-c", "0", "gunicorn"]
+    assert net.in_netns(host, ["celery"]) == ["ip", "netns", "exec", "ustmh-a", "celery"]
+
+
+def test_the_proxy_listens_on_loopback_and_the_bridge_only(tmp_path):
+    config = servers.haproxy_config(http_port=18080, nodes={h.name: h.address for h in net.plan()}, node_port=8000,
+                                    bridge=net.bridge_address(), stats_socket=tmp_path / "s.sock")
+    binds = [line.split()[1] for line in config.splitlines() if line.strip().startswith("bind ")]
+
+    assert binds == ["127.0.0.1:18080", "198.18.0.1:5432"]
+    servers_to = [line.split()[2] for line in config.splitlines() if line.strip().startswith("server ")]
+    assert servers_to == ["198.18.0.2:8000", "198.18.0.3:8000", "127.0.0.1:5432"]
+    assert "option httpchk" in config and "uri /healthz" in config and "option forwardfor" in config
+
+
+def _passing() -> dict:
+    result = dict(run.CHECKS)
+    result.update(beat_guard="present", beat_doubled_runs=0, beat_takeover_s=4.0, beat_lock_s=10)
+    return result
+
+
+def test_the_verdict_passes_only_when_every_figure_is_right():
+    assert run.failures(_passing()) == []
+    for name, wrong in [("overbooked", 1), ("mail_lost", 3), ("session_on_b", False), ("download_other_b", 200),
+                        ("beat_doubled_runs", 2), ("beat_takeover_s", None), ("beat_takeover_s", 60.0)]:
+        result = {**_passing(), name: wrong}
+        assert [f for f in run.failures(result) if f.startswith(f"{name}=")], name
+    missing = _passing()
+    del missing["mail_received_distinct"]
+    assert run.failures(missing)  # a check that never ran fails too
+
+
+def test_without_the_single_beat_guard_the_beat_figures_are_reported_not_failed():
+    result = {**_passing(), "beat_guard": "pending", "beat_doubled_runs": 6, "beat_takeover_s": None}
+
+    assert run.failures(result) == []
+
+
+def test_beat_sends_are_read_from_the_beat_log(tmp_path):
+    log = tmp_path / "beat.log"
+    log.write_text(
+        "[2026-12-05 03:51:42,966: INFO/MainProcess] Scheduler: Sending due task relay-queued-mail (x)\n"
+        "[2026-12-05 03:51:43,100: INFO/MainProcess] Scheduler: Sending due task relay-staff-jobs (y)\n"
+        "[2026-12-05 03:51:47,977: INFO/MainProcess] Scheduler: Sending due task relay-queued-mail (x)\n"
+    )
+
+    assert run.beat_sends(log) == [datetime(2026, 12, 5, 3, 51, 42, 966000), datetime(2026, 12, 5, 3, 51, 47, 977000)]
+    assert run.beat_sends(tmp_path / "missing.log") == []
+
+
+def test_distinct_message_ids_are_counted_per_recipient_of_ours():
+    received = [("<1@x>", ("s1@partner.example",)), ("<1@x>", ("s1@partner.example",)),
+                ("<2@x>", ("s2@partner.example",)), ("<9@x>", ("someone@else.example",))]
+
+    found = run.ids_by_recipient(received, {"s1@partner.example", "s2@partner.example"})
+
+    assert found == {"s1@partner.example": {"<1@x>"}, "s2@partner.example": {"<2@x>"}}

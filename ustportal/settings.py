@@ -239,7 +239,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "retry_on_timeout": False,
 }
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues (README → Production): mail on its own, so a long staff import never delays a confirmation mail, and staff
+# jobs on theirs, so a burst of mail never delays an import's start; the relays and scheduled batches on "default".
+# One host runs one worker on all three (`make worker`); in production each host runs a worker for default,mail
+# and one for staff (deploy/systemd/). A task whose name is not here goes to "default".
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "ustportal.tasks.send_mail_task": {"queue": "mail"},
+    "staffdesk.tasks.run_staff_job_task": {"queue": "staff"},
+}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task per process at a time: no mail waits behind an import
+# One active beat however many are started (ustportal/beat.py): a lease in Redis, renewed on every tick.
+CELERY_BEAT_SCHEDULER = "ustportal.beat:SingleBeatScheduler"
+CELERY_BEAT_SYNC_EVERY = 1  # each entry's last run is written as it is sent: a new leader does not send it again
+BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="ustportal:beat:leader")
+BEAT_LOCK_SECONDS = env.float("BEAT_LOCK_SECONDS", default=30.0)
 
 # Credit exchange: temporary student IDs (SPEC §3.1).
 TEMP_ID_FORMAT = env.str("TEMP_ID_FORMAT", default="T{year}{seq:05d}")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from bench.multihost import net, run, servers
+from bench.multihost import mail, net, run, servers
 
 BENCHMARK = ipaddress.ip_network("198.18.0.0/15")
 
@@ -112,14 +112,14 @@ def test_beat_sends_are_read_from_the_beat_log(tmp_path):
         "[2026-12-05 03:51:47,977: INFO/MainProcess] Scheduler: Sending due task relay-queued-mail (x)\n"
     )
 
-    assert run.beat_sends(log) == [datetime(2026, 12, 5, 3, 51, 42, 966000), datetime(2026, 12, 5, 3, 51, 47, 977000)]
-    assert run.beat_sends(tmp_path / "missing.log") == []
+    assert mail.beat_sends(log) == [datetime(2026, 12, 5, 3, 51, 42, 966000), datetime(2026, 12, 5, 3, 51, 47, 977000)]
+    assert mail.beat_sends(tmp_path / "missing.log") == []
 
 
 def test_distinct_message_ids_are_counted_per_recipient_of_ours():
     received = [("<1@x>", ("s1@partner.example",)), ("<1@x>", ("s1@partner.example",)),
                 ("<2@x>", ("s2@partner.example",)), ("<9@x>", ("someone@else.example",))]
 
-    found = run.ids_by_recipient(received, {"s1@partner.example", "s2@partner.example"})
+    found = mail.ids_by_recipient(received, {"s1@partner.example", "s2@partner.example"})
 
     assert found == {"s1@partner.example": {"<1@x>"}, "s2@partner.example": {"<2@x>"}}

@@ -72,11 +72,11 @@ bench: install
 # and an S3 store; sessions, files, limits, staff jobs, one beat and 500 mails checked across them (bench/README.md).
 # Needs root (ip netns), PostgreSQL on 127.0.0.1:5432; installs haproxy and wrk with apt-get when missing.
 multihost: install
-	@for pkg in haproxy wrk; do \
-		command -v $$pkg >/dev/null || [ -x /usr/sbin/$$pkg ] || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkg) || exit 1; \
+	@for tool in haproxy:haproxy wrk:wrk ip:iproute2 redis-server:redis-server; do \
+		command -v $${tool%%:*} >/dev/null || [ -x /usr/sbin/$${tool%%:*} ] || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $${tool#*:}) || exit 1; \
 	done
-	$(PY) -m bench.multihost
+	@$(PY) -m bench.multihost
 
 # Per-request CPU of ping / register / "full" in-process (BENCH_PROFILE=success|full|stranger|ping adds a cProfile).
 bench-inprocess: install

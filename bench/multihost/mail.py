@@ -46,13 +46,15 @@ def beat_figures(cluster: Cluster, cut_host: net.Host, cut_at: datetime, interva
     before = sorted(t for times in sends.values() for t in times if t < cut_at)
     gaps = [(b - a).total_seconds() for a, b in zip(before, before[1:], strict=False)]
     doubled = sum(1 for gap in gaps if gap < interval / 2)
+    senders = sorted(n for n, times in sends.items() if any(t < cut_at for t in times))
     survivor = next(h for h in cluster.hosts if h is not cut_host)
     after = [t for t in sends[survivor.name] if t > cut_at]
     takeover = round((after[0] - cut_at).total_seconds(), 1) if after else None
     return {
         "beat_guard": "present" if lock is not None else "pending",
         "beat_runs_before_cut": len(before),
-        "beat_senders_before_cut": sorted(n for n, times in sends.items() if any(t < cut_at for t in times)),
+        "beat_senders_before_cut": senders,
+        "beat_single_sender": senders == [cut_host.name],  # the leader, whose host was cut off
         "beat_doubled_runs": doubled,
         "beat_takeover_s": takeover,
         "beat_lock_s": lock,

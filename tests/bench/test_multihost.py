@@ -83,14 +83,15 @@ def test_the_proxy_listens_on_loopback_and_the_bridge_only(tmp_path):
 
 def _passing() -> dict:
     result = dict(run.CHECKS)
-    result.update(beat_guard="present", beat_doubled_runs=0, beat_takeover_s=4.0, beat_lock_s=10)
+    result.update(beat_guard="present", beat_doubled_runs=0, beat_single_sender=True, beat_takeover_s=4.0, beat_lock_s=10)
     return result
 
 
 def test_the_verdict_passes_only_when_every_figure_is_right():
     assert run.failures(_passing()) == []
     for name, wrong in [("overbooked", 1), ("mail_lost", 3), ("session_on_b", False), ("download_other_b", 200),
-                        ("beat_doubled_runs", 2), ("beat_takeover_s", None), ("beat_takeover_s", 60.0)]:
+                        ("beat_doubled_runs", 2), ("beat_single_sender", False), ("beat_takeover_s", None),
+                        ("beat_takeover_s", 60.0)]:
         result = {**_passing(), name: wrong}
         assert [f for f in run.failures(result) if f.startswith(f"{name}=")], name
     missing = _passing()
@@ -99,7 +100,8 @@ def test_the_verdict_passes_only_when_every_figure_is_right():
 
 
 def test_without_the_single_beat_guard_the_beat_figures_are_reported_not_failed():
-    result = {**_passing(), "beat_guard": "pending", "beat_doubled_runs": 6, "beat_takeover_s": None}
+    result = {**_passing(), "beat_guard": "pending", "beat_doubled_runs": 6, "beat_single_sender": False,
+              "beat_takeover_s": None}
 
     assert run.failures(result) == []
 

@@ -107,18 +107,25 @@ def staff_job(a: str, b: str, seeded, *, timeout: float = 60) -> dict:
         result.update(job_page_b=0, job_finished=False, job_progress_seen_b=False)
         return result
     job_id = int(match.group(1))
-    page, seen, deadline = 0, set(), time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    statuses, progress, page, deadline = [], [], 0, time.monotonic() + timeout
+    while time.monotonic() < deadline:  # B's htmx status part, as the job page polls it
         answer = request(b, "GET", f"/staff/jobs/{job_id}/", cookies=cookies, headers={"HX-Request": "true"})
         page = answer.status
-        job = StaffJob.objects.get(pk=job_id)
-        seen.add(job.status)
-        if page != 200 or job.is_finished:
+        status = re.search(r'id="job-status" data-status="(\w+)"', answer.text)
+        statuses.append(status.group(1) if status else "")
+        progress += re.findall(r'id="job-progress">(\d+) of (\d+) done', answer.text)
+        if page != 200 or statuses[-1] in (StaffJob.Status.DONE, StaffJob.Status.FAILED):
             break
-        time.sleep(0.3)
+        time.sleep(0.1)
     job = StaffJob.objects.get(pk=job_id)
     final = request(b, "GET", f"/staff/jobs/{job_id}/", cookies=cookies)
-    result.update(job_page_b=final.status if page == 200 else page, job_status=job.status,
-                  job_finished=job.status == StaffJob.Status.DONE, job_statuses_seen=sorted(seen),
-                  job_progress_seen_b=final.status == 200 and f"{job.done}" in final.text)
+    result.update(
+        job_page_b=final.status if page == 200 else page, job_status=job.status,
+        job_finished=job.status == StaffJob.Status.DONE and 'id="job-summary"' in final.text,
+        job_statuses_seen_b=list(dict.fromkeys(statuses)),
+        job_progress_b=[f"{done}/{total}" for done, total in dict.fromkeys(progress)][-5:],
+        # B showed the job before it was done (queued or running) and then done, as the DB had it.
+        job_progress_seen_b=bool(statuses) and statuses[-1] == job.status and any(
+            s in (StaffJob.Status.QUEUED, StaffJob.Status.RUNNING) for s in statuses),
+    )
     return result

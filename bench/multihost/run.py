@@ -94,17 +94,22 @@ def failures(result: dict) -> list[str]:
     return failed
 
 
+def refuse(reason: str) -> int:
+    """The machine cannot run the test: a failure (never a skip), said on stderr and in the JSON line."""
+    log(f"FAILED: {reason}")
+    print(json.dumps({"ok": False, "failed_checks": [reason]}), flush=True)
+    return 2
+
+
 def main() -> int:
     started = time.monotonic()
     for tool in ("ip", "wrk", "redis-server", "taskset", servers.HAPROXY):
         if not shutil.which(tool):
-            log(f"{tool} is missing (Debian: apt-get install iproute2 wrk redis-server util-linux haproxy)")
-            return 2
+            return refuse(f"{tool} is missing (Debian: apt-get install iproute2 wrk redis-server util-linux haproxy)")
     try:
         net.check_permitted()
     except PermissionError as exc:
-        log(f"FAILED: {exc}")
-        return 2
+        return refuse(str(exc))
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGALRM, _on_alarm)

@@ -125,3 +125,16 @@ def test_distinct_message_ids_are_counted_per_recipient_of_ours():
     found = mail.ids_by_recipient(received, {"s1@partner.example", "s2@partner.example"})
 
     assert found == {"s1@partner.example": {"<1@x>"}, "s2@partner.example": {"<2@x>"}}
+
+
+def test_a_machine_without_namespaces_fails_with_a_clear_message_never_skips(monkeypatch, capsys):
+    import json
+    import subprocess
+
+    monkeypatch.setattr(run.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(net, "_ip", lambda *args, check=True: subprocess.CompletedProcess(
+        args, 1, "", "mount --make-shared /run/netns failed: Operation not permitted"))
+
+    assert run.main() == 2
+    line = json.loads(capsys.readouterr().out)
+    assert line["ok"] is False and "not permitted" in line["failed_checks"][0]

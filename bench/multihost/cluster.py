@@ -190,6 +190,9 @@ class Cluster:
                 str(VENV_BIN / "celery"), "-A", "ustportal", "beat", "--loglevel", "info",
                 "--pidfile", str(self.tmp / f"beat-{host.name}.pid")]), self.tmp / f"beat-{host.name}.log", env))
 
+    def proxy_stats(self) -> dict[tuple[str, str], dict[str, str]]:
+        return servers.haproxy_stats(self.haproxy_socket)
+
     def proxy_states(self) -> dict[str, str]:
         return servers.haproxy_servers_up(self.haproxy_socket)
 

@@ -60,6 +60,18 @@ def _on_alarm(_signum, _frame):
     raise TimeoutError(f"the multi-host test took more than {ALARM_SECONDS}s")
 
 
+def show_logs(tmp: Path) -> None:
+    """The end of every server's and node's log, and the nodes' errors (a 500's traceback), on stderr."""
+    for path in sorted(tmp.glob("*.log")):
+        lines = path.read_text(errors="replace").splitlines()
+        errors = [n for n, line in enumerate(lines) if "ERROR" in line or "Traceback" in line][:3]
+        for n in errors:
+            for line in lines[n:n + 25]:
+                log(f"{path.name}:", line)
+        for line in lines[-15:]:
+            log(f"{path.name}:", line)
+
+
 def setup_django(env: dict) -> None:
     os.environ.update(env)
     sys.path.insert(0, str(BASE_DIR))
@@ -161,10 +173,8 @@ def main() -> int:
     finally:
         signal.alarm(0)
         try:
-            if error or os.environ.get("MULTIHOST_SHOW_LOGS"):
-                for name in sorted(p.name for p in tmp.glob("*.log")):
-                    for line in (tmp / name).read_text(errors="replace").splitlines()[-15:]:
-                        log(f"{name}:", line)
+            if error or failures(result) or os.environ.get("MULTIHOST_SHOW_LOGS"):
+                show_logs(tmp)
         finally:
             cluster.close()
             if not os.environ.get("MULTIHOST_KEEP_LOGS"):

@@ -19,7 +19,7 @@ def haproxy_config(*, http_port: int, nodes: dict[str, str], node_port: int, bri
                    pg_port: int = 5432) -> str:
     """HTTP on 127.0.0.1:``http_port`` balanced over the nodes (health: GET /healthz), PostgreSQL for the hosts."""
     servers = "\n".join(
-        f"    server {name} {address}:{node_port} check inter 1s fall 2 rise 1" for name, address in nodes.items()
+        f"    server {name} {address}:{node_port} check inter 1s fall 3 rise 2" for name, address in nodes.items()
     )
     return f"""global
     maxconn 4096
@@ -31,7 +31,7 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 60s
-    timeout check 2s
+    timeout check 3s
 
 frontend portal
     mode http
@@ -72,17 +72,23 @@ def haproxy_command(socket_path: Path, command: str) -> str:
     return b"".join(chunks).decode(errors="replace")
 
 
-def haproxy_servers_up(socket_path: Path) -> dict[str, str]:
-    """server name -> status (UP, DOWN, MAINT…) of the nodes backend."""
+def haproxy_stats(socket_path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """(proxy, server) -> HAProxy's counters (``show stat``: status, scur, hrsp_5xx, chkdown…)."""
     out = haproxy_command(socket_path, "show stat")
     header, *rows = out.splitlines()
     columns = header.lstrip("# ").split(",")
-    states = {}
+    stats = {}
     for row in rows:
         values = dict(zip(columns, row.split(","), strict=False))
-        if values.get("pxname") == "nodes" and values.get("svname") not in ("FRONTEND", "BACKEND", None):
-            states[values["svname"]] = values.get("status", "")
-    return states
+        if values.get("pxname") and values.get("svname"):
+            stats[(values["pxname"], values["svname"])] = values
+    return stats
+
+
+def haproxy_servers_up(socket_path: Path) -> dict[str, str]:
+    """server name -> status (UP, DOWN, MAINT…) of the nodes backend."""
+    return {server: values.get("status", "") for (proxy, server), values in haproxy_stats(socket_path).items()
+            if proxy == "nodes" and server not in ("FRONTEND", "BACKEND")}
 
 
 def wait_port(host: str, port: int, *, timeout: float, proc: subprocess.Popen | None = None) -> None:

@@ -19,7 +19,6 @@ MAILS = int(os.environ.get("MULTIHOST_MAILS", 500))
 CUT_AFTER = MAILS // 5  # mails received before one host is cut off
 APPROVED = 150  # applications the staff job issues IDs for: enough for its page to show it running
 NODE_PORT = 8000
-REDIS_PORT = 6379  # on the bridge address: the shared Redis binds 127.0.0.1 only
 ALARM_SECONDS = int(os.environ.get("MULTIHOST_ALARM_SECONDS", 480))
 STATE_FILE = Path(tempfile.gettempdir()) / "ustmh-root-pids"  # the root namespace's servers of a run, for the next
 BUCKET, S3_KEY, S3_SECRET, S3_REGION = "ustmh-files", "multihost", "multihost-secret", "us-east-1"
@@ -123,7 +122,8 @@ class Cluster:
         self.http_port = servers.free_port("127.0.0.1")
         self.moto_port = servers.free_port(self.bridge)
         self.smtp_port = servers.free_port(self.bridge)
-        self.record(servers.start_redis(self.bridge, REDIS_PORT, self.tmp / "redis.log"))
+        self.redis_port = servers.free_port(self.bridge)  # any free one: a shared Redis on *:6379 stays untouched
+        self.record(servers.start_redis(self.bridge, self.redis_port, self.tmp / "redis.log"))
         self.record(servers.start_moto(self.bridge, self.moto_port, self.tmp / "moto.log"))
         self.endpoint = f"http://{self.bridge}:{self.moto_port}"
         servers.create_bucket(self.endpoint, BUCKET, key=S3_KEY, secret=S3_SECRET, region=S3_REGION)
@@ -139,7 +139,7 @@ class Cluster:
         proxy = self.record(servers.start([servers.HAPROXY, "-db", "-f", str(config)], self.tmp / "haproxy.log"))
         servers.wait_port("127.0.0.1", self.http_port, timeout=10, proc=proxy)
         servers.wait_port(self.bridge, 5432, timeout=10, proc=proxy)
-        log(f"HAProxy on 127.0.0.1:{self.http_port}, Redis {self.bridge}:{REDIS_PORT}, S3 {self.endpoint}, "
+        log(f"HAProxy on 127.0.0.1:{self.http_port}, Redis {self.bridge}:{self.redis_port}, S3 {self.endpoint}, "
             f"SMTP {self.bridge}:{self.smtp_port}")
 
     def env(self, *, root: bool = False, host: net.Host | None = None) -> dict:
@@ -148,7 +148,7 @@ class Cluster:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.multihost.settings",
             "DATABASE_URL": f"postgres://postgres@{database_host}:5432/{DB_NAME}",
-            "REDIS_URL": f"redis://{self.bridge}:{REDIS_PORT}/0",
+            "REDIS_URL": f"redis://{self.bridge}:{self.redis_port}/0",
             "SECRET_KEY": "multihost-only-not-secret-but-long-enough-0123456789",
             "DEBUG": "false",
             "ALLOWED_HOSTS": ",".join(["127.0.0.1", *(h.address for h in self.hosts)]),

@@ -22,6 +22,8 @@ from multiprocessing.sharedctypes import RawArray
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from .draining import mark_stopping
+
 FAIR_SLACK = 1
 FAIR_PAUSE_SECONDS = 0.002
 FAIR_STALE_SECONDS = 2.0
@@ -77,6 +79,12 @@ class FairThreadWorker(ThreadWorker):
         self._row = _claim_row(os.getpid())
         self._pause_until = 0.0
         super().init_process()
+
+    def handle_exit(self, sig, frame):
+        # SIGTERM, gunicorn's graceful stop: requests still read on kept-alive connections (gunicorn lingers on
+        # them for a moment) find /healthz/ready "draining" (ustportal/draining.py).
+        mark_stopping()
+        super().handle_exit(sig, frame)
 
     def _publish(self) -> None:
         if self._row is not None:

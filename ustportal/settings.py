@@ -105,7 +105,10 @@ ADMISSION_CONCURRENCY = env.int("ADMISSION_CONCURRENCY", default=0)
 ADMISSION_QUEUE = env.int("ADMISSION_QUEUE", default=32)
 ADMISSION_WAIT_SECONDS = env.float("ADMISSION_WAIT_SECONDS", default=1.0)
 ADMISSION_RETRY_AFTER_SECONDS = env.int("ADMISSION_RETRY_AFTER_SECONDS", default=2)
-ADMISSION_EXEMPT = ["/healthz"]  # the load balancer's probe is never queued
+ADMISSION_EXEMPT = ["/healthz"]  # the load balancer's probes (/healthz, /healthz/live, /healthz/ready) are never queued
+# Draining (ustportal/draining.py, deploy/README.md): while this file exists, /healthz/ready answers 503 "draining"
+# and the load balancer sends the node no new requests; empty: only gunicorn's graceful stop drains.
+DRAIN_FILE = env.str("DRAIN_FILE", default="")
 
 ROOT_URLCONF = "ustportal.urls"
 WSGI_APPLICATION = "ustportal.wsgi.application"
@@ -332,8 +335,9 @@ SESSION_COOKIE_HTTPONLY = True
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients' requests).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-# The load balancer probes /healthz over plain HTTP, straight to gunicorn: no redirect for it.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The load balancer probes /healthz (and /healthz/live, /healthz/ready) over plain HTTP, straight to gunicorn:
+# no redirect for them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)

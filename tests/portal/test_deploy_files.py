@@ -238,6 +238,19 @@ def test_the_web_unit_drains_longer_than_the_proxy_needs_then_waits_longer_than_
     assert drain_seconds > inter * fall  # HAProxy has seen `fall` failed probes before gunicorn is told to stop
 
 
+@pytest.mark.parametrize(("main_pid", "drains"), [("4242", True), (None, False)])
+def test_the_web_units_stop_creates_the_drain_file_unless_gunicorn_has_already_gone(tmp_path, main_pid, drains):
+    script = shlex.split(unit("ustportal-web.service")["Service"]["ExecStop"])[2]
+    env = {"PATH": os.defpath, "DRAIN_FILE": str(tmp_path / "drain")} | ({"MAINPID": main_pid} if main_pid else {})
+
+    result = subprocess.run(  # noqa: S603 - the unit's own script, without its wait
+        ["/bin/sh", "-c", re.sub(r"sleep \d+", "sleep 0", script)], env=env, capture_output=True, timeout=10,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "drain").exists() is drains
+
+
 def test_the_units_pass_systemd_analyze_verify(tmp_path):
     analyze = program("systemd-analyze")
     venv = ROOT / ".venv" / "bin"

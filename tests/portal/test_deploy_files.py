@@ -110,6 +110,14 @@ def test_haproxy_probes_ready_and_retries_only_a_connection_that_failed():
     # a node (a POST registering a student for a course).
     assert [line for line in lines if line.startswith("retry-on")] == ["retry-on conn-failure"]
     assert any(line.startswith("stats socket /run/") for line in lines)
+    # The body limit: the largest upload and a margin, as nginx's client_max_body_size.
+    from django.conf import settings
+
+    from notices.services import ATTACHMENT_MAX_BYTES
+
+    limit = int(re.search(r"http-request deny deny_status 413 if \{ req.hdr_val\(content-length\) gt (\d+) \}", text).group(1))
+    largest = max(settings.AFFILIATION_UPLOAD_MAX_BYTES, ATTACHMENT_MAX_BYTES)
+    assert largest < limit <= largest + 4 * 1024 * 1024
     # The probe's Host is one the portal answers to (ALLOWED_HOSTS of deploy/env.example), or Django says 400.
     host = re.search(r"http-check send .*hdr Host (\S+)", text).group(1)
     assert host in env_example()["ALLOWED_HOSTS"].split(",")
@@ -338,3 +346,34 @@ def test_the_deploy_check_is_clean_with_the_production_environment_of_env_exampl
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+# --- the settings the proxy relies on -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "None"), ("false", "None"), ("true", "('HTTP_X_FORWARDED_PROTO', 'https')")])
+def test_x_forwarded_proto_is_trusted_only_when_behind_tls_proxy_says_so(tmp_path, value, expected):
+    import sys
+
+    env = {key: val for key, val in os.environ.items() if key not in read_by_the_portal()}
+    env.update(DEBUG="true", ENV_FILE=str(tmp_path / "no.env"), DJANGO_SETTINGS_MODULE="ustportal.settings")
+    if value is not None:
+        env["BEHIND_TLS_PROXY"] = value
+
+    result = subprocess.run(  # noqa: S603 - a fixed argument list
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.stdout.strip() == expected, result.stderr
+
+
+@pytest.mark.django_db
+def test_a_clients_own_x_forwarded_proto_counts_only_behind_the_proxy(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    settings.SECURE_PROXY_SSL_HEADER = None  # gunicorn facing clients: the header is theirs
+    assert client.get("/notices/", HTTP_X_FORWARDED_PROTO="https").status_code == 301
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # the proxy sets it on every request
+    assert client.get("/notices/", HTTP_X_FORWARDED_PROTO="https").status_code == 200
+    assert client.get("/notices/", HTTP_X_FORWARDED_PROTO="http").status_code == 301

@@ -88,7 +88,7 @@ class Cluster:
         self.http_port, self.https_port = free_port(), free_port()
         text = (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
         for old, new in [
-            ("    daemon\n", ""), ("    user haproxy\n", ""), ("    group haproxy\n", ""),
+            ("    daemon\n", ""), ("    chroot /var/lib/haproxy\n", ""), ("    user haproxy\n", ""), ("    group haproxy\n", ""),
             ("log /dev/log local0", "log stderr format raw local0"),
             ("maxconn 20000", "maxconn 1000"),  # a test machine's open-file limit
             ("stats socket /run/haproxy/admin.sock", f"stats socket {self.socket}"),

@@ -15,6 +15,8 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 PAUSE_SECONDS = 10.0
+# Per process: whether this process reaches the broker is its own (its host's network); a paused process only hands
+# its work to the relay (at most PAUSE_SECONDS, then a beat tick later), never loses or doubles it.
 _paused_until = 0.0
 
 

@@ -28,7 +28,7 @@ _MISS = object()
 _prefetched: ContextVar[dict | None] = ContextVar("core_cache_prefetched", default=None)
 LOCAL_MAX_KEYS = 20_000  # the process-local copies are dropped all at once past this many
 # Per process: copies of the click's keys for ``local_seconds`` (2 s, CLICK_CACHE_LOCAL_SECONDS); another node's
-# write is seen that much later at most, and the rules those keys feed are checked again in SQL (module docstring).
+# write is seen that much later at most: the registration SQL checks the window again; the rest is only shown.
 _local: dict[str, tuple[float, object]] = {}  # key -> (monotonic expiry, value)
 
 

@@ -50,8 +50,8 @@ def _font_files() -> tuple[str, str] | None:
 def _register(files: tuple[str, str] | None) -> tuple[str, str, bool]:
     """Register the fonts once per process; (regular name, bold name, embedded?).
 
-    Per process: ReportLab's font registry, by file path; every worker host installs the same fonts (docs/process-state.md), so
-    the PDF, rendered once and stored, does not depend on the node that issued it.
+    Per process: ReportLab's font registry, by file path; every worker host installs the same fonts
+    (docs/process-state.md), so the PDF, rendered once and stored, does not depend on the node that issued it.
     """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont

@@ -34,6 +34,8 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY in PLACEHOLDER_SECRET_KEYS):
     )
 if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-debug"  # noqa: S105 - only ever with DEBUG on
+# Every node (web and worker hosts) runs with the same SECRET_KEY and fallbacks: sessions, mailed links and the
+# messages cookie signed on one node are checked on another (docs/process-state.md, "Equal on every node").
 # Key rotation (README → Security): the old key stays here until the longest-lived link it signed has expired.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 

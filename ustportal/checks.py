@@ -52,4 +52,11 @@ def shared_state_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
             hint="Use the database engine (Django's default) or a cache on Redis.",
             id="ustportal.W202",
         ))
+    if not settings.EMAIL_URL:
+        problems.append(checks.Warning(
+            f"EMAIL_URL is unset: every mail is written as a file under {settings.MAIL_DIR} on the host of the worker "
+            "that sends it, and reaches nobody.",
+            hint="Set EMAIL_URL to the SMTP server (smtp+tls://user:password@host:587), the same on every worker host.",
+            id="ustportal.W203",
+        ))
     return problems

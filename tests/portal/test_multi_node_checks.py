@@ -12,7 +12,8 @@ from ustportal.checks import shared_state_check
 
 REDIS = {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:6399/0"}
 LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-PRODUCTION = {"DEBUG": False, "CACHES": {"default": REDIS}, "SESSION_ENGINE": "django.contrib.sessions.backends.db"}
+PRODUCTION = {"DEBUG": False, "CACHES": {"default": REDIS}, "SESSION_ENGINE": "django.contrib.sessions.backends.db",
+              "EMAIL_URL": "smtp://198.18.0.1:2525"}
 
 
 def _messages(**changes) -> list[checks.CheckMessage]:
@@ -70,3 +71,9 @@ def test_the_check_runs_with_the_cache_checks():
 
 def test_the_shipped_settings_keep_sessions_in_the_database(settings):
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def test_it_warns_that_without_an_smtp_server_mail_stays_on_the_sending_hosts_disk():
+    messages = _messages(EMAIL_URL="")
+    assert [(m.id, m.level) for m in messages] == [("ustportal.W203", checks.WARNING)]
+    assert "EMAIL_URL" in messages[0].msg and "reaches nobody" in messages[0].msg

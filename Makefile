@@ -58,7 +58,7 @@ messages: install
 	DEBUG=true $(PY) manage.py compilemessages -l ko --ignore=.venv
 
 worker: install
-	$(VENV)/bin/celery -A ustportal worker --loglevel=info
+	$(VENV)/bin/celery -A ustportal worker -Q default,mail,staff --loglevel=info
 
 beat: install
 	$(VENV)/bin/celery -A ustportal beat --loglevel=info

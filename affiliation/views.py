@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.files import stored_open
 from core.language import page_language
 
 from . import eligibility, selectors, services
@@ -118,10 +119,11 @@ def application_file(request, application_id: int, kind: str):
     if application.record.user_id != request.user.pk and not request.user.has_perm("affiliation.view_affiliationapplication"):
         raise Http404
     stored = getattr(application, kind)
-    if not stored:
+    handle = stored_open(stored)
+    if handle is None:
         raise Http404
     content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
-    response = FileResponse(stored.open("rb"), content_type=content_type, as_attachment=True,
+    response = FileResponse(handle, content_type=content_type, as_attachment=True,
                             filename=f"{kind}-{application.record.student_number}.{stored.name.rsplit('.', 1)[-1]}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

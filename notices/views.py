@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
+from core.files import stored_open
 from core.http import client_ip
 
 from . import selectors, services
@@ -53,10 +54,9 @@ def attachment_download(request, notice_id: int, attachment_id: int):
     attachment = next((a for a in notice.attachments.all() if a.pk == attachment_id), None) if notice else None
     if attachment is None:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
+    handle = stored_open(attachment.file)
+    if handle is None:
+        raise Http404
     response = FileResponse(handle, content_type=attachment.content_type, as_attachment=True,
                             filename=attachment.original_name)
     response["X-Content-Type-Options"] = "nosniff"

@@ -4,8 +4,10 @@ A backup is a directory ``<out>/<YYYYmmdd-HHMMSS>/`` (UTC) holding:
 
 * ``database.dump`` — ``pg_dump -Fc`` (custom format, compressed, no owner or privileges: it restores into any
   database the restoring role owns);
-* ``media.tar.gz`` — every file under ``MEDIA_ROOT`` (affiliation certificates and study plans, notice
-  attachments); lists sent to partners and staff-job uploads are bytes *in* the database, so they are in the dump;
+* ``media.tar.gz`` — every file in the default storage (affiliation certificates and study plans, notice
+  attachments), read through ``STORAGES["default"]``: the local ``MEDIA_ROOT`` or the S3-compatible bucket
+  (``FILE_STORAGE=s3``) alike; lists sent to partners and staff-job uploads are bytes *in* the database, so they are
+  in the dump;
 * ``manifest.json`` — the inventory the restore is checked against: every table's row count, the SHA-256 of
   every stored file (``media:<name>`` on disk, ``db:<table>/<pk>/<column>`` for bytes kept in a row), the
   migrations applied, and the SHA-256 of the two archives.
@@ -20,12 +22,15 @@ sign-in and e-mail links and the derived enrolment codes depend on it —, ``SEC
 ``DATABASE_URL``, ``EMAIL_URL``, ``REDIS_URL``, ...). Redis holds only the broker's queue and caches: jobs and
 mails live in the database and the relay hands them over again after a restore.
 
-The restore goes into the database ``DATABASE_URL`` names and the directory ``MEDIA_ROOT`` names; it refuses a
-database that has tables or a media directory that has files (restoring never overwrites), creates the database
-with ``--create``, and ends by checking the result against the manifest (``verify``), failing on any difference.
+The restore goes into the database ``DATABASE_URL`` names and the configured default storage (``MEDIA_ROOT`` or
+the bucket); it refuses a database that has tables or a storage that has files (restoring never overwrites),
+creates the database with ``--create``, and ends by checking the result against the manifest (``verify``), failing
+on any difference. Each archived name is checked as tarfile's "data" filter checks it (a regular file, no absolute
+path, nothing outside the storage's root) before it is written, through the storage, under exactly that name.
 """
 
 import hashlib
+import io
 import json
 import os
 import subprocess  # nosec B404
@@ -36,6 +41,8 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -103,12 +110,30 @@ def _binary_fields():
                 yield model, model_field
 
 
-def media_hashes(media_root: Path | None = None) -> dict[str, str]:
-    """SHA-256 of every file under MEDIA_ROOT, as ``media:<name>``."""
-    root = Path(media_root or settings.MEDIA_ROOT)
-    if not root.is_dir():
-        return {}
-    return {f"media:{p.relative_to(root).as_posix()}": _sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
+def stored_names(storage=None, prefix: str = "") -> list[str]:
+    """Every file name in the default storage (or ``storage``), sorted; an absent MEDIA_ROOT holds none."""
+    storage = storage or default_storage
+    try:
+        directories, files = storage.listdir(prefix)
+    except FileNotFoundError:
+        return []
+    names = [f"{prefix}{name}" for name in files]
+    for directory in directories:
+        names += stored_names(storage, f"{prefix}{directory}/")
+    return sorted(names)
+
+
+def _sha256_stored(name: str) -> str:
+    digest = hashlib.sha256()
+    with default_storage.open(name, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def media_hashes() -> dict[str, str]:
+    """SHA-256 of every file in the default storage, as ``media:<name>``."""
+    return {f"media:{name}": _sha256_stored(name) for name in stored_names()}
 
 
 def db_file_hashes() -> dict[str, str]:
@@ -143,7 +168,7 @@ def _migrations() -> list[str]:
 
 
 def backup(*, out: Path) -> Path:
-    """Dump the database and archive MEDIA_ROOT into a new directory under ``out``; returns that directory."""
+    """Dump the database and archive the stored files into a new directory under ``out``; returns that directory."""
     env = pg_env()
     target = Path(out) / f"{timezone.now():%Y%m%d-%H%M%S}"  # a directory name's stamp (UTC), not a date for a person
     target.mkdir(parents=True, exist_ok=False)
@@ -164,10 +189,7 @@ def _backup_into(target: Path, env: dict[str, str]) -> None:
             snapshot = cursor.fetchone()[0]
         counts, migrations, db_hashes = table_counts(), _migrations(), db_file_hashes()
         _run(["pg_dump", "-Fc", "--no-owner", "--no-acl", f"--snapshot={snapshot}", "-f", str(target / DUMP)], env=env)
-    media_root = Path(settings.MEDIA_ROOT)
-    with tarfile.open(target / MEDIA, "w:gz") as archive:
-        if media_root.is_dir():
-            archive.add(media_root, arcname=".")
+    archive_files(target / MEDIA)
     hashes = {**_archive_hashes(target / MEDIA), **db_hashes}  # what the archive holds, read back
     manifest = {
         "format": 1, "created_at": timezone.now().isoformat(), "database": settings.DATABASES["default"]["NAME"],
@@ -207,8 +229,8 @@ def _database_exists(env: dict[str, str], name: str) -> bool:
 
 
 def restore(*, source: Path, create: bool = False) -> Comparison:
-    """Restore ``source`` into the configured (empty) database and (empty) MEDIA_ROOT, then ``verify`` it."""
-    if not hasattr(tarfile, "data_filter"):  # PEP 706, Python 3.11.4: without it extraction could leave MEDIA_ROOT
+    """Restore ``source`` into the configured (empty) database and (empty) storage, then ``verify`` it."""
+    if not hasattr(tarfile, "data_filter"):  # PEP 706, Python 3.11.4: without it a name could leave the storage's root
         raise BackupError("A restore needs Python 3.11.4 or later (tarfile's safe extraction filter).")
     manifest = read_manifest(source)
     env = pg_env()
@@ -220,20 +242,56 @@ def restore(*, source: Path, create: bool = False) -> Comparison:
     connection.close()
     if table_counts():
         raise BackupError(f"The database {name} already has tables: a restore goes into an empty database only.")
-    media_root = Path(settings.MEDIA_ROOT)
-    if media_root.exists() and any(media_root.iterdir()):
-        raise BackupError(f"{media_root} is not empty: a restore goes into an empty MEDIA_ROOT only.")
+    if stored_names():
+        raise BackupError("The file storage is not empty: a restore goes into an empty MEDIA_ROOT or bucket only.")
     _run(["pg_restore", "--no-owner", "--no-acl", "--exit-on-error", "--single-transaction", "-d", name,
           str(Path(source) / DUMP)], env=env)
-    media_root.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(Path(source) / MEDIA, "r:gz") as archive:
-        archive.extractall(media_root, filter="data")  # "data": no absolute paths, links out or device files
+    restore_files(Path(source) / MEDIA)
     connection.close()
     return verify(manifest=manifest)
 
 
+def archive_files(archive_path: Path) -> int:
+    """Every file of the default storage into a new gzip'd tar at ``archive_path``; returns how many."""
+    names = stored_names()
+    with tarfile.open(archive_path, "w:gz") as archive:
+        for name in names:
+            with default_storage.open(name, "rb") as handle:
+                content = handle.read()  # one file at a time: uploads are at most a few MB
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(content), int(time.time()), 0o600
+            archive.addfile(info, io.BytesIO(content))
+    return len(names)
+
+
+def restore_files(archive_path: Path) -> int:
+    """Write every regular file of the archive into the default storage under its archived name; returns how many.
+
+    A member that tarfile's "data" filter refuses (absolute path, ``..``, a link, a device) stops the restore before
+    anything of it is written; the storage itself refuses a name it would change (it never overwrites)."""
+    written = 0
+    with tarfile.open(archive_path, "r:gz") as archive:
+        members = [member for member in archive if not member.isdir()]
+        for member in members:
+            try:
+                filtered = tarfile.data_filter(member, "/restore")  # what extraction would ask; no directory touched
+            except tarfile.FilterError as exc:
+                raise BackupError(f"The file archive holds {member.name!r}, which a restore refuses: {exc}") from exc
+            if filtered.name != member.name:  # an absolute name the filter would have made relative
+                raise BackupError(f"The file archive holds {member.name!r}, which a restore refuses: not relative.")
+            if not member.isfile():
+                raise BackupError(f"The file archive holds {member.name!r}, which is not a regular file.")
+        for member in members:
+            name = Path(member.name).as_posix().removeprefix("./")
+            saved = default_storage.save(name, File(archive.extractfile(member), name=name))
+            if saved != name:
+                raise BackupError(f"The storage stored {name!r} as {saved!r}: a restore keeps every name as it was.")
+            written += 1
+    return written
+
+
 def verify(*, manifest: dict) -> Comparison:
-    """Compare the database and MEDIA_ROOT with a manifest: every table's rows, every file's SHA-256."""
+    """Compare the database and the file storage with a manifest: every table's rows, every file's SHA-256."""
     result = Comparison()
     counts, hashes = table_counts(), file_hashes()
     for table in sorted(set(manifest["tables"]) | set(counts)):

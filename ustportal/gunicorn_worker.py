@@ -31,7 +31,8 @@ SLOTS = 256
 _FIELDS = 3  # pid, open connections, heartbeat (ms of the system's monotonic clock, the same in every process)
 
 # Created at import, i.e. in the master when it loads the worker class, before any worker is forked; shared
-# (anonymous shared memory) with every worker it forks.
+# (anonymous shared memory) with every worker it forks. Per process: per host by design, it balances connections
+# among one host's workers (HAProxy balances the hosts); no outcome depends on it.
 _table = RawArray("q", SLOTS * _FIELDS)
 _claim = multiprocessing.Lock()  # shared too: two workers forked at once never claim the same row
 

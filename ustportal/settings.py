@@ -34,6 +34,8 @@ if not DEBUG and (not SECRET_KEY or SECRET_KEY in PLACEHOLDER_SECRET_KEYS):
     )
 if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-debug"  # noqa: S105 - only ever with DEBUG on
+# Every node (web and worker hosts) runs with the same SECRET_KEY and fallbacks: sessions, mailed links and the
+# messages cookie signed on one node are checked on another (docs/process-state.md, "Equal on every node").
 # Key rotation (README → Security): the old key stays here until the longest-lived link it signed has expired.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
@@ -179,8 +181,33 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded files (affiliation certificates and study plans, notice attachments): the local disk under MEDIA_ROOT in
+# the embedded default (one host), or an S3-compatible object store shared by every node (FILE_STORAGE=s3; README →
+# Production). The bucket stays private: no ACL, no public URL is ever handed out; every download streams through
+# its permission-checked view (affiliation.views.application_file, notices.views.attachment_download).
+FILE_STORAGE = env.str("FILE_STORAGE", default="local")
+if FILE_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"FILE_STORAGE must be 'local' or 's3', not {FILE_STORAGE!r}.")
+if FILE_STORAGE == "s3":
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # empty: AWS itself
+        "region_name": env.str("AWS_S3_REGION_NAME", default="us-east-1"),
+        "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,  # empty: the instance's own credentials
+        "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+        "location": env.str("AWS_LOCATION", default=""),  # a key prefix, when one bucket serves several portals
+        "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="path"),  # path: MinIO, Ceph, moto alike
+        "signature_version": "s3v4",
+        "default_acl": None,  # the bucket's own (private) policy; never public-read
+        "querystring_auth": True,  # a URL, if one is ever made, is signed and short-lived
+        "querystring_expire": 60,
+        "file_overwrite": False,  # names are server-chosen UUIDs; a clash gets a new name, never replaces a file
+        "max_memory_size": 1024 * 1024,  # a download larger than this is spooled to a temporary file, not RAM
+    }}
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {"BACKEND": env.str("STATICFILES_BACKEND", default="whitenoise.storage.CompressedStaticFilesStorage")},
 }
 
@@ -217,7 +244,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "retry_on_timeout": False,
 }
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Queues (README → Production): mail on its own, so a long staff import never delays a confirmation mail, and staff
+# jobs on theirs, so a burst of mail never delays an import's start; the relays and scheduled batches on "default".
+# One host runs one worker on all three (`make worker`); in production each host runs a worker for default,mail
+# and one for staff (deploy/systemd/). A task whose name is not here goes to "default".
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "ustportal.tasks.send_mail_task": {"queue": "mail"},
+    "staffdesk.tasks.run_staff_job_task": {"queue": "staff"},
+}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker takes one task per process at a time: no mail waits behind an import
+# One active beat however many are started (ustportal/beat.py): a lease in Redis, renewed on every tick.
+CELERY_BEAT_SCHEDULER = "ustportal.beat:SingleBeatScheduler"
+CELERY_BEAT_SYNC_EVERY = 1  # each entry's last run is written as it is sent: a new leader does not send it again
+BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="ustportal:beat:leader")
+BEAT_LOCK_SECONDS = env.float("BEAT_LOCK_SECONDS", default=30.0)
 
 # Credit exchange: temporary student IDs (SPEC §3.1).
 TEMP_ID_FORMAT = env.str("TEMP_ID_FORMAT", default="T{year}{seq:05d}")

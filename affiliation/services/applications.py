@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core import dates
 from core.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
+from core.files import stored_size
 
 from .. import eligibility, scoring, selectors
 from ..models import AffiliationApplication, AffiliationRound, EligibilityException, Rule, StudentRecord
@@ -213,12 +214,7 @@ def documents_checklist(*, application: AffiliationApplication | None) -> list[d
     rows = []
     for kind, label, needed in DOCUMENTS:
         stored = getattr(application, kind, None) if application is not None else None
-        size = None
-        if stored:
-            try:
-                size = stored.size
-            except OSError:
-                size = None
+        size = stored_size(stored) if stored else None
         rows.append({"kind": kind, "label": label, "needed": needed, "uploaded": bool(stored),
                      "name": names.get(kind, str(label)) if stored else "", "size": size})
     return rows

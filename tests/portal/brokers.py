@@ -16,16 +16,17 @@ QUEUE = "celery"
 
 @contextmanager
 def broker(url: str, *, queue: str | None = None):
-    """Publish for real (not eagerly) to ``url`` (and ``queue``); restore the Django settings' values afterwards."""
+    """Publish for real (not eagerly) to ``url``, every task into one queue (``queue``, or ``QUEUE``) whatever its
+    route in production (test_celery_queues.py checks those); restore the Django settings' values afterwards."""
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = url
-    if queue:
-        celery_app.conf.task_default_queue = queue
+    celery_app.conf.task_default_queue = queue or QUEUE
+    celery_app.conf.task_routes = {}
     _drop_pools()
     try:
         yield
     finally:
-        for name in ("broker_url", "task_default_queue"):
+        for name in ("broker_url", "task_default_queue", "task_routes"):
             celery_app.conf.changes.pop(name, None)
         _drop_pools()
 
@@ -35,6 +36,7 @@ def _drop_pools() -> None:
     celery_app.amqp._producer_pool = None
     celery_app.amqp.__dict__.pop("queues", None)  # cached from task_default_queue
     celery_app.amqp.__dict__.pop("router", None)
+    celery_app.amqp._rtable = None  # the routes, read again from task_routes
 
 
 def purge(url: str, queue: str = QUEUE) -> None:

@@ -53,14 +53,26 @@ def test_a_crafted_media_archive_writes_nothing_outside_media_root(tmp_path, mem
             info.size = 1
             archive.addfile(info, io.BytesIO(b"x"))
 
-    with tarfile.open(archive_path, "r:gz") as archive:  # the very call restore() makes
-        try:
-            archive.extractall(settings.MEDIA_ROOT, filter="data")
-        except tarfile.TarError:
-            pass  # refused: fine
+    with pytest.raises(backup.BackupError, match="refuses|not a regular file"):
+        backup.restore_files(archive_path)  # the very call restore() makes
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path.parent / "r2-absolute.txt").exists()
     assert not __import__("os").path.exists("/tmp/r2-absolute.txt")
     assert not (settings.MEDIA_ROOT / "link").is_symlink()
+    assert not any(settings.MEDIA_ROOT.iterdir())
+
+
+def test_a_crafted_archive_is_refused_whole_before_any_file_is_written(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    archive_path = tmp_path / "m.tar.gz"
+    with tarfile.open(archive_path, "w:gz") as archive:
+        for name in ("affiliation/good.pdf", "../escaped.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            archive.addfile(info, io.BytesIO(b"x"))
+
+    with pytest.raises(backup.BackupError, match="escaped"):
+        backup.restore_files(archive_path)
+    assert backup.stored_names() == []
 
 
 def test_a_python_without_safe_tar_extraction_refuses_before_restoring_anything(stored, tmp_path, monkeypatch):  # noqa: F811

@@ -1,0 +1,99 @@
+"""One active beat however many run (ustportal/beat.py, issue 16): the Redis lease and the scheduler behind it."""
+
+import uuid
+
+import pytest
+import redis
+from django.conf import settings
+
+from ustportal.beat import BeatLease, SingleActiveMixin
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def client():
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+@pytest.fixture
+def key(client):
+    name = f"test:beat:{uuid.uuid4().hex}"
+    yield name
+    client.delete(name)
+
+
+def test_one_holder_at_a_time_and_a_holder_renews_its_own_lease(client, key):
+    first, second = BeatLease(client, key=key, seconds=30), BeatLease(client, key=key, seconds=30)
+
+    assert first.hold() and not second.hold()
+    assert first.hold()  # renewed, not taken again
+    assert first.holder() == first.token and 29_000 < client.pttl(key) <= 30_000
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_renew_or_free_it(client, key):
+    first, second = BeatLease(client, key=key, seconds=30), BeatLease(client, key=key, seconds=30)
+    assert first.hold()
+    client.delete(key)  # the lease ran out while the first holder stalled (or its host was cut off)
+
+    assert second.hold()
+    assert not first.hold()  # it comes back: the lease is someone else's now
+    first.release()
+    assert second.holder() == second.token
+
+
+def test_an_unreachable_redis_leads_nobody(key):
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+
+    assert not BeatLease(dead, key=key, seconds=30).hold()
+
+
+class _Base:
+    def __init__(self):
+        self.sent = 0
+
+    def tick(self):
+        self.sent += 1  # Celery's Scheduler.tick sends what is due
+        return 5.0
+
+    def close(self):
+        pass
+
+
+class _Beat(SingleActiveMixin, _Base):
+    def __init__(self, lease):
+        super().__init__()
+        self.lease, self.leads = lease, 0
+
+    def on_lead(self):
+        self.leads += 1
+
+
+def test_only_the_beat_holding_the_lease_sends_and_the_other_takes_over_when_it_is_gone(client, key):
+    a, b = _Beat(BeatLease(client, key=key, seconds=3)), _Beat(BeatLease(client, key=key, seconds=3))
+
+    for _ in range(5):
+        assert a.tick() == 1.0  # at least three ticks per lease, whatever the schedule says
+        assert b.tick() == 1.0
+    assert (a.sent, b.sent) == (5, 0) and (a.leading, b.leading) == (True, False)
+
+    client.delete(key)  # a's host is cut off: its lease runs out
+    b.tick()
+    a.tick()
+    assert (a.sent, b.sent) == (5, 1) and (a.leading, b.leading) == (False, True)
+    assert b.leads == 1  # b read the schedule again on taking over
+
+
+def test_a_leader_that_closes_frees_the_lease_at_once(client, key):
+    a, b = _Beat(BeatLease(client, key=key, seconds=30)), _Beat(BeatLease(client, key=key, seconds=30))
+    a.tick()
+    a.close()
+
+    b.tick()
+    assert b.sent == 1
+
+
+def test_without_redis_the_one_beat_always_leads():
+    beat = _Beat(None)
+
+    assert beat.tick() == 5.0 and beat.sent == 1

@@ -12,6 +12,7 @@ No Django import here: gunicorn's worker class imports this module before the po
 
 import os
 
+# Per process: per process by design, this process got SIGTERM and is stopping; each node answers its own probe.
 _stopping = False  # set from a signal handler: a plain flag, no lock
 
 

@@ -86,6 +86,7 @@ ALLOWED = {
     ("core.broker", "_paused_until"): "reaching the broker is this process's own; for at most PAUSE_SECONDS its work waits in the table for the relay's next tick: later, never lost or doubled",
     # By design per host.
     ("ustportal.gunicorn_worker", "_table"): "per host by design: it balances connections among one host's workers (HAProxy balances the hosts)",
+    ("ustportal.draining", "_stopping"): "per process by design, this process got SIGTERM and is stopping; each node answers its own probe",
 }
 
 

@@ -1,4 +1,4 @@
-"""UST Portal settings: one module, driven by the environment (see .env.example).
+"""UST Portal settings: one module, driven by the environment (see deploy/env.example).
 
 With nothing set it runs the embedded default: SQLite, tasks in-process, mail written
 to var/mail and readable at /dev/mailbox/ while DEBUG is on.
@@ -25,10 +25,10 @@ if ENV_FILE.is_file():
 # forgot its SECRET_KEY stops with an error instead of running in development mode.
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
-PLACEHOLDER_SECRET_KEYS = {"change-me"}  # .env.example's value
+PLACEHOLDER_SECRET_KEYS = {"change-me"}  # deploy/env.example's value
 if not DEBUG and (not SECRET_KEY or SECRET_KEY in PLACEHOLDER_SECRET_KEYS):
     raise ImproperlyConfigured(
-        "SECRET_KEY is not set (or still the placeholder of .env.example) and DEBUG is off. A deployment sets "
+        "SECRET_KEY is not set (or still the placeholder of deploy/env.example) and DEBUG is off. A deployment sets "
         "SECRET_KEY in the environment or in .env (generate one with `python -c \"from django.core.management.utils "
         "import get_random_secret_key as k; print(k())\"`); a developer's checkout sets DEBUG=true (`make run` does)."
     )
@@ -368,7 +368,7 @@ TWO_FACTOR_ENROLMENT_RESEND_SECONDS = 60
 TWO_FACTOR_ENROLMENT_SENDS_PER_HOUR = 5
 TWO_FACTOR_ENROLMENT_MAX_WRONG = 5
 
-# --- Transport and browser security. The production values are in .env.example, and
+# --- Transport and browser security. The production values are in deploy/env.example, and
 # `manage.py check --deploy --fail-level WARNING` is clean with them (tests/security/test_headers.py).
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -17,7 +17,14 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "4"))  # about two per core
 worker_class = "ustportal.gunicorn_worker.FairThreadWorker"  # gthread, sharing connections fairly
 threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# SIGTERM (systemd's stop): the master closes the listening socket, each worker finishes what it holds for at most
+# this long (deploy/systemd/ustportal-web.service waits longer, TimeoutStopSec) and answers /healthz/ready
+# "draining" meanwhile (ustportal/draining.py).
 graceful_timeout = 30
+# The address(es) to listen on, comma-separated; a node behind HAProxy on another host listens on its own LAN
+# address (deploy/env.example). Unset: gunicorn's default (127.0.0.1:8000); a --bind on the command line wins.
+if os.environ.get("GUNICORN_BIND"):
+    bind = os.environ["GUNICORN_BIND"].split(",")
 
 # The admission pool of each worker process (read by ustportal/settings.py in the workers, which inherit this
 # environment); an explicit environment variable wins.

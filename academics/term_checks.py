@@ -8,6 +8,7 @@ refuse the change ([] when it may go ahead).
 
 from collections.abc import Callable
 
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 _CHECKS: list[Callable] = []
 
 

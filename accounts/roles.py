@@ -19,6 +19,7 @@ from django.db.models.functions import Cast
 # lock-outs) give it. The apps above add theirs in their ``AppConfig.ready()`` (``role_permissions_register``, from
 # their ``roles.py``), so this module names none of their permissions; each list is kept sorted, so the order in
 # which the apps register makes no difference.
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "registrar": sorted([
         "academics.view_institution", "academics.add_institution", "academics.change_institution",

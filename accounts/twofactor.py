@@ -38,7 +38,7 @@ CODES_SESSION_KEY = "two_factor_recovery_codes"
 # Pages a half-signed-in staff user may open: signing in and out, and finishing the second factor.
 OPEN_VIEWS = frozenset({
     "accounts:login", "accounts:logout", "accounts:two_factor_verify", "accounts:two_factor_setup",
-    "admin:login", "admin:logout", "set_language", "healthz",
+    "admin:login", "admin:logout", "set_language", "healthz", "healthz_live", "healthz_ready",
 })
 
 

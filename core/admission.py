@@ -79,7 +79,8 @@ class _Pool:
             close_old_connections()
 
 
-_htmx_bodies: dict[tuple[str, int], str] = {}  # the htmx note depends on the language and the seconds only
+# Per process: the busy note by (language, seconds), all it depends on: every node renders the same text.
+_htmx_bodies: dict[tuple[str, int], str] = {}
 
 
 def busy_response(request, seconds: int) -> HttpResponse:

@@ -15,6 +15,8 @@ from kombu.exceptions import OperationalError
 logger = logging.getLogger(__name__)
 
 PAUSE_SECONDS = 10.0
+# Per process: whether this process reaches the broker is its own (its host's network). For at most PAUSE_SECONDS a
+# paused process leaves its work in the table for the relay's next beat tick: later, never lost or doubled.
 _paused_until = 0.0
 
 

@@ -66,6 +66,7 @@ def preview_check(*, expected: str, current) -> None:
         raise StalePreview()
 
 
+# Per process: the id of the job this task is running (a context variable, reset when it ends), never another's.
 _running_job: ContextVar[int | None] = ContextVar("bulk_running_job", default=None)
 
 
@@ -184,6 +185,7 @@ def bulk_undo(*, action, actor, reason: str, kind: str = "", summary: str = ""):
 # then links "Undo…" on an entry of that kind that is not yet undone. The page takes the entry's id, shows what the
 # undo would do now, and asks for a reason. Kinds without a page cannot be undone from the log (mail sent,
 # data destroyed, or undone another way: a stage run by running it again, a cancelled pass by reinstating it).
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 _UNDO_PAGES: dict[str, str] = {}
 
 

@@ -24,8 +24,11 @@ from django.core.cache import cache
 logger = logging.getLogger(__name__)
 
 _MISS = object()
+# Per process: one request's prefetched keys (a context variable, reset when its block ends), never another's.
 _prefetched: ContextVar[dict | None] = ContextVar("core_cache_prefetched", default=None)
 LOCAL_MAX_KEYS = 20_000  # the process-local copies are dropped all at once past this many
+# Per process: copies of the click's keys for ``local_seconds`` (2 s, CLICK_CACHE_LOCAL_SECONDS); another node's
+# write is seen that much later at most: the registration SQL checks the window again; the rest is only shown.
 _local: dict[str, tuple[float, object]] = {}  # key -> (monotonic expiry, value)
 
 

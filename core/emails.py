@@ -18,6 +18,7 @@ from .models import OutgoingMail
 Builder = Callable[[OutgoingMail], tuple[str, str, str]]
 AttachmentLoader = Callable[[dict], tuple[str, bytes, str]]
 
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 BUILDERS: dict[str, Builder] = {}
 # Attachment references an OutgoingMail may carry, by "kind"; each loader returns (filename, bytes, mimetype).
 ATTACHMENTS: dict[str, AttachmentLoader] = {}

@@ -32,6 +32,7 @@ MAX_IDS = 1000  # an entry names at most this many rows; ``count`` keeps the rea
 
 # Model label → how an entry names one row without personal data (default: "#<pk>"). The kernel names its own
 # models; each app adds its own in ``AppConfig.ready()`` with :func:`personal_data_register` (issue 13).
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 PERSONAL_DATA_MODELS: dict[str, Callable[[Any], str] | None] = {
     "core.staffjob": None,
     "core.outgoingmail": None,
@@ -242,6 +243,7 @@ def admin_write(label: str, action: str):
 
 # URL name → handler(request, response, match) → (model label, entries) or None: the non-admin pages and custom
 # admin pages that hand out or write personal data. Apps add theirs with :func:`personal_data_register`.
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 PORTAL_URLS: dict[str, Callable] = {"admin:autocomplete": _autocomplete}
 
 ADMIN_URLS: dict[str, tuple[str, str]] = {}

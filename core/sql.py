@@ -15,6 +15,7 @@ import zlib
 from django.db import connection
 
 _PARAM = re.compile(r"%\((\w+)\)s")
+# Per process: the statements prepared on each PostgreSQL connection, which is this process's by nature.
 _prepared: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
 
 

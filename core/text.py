@@ -76,4 +76,5 @@ def install() -> None:
         return original(self, value)
 
     to_python.cleans_typed_text = True
+    # Per process: set from the code at start-up (CoreConfig.ready()), the same on every node until a deploy.
     forms.CharField.to_python = to_python

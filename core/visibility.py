@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.db.models import QuerySet
 
 Scope = Callable[[QuerySet, object], QuerySet]
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 _SCOPES: dict[str, Scope] = {}
 
 

@@ -127,6 +127,7 @@ class _ClickSql:
 
 @functools.cache
 def _click_sql() -> _ClickSql:
+    """Per process: the click's SQL text and converters, built from the models' code: the same on every node."""
     return _ClickSql()
 
 

@@ -48,7 +48,11 @@ def _font_files() -> tuple[str, str] | None:
 
 @lru_cache(maxsize=4)
 def _register(files: tuple[str, str] | None) -> tuple[str, str, bool]:
-    """Register the fonts once per process; (regular name, bold name, embedded?)."""
+    """Register the fonts once per process; (regular name, bold name, embedded?).
+
+    Per process: ReportLab's font registry, by file path; every worker host installs the same fonts
+    (docs/process-state.md), so the PDF, rendered once and stored, does not depend on the node that issued it.
+    """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfbase.ttfonts import TTFont
@@ -77,7 +81,10 @@ def _fallback_files() -> tuple[str, str] | None:
 
 @lru_cache(maxsize=4)
 def _register_fallback(main: tuple[str, str] | None, files: tuple[str, str] | None):
-    """(main font's characters or None for the CID font, fallback's characters, regular name, bold name)."""
+    """(main font's characters or None for the CID font, fallback's characters, regular name, bold name).
+
+    Per process: as ``_register``, by file path.
+    """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 

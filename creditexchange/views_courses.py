@@ -88,6 +88,8 @@ def _after_change(request, offering: CourseOffering | None, message: str, ok: bo
 ROW_MEMO_MAX = 4096
 ROW_CONTEXT = {"offering", "can_register", "mine", "flash", "flash_ok", "drop"}
 CSRF_SLOT = "csrf-token-of-this-request"  # stands in a kept row where each request's own CSRF token goes
+# Per process: rendered rows keyed by every value they show (``_row_response``), the CSRF token put in per request:
+# another node renders the same HTML.
 _rows: dict[tuple, str] = {}
 
 

@@ -8,6 +8,8 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401 - registers the multi-node checks
+
         _label_third_party_apps()
 
 

@@ -22,6 +22,8 @@ from multiprocessing.sharedctypes import RawArray
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from .draining import mark_stopping
+
 FAIR_SLACK = 1
 FAIR_PAUSE_SECONDS = 0.002
 FAIR_STALE_SECONDS = 2.0
@@ -29,7 +31,8 @@ SLOTS = 256
 _FIELDS = 3  # pid, open connections, heartbeat (ms of the system's monotonic clock, the same in every process)
 
 # Created at import, i.e. in the master when it loads the worker class, before any worker is forked; shared
-# (anonymous shared memory) with every worker it forks.
+# (anonymous shared memory) with every worker it forks. Per process: per host by design, it balances connections
+# among one host's workers (HAProxy balances the hosts); no outcome depends on it.
 _table = RawArray("q", SLOTS * _FIELDS)
 _claim = multiprocessing.Lock()  # shared too: two workers forked at once never claim the same row
 
@@ -77,6 +80,12 @@ class FairThreadWorker(ThreadWorker):
         self._row = _claim_row(os.getpid())
         self._pause_until = 0.0
         super().init_process()
+
+    def handle_exit(self, sig, frame):
+        # SIGTERM, gunicorn's graceful stop: requests still read on kept-alive connections (gunicorn lingers on
+        # them for a moment) find /healthz/ready "draining" (ustportal/draining.py).
+        mark_stopping()
+        super().handle_exit(sig, frame)
 
     def _publish(self) -> None:
         if self._row is not None:

@@ -1,4 +1,4 @@
-"""UST Portal settings: one module, driven by the environment (see .env.example).
+"""UST Portal settings: one module, driven by the environment (see deploy/env.example).
 
 With nothing set it runs the embedded default: SQLite, tasks in-process, mail written
 to var/mail and readable at /dev/mailbox/ while DEBUG is on.
@@ -25,15 +25,17 @@ if ENV_FILE.is_file():
 # forgot its SECRET_KEY stops with an error instead of running in development mode.
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
-PLACEHOLDER_SECRET_KEYS = {"change-me"}  # .env.example's value
+PLACEHOLDER_SECRET_KEYS = {"change-me"}  # deploy/env.example's value
 if not DEBUG and (not SECRET_KEY or SECRET_KEY in PLACEHOLDER_SECRET_KEYS):
     raise ImproperlyConfigured(
-        "SECRET_KEY is not set (or still the placeholder of .env.example) and DEBUG is off. A deployment sets "
+        "SECRET_KEY is not set (or still the placeholder of deploy/env.example) and DEBUG is off. A deployment sets "
         "SECRET_KEY in the environment or in .env (generate one with `python -c \"from django.core.management.utils "
         "import get_random_secret_key as k; print(k())\"`); a developer's checkout sets DEBUG=true (`make run` does)."
     )
 if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-with-debug"  # noqa: S105 - only ever with DEBUG on
+# Every node (web and worker hosts) runs with the same SECRET_KEY and fallbacks: sessions, mailed links and the
+# messages cookie signed on one node are checked on another (docs/process-state.md, "Equal on every node").
 # Key rotation (README → Security): the old key stays here until the longest-lived link it signed has expired.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
@@ -105,7 +107,10 @@ ADMISSION_CONCURRENCY = env.int("ADMISSION_CONCURRENCY", default=0)
 ADMISSION_QUEUE = env.int("ADMISSION_QUEUE", default=32)
 ADMISSION_WAIT_SECONDS = env.float("ADMISSION_WAIT_SECONDS", default=1.0)
 ADMISSION_RETRY_AFTER_SECONDS = env.int("ADMISSION_RETRY_AFTER_SECONDS", default=2)
-ADMISSION_EXEMPT = ["/healthz"]  # the load balancer's probe is never queued
+ADMISSION_EXEMPT = ["/healthz"]  # the load balancer's probes (/healthz, /healthz/live, /healthz/ready) are never queued
+# Draining (ustportal/draining.py, deploy/README.md): while this file exists, /healthz/ready answers 503 "draining"
+# and the load balancer sends the node no new requests; empty: only gunicorn's graceful stop drains.
+DRAIN_FILE = env.str("DRAIN_FILE", default="")
 
 ROOT_URLCONF = "ustportal.urls"
 WSGI_APPLICATION = "ustportal.wsgi.application"
@@ -365,7 +370,7 @@ TWO_FACTOR_ENROLMENT_RESEND_SECONDS = 60
 TWO_FACTOR_ENROLMENT_SENDS_PER_HOUR = 5
 TWO_FACTOR_ENROLMENT_MAX_WRONG = 5
 
-# --- Transport and browser security. The production values are in .env.example, and
+# --- Transport and browser security. The production values are in deploy/env.example, and
 # `manage.py check --deploy --fail-level WARNING` is clean with them (tests/security/test_headers.py).
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -373,8 +378,9 @@ SESSION_COOKIE_HTTPONLY = True
 # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients' requests).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-# The load balancer probes /healthz over plain HTTP, straight to gunicorn: no redirect for it.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The load balancer probes /healthz (and /healthz/live, /healthz/ready) over plain HTTP, straight to gunicorn:
+# no redirect for them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)

@@ -18,7 +18,11 @@ twofactor.restrict_device_admins(admin.site)
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    # The load balancer's probes (deploy/README.md): alive (the process answers) and ready (send it requests);
+    # /healthz is "ready" under its first address, which the CI smoke test and monitors use.
+    path("healthz", views.healthz_ready, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
+    path("healthz/ready", views.healthz_ready, name="healthz_ready"),
     path("dev/mailbox/", views.mailbox, name="mailbox"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),

@@ -10,6 +10,8 @@ from academics.selectors import term_timeline
 from core.mailbox import read_mailbox
 from notices.selectors import latest_notices
 
+from .draining import is_draining
+
 
 def home(request):
     """The current terms' timelines with what is open now and a countdown, the quick links and the latest notices."""
@@ -56,7 +58,23 @@ def _broker() -> None:
 
 
 @never_cache
-def healthz(request):
+def healthz_live(request):
+    """Alive: this process answers requests. Touches nothing else (no database, cache or broker), so a shared
+    dependency's outage never makes every node look dead at once and get restarted for it."""
+    return JsonResponse({"status": "alive"})
+
+
+@never_cache
+def healthz_ready(request):
+    """Ready for new requests: not draining, and the database and cache work; the load balancer's probe.
+
+    A draining node answers 503 at once and touches nothing: HAProxy takes it out, and the requests it still
+    holds finish. The broker is checked and reported but does not make a node unready: mail waits in the outbox
+    (core.mail) and the relay sends it once Redis is back, so pages keep working; and every node shares one broker,
+    so failing the check for it would take all of them out together (README → Reliability).
+    """
+    if is_draining(settings.DRAIN_FILE):
+        return JsonResponse({"status": "draining"}, status=503)
     checks = {"database": _check(_database), "cache": _check(_cache)}
     checks["broker"] = _check(_broker) if settings.REDIS_URL else "in-process"
     healthy = checks["database"] == "ok" and checks["cache"] == "ok"

@@ -8,7 +8,9 @@ registers it.
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-_JOB_PAGE: list[str] = []  # the registered URL name (one at most); it takes the job id as its argument
+# The registered URL name (one at most); it takes the job id as its argument.
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
+_JOB_PAGE: list[str] = []
 
 
 def job_page_register(url_name: str) -> None:

@@ -92,6 +92,7 @@ def preview_summary(report: dict) -> str:
     ) % {"created": created, "updated": updated}
 
 
+# Per process: filled from the code at start-up (AppConfig.ready()), the same on every node until a deploy.
 RUNNERS: dict[str, Runner] = {}
 KIND_LABELS: dict[str, str] = {}
 

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 register = template.Library()
 
 MAX_ROWS = 4096  # distinct (offering, language, values) kept; the whole memo is dropped when full
+# Per process: rendered cells keyed by every value they show (``cells_key``): another node renders the same HTML.
 _cells: dict[tuple, str] = {}
 
 

@@ -3,8 +3,9 @@ root namespace), so that what one node wrote is read by the other; every loop ha
 
 import re
 import time
+from datetime import timedelta
 
-from .client import hidden_value, multipart, request
+from .client import CSRF_SECRET, hidden_value, multipart, request
 from .seed import CERTIFICATE, PASSWORD
 
 
@@ -22,13 +23,16 @@ def logged_in(base: str, session: str) -> bool:
 def sessions_and_files(a: str, b: str, seeded, s3_objects, media_dirs) -> dict:
     """A student signs in on A and is signed in on B; a certificate uploaded through A downloads through B, byte for
     byte, for its owner only; its bytes are in the bucket and on no node's disk."""
+    from django.utils import timezone
+
     from affiliation.models import AffiliationApplication
 
+    taken = (timezone.localdate() - timedelta(days=10)).isoformat()  # a recent test, as the form accepts
     status, session = login(a, seeded.owner)
     result = {"login_status_a": status, "session_on_b": bool(session) and logged_in(b, session)}
     body, content_type = multipart(
-        {"csrfmiddlewaretoken": _csrf(), "target_department": str(seeded.department_id), "english_test": "toeic",
-         "english_score": "870", "english_test_date": "2026-11-20", "save": "1"},
+        {"csrfmiddlewaretoken": CSRF_SECRET, "target_department": str(seeded.department_id), "english_test": "toeic",
+         "english_score": "870", "english_test_date": taken, "save": "1"},
         {"english_certificate": ("score.pdf", CERTIFICATE, "application/pdf")},
     )
     upload = request(a, "POST", "/affiliation/apply/", cookies={"sessionid": session}, body=body,
@@ -52,12 +56,6 @@ def sessions_and_files(a: str, b: str, seeded, s3_objects, media_dirs) -> dict:
     result["on_local_disk"] = any(directory.exists() and any(p.is_file() for p in directory.rglob("*"))
                                   for directory in media_dirs)
     return result
-
-
-def _csrf() -> str:
-    from .client import CSRF_SECRET
-
-    return CSRF_SECRET
 
 
 def lookup_limit(a: str, b: str, seeded, limit: int) -> dict:

@@ -17,7 +17,7 @@ HAPROXY = "/usr/sbin/haproxy"  # Debian's package
 
 def haproxy_config(*, http_port: int, nodes: dict[str, str], node_port: int, bridge: str, stats_socket: Path,
                    pg_port: int = 5432) -> str:
-    """HTTP on 127.0.0.1:``http_port`` balanced over the nodes (health: GET /healthz), PostgreSQL for the hosts."""
+    """HTTP on 127.0.0.1:``http_port`` balanced over the nodes (health: GET /healthz/ready, as deploy/haproxy/haproxy.cfg), PostgreSQL for the hosts."""
     servers = "\n".join(
         f"    server {name} {address}:{node_port} check inter 1s fall 3 rise 2" for name, address in nodes.items()
     )
@@ -43,7 +43,7 @@ backend nodes
     mode http
     balance roundrobin
     option httpchk
-    http-check send meth GET uri /healthz hdr Host 127.0.0.1
+    http-check send meth GET uri /healthz/ready hdr Host 127.0.0.1
     http-check expect status 200
 {servers}
 

@@ -97,3 +97,44 @@ def test_without_redis_the_one_beat_always_leads():
     beat = _Beat(None)
 
     assert beat.tick() == 5.0 and beat.sent == 1
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test alone (never the shared one), so it can be stopped under a leading beat."""
+    import shutil
+    import socket
+    import subprocess  # noqa: S404 - a fixed local redis-server
+    import time
+
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server")
+    for port in range(16440, 16450):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                break
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",  # noqa: S603, S607
+                                "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield process, client
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_leader_whose_redis_goes_away_stops_sending_and_keeps_running(own_redis, key):
+    process, client = own_redis
+    beat = _Beat(BeatLease(client, key=key, seconds=3))
+    assert beat.tick() == 1.0 and beat.leading
+
+    process.terminate()
+    process.wait(timeout=10)  # Redis is gone under a leading beat: it can neither renew nor say who holds the lease
+
+    assert beat.tick() == 1.0  # a beat process that raised here would exit
+    assert (beat.sent, beat.leading) == (1, False)

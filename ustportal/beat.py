@@ -65,7 +65,12 @@ class BeatLease:
             pass  # it expires by itself
 
     def holder(self) -> str | None:
-        value = self.client.get(self.key)
+        """Who holds the lease now, for the log; None when nobody does or Redis cannot say (never raises: it is
+        asked just after ``hold()`` failed, often because Redis is down, and an exception would end the beat)."""
+        try:
+            value = self.client.get(self.key)
+        except redis.RedisError:
+            return None
         return value.decode() if value else None
 
 

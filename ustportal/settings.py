@@ -184,6 +184,8 @@ FILE_STORAGE = env.str("FILE_STORAGE", default="local")
 if FILE_STORAGE not in ("local", "s3"):
     raise ImproperlyConfigured(f"FILE_STORAGE must be 'local' or 's3', not {FILE_STORAGE!r}.")
 if FILE_STORAGE == "s3":
+    from botocore.config import Config as _S3Config
+
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
         "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
         "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # empty: AWS itself
@@ -198,6 +200,13 @@ if FILE_STORAGE == "s3":
         "querystring_expire": 60,
         "file_overwrite": False,  # names are server-chosen UUIDs; a clash gets a new name, never replaces a file
         "max_memory_size": 1024 * 1024,  # a download larger than this is spooled to a temporary file, not RAM
+        # A store that is down or hung costs a request seconds (then a 503 page or a kept draft, core/files.py),
+        # not botocore's default 60 s connect and 60 s read per attempt, five attempts.
+        "client_config": _S3Config(
+            connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3.0),
+            read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=15.0),
+            retries={"max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
+        ),
     }}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}

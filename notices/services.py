@@ -138,8 +138,9 @@ def notice_attachment_add(*, notice: Notice, upload: UploadedFile) -> NoticeAtta
 def notice_attachment_remove(*, attachment: NoticeAttachment) -> None:
     name, storage = attachment.file.name, attachment.file.storage
     attachment.delete()
-    # The file goes only once the row is gone for good.
-    transaction.on_commit(lambda: storage.delete(name))
+    # The file goes only once the row is gone for good; one the storage cannot remove now (an object store down a
+    # moment) is logged and left behind, not a 500 for a removal already committed.
+    transaction.on_commit(lambda: storage.delete(name), robust=True)
 
 
 def notice_delete(*, notice: Notice) -> None:

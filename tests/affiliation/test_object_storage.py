@@ -87,3 +87,17 @@ def test_a_replaced_file_whose_old_object_cannot_be_removed_still_saves_the_draf
 
     assert response.status_code == 302  # saved; the old object is left behind (and logged), not a 500
     assert bucket_objects(s3_endpoint, s3_bucket)[AffiliationApplication.objects.get().study_plan.name] == OTHER_PDF
+
+
+def test_the_committee_admin_links_to_the_checked_view_and_never_to_the_bucket(
+        s3_endpoint, s3_bucket, student_client, student, fall_round, cse, client):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    _apply(student_client, cse, study_plan=pdf("plan.pdf"))
+    application = AffiliationApplication.objects.get()
+    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "x"))
+
+    page = client.get(f"/admin/affiliation/affiliationapplication/{application.pk}/change/").content.decode()
+
+    assert f"/affiliation/applications/{application.pk}/study_plan/" in page
+    assert s3_bucket not in page and s3_endpoint.removeprefix("http://") not in page and "X-Amz-" not in page

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.files import file_store_errors
 
 from .models import Notice, NoticeAttachment
 
@@ -126,7 +127,8 @@ def notice_attachment_add(*, notice: Notice, upload: UploadedFile) -> NoticeAtta
     _extension, content_type = attachment_check(upload=upload)
     original = upload.name.replace("\\", "/").rsplit("/", 1)[-1][:200]
     attachment = NoticeAttachment(notice=notice, original_name=original, size=upload.size, content_type=content_type)
-    attachment.file.save(original, upload, save=False)
+    with file_store_errors():  # the object store down: FileStoreUnavailable, nothing written
+        attachment.file.save(original, upload, save=False)
     try:
         attachment.save()
     except Exception:

@@ -52,3 +52,27 @@ def test_the_form_still_opens_while_the_store_is_down(dead_store, student_client
     AffiliationApplicationFactory(record=student, round=fall_round, study_plan="affiliation/x/plan.pdf")
 
     assert student_client.get("/affiliation/apply/").status_code == 200
+
+
+def test_after_one_failure_the_store_is_left_alone_for_a_moment_then_tried_again(
+        dead_store, student_client, student, fall_round, cse, monkeypatch):  # noqa: F811
+    """A web process runs one request at a time (core/admission.py): a store that is down must cost the next
+    requests nothing for a moment (an immediate 503, a form without sizes), not each its own timeouts."""
+    from storages.backends.s3 import S3Storage
+
+    from core import files
+
+    application = AffiliationApplicationFactory(record=student, round=fall_round, study_plan="affiliation/x/plan.pdf")
+    url = f"/affiliation/applications/{application.pk}/study_plan/"
+    assert student_client.get(url).status_code == 503  # the store was tried, and failed
+
+    asked = []
+    for name in ("exists", "open", "size"):
+        monkeypatch.setattr(S3Storage, name, lambda self, *args, name=name: asked.append(name) or 1 / 0)
+    assert student_client.get(url).status_code == 503
+    assert student_client.get("/affiliation/apply/").status_code == 200
+    assert asked == []  # nothing waited on the store
+
+    files.file_store_resume()  # the pause is over (or a test's reset): the store is asked again
+    student_client.get(url)
+    assert asked

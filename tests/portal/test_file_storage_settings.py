@@ -35,7 +35,7 @@ def test_s3_is_a_private_bucket_that_never_overwrites_and_signs_every_url():
     assert options["file_overwrite"] is False and options["querystring_expire"] <= 300
     # A store that is down or hung costs a request seconds, not botocore's default minute per attempt times five.
     client = options["client_config"]
-    assert 0 < client["connect_timeout"] <= 5 and 0 < client["read_timeout"] <= 30
+    assert 0 < client["connect_timeout"] <= 5 and 0 < client["read_timeout"] <= 10
     assert client["retries"]["max_attempts"] <= 3 and client["retries"]["mode"] == "standard"
 
 

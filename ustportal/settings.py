@@ -201,10 +201,11 @@ if FILE_STORAGE == "s3":
         "file_overwrite": False,  # names are server-chosen UUIDs; a clash gets a new name, never replaces a file
         "max_memory_size": 1024 * 1024,  # a download larger than this is spooled to a temporary file, not RAM
         # A store that is down or hung costs a request seconds (then a 503 page or a kept draft, core/files.py),
-        # not botocore's default 60 s connect and 60 s read per attempt, five attempts.
+        # not botocore's default 60 s connect and 60 s read per attempt, five attempts: a web process serves one
+        # request at a time (ADMISSION_CONCURRENCY). The read timeout bounds each wait for bytes, not a transfer.
         "client_config": _S3Config(
-            connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3.0),
-            read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=15.0),
+            connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=2.0),
+            read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=5.0),
             retries={"max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
         ),
     }}

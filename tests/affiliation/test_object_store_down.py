@@ -58,6 +58,7 @@ def test_after_one_failure_the_store_is_left_alone_for_a_moment_then_tried_again
         dead_store, student_client, student, fall_round, cse, monkeypatch):  # noqa: F811
     """A web process runs one request at a time (core/admission.py): a store that is down must cost the next
     requests nothing for a moment (an immediate 503, a form without sizes), not each its own timeouts."""
+    from botocore.exceptions import EndpointConnectionError
     from storages.backends.s3 import S3Storage
 
     from core import files
@@ -67,12 +68,17 @@ def test_after_one_failure_the_store_is_left_alone_for_a_moment_then_tried_again
     assert student_client.get(url).status_code == 503  # the store was tried, and failed
 
     asked = []
+
+    def still_down(self, *args):
+        asked.append(args)
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
     for name in ("exists", "open", "size"):
-        monkeypatch.setattr(S3Storage, name, lambda self, *args, name=name: asked.append(name) or 1 / 0)
+        monkeypatch.setattr(S3Storage, name, still_down)
     assert student_client.get(url).status_code == 503
     assert student_client.get("/affiliation/apply/").status_code == 200
     assert asked == []  # nothing waited on the store
 
     files.file_store_resume()  # the pause is over (or a test's reset): the store is asked again
-    student_client.get(url)
+    assert student_client.get(url).status_code == 503
     assert asked

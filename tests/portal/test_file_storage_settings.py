@@ -44,3 +44,12 @@ def test_s3_without_a_bucket_or_an_unknown_storage_refuses_to_start():
     assert missing.returncode != 0 and "AWS_STORAGE_BUCKET_NAME" in missing.stderr
     unknown = _default_storage(FILE_STORAGE="nfs")
     assert unknown.returncode != 0 and "FILE_STORAGE must be 'local' or 's3'" in unknown.stderr
+
+
+def test_a_beat_lease_too_short_to_be_set_refuses_to_start():
+    """PX must be a positive number of milliseconds: a lease of 0 (or 0.0001) s would make every SET fail, and no
+    beat would ever lead, with only a warning a tick to say so."""
+    for seconds in ("0", "0.0001", "-5"):
+        run = _default_storage(BEAT_LOCK_SECONDS=seconds)
+        assert run.returncode != 0 and "BEAT_LOCK_SECONDS" in run.stderr, seconds
+    assert _default_storage(BEAT_LOCK_SECONDS="2").returncode == 0

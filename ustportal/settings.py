@@ -264,6 +264,8 @@ CELERY_BEAT_SCHEDULER = "ustportal.beat:SingleBeatScheduler"
 CELERY_BEAT_SYNC_EVERY = 1  # each entry's last run is written as it is sent: a new leader does not send it again
 BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="ustportal:beat:leader")
 BEAT_LOCK_SECONDS = env.float("BEAT_LOCK_SECONDS", default=30.0)
+if BEAT_LOCK_SECONDS < 1:  # PX needs whole milliseconds > 0; below that every SET fails and no beat ever leads
+    raise ImproperlyConfigured(f"BEAT_LOCK_SECONDS must be at least 1, not {BEAT_LOCK_SECONDS!r}.")
 
 # Credit exchange: temporary student IDs (SPEC §3.1).
 TEMP_ID_FORMAT = env.str("TEMP_ID_FORMAT", default="T{year}{seq:05d}")

@@ -138,3 +138,42 @@ def test_a_leader_whose_redis_goes_away_stops_sending_and_keeps_running(own_redi
 
     assert beat.tick() == 1.0  # a beat process that raised here would exit
     assert (beat.sent, beat.leading) == (1, False)
+
+
+class _StallingBase(_Base):
+    """Celery's tick: read the schedule (here: stall, as on a slow database), then send the due entry."""
+
+    def __init__(self):
+        super().__init__()
+        self.stall = lambda: None
+        self._dirty = set()
+
+    def tick(self):
+        self._dirty.add("relay")  # DatabaseScheduler.reserve: this entry's last run, to be written
+        self.stall()
+        self.apply_async(type("Entry", (), {"name": "relay"})())
+        return 0
+
+    def apply_async(self, entry, producer=None, advance=True, **kwargs):
+        self.sent += 1
+
+
+class _StallingBeat(SingleActiveMixin, _StallingBase):
+    def __init__(self, lease):
+        super().__init__()
+        self.lease = lease
+
+
+def test_a_leader_that_stalls_inside_a_tick_past_its_lease_sends_nothing_when_it_wakes(client, key):
+    stalled, other = _StallingBeat(BeatLease(client, key=key, seconds=30)), BeatLease(client, key=key, seconds=30)
+
+    def lease_taken_meanwhile():
+        client.delete(key)  # the stall outlasted the lease ...
+        assert other.hold()  # ... and the other beat took over (and sends this entry itself)
+
+    stalled.stall = lease_taken_meanwhile
+    stalled.tick()
+
+    assert stalled.sent == 0 and not stalled.leading
+    assert stalled._dirty == set()  # nor does it write a last run over the new leader's
+    assert other.holder() == other.token

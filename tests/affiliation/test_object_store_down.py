@@ -82,3 +82,15 @@ def test_after_one_failure_the_store_is_left_alone_for_a_moment_then_tried_again
     files.file_store_resume()  # the pause is over (or a test's reset): the store is asked again
     assert student_client.get(url).status_code == 503
     assert asked
+
+
+def test_a_draft_saved_without_new_files_while_the_store_is_left_alone_is_saved(
+        dead_store, student_client, student, fall_round, cse):  # noqa: F811
+    application = AffiliationApplicationFactory(record=student, round=fall_round, study_plan="affiliation/x/plan.pdf")
+    assert student_client.get(f"/affiliation/applications/{application.pk}/study_plan/").status_code == 503
+
+    response = _apply(student_client, cse)  # no file chosen: nothing to ask the store
+
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.english_score == 870 and application.study_plan.name == "affiliation/x/plan.pdf"

@@ -1,5 +1,6 @@
 """Applications (SPEC §4.2–4.3): checklist, draft, uploads, submission once ever, staff exceptions."""
 
+from contextlib import nullcontext
 from datetime import datetime
 
 from django.conf import settings
@@ -137,11 +138,9 @@ def application_save(
     if problems and not files:
         raise UploadsRefused(problems)  # nothing passed: nothing is written
     try:
-        with file_store_errors():
+        with file_store_errors() if files else nullcontext():  # no file: nothing asks the store
             application = _draft_write(record=record, round=round, values=values, files=files, originals=originals)
     except FileStoreUnavailable:
-        if not files:
-            raise
         # The storage could not take the files (the object store down or hung): the transaction rolled back, so the
         # typed entries are written again without them, and the student is asked for just those files later.
         application = _draft_write(record=record, round=round, values=values, files={}, originals={})

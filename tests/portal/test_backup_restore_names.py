@@ -38,3 +38,21 @@ def test_an_archive_of_an_earlier_release_with_dot_slash_names_still_restores(tm
 
     assert backup.restore_files(_archive(tmp_path / "m.tar.gz", ["./affiliation/a.pdf", "./notices/b.pdf"])) == 2
     assert backup.stored_names() == ["affiliation/a.pdf", "notices/b.pdf"]
+
+
+def test_a_storage_that_fails_midway_is_a_clear_refusal_that_says_what_to_do(tmp_path, settings, monkeypatch):
+    from django.core.files.storage import FileSystemStorage
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    save = FileSystemStorage._save
+    calls = []
+
+    def fails_second(self, name, content):
+        calls.append(name)
+        if len(calls) == 2:
+            raise OSError("the store went away")
+        return save(self, name, content)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", fails_second)
+    with pytest.raises(backup.BackupError, match=r"1 of 3 .*empty"):
+        backup.restore_files(_archive(tmp_path / "m.tar.gz", ["a/1.pdf", "a/2.pdf", "a/3.pdf"]))

@@ -48,6 +48,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.files import STORE_ERRORS
 
 DUMP, MEDIA, MANIFEST = "database.dump", "media.tar.gz", "manifest.json"
 
@@ -292,7 +293,12 @@ def restore_files(archive_path: Path) -> int:
         _names_check(seen)
         for member in members:
             name = _archived_name(member.name)
-            saved = default_storage.save(name, File(archive.extractfile(member), name=name))
+            try:
+                saved = default_storage.save(name, File(archive.extractfile(member), name=name))
+            except STORE_ERRORS as exc:  # the object store gone midway: say what is left and what to do
+                raise BackupError(
+                    f"The storage failed on {name!r} after {written} of {len(members)} files were written ({exc}); "
+                    "empty the storage (MEDIA_ROOT or the bucket) and the database, then restore again.") from exc
             if saved != name:
                 raise BackupError(f"The storage stored {name!r} as {saved!r}: a restore keeps every name as it was.")
             written += 1

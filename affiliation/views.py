@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from core.files import stored_open
+from core.files import FileStoreUnavailable, stored_open, unavailable_response
 from core.language import page_language
 
 from . import eligibility, selectors, services
@@ -119,7 +119,10 @@ def application_file(request, application_id: int, kind: str):
     if application.record.user_id != request.user.pk and not request.user.has_perm("affiliation.view_affiliationapplication"):
         raise Http404
     stored = getattr(application, kind)
-    handle = stored_open(stored)
+    try:
+        handle = stored_open(stored)
+    except FileStoreUnavailable as exc:
+        return unavailable_response(request, exc)
     if handle is None:
         raise Http404
     content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"

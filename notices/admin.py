@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.errors import DomainError
+from core.files import FileStoreUnavailable
 
 from . import services
 from .models import Notice, NoticeAttachment
@@ -175,7 +176,12 @@ class NoticeAdmin(admin.ModelAdmin):
         for inline in formset.forms:
             upload = inline.cleaned_data.get("file") if hasattr(inline, "cleaned_data") else None
             if upload and not inline.instance.pk and not inline.cleaned_data.get("DELETE"):
-                services.notice_attachment_add(notice=form.instance, upload=upload)
+                try:
+                    services.notice_attachment_add(notice=form.instance, upload=upload)
+                except FileStoreUnavailable:  # the notice the editor wrote is kept; only this file is not
+                    messages.error(request, _(
+                        "%(name)s could not be attached: stored files cannot be reached right now. The notice is "
+                        "saved; add the file again in a few minutes.") % {"name": upload.name})
 
     def delete_model(self, request, obj) -> None:
         services.notice_delete(notice=obj)

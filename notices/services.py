@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.files import file_store_errors
 
 from .models import Notice, NoticeAttachment
 
@@ -126,7 +127,8 @@ def notice_attachment_add(*, notice: Notice, upload: UploadedFile) -> NoticeAtta
     _extension, content_type = attachment_check(upload=upload)
     original = upload.name.replace("\\", "/").rsplit("/", 1)[-1][:200]
     attachment = NoticeAttachment(notice=notice, original_name=original, size=upload.size, content_type=content_type)
-    attachment.file.save(original, upload, save=False)
+    with file_store_errors():  # the object store down: FileStoreUnavailable, nothing written
+        attachment.file.save(original, upload, save=False)
     try:
         attachment.save()
     except Exception:
@@ -138,8 +140,9 @@ def notice_attachment_add(*, notice: Notice, upload: UploadedFile) -> NoticeAtta
 def notice_attachment_remove(*, attachment: NoticeAttachment) -> None:
     name, storage = attachment.file.name, attachment.file.storage
     attachment.delete()
-    # The file goes only once the row is gone for good.
-    transaction.on_commit(lambda: storage.delete(name))
+    # The file goes only once the row is gone for good; one the storage cannot remove now (an object store down a
+    # moment) is logged and left behind, not a 500 for a removal already committed.
+    transaction.on_commit(lambda: storage.delete(name), robust=True)
 
 
 def notice_delete(*, notice: Notice) -> None:

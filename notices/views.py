@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_safe
 
-from core.files import stored_open
+from core.files import FileStoreUnavailable, stored_open, unavailable_response
 from core.http import client_ip
 
 from . import selectors, services
@@ -54,7 +54,10 @@ def attachment_download(request, notice_id: int, attachment_id: int):
     attachment = next((a for a in notice.attachments.all() if a.pk == attachment_id), None) if notice else None
     if attachment is None:
         raise Http404
-    handle = stored_open(attachment.file)
+    try:
+        handle = stored_open(attachment.file)
+    except FileStoreUnavailable as exc:
+        return unavailable_response(request, exc)
     if handle is None:
         raise Http404
     response = FileResponse(handle, content_type=attachment.content_type, as_attachment=True,

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from academics.models import TermWindow
 from accounts.roles import ensure_roles
 from core.broker import broker_resume
+from core.files import file_store_resume
 from creditexchange.models import TemporaryIdApplication
 from ustportal.celery import app as celery_app
 
@@ -50,6 +51,7 @@ def _fast_and_isolated(settings, tmp_path):  # noqa: F811 - the pytest-django fi
     cache.clear()
     _forget_memos()
     broker_resume()
+    file_store_resume()
     # Service tests read messages in English; requests pick their own language in the middleware.
     translation.activate("en")
     yield

@@ -46,3 +46,39 @@ def bucket_objects(endpoint: str, bucket: str) -> dict[str, bytes]:
     client = s3_client(endpoint)
     keys = [item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     return {key: client.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def _options(endpoint: str, bucket: str, **timeouts) -> dict:
+    from botocore.config import Config
+
+    return {"bucket_name": bucket, "endpoint_url": endpoint, "region_name": REGION, "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY, "addressing_style": "path", "signature_version": "s3v4", "default_acl": None,
+            "querystring_auth": True, "querystring_expire": 60, "file_overwrite": False,
+            "client_config": Config(**timeouts)}
+
+
+@pytest.fixture
+def dead_store(settings):
+    """FILE_STORAGE=s3 pointed at a local port nobody listens on: the object store is down."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _options(
+        f"http://127.0.0.1:{port}", "ust-down", connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})}}
+
+
+@pytest.fixture
+def silent_store(settings):
+    """FILE_STORAGE=s3 pointed at a socket that accepts and never answers: the object store hangs."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)  # connections complete in the backlog; nothing ever reads or answers them
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _options(
+        f"http://127.0.0.1:{server.getsockname()[1]}", "ust-hung", connect_timeout=1, read_timeout=1,
+        retries={"max_attempts": 1})}}
+    yield
+    server.close()

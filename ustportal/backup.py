@@ -33,6 +33,7 @@ import hashlib
 import io
 import json
 import os
+import posixpath
 import subprocess  # nosec B404
 import tarfile
 import time
@@ -47,6 +48,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.files import STORE_ERRORS
 
 DUMP, MEDIA, MANIFEST = "database.dump", "media.tar.gz", "manifest.json"
 
@@ -267,11 +269,14 @@ def archive_files(archive_path: Path) -> int:
 def restore_files(archive_path: Path) -> int:
     """Write every regular file of the archive into the default storage under its archived name; returns how many.
 
-    A member that tarfile's "data" filter refuses (absolute path, ``..``, a link, a device) stops the restore before
-    anything of it is written; the storage itself refuses a name it would change (it never overwrites)."""
+    A member that tarfile's "data" filter refuses (absolute path, ``..``, a link, a device), or whose name the storage
+    would refuse, merge with another or change (``..`` inside the root, twice the same name, a file and a directory
+    of one name, a backslash, a name already stored), stops the restore before anything of it is written; the storage
+    itself still refuses a name it would change (it never overwrites)."""
     written = 0
     with tarfile.open(archive_path, "r:gz") as archive:
         members = [member for member in archive if not member.isdir()]
+        seen: set[str] = set()
         for member in members:
             try:
                 filtered = tarfile.data_filter(member, "/restore")  # what extraction would ask; no directory touched
@@ -281,13 +286,41 @@ def restore_files(archive_path: Path) -> int:
                 raise BackupError(f"The file archive holds {member.name!r}, which a restore refuses: not relative.")
             if not member.isfile():
                 raise BackupError(f"The file archive holds {member.name!r}, which is not a regular file.")
+            name = _archived_name(member.name)
+            if name in seen:
+                raise BackupError(f"The file archive holds {name!r} twice: a restore would keep only one.")
+            seen.add(name)
+        _names_check(seen)
         for member in members:
-            name = Path(member.name).as_posix().removeprefix("./")
-            saved = default_storage.save(name, File(archive.extractfile(member), name=name))
+            name = _archived_name(member.name)
+            try:
+                saved = default_storage.save(name, File(archive.extractfile(member), name=name))
+            except STORE_ERRORS as exc:  # the object store gone midway: say what is left and what to do
+                raise BackupError(
+                    f"The storage failed on {name!r} after {written} of {len(members)} files were written ({exc}); "
+                    "empty the storage (MEDIA_ROOT or the bucket) and the database, then restore again.") from exc
             if saved != name:
                 raise BackupError(f"The storage stored {name!r} as {saved!r}: a restore keeps every name as it was.")
             written += 1
     return written
+
+
+def _archived_name(member_name: str) -> str:
+    """The storage name of an archived file: archives of earlier releases hold ``./affiliation/...``."""
+    return member_name.removeprefix("./")
+
+
+def _names_check(names: set[str]) -> None:
+    """Refuse a name the storage would store as another (or refuse midway), and a name it already holds."""
+    for name in sorted(names):
+        if "\\" in name or not name or posixpath.normpath(name) != name or ".." in name.split("/"):
+            raise BackupError(f"The file archive holds {name!r}, which the storage would not keep under that name.")
+        parents = {"/".join(name.split("/")[:depth]) for depth in range(1, name.count("/") + 1)}
+        if clash := parents & names:
+            raise BackupError(f"The file archive holds {sorted(clash)[0]!r} both as a file and as a directory.")
+    if taken := names & set(stored_names()):
+        raise BackupError(f"The storage already holds {sorted(taken)[0]!r}: a restore keeps every name as it was "
+                          "and never writes over a file.")
 
 
 def verify(*, manifest: dict) -> Comparison:

@@ -5,7 +5,8 @@ tasks only while it holds the key ``BEAT_LOCK_KEY``, set with ``SET NX PX`` to a
 every tick (a Lua compare-and-renew, so a beat never renews or frees a lease another one took over). The lease lasts
 ``BEAT_LOCK_SECONDS``; a beat ticks at least three times per lease, so a live leader never loses it, and when the
 leader's host dies or is cut off, another beat takes over within one lease. A beat that finds its lease gone — it
-stalled longer than the lease and another took over — sends nothing more until it wins the lease again.
+stalled longer than the lease and another took over — sends nothing more until it wins the lease again; the lease
+is asked again right before each send too, so a stall inside a tick (between its check and the send) sends nothing.
 
 On taking over, a beat reloads the schedule from the database, where ``CELERY_BEAT_SYNC_EVERY = 1`` has the leader
 write each entry's last run as soon as it sends it: the new leader does not send again what the old one just sent.
@@ -65,7 +66,12 @@ class BeatLease:
             pass  # it expires by itself
 
     def holder(self) -> str | None:
-        value = self.client.get(self.key)
+        """Who holds the lease now, for the log; None when nobody does or Redis cannot say (never raises: it is
+        asked just after ``hold()`` failed, often because Redis is down, and an exception would end the beat)."""
+        try:
+            value = self.client.get(self.key)
+        except redis.RedisError:
+            return None
         return value.decode() if value else None
 
 
@@ -87,6 +93,18 @@ class SingleActiveMixin:
             self.on_lead()
         interval = super().tick(*args, **kwargs)
         return interval if wait is None else min(interval, wait)
+
+    def apply_async(self, entry, *args, **kwargs):
+        """Ask for the lease again just before sending: the check at the start of the tick does not cover a leader
+        that stalled inside it (a slow schedule read from the database) until another beat took over. Such a beat
+        sends nothing, and forgets the last run it reserved (the new leader writes its own)."""
+        if self.lease is not None and not self.lease.hold():
+            logger.warning("Beat %s lost the lease before sending %s: not sent; %s leads.", self.lease.token,
+                           entry.name, self.lease.holder())
+            self.leading = False
+            getattr(self, "_dirty", set()).discard(entry.name)
+            return None
+        return super().apply_async(entry, *args, **kwargs)
 
     def on_lead(self) -> None:
         """Just took the lease: read the schedule again, as the previous leader left it."""

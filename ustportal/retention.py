@@ -219,8 +219,10 @@ def _destroy_affiliation(run: _Run, *, cutoff: datetime, ends: dict[int, datetim
         storage = Application._meta.get_field("study_plan").storage
         run.report.files.extend(names)
         for name in names:
-            # Only once the rows are gone for good: a rolled-back run must still find its files.
-            transaction.on_commit(lambda name=name: storage.delete(name))
+            # Only once the rows are gone for good: a rolled-back run must still find its files. robust: each file
+            # on its own, so one the storage cannot remove now (an object store down a moment) is logged with its
+            # name, and the others are still removed.
+            transaction.on_commit(lambda name=name: storage.delete(name), robust=True)
     run.destroy("affiliation.eligibilityexception", Exception_.objects.filter(round_id__in=expired_rounds))
 
     last_semester: dict[int, datetime] = {}

@@ -189,6 +189,8 @@ FILE_STORAGE = env.str("FILE_STORAGE", default="local")
 if FILE_STORAGE not in ("local", "s3"):
     raise ImproperlyConfigured(f"FILE_STORAGE must be 'local' or 's3', not {FILE_STORAGE!r}.")
 if FILE_STORAGE == "s3":
+    from botocore.config import Config as _S3Config
+
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
         "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
         "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,  # empty: AWS itself
@@ -203,6 +205,14 @@ if FILE_STORAGE == "s3":
         "querystring_expire": 60,
         "file_overwrite": False,  # names are server-chosen UUIDs; a clash gets a new name, never replaces a file
         "max_memory_size": 1024 * 1024,  # a download larger than this is spooled to a temporary file, not RAM
+        # A store that is down or hung costs a request seconds (then a 503 page or a kept draft, core/files.py),
+        # not botocore's default 60 s connect and 60 s read per attempt, five attempts: a web process serves one
+        # request at a time (ADMISSION_CONCURRENCY). The read timeout bounds each wait for bytes, not a transfer.
+        "client_config": _S3Config(
+            connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=2.0),
+            read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=5.0),
+            retries={"max_attempts": env.int("AWS_S3_MAX_ATTEMPTS", default=2), "mode": "standard"},
+        ),
     }}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
@@ -259,6 +269,8 @@ CELERY_BEAT_SCHEDULER = "ustportal.beat:SingleBeatScheduler"
 CELERY_BEAT_SYNC_EVERY = 1  # each entry's last run is written as it is sent: a new leader does not send it again
 BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="ustportal:beat:leader")
 BEAT_LOCK_SECONDS = env.float("BEAT_LOCK_SECONDS", default=30.0)
+if BEAT_LOCK_SECONDS < 1:  # PX needs whole milliseconds > 0; below that every SET fails and no beat ever leads
+    raise ImproperlyConfigured(f"BEAT_LOCK_SECONDS must be at least 1, not {BEAT_LOCK_SECONDS!r}.")
 
 # Credit exchange: temporary student IDs (SPEC §3.1).
 TEMP_ID_FORMAT = env.str("TEMP_ID_FORMAT", default="T{year}{seq:05d}")

@@ -1,5 +1,6 @@
 """Applications (SPEC §4.2–4.3): checklist, draft, uploads, submission once ever, staff exceptions."""
 
+from contextlib import nullcontext
 from datetime import datetime
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core import dates
 from core.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
-from core.files import stored_size
+from core.files import FileStoreUnavailable, file_store_errors, stored_size
 
 from .. import eligibility, scoring, selectors
 from ..models import AffiliationApplication, AffiliationRound, EligibilityException, Rule, StudentRecord
@@ -28,6 +29,9 @@ DOCUMENTS = [
     ("english_certificate", _lazy("English score certificate"), _lazy("PDF, PNG or JPEG, at most 5 MB")),
     ("study_plan", _lazy("Study plan"), _lazy("PDF, at most 5 MB")),
 ]
+
+FILE_NOT_STORED = _lazy("The file could not be stored right now: the file store cannot be reached. Your other "
+                        "entries are saved; please choose this file again in a few minutes.")
 
 
 class UploadsRefused(DomainError):
@@ -133,7 +137,14 @@ def application_save(
         upload.name = f"upload.{detected}"
     if problems and not files:
         raise UploadsRefused(problems)  # nothing passed: nothing is written
-    application = _draft_write(record=record, round=round, values=values, files=files, originals=originals)
+    try:
+        with file_store_errors() if files else nullcontext():  # no file: nothing asks the store
+            application = _draft_write(record=record, round=round, values=values, files=files, originals=originals)
+    except FileStoreUnavailable:
+        # The storage could not take the files (the object store down or hung): the transaction rolled back, so the
+        # typed entries are written again without them, and the student is asked for just those files later.
+        application = _draft_write(record=record, round=round, values=values, files={}, originals={})
+        problems.update({kind: str(FILE_NOT_STORED) for kind in files})
     if problems:
         raise UploadsRefused(problems, application)
     return application
@@ -165,7 +176,9 @@ def _draft_write(*, record, round, values: dict, files: dict, originals: dict) -
                      changes=changes)
         storage = AffiliationApplication._meta.get_field("study_plan").storage
         for name in filter(None, old_files.values()):
-            transaction.on_commit(lambda name=name: storage.delete(name))
+            # robust: the draft is committed by now; an old object the storage cannot remove (the store gone
+            # a moment later, a bucket policy without DeleteObject) is logged and left behind, not a 500.
+            transaction.on_commit(lambda name=name: storage.delete(name), robust=True)
     return application
 
 

@@ -68,3 +68,36 @@ def test_an_object_missing_from_the_bucket_is_not_found_and_the_checklist_still_
 
     assert student_client.get(f"/affiliation/applications/{application.pk}/study_plan/").status_code == 404
     assert student_client.get("/affiliation/apply/").status_code == 200
+
+
+def test_a_replaced_file_whose_old_object_cannot_be_removed_still_saves_the_draft(
+        s3_endpoint, s3_bucket, student_client, student, fall_round, cse, monkeypatch,  # noqa: F811
+        django_capture_on_commit_callbacks):
+    from botocore.exceptions import ClientError
+    from storages.backends.s3 import S3Storage
+
+    _apply(student_client, cse, study_plan=pdf("plan.pdf"))
+
+    def refused(self, name):  # a bucket policy without s3:DeleteObject, or the store gone right after the write
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "DeleteObject")
+
+    monkeypatch.setattr(S3Storage, "delete", refused)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _apply(student_client, cse, study_plan=pdf("plan-2.pdf", OTHER_PDF))
+
+    assert response.status_code == 302  # saved; the old object is left behind (and logged), not a 500
+    assert bucket_objects(s3_endpoint, s3_bucket)[AffiliationApplication.objects.get().study_plan.name] == OTHER_PDF
+
+
+def test_the_committee_admin_links_to_the_checked_view_and_never_to_the_bucket(
+        s3_endpoint, s3_bucket, student_client, student, fall_round, cse, client):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    _apply(student_client, cse, study_plan=pdf("plan.pdf"))
+    application = AffiliationApplication.objects.get()
+    client.force_login(get_user_model().objects.create_superuser("boss", "boss@example.com", "x"))
+
+    page = client.get(f"/admin/affiliation/affiliationapplication/{application.pk}/change/").content.decode()
+
+    assert f"/affiliation/applications/{application.pk}/study_plan/" in page
+    assert s3_bucket not in page and s3_endpoint.removeprefix("http://") not in page and "X-Amz-" not in page

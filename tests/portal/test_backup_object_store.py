@@ -40,3 +40,15 @@ def test_a_restore_never_writes_over_a_bucket_that_holds_files(s3_endpoint, s3_b
     with pytest.raises(backup.BackupError, match="as"):
         backup.restore_files(tmp_path / "media.tar.gz")  # the name is taken: the storage would rename it
     assert bucket_objects(s3_endpoint, s3_bucket)["affiliation/a.pdf"] == b"old"
+
+
+def test_a_bucket_of_more_than_a_thousand_objects_and_prefixes_is_listed_whole(s3_endpoint, s3_bucket):  # noqa: F811
+    """S3 answers a listing 1000 keys (and common prefixes) at a time; stored_names (the backup's inventory) must
+    page through every one, or a backup would silently leave files out."""
+    client = s3_client(s3_endpoint)
+    files = [f"affiliation/{i:04d}.pdf" for i in range(1003)]
+    directories = [f"notices/{i:04d}/a.hwp" for i in range(1002)]
+    for key in files + directories:
+        client.put_object(Bucket=s3_bucket, Key=key, Body=b"x")
+
+    assert backup.stored_names() == sorted(files + directories)

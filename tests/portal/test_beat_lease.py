@@ -97,3 +97,83 @@ def test_without_redis_the_one_beat_always_leads():
     beat = _Beat(None)
 
     assert beat.tick() == 5.0 and beat.sent == 1
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test alone (never the shared one), so it can be stopped under a leading beat."""
+    import shutil
+    import socket
+    import subprocess  # noqa: S404 - a fixed local redis-server
+    import time
+
+    if not shutil.which("redis-server"):
+        pytest.skip("needs redis-server")
+    for port in range(16440, 16450):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                break
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",  # noqa: S603, S607
+                                "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield process, client
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_a_leader_whose_redis_goes_away_stops_sending_and_keeps_running(own_redis, key):
+    process, client = own_redis
+    beat = _Beat(BeatLease(client, key=key, seconds=3))
+    assert beat.tick() == 1.0 and beat.leading
+
+    process.terminate()
+    process.wait(timeout=10)  # Redis is gone under a leading beat: it can neither renew nor say who holds the lease
+
+    assert beat.tick() == 1.0  # a beat process that raised here would exit
+    assert (beat.sent, beat.leading) == (1, False)
+
+
+class _StallingBase(_Base):
+    """Celery's tick: read the schedule (here: stall, as on a slow database), then send the due entry."""
+
+    def __init__(self):
+        super().__init__()
+        self.stall = lambda: None
+        self._dirty = set()
+
+    def tick(self):
+        self._dirty.add("relay")  # DatabaseScheduler.reserve: this entry's last run, to be written
+        self.stall()
+        self.apply_async(type("Entry", (), {"name": "relay"})())
+        return 0
+
+    def apply_async(self, entry, producer=None, advance=True, **kwargs):
+        self.sent += 1
+
+
+class _StallingBeat(SingleActiveMixin, _StallingBase):
+    def __init__(self, lease):
+        super().__init__()
+        self.lease = lease
+
+
+def test_a_leader_that_stalls_inside_a_tick_past_its_lease_sends_nothing_when_it_wakes(client, key):
+    stalled, other = _StallingBeat(BeatLease(client, key=key, seconds=30)), BeatLease(client, key=key, seconds=30)
+
+    def lease_taken_meanwhile():
+        client.delete(key)  # the stall outlasted the lease ...
+        assert other.hold()  # ... and the other beat took over (and sends this entry itself)
+
+    stalled.stall = lease_taken_meanwhile
+    stalled.tick()
+
+    assert stalled.sent == 0 and not stalled.leading
+    assert stalled._dirty == set()  # nor does it write a last run over the new leader's
+    assert other.holder() == other.token

@@ -29,3 +29,36 @@ def test_the_beat_is_the_single_active_scheduler_and_writes_each_run_at_once():
     assert app.conf.beat_scheduler == "ustportal.beat:SingleBeatScheduler"
     assert app.conf.beat_sync_every == 1
     assert app.conf.worker_prefetch_multiplier == 1
+
+
+def test_the_real_routes_put_each_published_task_in_its_queue_on_the_broker(settings):
+    """core.broker publishes as the portal does (no queue named by the caller): the routes alone decide, end to end
+    through kombu into Redis; the mail-crash tests flatten routes into one queue, so this is where they are proved."""
+    import pytest
+    import redis
+    from kombu import Connection
+
+    from core.broker import broker_publish, broker_resume
+    from core.tasks import relay_queued_mail_task, run_staff_job_task, send_mail_task
+
+    from .brokers import _drop_pools
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (set REDIS_URL=redis://...)")
+    client, queues = redis.Redis.from_url(settings.REDIS_URL), ("mail", "staff", "default")
+    if any(client.llen(q) for q in queues):
+        pytest.skip("the queues of this Redis database are in use")
+    app.conf.task_always_eager, app.conf.broker_url = False, settings.REDIS_URL
+    _drop_pools()
+    broker_resume()
+    try:
+        assert broker_publish(send_mail_task, 1) and broker_publish(run_staff_job_task, 2)
+        assert broker_publish(relay_queued_mail_task)
+        assert {q: client.llen(q) for q in queues} == {"mail": 1, "staff": 1, "default": 1}
+    finally:
+        with Connection(settings.REDIS_URL) as conn:
+            for q in queues:
+                conn.SimpleQueue(q).clear()
+        for name in ("task_always_eager", "broker_url"):
+            app.conf.changes.pop(name, None)
+        _drop_pools()

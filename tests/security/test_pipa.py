@@ -672,3 +672,26 @@ def test_sign_in_records_go_after_the_log_retention_and_not_before(db, settings)
     assert list(AccessLog.objects.values_list("attempt_time", flat=True)) == [young]
     assert list(AccessFailureLog.objects.values_list("attempt_time", flat=True)) == [young]
     assert report.destroyed["axes.accesslog"] == 1 and report.destroyed["axes.accessfailurelog"] == 1
+
+
+def test_a_file_the_storage_cannot_remove_does_not_stop_the_others_or_fail_the_run(
+        old_home_student, django_capture_on_commit_callbacks, monkeypatch):
+    """The rows are gone for good once the run commits; each file is then removed on its own, so one the storage
+    cannot remove (the object store down a moment) is logged, and neither the rest nor the run is lost with it."""
+    import os
+
+    from django.core.files.storage import FileSystemStorage
+
+    certificate, plan = old_home_student["paths"]
+    remove = FileSystemStorage.delete
+
+    def flaky(self, name):
+        if self.path(name) == certificate:
+            raise OSError("the store went away")
+        remove(self, name)
+
+    monkeypatch.setattr(FileSystemStorage, "delete", flaky)
+    _destroy(django_capture_on_commit_callbacks)
+
+    assert not AffiliationApplication.objects.filter(pk=old_home_student["application"].pk).exists()
+    assert os.path.exists(certificate) and not os.path.exists(plan)

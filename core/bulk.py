@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.db import transaction
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -160,7 +160,7 @@ def bulk_undo(*, action, actor, reason: str, kind: str = "", summary: str = ""):
             planned.append((obj, before, after, entry))
         if moved:
             raise UndoRefused(
-                gettext_now("Changed since this action, so nothing was undone: %(objects)s.") % {"objects": ", ".join(moved)}
+                gettext("Changed since this action, so nothing was undone: %(objects)s.") % {"objects": ", ".join(moved)}
             )
         undone = []
         for obj, before, after, entry in planned:
@@ -175,7 +175,7 @@ def bulk_undo(*, action, actor, reason: str, kind: str = "", summary: str = ""):
             undone.append({**entry, "before": after, "after": before})
         return bulk_record(
             kind=kind or action.kind, actor=actor, scope=action.scope, inputs={"undoes": action.pk}, changes=undone,
-            summary=summary or gettext_now("Undone: %(summary)s") % {"summary": action.summary}, reason=reason.strip(),
+            summary=summary or gettext("Undone: %(summary)s") % {"summary": action.summary}, reason=reason.strip(),
             undoes=action,
         )
 

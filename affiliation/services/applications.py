@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core import dates
 from core.errors import DomainError, InvalidTransition, NotEligible, WindowClosed
@@ -26,11 +26,11 @@ EXTENSIONS = {"pdf": {"pdf"}, "png": {"png"}, "jpg": {"jpg", "jpeg"}}
 ALLOWED = {"english_certificate": {"pdf", "png", "jpg"}, "study_plan": {"pdf"}}
 DRAFT_FIELDS = ["target_department", "english_test", "english_score", "english_test_date"]
 DOCUMENTS = [
-    ("english_certificate", _lazy("English score certificate"), _lazy("PDF, PNG or JPEG, at most 5 MB")),
-    ("study_plan", _lazy("Study plan"), _lazy("PDF, at most 5 MB")),
+    ("english_certificate", gettext_lazy("English score certificate"), gettext_lazy("PDF, PNG or JPEG, at most 5 MB")),
+    ("study_plan", gettext_lazy("Study plan"), gettext_lazy("PDF, at most 5 MB")),
 ]
 
-FILE_NOT_STORED = _lazy("The file could not be stored right now: the file store cannot be reached. Your other "
+FILE_NOT_STORED = gettext_lazy("The file could not be stored right now: the file store cannot be reached. Your other "
                         "entries are saved; please choose this file again in a few minutes.")
 
 

@@ -26,7 +26,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from academics.models import Institution, InstitutionContact, Term
 from accounts.models import User
@@ -62,12 +62,12 @@ TRANSCRIPT_COLUMNS = [
     ("section", exports.COURSE_COLUMNS[1][1]),
     ("course_title", exports.COURSE_COLUMNS[2][1]),
     ("credits", exports.COURSE_COLUMNS[3][1]),
-    ("grade", _lazy("Grade")),
-    ("points", _lazy("Points")),
+    ("grade", gettext_lazy("Grade")),
+    ("points", gettext_lazy("Points")),
     ("credit", exports.KIND_COLUMNS["final"][1][1]),
-    ("credits_earned", _lazy("Credits earned")),
-    ("gpa", _lazy("GPA (4.5 scale)")),
-    ("code", _lazy("Verification code")),
+    ("credits_earned", gettext_lazy("Credits earned")),
+    ("gpa", gettext_lazy("GPA (4.5 scale)")),
+    ("code", gettext_lazy("Verification code")),
 ]
 
 

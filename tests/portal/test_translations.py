@@ -199,3 +199,26 @@ def test_it_names_an_events_statuses_by_their_labels(confirmed_application):
         assert str(event) == f"{submitted} → {confirmed_application.Status.CONFIRMED.label}"
         assert str(first) == f"∅ → {submitted}"
         assert "recommended" not in str(answer) and "pending" not in str(answer)
+
+
+# makemessages (xgettext) finds strings only inside the names it is told about: a call through any other alias
+# (`gettext_lazy as _lazy`) is never extracted, so its text stays English on every Korean page, silently.
+EXTRACTED_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy", "pgettext",
+                   "pgettext_lazy", "npgettext", "npgettext_lazy"}
+
+
+def test_translation_functions_are_imported_only_under_names_makemessages_extracts():
+    import ast
+
+    root = Path(settings.BASE_DIR)
+    found = []
+    for path in sorted(root.glob("*/**/*.py")):
+        if path.parts[len(root.parts)] in (".venv", "node_modules", "tests", "staticfiles"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                for alias in node.names:
+                    name = alias.asname or alias.name
+                    if "gettext" in alias.name and name not in EXTRACTED_NAMES:
+                        found.append(f"{path.relative_to(root)}: {alias.name} as {name}")
+    assert found == []

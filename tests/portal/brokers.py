@@ -107,3 +107,21 @@ class OwnRedis:
             self.resume()
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+class Child:
+    """A subprocess of a test (a celery worker or beat): ``kill`` is its host dying, ``stop`` a clean shutdown."""
+
+    process: subprocess.Popen
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()

@@ -9,7 +9,6 @@ process and needs the same database) and Redis (the real broker).
 """
 
 import os
-import signal
 import subprocess  # noqa: S404 - starts this project's own Celery worker
 import sys
 import time
@@ -25,12 +24,12 @@ from django.utils import timezone
 from core.mail import mail_queue, mail_relay, stale_claim
 from core.models import OutgoingMail
 
-from .brokers import broker, purge
+from .brokers import Child, broker, purge
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-class Worker:
+class Worker(Child):
     """``celery worker`` in a subprocess on the test database, a queue of its own, and the test's SMTP server."""
 
     def __init__(self, *, queue: str, smtp_port: int, log: Path):
@@ -62,17 +61,6 @@ class Worker:
             time.sleep(0.2)
         raise AssertionError(f"the worker did not say {text!r}:\n{self.log.read_text(errors='replace')[-3000:]}")
 
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def _wait_until(predicate, *, timeout: float, what: str) -> None:

@@ -5,7 +5,6 @@ messages go to a queue of this test alone; the beats' own logs say which one sen
 """
 
 import os
-import signal
 import subprocess  # noqa: S404 - this interpreter's celery, fixed arguments
 import sys
 import time
@@ -18,13 +17,13 @@ from django.conf import settings
 from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from .brokers import purge
+from .brokers import Child, purge
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 SENT = "Sending due task two-beats-tick"
 
 
-class Beat:
+class Beat(Child):
     def __init__(self, *, name: str, key: str, log: Path, workdir: Path):
         db = connection.settings_dict
         env = {
@@ -44,17 +43,6 @@ class Beat:
     def sent(self) -> int:
         return self.log.read_text(errors="replace").count(SENT)
 
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def _wait_until(predicate, *, timeout: float, what: str, beats) -> None:

@@ -38,6 +38,9 @@ else:
 
 RETRY_AFTER_SECONDS = 60
 PAUSE_SECONDS = 10.0
+# Per process: whether this process reaches the object store is its own (its host's network). For at most
+# PAUSE_SECONDS it answers "try again" without asking the store; no file is lost (an upload keeps the draft and asks
+# for the file again) and another node that reaches the store serves the same file meanwhile.
 _paused_until = 0.0
 
 

@@ -83,6 +83,7 @@ ALLOWED = {
     ("core.sql", "_prepared"): "the statements prepared on each PostgreSQL connection, which is this process's by nature",
     # A back-off that never decides an outcome.
     ("core.cache", "_local"): "copies of the click's keys for 2 s (CLICK_CACHE_LOCAL_SECONDS): the registration SQL checks the window again; the rest is only shown",
+    ("core.files", "_paused_until"): "reaching the object store is this process's own; for at most PAUSE_SECONDS it answers try-again without asking the store: later, never a lost file",
     ("core.broker", "_paused_until"): "reaching the broker is this process's own; for at most PAUSE_SECONDS its work waits in the table for the relay's next tick: later, never lost or doubled",
     # By design per host.
     ("ustportal.gunicorn_worker", "_table"): "per host by design: it balances connections among one host's workers (HAProxy balances the hosts)",

@@ -10,8 +10,9 @@ at once with HTTP 503, ``Retry-After: ADMISSION_RETRY_AFTER_SECONDS`` and a shor
 The longest a request can wait before it runs is therefore the wait limit, whatever the load.
 
 ``ADMISSION_CONCURRENCY = 0`` (the default: ``runserver``, the tests) turns the pool off and every request runs as
-before in the thread that read it. Paths in ``ADMISSION_EXEMPT`` (the load balancer's health check) are never
-queued.
+before in the thread that read it. The paths in ``ADMISSION_EXEMPT`` (the load balancer's health checks), exactly
+those and not what starts with them, are never queued: anything else run outside the pool (a 404 page loads the
+visitor's session) would use a database connection beyond the pool's budget.
 """
 
 import os
@@ -127,11 +128,11 @@ class AdmissionMiddleware:
         self.concurrency = getattr(settings, "ADMISSION_CONCURRENCY", 0)
         self.wait = getattr(settings, "ADMISSION_WAIT_SECONDS", 1.0)
         self.retry_after = getattr(settings, "ADMISSION_RETRY_AFTER_SECONDS", 2)
-        self.exempt = tuple(getattr(settings, "ADMISSION_EXEMPT", ()))
+        self.exempt = frozenset(getattr(settings, "ADMISSION_EXEMPT", ()))
         self.pool = _Pool(self.concurrency, getattr(settings, "ADMISSION_QUEUE", 32)) if self.concurrency else None
 
     def __call__(self, request):
-        if self.pool is None or request.path_info.startswith(self.exempt):
+        if self.pool is None or request.path_info in self.exempt:
             return self.get_response(request)
         future = self.pool.submit(self.get_response, request)
         if future is None:

@@ -264,3 +264,29 @@ def test_a_node_told_to_stop_answers_draining_to_a_kept_alive_probe_and_no_reque
     assert statuses == [200] * 40
     assert retried > 0  # requests did find node2's socket closed, and went to node1 (retry-on conn-failure)
     assert cluster.processes["node2"].returncode == 0
+
+
+def test_clients_sending_their_bodies_slowly_leave_every_other_student_served(cluster):
+    # Review h5: HAProxy passes a body on as it arrives; one such client per node used to hold the node's only
+    # admission thread (ADMISSION_CONCURRENCY=1) and everyone else got "busy" (core/admission.py _spool_body).
+    context = ssl.create_default_context(cafile=str(cluster.cafile))
+    context.check_hostname = False
+    slow = []
+    try:
+        for _ in range(2):  # leastconn: one on each node
+            sock = context.wrap_socket(socket.create_connection(("127.0.0.1", cluster.https_port), timeout=15))
+            sock.sendall(
+                f"POST /notices/ HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Referer: https://{HOST}/\r\nCookie: csrftoken={'a' * 32}\r\n"  # so the CSRF check reads the form
+                "Content-Length: 1000\r\n\r\nq=a".encode()
+            )
+            slow.append(sock)
+        time.sleep(0.5)  # not a measurement: lets HAProxy hand both requests to the nodes
+
+        # A page the portal answers without its tables (this cluster's database is not migrated): its 404.
+        statuses = [cluster.get("/no-such-page/")[0] for _ in range(6)]
+    finally:
+        for sock in slow:
+            sock.close()
+
+    assert statuses == [404] * 6  # answered, not "busy" (503)

@@ -178,3 +178,20 @@ def test_a_slowly_sent_body_is_read_before_the_request_takes_a_pool_thread():
 
     assert (other.status_code, other.content) == (200, b"page")
     assert (outcomes[0].status_code, outcomes[0].content) == (200, b"xxxxxyyyyy")
+
+
+@override_settings(**POOL)
+def test_a_form_and_an_upload_read_before_queueing_reach_the_view_whole():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def view(request):
+        upload = request.FILES["plan"]
+        return HttpResponse(f"{request.POST['name']}:{upload.name}:{len(upload.read())}")
+
+    middleware = AdmissionMiddleware(view)
+    content = b"%PDF-1.4 " + b"x" * (600 * 1024)  # beyond what is kept in memory: read back from a temporary file
+    request = RequestFactory().post("/upload", {"name": "Minji", "plan": SimpleUploadedFile("plan.pdf", content)})
+
+    response = middleware(request)
+
+    assert response.content.decode() == f"Minji:plan.pdf:{len(content)}"

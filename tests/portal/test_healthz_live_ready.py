@@ -271,3 +271,18 @@ def test_probes_arriving_together_share_one_check(db, monkeypatch):
 
     assert statuses == [200] * 6
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("path", ["/healthz/live", "/healthz/ready", "/healthz"])
+def test_a_probe_sets_no_cookie_and_writes_no_session_or_access_log_row(client, db, path):
+    # Review h5: HAProxy probes every node every 2 s: a session row or an access-log row per probe would fill tables.
+    from django.contrib.sessions.models import Session
+
+    from core.models import PersonalDataAccess
+
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="ko")
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert Session.objects.count() == 0
+    assert PersonalDataAccess.objects.count() == 0

@@ -352,3 +352,25 @@ def test_behind_nginx_too_the_portal_takes_the_clients_address_and_sees_https(tm
 
     assert (response.status, seen["client_ip"], seen["secure"]) == (200, "127.0.0.1", True)
     assert probe_status == 200  # the probe over plain HTTP, not redirected, whatever the client claims
+
+
+def test_haproxy_holds_a_slowly_sent_form_until_it_has_arrived(cluster):
+    # Review h5: a form sent a few bytes at a time is HAProxy's to wait for (option http-buffer-request, within
+    # `timeout http-request`), not a node's: no gunicorn thread or server slot (maxconn) is held meanwhile.
+    context = ssl.create_default_context(cafile=str(cluster.cafile))
+    context.check_hostname = False
+    sock = context.wrap_socket(socket.create_connection(("127.0.0.1", cluster.https_port), timeout=15))
+    try:
+        sock.sendall(
+            f"POST /notices/ HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 1000\r\n\r\nq=a".encode()
+        )
+        time.sleep(0.5)  # not a measurement: time enough for HAProxy to pass the request on, if it were to
+
+        rows = [line.split(",") for line in cluster.admin("show stat").splitlines()]
+        header = rows[0]
+        held = {row[1]: int(row[header.index("scur")] or 0) for row in rows[1:] if row[:1] == ["web"]}
+    finally:
+        sock.close()
+
+    assert held["BACKEND"] == 0, held

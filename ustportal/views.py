@@ -67,7 +67,8 @@ def healthz_live(request):
     return JsonResponse({"status": "alive"})
 
 
-# The checks a /healthz/ready running now is making, for the probes that arrive meanwhile (_ready_checks).
+# Per process: per process by design, the checks a /healthz/ready running now in this process is making, shared by
+# the probes that arrive meanwhile (_ready_checks); each node answers its own probe.
 _flight_lock = threading.Lock()
 _flight: Future | None = None
 

@@ -9,17 +9,25 @@ at once with HTTP 503, ``Retry-After: ADMISSION_RETRY_AFTER_SECONDS`` and a shor
 ("busy, retrying in N s") that retries by itself (``static/js/busy-retry.js``: htmx requests and plain form posts).
 The longest a request can wait before it runs is therefore the wait limit, whatever the load.
 
+A request's body is read in the thread that read its headers, before the request queues (``_spool_body``): HAProxy
+passes a body on as it arrives, so a client sending a form or an upload a few bytes at a time would otherwise hold
+a pool thread as long as it liked, and a handful of such clients would leave every student "busy". gunicorn's
+threads are many; the pool's are few and only run requests that have fully arrived.
+
 ``ADMISSION_CONCURRENCY = 0`` (the default: ``runserver``, the tests) turns the pool off and every request runs as
-before in the thread that read it. Paths in ``ADMISSION_EXEMPT`` (the load balancer's health check) are never
-queued.
+before in the thread that read it. The paths in ``ADMISSION_EXEMPT`` (the load balancer's health checks), exactly
+those and not what starts with them, are never queued: anything else run outside the pool (a 404 page loads the
+visitor's session) would use a database connection beyond the pool's budget.
 """
 
 import os
 import queue
+import tempfile
 import threading
 from concurrent.futures import Future
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.db import close_old_connections
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -79,6 +87,32 @@ class _Pool:
             close_old_connections()
 
 
+SPOOL_IN_MEMORY_BYTES = 256 * 1024  # a form stays in memory; an upload's bytes go to a temporary file
+SPOOL_CHUNK_BYTES = 64 * 1024
+
+
+def _spool_body(request):
+    """Reads the request's whole body now (module docstring) and gives Django a copy to read; None without a body.
+
+    A client that stops sending leaves this reading thread waiting, as it would for its headers, and the proxy's
+    client timeout ends it. A body cut short reads short, as it would have from the connection.
+    """
+    stream = getattr(request, "_stream", None)
+    if not getattr(stream, "limit", 0) or getattr(request, "_read_started", False):
+        return None
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES, dir=settings.FILE_UPLOAD_TEMP_DIR)
+    try:
+        while chunk := stream.read(SPOOL_CHUNK_BYTES):
+            spool.write(chunk)
+        size = spool.tell()
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    request._stream = LimitedStream(spool, size)
+    return spool
+
+
 # Per process: the busy note by (language, seconds), all it depends on: every node renders the same text.
 _htmx_bodies: dict[tuple[str, int], str] = {}
 
@@ -127,12 +161,20 @@ class AdmissionMiddleware:
         self.concurrency = getattr(settings, "ADMISSION_CONCURRENCY", 0)
         self.wait = getattr(settings, "ADMISSION_WAIT_SECONDS", 1.0)
         self.retry_after = getattr(settings, "ADMISSION_RETRY_AFTER_SECONDS", 2)
-        self.exempt = tuple(getattr(settings, "ADMISSION_EXEMPT", ()))
+        self.exempt = frozenset(getattr(settings, "ADMISSION_EXEMPT", ()))
         self.pool = _Pool(self.concurrency, getattr(settings, "ADMISSION_QUEUE", 32)) if self.concurrency else None
 
     def __call__(self, request):
-        if self.pool is None or request.path_info.startswith(self.exempt):
+        if self.pool is None or request.path_info in self.exempt:
             return self.get_response(request)
+        spool = _spool_body(request)
+        try:
+            return self._admit(request)
+        finally:
+            if spool is not None:
+                spool.close()
+
+    def _admit(self, request):
         future = self.pool.submit(self.get_response, request)
         if future is None:
             return busy_response(request, self.retry_after)  # the queue is full: at once

@@ -107,7 +107,8 @@ ADMISSION_CONCURRENCY = env.int("ADMISSION_CONCURRENCY", default=0)
 ADMISSION_QUEUE = env.int("ADMISSION_QUEUE", default=32)
 ADMISSION_WAIT_SECONDS = env.float("ADMISSION_WAIT_SECONDS", default=1.0)
 ADMISSION_RETRY_AFTER_SECONDS = env.int("ADMISSION_RETRY_AFTER_SECONDS", default=2)
-ADMISSION_EXEMPT = ["/healthz"]  # the load balancer's probes (/healthz, /healthz/live, /healthz/ready) are never queued
+# The load balancer's probes are never queued: these paths exactly (core/admission.py: not what starts with them).
+ADMISSION_EXEMPT = ["/healthz", "/healthz/live", "/healthz/ready"]
 # Draining (ustportal/draining.py, deploy/README.md): while this file exists, /healthz/ready answers 503 "draining"
 # and the load balancer sends the node no new requests; empty: only gunicorn's graceful stop drains.
 DRAIN_FILE = env.str("DRAIN_FILE", default="")

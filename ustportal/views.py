@@ -1,3 +1,6 @@
+import threading
+from concurrent.futures import Future
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -64,6 +67,44 @@ def healthz_live(request):
     return JsonResponse({"status": "alive"})
 
 
+# Per process: per process by design, the checks a /healthz/ready running now in this process is making, shared by
+# the probes that arrive meanwhile (_ready_checks); each node answers its own probe.
+_flight_lock = threading.Lock()
+_flight: Future | None = None
+
+
+def _ready_checks() -> dict[str, str]:
+    """The database, cache and broker checks, made once for all the probes that arrive while they run.
+
+    The probes skip the admission pool (core/admission.py), so they run on any of gunicorn's reading threads, and
+    anyone can ask for /healthz/ready through the proxy. Two rules keep that cheap: probes arriving together share
+    one check (a flood of them is one database query and one Redis round trip at a time per process, not one per
+    thread); and the check closes its database connection, which would otherwise stay open in that reading thread
+    for CONN_MAX_AGE, beyond the pool's budget (GUNICORN_WORKERS x ADMISSION_CONCURRENCY per node) that the
+    database's max_connections is sized for. A fresh connection also shows the database still takes new ones.
+    """
+    global _flight
+    with _flight_lock:
+        flight, leader = (_flight, False) if _flight is not None else (Future(), True)
+        if leader:
+            _flight = flight
+    if not leader:
+        return flight.result()
+    try:
+        checks = {"database": _check(_database), "cache": _check(_cache)}
+        checks["broker"] = _check(_broker) if settings.REDIS_URL else "in-process"
+        flight.set_result(checks)
+    except BaseException as exc:
+        flight.set_exception(exc)
+        raise
+    finally:
+        with _flight_lock:
+            _flight = None
+        if not connection.in_atomic_block:  # a test's transaction (ATOMIC_REQUESTS is off) stays open
+            connection.close()
+    return checks
+
+
 @never_cache
 def healthz_ready(request):
     """Ready for new requests: not draining, and the database and cache work; the load balancer's probe.
@@ -75,8 +116,7 @@ def healthz_ready(request):
     """
     if is_draining(settings.DRAIN_FILE):
         return JsonResponse({"status": "draining"}, status=503)
-    checks = {"database": _check(_database), "cache": _check(_cache)}
-    checks["broker"] = _check(_broker) if settings.REDIS_URL else "in-process"
+    checks = _ready_checks()
     healthy = checks["database"] == "ok" and checks["cache"] == "ok"
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
 

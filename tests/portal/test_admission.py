@@ -134,3 +134,64 @@ def test_a_plain_form_post_gets_a_page_that_sends_it_again_without_a_password(fi
         assert "The portal is busy; retrying in" in body and "data-busy-manual" not in body
     else:
         assert "data-busy-manual" in body and "Please try again in a few seconds." in body
+
+
+class _TricklingBody:
+    """A client's request body arriving slowly, read as gunicorn's body reader does (``read(n)`` returns n bytes
+    unless the body ends): half of it at once, the rest once ``rest`` is set."""
+
+    def __init__(self):
+        self.data, self.first_sent, self.rest = b"xxxxx", threading.Event(), threading.Event()
+
+    def read(self, size=-1):
+        while (size < 0 or len(self.data) < size) and not self.rest.is_set():
+            self.first_sent.set()
+            assert self.rest.wait(5)
+            self.data += b"yyyyy"
+        size = len(self.data) if size < 0 else size
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
+
+    readline = read
+
+
+@override_settings(**{**POOL, "ADMISSION_QUEUE": 0, "ADMISSION_WAIT_SECONDS": 5})
+def test_a_slowly_sent_body_is_read_before_the_request_takes_a_pool_thread():
+    # Review h5: HAProxy passes a body on as it arrives, and Django reads it in the view's thread; a client sending
+    # a form (or a 20 MiB upload) a few bytes at a time held a pool thread meanwhile: a handful of such clients took
+    # every node's ADMISSION_CONCURRENCY and every other student got "busy". Reading it is the request's own thread's
+    # work, like reading its headers.
+    from django.core.handlers.wsgi import LimitedStream
+
+    middleware = AdmissionMiddleware(lambda request: HttpResponse(request.body or b"page"))
+    upload = RequestFactory().generic("POST", "/upload", data=b"", content_type="application/octet-stream")
+    trickle = _TricklingBody()
+    upload.META["CONTENT_LENGTH"] = "10"
+    upload._stream = LimitedStream(trickle, 10)
+    outcomes = []
+    sending = _in_thread(middleware, upload, outcomes)
+    assert trickle.first_sent.wait(5)  # the client is still sending
+
+    other = middleware(RequestFactory().get("/other"))
+    trickle.rest.set()
+    sending.join(5)
+
+    assert (other.status_code, other.content) == (200, b"page")
+    assert (outcomes[0].status_code, outcomes[0].content) == (200, b"xxxxxyyyyy")
+
+
+@override_settings(**POOL)
+def test_a_form_and_an_upload_read_before_queueing_reach_the_view_whole():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def view(request):
+        upload = request.FILES["plan"]
+        return HttpResponse(f"{request.POST['name']}:{upload.name}:{len(upload.read())}")
+
+    middleware = AdmissionMiddleware(view)
+    content = b"%PDF-1.4 " + b"x" * (600 * 1024)  # beyond what is kept in memory: read back from a temporary file
+    request = RequestFactory().post("/upload", {"name": "Minji", "plan": SimpleUploadedFile("plan.pdf", content)})
+
+    response = middleware(request)
+
+    assert response.content.decode() == f"Minji:plan.pdf:{len(content)}"

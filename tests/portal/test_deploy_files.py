@@ -323,6 +323,19 @@ def test_env_example_holds_placeholders_only():
     assert values["DEBUG"] == "false" and values["NUM_PROXIES"] == "1" and values["BEHIND_TLS_PROXY"] == "true"
 
 
+def test_a_database_host_that_vanishes_costs_a_connection_seconds_not_the_kernels_two_minutes():
+    # Review h5: without connect_timeout, a new connection to a PostgreSQL host that stopped answering (no "refused":
+    # a dead host, a dropped route) waits for the kernel's SYN retries, about two minutes: every probe (a fresh
+    # connection each, /healthz/ready) and every request reconnecting after CONN_MAX_AGE hangs that long.
+    import environ
+
+    options = environ.Env.db_url_config(env_example()["DATABASE_URL"]).get("OPTIONS", {})
+    haproxy = (DEPLOY / "haproxy" / "haproxy.cfg").read_text()
+    check_timeout = _seconds(re.search(r"timeout check (\S+)", haproxy).group(1))
+
+    assert 0 < int(options.get("connect_timeout", 0)) < check_timeout  # the probe answers 503 before HAProxy gives up
+
+
 def test_the_deploy_check_is_clean_with_the_production_environment_of_env_example(tmp_path):
     import sys
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_deploy_files import CERT, DEPLOY, ROOT, program, read_by_the_portal, self_signed_pem
+from .test_deploy_files import CERT, DEPLOY, NGINX_CERT, NGINX_KEY, ROOT, program, read_by_the_portal, self_signed_pem
 
 HOST = "portal.example.ac.kr"
 UP, DOWN = "2", "0"  # HAProxy's srv_op_state
@@ -264,3 +264,114 @@ def test_a_node_told_to_stop_answers_draining_to_a_kept_alive_probe_and_no_reque
     assert statuses == [200] * 40
     assert retried > 0  # requests did find node2's socket closed, and went to node1 (retry-on conn-failure)
     assert cluster.processes["node2"].returncode == 0
+
+
+def test_clients_sending_their_bodies_slowly_leave_every_other_student_served(cluster):
+    # Review h5: HAProxy passes a body on as it arrives; one such client per node used to hold the node's only
+    # admission thread (ADMISSION_CONCURRENCY=1) and everyone else got "busy" (core/admission.py _spool_body).
+    context = ssl.create_default_context(cafile=str(cluster.cafile))
+    context.check_hostname = False
+    slow = []
+    try:
+        for _ in range(2):  # leastconn: one on each node
+            sock = context.wrap_socket(socket.create_connection(("127.0.0.1", cluster.https_port), timeout=15))
+            sock.sendall(
+                f"POST /notices/ HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Referer: https://{HOST}/\r\nCookie: csrftoken={'a' * 32}\r\n"  # so the CSRF check reads the form
+                "Content-Length: 1000\r\n\r\nq=a".encode()
+            )
+            slow.append(sock)
+        time.sleep(0.5)  # not a measurement: lets HAProxy hand both requests to the nodes
+
+        # A page the portal answers without its tables (this cluster's database is not migrated): its 404.
+        statuses = [cluster.get("/no-such-page/")[0] for _ in range(6)]
+    finally:
+        for sock in slow:
+            sock.close()
+
+    assert statuses == [404] * 6  # answered, not "busy" (503)
+
+
+def _port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def test_behind_nginx_too_the_portal_takes_the_clients_address_and_sees_https(tmp_path):
+    # Review h5: the nginx alternative appends to the client's X-Forwarded-For ($proxy_add_x_forwarded_for); with
+    # NUM_PROXIES=1 the portal must take the entry nginx wrote, never one the client did; the scheme is nginx's.
+    nginx = program("nginx")
+    node = Cluster(tmp_path)
+    node._start_node("node1")
+    try:
+        wait_until(lambda: node._direct("node1", "/healthz/ready")[0] == 200, "node1 ready")
+        cert, key = self_signed_pem(tmp_path)
+        http_port, https_port = free_port(), free_port()
+        text = (DEPLOY / "nginx" / "ustportal.conf").read_text()
+        for old, new in [
+            (NGINX_CERT, str(cert)), (NGINX_KEY, str(key)),
+            ("    listen 80;\n    listen [::]:80;\n", f"    listen 127.0.0.1:{http_port};\n"),
+            ("    listen 443 ssl http2;\n    listen [::]:443 ssl http2;\n", f"    listen 127.0.0.1:{https_port} ssl http2;\n"),
+            ("server 10.0.1.11:8000", f"server 127.0.0.1:{node.ports['node1']}"),
+            ("    server 10.0.1.12:8000 max_fails=2 fail_timeout=10s;\n", ""),
+        ]:
+            assert old in text, old
+            text = text.replace(old, new)
+        site = tmp_path / "ustportal.conf"
+        site.write_text(text)
+        temp = "\n".join(f"    {kind}_temp_path {tmp_path / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        wrapper = tmp_path / "nginx.conf"
+        wrapper.write_text(
+            f"daemon off;\npid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
+            f"http {{\n    access_log off;\n{temp}\n    include {site};\n}}\n"
+        )
+        node.processes["nginx"] = subprocess.Popen(  # noqa: S603 - Debian's nginx, fixed arguments
+            [nginx, "-c", str(wrapper), "-e", str(tmp_path / "error.log")], start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: _port_open(https_port), "nginx listens")
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        connection = http.client.HTTPSConnection("127.0.0.1", https_port, timeout=15, context=context)
+        connection.request("GET", "/_whoami", headers={
+            "Host": HOST, "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http",
+        })
+        response = connection.getresponse()
+        seen = json.loads(response.read())
+        connection.close()
+        plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=15)
+        plain.request("GET", "/healthz/ready", headers={"Host": HOST, "X-Forwarded-Proto": "https"})
+        probe = plain.getresponse()
+        probe_status, servers = probe.status, {response.getheader("Server"), probe.getheader("Server")}
+        plain.close()
+    finally:
+        node.stop()
+
+    assert (response.status, seen["client_ip"], seen["secure"]) == (200, "127.0.0.1", True)
+    assert probe_status == 200  # the probe over plain HTTP, not redirected, whatever the client claims
+    assert servers == {"nginx"}  # no version for a scanner to match against known flaws
+
+
+def test_haproxy_holds_a_slowly_sent_form_until_it_has_arrived(cluster):
+    # Review h5: a form sent a few bytes at a time is HAProxy's to wait for (option http-buffer-request, within
+    # `timeout http-request`), not a node's: no gunicorn thread or server slot (maxconn) is held meanwhile.
+    context = ssl.create_default_context(cafile=str(cluster.cafile))
+    context.check_hostname = False
+    sock = context.wrap_socket(socket.create_connection(("127.0.0.1", cluster.https_port), timeout=15))
+    try:
+        sock.sendall(
+            f"POST /notices/ HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 1000\r\n\r\nq=a".encode()
+        )
+        time.sleep(0.5)  # not a measurement: time enough for HAProxy to pass the request on, if it were to
+
+        rows = [line.split(",") for line in cluster.admin("show stat").splitlines()]
+        header = rows[0]
+        held = {row[1]: int(row[header.index("scur")] or 0) for row in rows[1:] if row[:1] == ["web"]}
+    finally:
+        sock.close()
+
+    assert held["BACKEND"] == 0, held

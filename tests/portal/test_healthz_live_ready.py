@@ -168,3 +168,121 @@ def test_the_probes_carry_no_personal_data_for_a_signed_in_student(client, db, p
 
     for word in ("T202699999", "student@example.org", "Minji"):
         assert word not in body
+
+
+@pytest.mark.parametrize("path", ["/healthzx", "/healthz/readyx", "/healthz/live/anything", "/healthz-admin/"])
+def test_only_the_three_probe_addresses_skip_the_queue(settings, path):
+    # Review h5: a prefix exemption let any address starting "/healthz" (a 404 page, which loads the visitor's
+    # session) run in gunicorn's reading thread, outside the admission pool and its database-connection budget.
+    import threading
+
+    from django.test import RequestFactory
+
+    from core.admission import AdmissionMiddleware
+
+    with override_settings(ADMISSION_CONCURRENCY=1, ADMISSION_QUEUE=4, ADMISSION_WAIT_SECONDS=5):
+        middleware = AdmissionMiddleware(lambda request: threading.current_thread().name)
+
+        assert middleware(RequestFactory().get(path)).startswith("admission-")
+
+
+def _probe_in_its_own_thread(path: str) -> tuple[int, bool]:
+    """(status, whether that thread still holds a database connection), as a gunicorn reading thread would."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    seen = {}
+
+    def run():
+        try:
+            seen["status"] = Client().get(path).status_code
+            seen["open"] = connection.connection is not None
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    return seen["status"], seen["open"]
+
+
+@pytest.mark.parametrize("path", READY_PATHS)
+def test_a_probe_keeps_no_database_connection_in_the_thread_that_read_it(transactional_db, monkeypatch, path):
+    # Review h5: the probes skip the admission pool, so they run on any of gunicorn's threads (64 per process);
+    # with CONN_MAX_AGE each such thread kept its own connection, beyond the pool's budget for max_connections.
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("Django never closes an in-memory SQLite database; run this on PostgreSQL")
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)
+
+    assert _probe_in_its_own_thread(path) == (200, False)
+
+
+class _CountingLock:
+    def __init__(self, lock):
+        self.lock, self.entered = lock, 0
+
+    def __enter__(self):
+        self.lock.acquire()
+        self.entered += 1
+
+    def __exit__(self, *exc):
+        self.lock.release()
+
+
+def test_probes_arriving_together_share_one_check(db, monkeypatch):
+    # Review h5: anyone can ask /healthz/ready through the proxy; a flood of it must not become a flood of database
+    # connections and Redis round trips (the probes skip the admission pool): concurrent probes share one check.
+    import threading
+    import time
+
+    from django.test import RequestFactory
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_database():
+        calls.append(1)
+        started.set()
+        assert release.wait(30)
+
+    monkeypatch.setattr(views, "_database", slow_database)
+    lock = _CountingLock(getattr(views, "_flight_lock", threading.Lock()))
+    monkeypatch.setattr(views, "_flight_lock", lock, raising=False)
+    statuses = []
+
+    def probe():
+        statuses.append(views.healthz_ready(RequestFactory().get("/healthz/ready")).status_code)
+
+    first = threading.Thread(target=probe)
+    first.start()
+    assert started.wait(30)
+    others = [threading.Thread(target=probe) for _ in range(5)]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 10  # a bound, not a measurement: every probe has looked for the running check
+    while lock.entered < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    release.set()
+    for thread in [first, *others]:
+        thread.join(30)
+
+    assert statuses == [200] * 6
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize("path", ["/healthz/live", "/healthz/ready", "/healthz"])
+def test_a_probe_sets_no_cookie_and_writes_no_session_or_access_log_row(client, db, path):
+    # Review h5: HAProxy probes every node every 2 s: a session row or an access-log row per probe would fill tables.
+    from django.contrib.sessions.models import Session
+
+    from core.models import PersonalDataAccess
+
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="ko")
+
+    assert response.status_code == 200
+    assert not response.cookies
+    assert Session.objects.count() == 0
+    assert PersonalDataAccess.objects.count() == 0

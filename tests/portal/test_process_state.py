@@ -88,6 +88,7 @@ ALLOWED = {
     # By design per host.
     ("ustportal.gunicorn_worker", "_table"): "per host by design: it balances connections among one host's workers (HAProxy balances the hosts)",
     ("ustportal.draining", "_stopping"): "per process by design, this process got SIGTERM and is stopping; each node answers its own probe",
+    ("ustportal.views", "_flight"): "per process by design: the ready check running now in this process, shared by the probes that arrive meanwhile; each node answers its own probe",
 }
 
 

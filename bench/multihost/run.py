@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import checks, net, servers
+from . import checks, lock, net, servers
 from .cluster import (
     ALARM_SECONDS,
     APPROVED,
@@ -118,6 +118,18 @@ def main() -> int:
     for tool in ("ip", "wrk", "redis-server", "taskset", servers.HAPROXY):
         if not shutil.which(tool):
             return refuse(f"{tool} is missing (Debian: apt-get install iproute2 wrk redis-server util-linux haproxy)")
+    try:  # before the probe, the leftovers' removal and the setup: a live run's namespaces are never touched
+        held = lock.acquire(log=log)
+    except lock.Busy as exc:
+        return refuse(str(exc))
+    try:
+        return _run(started)
+    finally:
+        lock.release(held)  # after the cleanup (in _run's finally): the next run finds nothing of ours
+
+
+def _run(started: float) -> int:
+    """The run itself, with the lock held."""
     try:
         net.check_permitted()
     except PermissionError as exc:

@@ -6,9 +6,15 @@ from datetime import datetime
 
 import pytest
 
-from bench.multihost import mail, net, run, servers
+from bench.multihost import lock, mail, net, run, servers
 
 BENCHMARK = ipaddress.ip_network("198.18.0.0/15")
+
+
+@pytest.fixture(autouse=True)
+def _own_lock_file(monkeypatch, tmp_path):
+    """Never the machine's lock: a real run beside the tests neither blocks them nor is blocked."""
+    monkeypatch.setattr(lock, "LOCK_PATH", tmp_path / "ustmh.lock")
 
 
 def test_every_address_of_a_run_is_in_the_range_reserved_for_benchmarks():
@@ -138,3 +144,86 @@ def test_a_machine_without_namespaces_fails_with_a_clear_message_never_skips(mon
     assert run.main() == 2
     line = json.loads(capsys.readouterr().out)
     assert line["ok"] is False and "not permitted" in line["failed_checks"][0]
+
+
+HOLDER = """
+import sys
+from pathlib import Path
+from bench.multihost import lock
+fd = lock.acquire(Path(sys.argv[1]), wait=0)
+print("held", flush=True)
+sys.stdin.readline()  # until the test says so (or closes the pipe)
+lock.release(fd)
+"""
+
+
+def _holder(path):
+    """Another process holding the lock on ``path``, released when its stdin closes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_run_fails_naming_the_holder_while_another_holds_the_lock(tmp_path):
+    path = tmp_path / "ustmh.lock"
+    holder = _holder(path)
+    try:
+        with pytest.raises(lock.Busy) as refused:
+            lock.acquire(path, wait=0.3, every=0.05)
+        assert f"pid {holder.pid}" in str(refused.value)
+    finally:
+        holder.communicate("\n", timeout=20)
+    fd = lock.acquire(path, wait=0)  # released: the next run gets it at once
+    lock.release(fd)
+
+
+def test_a_second_run_waits_and_gets_the_lock_once_the_first_releases_it(tmp_path):
+    import threading
+
+    path = tmp_path / "ustmh.lock"
+    holder = _holder(path)
+    waiting = threading.Event()
+
+    def release_when_waited_on(message):
+        waiting.set()
+        holder.communicate("\n", timeout=20)
+
+    fd = lock.acquire(path, wait=60, every=0.05, log=release_when_waited_on)  # it waits, it does not fail
+
+    assert waiting.is_set() and holder.returncode == 0
+    assert path.read_text() == str(__import__("os").getpid())  # the new holder's pid, for the next one's message
+    lock.release(fd)
+
+
+def test_a_killed_holder_never_blocks_the_next_run(tmp_path):
+    path = tmp_path / "ustmh.lock"
+    holder = _holder(path)
+    holder.kill()
+    holder.wait(timeout=20)
+
+    lock.release(lock.acquire(path, wait=5))
+
+
+def test_while_another_run_holds_the_lock_nothing_is_cleaned_up_or_built(monkeypatch, capsys, tmp_path):
+    import json
+
+    touched = []
+    monkeypatch.setattr(run.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(lock, "WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(net, "_ip", lambda *args, check=True: touched.append(args))
+    monkeypatch.setattr(net, "remove_ours", lambda: touched.append("remove_ours") or [])
+    monkeypatch.setattr(run, "kill_recorded_servers", lambda: touched.append("kill_recorded_servers"))
+    holder = _holder(lock.LOCK_PATH)
+    try:
+        assert run.main() == 2
+    finally:
+        holder.communicate("\n", timeout=20)
+
+    line = json.loads(capsys.readouterr().out)
+    assert line["ok"] is False and f"pid {holder.pid}" in line["failed_checks"][0]
+    assert touched == []  # no probe namespace, no leftovers' removal, no kill of the other run's servers

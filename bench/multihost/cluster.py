@@ -12,7 +12,7 @@ from . import net, servers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VENV_BIN = Path(sys.executable).parent
-DB_NAME = os.environ.get("MULTIHOST_DB", "ustportal_h1mh")
+DB_NAME = os.environ.get("MULTIHOST_DB", "ustportal_multihost")
 STUDENTS = int(os.environ.get("MULTIHOST_STUDENTS", 1500))
 DURATION = os.environ.get("MULTIHOST_DURATION", "10s")
 MAILS = int(os.environ.get("MULTIHOST_MAILS", 500))

@@ -184,6 +184,8 @@ def _run(started: float) -> int:
         log("ERROR:", error)
     finally:
         signal.alarm(0)
+        for signum in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the cleanup short
+            signal.signal(signum, signal.SIG_IGN)
         try:
             if error or failures(result) or os.environ.get("MULTIHOST_SHOW_LOGS"):
                 show_logs(tmp)

@@ -107,6 +107,7 @@ class Cluster:
         self.bridge = net.bridge_address()
         self.root_servers: list[subprocess.Popen] = []
         self.node_procs: dict[str, list[subprocess.Popen]] = {h.name: [] for h in self.hosts}
+        self.named: dict[tuple[str, str], subprocess.Popen] = {}  # (host, "gunicorn" | "worker" | "beat")
         self.sink = None
         self.built = False
 
@@ -189,6 +190,13 @@ class Cluster:
             procs.append(servers.start(net.in_netns(host, [
                 str(VENV_BIN / "celery"), "-A", "ustportal", "beat", "--loglevel", "info",
                 "--pidfile", str(self.tmp / f"beat-{host.name}.pid")]), self.tmp / f"beat-{host.name}.log", env))
+            self.named.update({(host.name, kind): proc for kind, proc in zip(("gunicorn", "worker", "beat"), procs,
+                                                                             strict=True)})
+
+    def alive(self, kind: str) -> dict[str, bool]:
+        """host name -> whether its ``kind`` process (gunicorn, worker, beat) is still running."""
+        return {h.name: (proc := self.named.get((h.name, kind))) is not None and proc.poll() is None
+                for h in self.hosts}
 
     def proxy_stats(self) -> dict[tuple[str, str], dict[str, str]]:
         return servers.haproxy_stats(self.haproxy_socket)

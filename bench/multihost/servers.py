@@ -145,14 +145,14 @@ def s3_client(endpoint: str, *, key: str, secret: str, region: str):
 
 
 class SmtpSink:
-    """An SMTP server (aiosmtpd, in a thread of this process) that keeps every message's Message-ID and recipients,
-    in the order they arrived."""
+    """An SMTP server (aiosmtpd, in a thread of this process) that keeps every message's Message-ID, recipients and
+    the address it came from (which host's worker sent it), in the order they arrived."""
 
     def __init__(self, host: str, port: int):
         from aiosmtpd.controller import Controller
 
         self.lock = threading.Lock()
-        self.messages: list[tuple[str, tuple[str, ...]]] = []  # (Message-ID, envelope recipients)
+        self.messages: list[tuple[str, tuple[str, ...], str]] = []  # (Message-ID, envelope recipients, peer address)
         sink = self
 
         class Handler:
@@ -161,7 +161,8 @@ class SmtpSink:
 
                 headers = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)
                 with sink.lock:
-                    sink.messages.append(((headers.get("Message-ID") or "").strip(), tuple(envelope.rcpt_tos)))
+                    sink.messages.append(((headers.get("Message-ID") or "").strip(), tuple(envelope.rcpt_tos),
+                                          str((session.peer or ("",))[0])))
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname=host, port=port, ready_timeout=10)
@@ -174,6 +175,6 @@ class SmtpSink:
         self.controller.stop()
         return False
 
-    def received(self) -> list[tuple[str, tuple[str, ...]]]:
+    def received(self) -> list[tuple[str, tuple[str, ...], str]]:
         with self.lock:
             return list(self.messages)

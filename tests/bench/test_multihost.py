@@ -89,7 +89,7 @@ def test_the_proxy_listens_on_loopback_and_the_bridge_only(tmp_path):
 
 def _passing() -> dict:
     result = dict(run.CHECKS)
-    result.update(beat_guard="present", beat_doubled_runs=0, beat_single_sender=True, beat_takeover_s=4.0, beat_lock_s=10)
+    result.update(beat_takeover_s=4.0, beat_lock_s=10)
     return result
 
 
@@ -105,11 +105,32 @@ def test_the_verdict_passes_only_when_every_figure_is_right():
     assert run.failures(missing)  # a check that never ran fails too
 
 
-def test_without_the_single_beat_guard_the_beat_figures_are_reported_not_failed():
-    result = {**_passing(), "beat_guard": "pending", "beat_doubled_runs": 6, "beat_single_sender": False,
-              "beat_takeover_s": None}
+def test_a_check_whose_precondition_did_not_hold_fails_the_run():
+    """Not vacuous: one beat alone, a cut after the last mail, a run on one node, a namespace with a way out."""
+    for name, wrong in [("beats_alive_at_cut", False), ("beat_standby_said_before_cut", False),
+                        ("beat_guard", "missing"), ("mail_both_sent_before_cut", False), ("mail_cut_mid_run", False),
+                        ("mail_cut_host_left_claims", False), ("rush_two_on_both", False),
+                        ("rush_one_on_a_alone", False), ("default_routes", 1), ("anonymous_refused_b", False),
+                        ("lookup_refused_on_other", False)]:
+        result = {**_passing(), name: wrong}
+        assert [f for f in run.failures(result) if f.startswith(f"{name}=")], name
 
-    assert run.failures(result) == []
+
+def test_a_standby_beat_is_read_from_its_log(tmp_path):
+    log = tmp_path / "beat-b.log"
+    log.write_text("[2026-12-05 03:51:40,001: INFO/MainProcess] beat: Starting...\n"
+                   "[2026-12-05 03:51:41,250: INFO/MainProcess] Beat vm:1:ab stands by: vm:2:cd leads.\n")
+
+    assert mail.log_times(log, mail.BEAT_STANDS_BY) == [datetime(2026, 12, 5, 3, 51, 41, 250000)]
+
+
+def test_each_mail_is_credited_to_the_host_it_came_from():
+    hosts = net.plan()
+    received = [("<1@x>", ("s1@p.example",), "198.18.0.2"), ("<2@x>", ("s2@p.example",), "198.18.0.3"),
+                ("<3@x>", ("s3@p.example",), "198.18.0.3"), ("<9@x>", ("s9@p.example",), "198.18.0.3"),
+                ("<4@x>", ("s4@p.example",), "127.0.0.1")]
+
+    assert mail.senders(received, {"<1@x>", "<2@x>", "<3@x>", "<4@x>"}, hosts) == {"a": 1, "b": 2}
 
 
 def test_beat_sends_are_read_from_the_beat_log(tmp_path):
@@ -125,8 +146,8 @@ def test_beat_sends_are_read_from_the_beat_log(tmp_path):
 
 
 def test_distinct_message_ids_are_counted_per_recipient_of_ours():
-    received = [("<1@x>", ("s1@partner.example",)), ("<1@x>", ("s1@partner.example",)),
-                ("<2@x>", ("s2@partner.example",)), ("<9@x>", ("someone@else.example",))]
+    received = [("<1@x>", ("s1@partner.example",), "198.18.0.2"), ("<1@x>", ("s1@partner.example",), "198.18.0.3"),
+                ("<2@x>", ("s2@partner.example",), "198.18.0.2"), ("<9@x>", ("someone@else.example",), "198.18.0.3")]
 
     found = mail.ids_by_recipient(received, {"s1@partner.example", "s2@partner.example"})
 

@@ -208,18 +208,23 @@ class Cluster:
         servers.haproxy_command(self.haproxy_socket, command)
 
     def close(self) -> None:
-        for procs in self.node_procs.values():
-            for proc in reversed(procs):
-                stop(proc)
-        for host in self.hosts:
-            net.kill_netns_processes(host.netns)
+        """Stop everything, then remove the namespaces and links. A step that fails (a process that will not die, a
+        sink that will not stop) is logged and the next one runs: the namespaces go whatever happened before."""
+        steps = [lambda p=proc: stop(p) for procs in self.node_procs.values() for proc in reversed(procs)]
+        steps += [lambda n=host.netns: net.kill_netns_processes(n) for host in self.hosts]
         if self.sink is not None:
-            self.sink.__exit__(None, None, None)
-        for proc in reversed(self.root_servers):
-            stop(proc)
-        STATE_FILE.unlink(missing_ok=True)
-        removed = net.remove_ours()
-        log("removed:", " ".join(removed) or "nothing")
+            steps.append(lambda: self.sink.__exit__(None, None, None))
+        steps += [lambda p=proc: stop(p) for proc in reversed(self.root_servers)]
+        try:
+            for step in steps:
+                try:
+                    step()
+                except Exception as exc:  # noqa: BLE001 - cleanup goes on: the namespaces must go in any case
+                    log("cleanup step failed, going on:", f"{type(exc).__name__}: {exc}")
+        finally:
+            STATE_FILE.unlink(missing_ok=True)
+            removed = net.remove_ours()
+            log("removed:", " ".join(removed) or "nothing")
 
 
 def celery_queues() -> str:

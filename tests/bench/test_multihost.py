@@ -248,3 +248,35 @@ def test_while_another_run_holds_the_lock_nothing_is_cleaned_up_or_built(monkeyp
     line = json.loads(capsys.readouterr().out)
     assert line["ok"] is False and f"pid {holder.pid}" in line["failed_checks"][0]
     assert touched == []  # no probe namespace, no leftovers' removal, no kill of the other run's servers
+
+
+def test_cleanup_goes_on_past_a_failing_step_and_always_removes_the_namespaces(monkeypatch, tmp_path):
+    from bench.multihost import cluster as cluster_module
+
+    calls = []
+
+    class Stubborn:
+        pid = 1
+
+        def poll(self):
+            return None
+
+    def stop(proc, grace=5):
+        calls.append(("stop", proc))
+        if isinstance(proc, Stubborn):
+            raise cluster_module.subprocess.TimeoutExpired("gunicorn", 5)
+
+    monkeypatch.setattr(cluster_module, "stop", stop)
+    monkeypatch.setattr(net, "kill_netns_processes", lambda netns: calls.append(("kill", netns)))
+    monkeypatch.setattr(net, "remove_ours", lambda: calls.append("remove_ours") or [])
+    monkeypatch.setattr(cluster_module, "STATE_FILE", tmp_path / "pids")
+    cluster = cluster_module.Cluster(tmp_path)
+    stubborn, proxy = Stubborn(), object()
+    cluster.node_procs["a"] = [stubborn]
+    cluster.root_servers = [proxy]
+
+    cluster.close()
+
+    assert ("stop", stubborn) in calls and ("stop", proxy) in calls  # the proxy is stopped after the failure
+    assert ("kill", "ustmh-a") in calls and ("kill", "ustmh-b") in calls
+    assert calls[-1] == "remove_ours"

@@ -138,9 +138,9 @@ def build(hosts: list[Host]) -> None:
 def default_routes(host: Host) -> list[str]:
     """The host's default routes (IPv4 and IPv6): none, or traffic could leave the bridge's subnet."""
     routes = []
-    for family in ("-4", "-6"):
-        routes += [line for line in _ip(family, "-n", host.netns, "route", "show", "default").stdout.splitlines()
-                   if line.strip()]
+    for family in ("-4", "-6"):  # a kernel without IPv6 answers -6 with an error: no route there either
+        answer = _ip(family, "-n", host.netns, "route", "show", "default", check=family == "-4")
+        routes += [line for line in answer.stdout.splitlines() if line.strip()]
     return routes
 
 

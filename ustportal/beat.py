@@ -80,16 +80,19 @@ class SingleActiveMixin:
 
     lease: BeatLease | None = None
     leading = False
+    standing_by = False  # said once in the log, so that a standby beat is seen to be alive and not sending
 
     def tick(self, *args, **kwargs):
         wait = max(self.lease.milliseconds / 3000, 0.5) if self.lease else None
         if self.lease is not None and not self.lease.hold():
             if self.leading:
                 logger.warning("Beat %s lost the lease to %s: no longer sending.", self.lease.token, self.lease.holder())
-            self.leading = False
+            elif not self.standing_by:
+                logger.info("Beat %s stands by: %s leads.", self.lease.token, self.lease.holder())
+            self.leading, self.standing_by = False, True
             return wait
         if not self.leading:
-            self.leading = True
+            self.leading, self.standing_by = True, False
             self.on_lead()
         interval = super().tick(*args, **kwargs)
         return interval if wait is None else min(interval, wait)

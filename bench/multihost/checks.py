@@ -29,7 +29,8 @@ def sessions_and_files(a: str, b: str, seeded, s3_objects, media_dirs) -> dict:
 
     taken = (timezone.localdate() - timedelta(days=10)).isoformat()  # a recent test, as the form accepts
     status, session = login(a, seeded.owner)
-    result = {"login_status_a": status, "session_on_b": bool(session) and logged_in(b, session)}
+    result = {"login_status_a": status, "session_on_b": bool(session) and logged_in(b, session),
+              "anonymous_refused_b": not logged_in(b, "")}  # B's profile page is not open to anybody
     body, content_type = multipart(
         {"csrfmiddlewaretoken": CSRF_SECRET, "target_department": str(seeded.department_id), "english_test": "toeic",
          "english_score": "870", "english_test_date": taken, "save": "1"},
@@ -60,16 +61,19 @@ def sessions_and_files(a: str, b: str, seeded, s3_objects, media_dirs) -> dict:
 
 def lookup_limit(a: str, b: str, seeded, limit: int) -> dict:
     """The result look-up, alternately on A and B, one student number, a wrong birth date: refused at the per-key-
-    and-address limit counted across both nodes (the counters are in the shared Redis)."""
-    refused_at = 0
+    and-address limit counted across both nodes (the counters are in the shared Redis), and then refused on the
+    other node too. Counters per node would refuse only at attempt 2 * limit + 1, past this loop's end."""
+    form = {"partner": seeded.partner_id, "home_student_number": "202400007", "date_of_birth": "1999-12-31"}
+    refused_at, statuses = 0, []
     for attempt in range(1, limit + 3):
-        base = a if attempt % 2 else b
-        answer = request(base, "POST", "/credit-exchange/apply/result/", form={
-            "partner": seeded.partner_id, "home_student_number": "202400007", "date_of_birth": "1999-12-31"})
+        answer = request(a if attempt % 2 else b, "POST", "/credit-exchange/apply/result/", form=form)
+        statuses.append(answer.status)
         if "Too many look-ups" in answer.text:
             refused_at = attempt
             break
-    return {"lookup_limit": limit, "lookup_refused_at": refused_at}
+    again = request(b if refused_at % 2 else a, "POST", "/credit-exchange/apply/result/", form=form)
+    return {"lookup_limit": limit, "lookup_refused_at": refused_at, "lookup_statuses": statuses,
+            "lookup_refused_on_other": bool(refused_at) and "Too many look-ups" in again.text}
 
 
 def lockout(a: str, b: str, seeded, limit: int) -> dict:

@@ -12,7 +12,7 @@ from . import net, servers
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VENV_BIN = Path(sys.executable).parent
-DB_NAME = os.environ.get("MULTIHOST_DB", "ustportal_h1mh")
+DB_NAME = os.environ.get("MULTIHOST_DB", "ustportal_multihost")
 STUDENTS = int(os.environ.get("MULTIHOST_STUDENTS", 1500))
 DURATION = os.environ.get("MULTIHOST_DURATION", "10s")
 MAILS = int(os.environ.get("MULTIHOST_MAILS", 500))
@@ -107,6 +107,7 @@ class Cluster:
         self.bridge = net.bridge_address()
         self.root_servers: list[subprocess.Popen] = []
         self.node_procs: dict[str, list[subprocess.Popen]] = {h.name: [] for h in self.hosts}
+        self.named: dict[tuple[str, str], subprocess.Popen] = {}  # (host, "gunicorn" | "worker" | "beat")
         self.sink = None
         self.built = False
 
@@ -189,6 +190,13 @@ class Cluster:
             procs.append(servers.start(net.in_netns(host, [
                 str(VENV_BIN / "celery"), "-A", "ustportal", "beat", "--loglevel", "info",
                 "--pidfile", str(self.tmp / f"beat-{host.name}.pid")]), self.tmp / f"beat-{host.name}.log", env))
+            self.named.update({(host.name, kind): proc for kind, proc in zip(("gunicorn", "worker", "beat"), procs,
+                                                                             strict=True)})
+
+    def alive(self, kind: str) -> dict[str, bool]:
+        """host name -> whether its ``kind`` process (gunicorn, worker, beat) is still running."""
+        return {h.name: (proc := self.named.get((h.name, kind))) is not None and proc.poll() is None
+                for h in self.hosts}
 
     def proxy_stats(self) -> dict[tuple[str, str], dict[str, str]]:
         return servers.haproxy_stats(self.haproxy_socket)
@@ -200,18 +208,23 @@ class Cluster:
         servers.haproxy_command(self.haproxy_socket, command)
 
     def close(self) -> None:
-        for procs in self.node_procs.values():
-            for proc in reversed(procs):
-                stop(proc)
-        for host in self.hosts:
-            net.kill_netns_processes(host.netns)
+        """Stop everything, then remove the namespaces and links. A step that fails (a process that will not die, a
+        sink that will not stop) is logged and the next one runs: the namespaces go whatever happened before."""
+        steps = [lambda p=proc: stop(p) for procs in self.node_procs.values() for proc in reversed(procs)]
+        steps += [lambda n=host.netns: net.kill_netns_processes(n) for host in self.hosts]
         if self.sink is not None:
-            self.sink.__exit__(None, None, None)
-        for proc in reversed(self.root_servers):
-            stop(proc)
-        STATE_FILE.unlink(missing_ok=True)
-        removed = net.remove_ours()
-        log("removed:", " ".join(removed) or "nothing")
+            steps.append(lambda: self.sink.__exit__(None, None, None))
+        steps += [lambda p=proc: stop(p) for proc in reversed(self.root_servers)]
+        try:
+            for step in steps:
+                try:
+                    step()
+                except Exception as exc:  # noqa: BLE001 - cleanup goes on: the namespaces must go in any case
+                    log("cleanup step failed, going on:", f"{type(exc).__name__}: {exc}")
+        finally:
+            STATE_FILE.unlink(missing_ok=True)
+            removed = net.remove_ours()
+            log("removed:", " ".join(removed) or "nothing")
 
 
 def celery_queues() -> str:

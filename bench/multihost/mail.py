@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from . import net
 from .cluster import CUT_AFTER, MAILS, Cluster, Failed, log, wait_for
 
-BEAT_SEND = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d+).*Sending due task relay-queued-mail")
+LOG_TIME = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d+).*"
+BEAT_SEND = re.compile(LOG_TIME + "Sending due task relay-queued-mail")
+BEAT_STANDS_BY = re.compile(LOG_TIME + "Beat .* stands by")
 
 
 def log_clock() -> datetime:
@@ -19,14 +21,19 @@ def log_clock() -> datetime:
     return datetime.now(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
 
 
-def beat_sends(path: Path) -> list[datetime]:
-    sends = []
+def log_times(path: Path, pattern: re.Pattern) -> list[datetime]:
+    """The times of a Celery log's lines that match ``pattern`` (its first two groups: the time and milliseconds)."""
+    times = []
     for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
-        match = BEAT_SEND.match(line)
+        match = pattern.match(line)
         if match:
-            sends.append(datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(
+            times.append(datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S").replace(
                 microsecond=int(match.group(2)) * 1000))
-    return sends
+    return times
+
+
+def beat_sends(path: Path) -> list[datetime]:
+    return log_times(path, BEAT_SEND)
 
 
 def beat_holder(cluster: Cluster) -> net.Host:
@@ -36,9 +43,13 @@ def beat_holder(cluster: Cluster) -> net.Host:
     return next(h for h in cluster.hosts if h.name == name)
 
 
-def beat_figures(cluster: Cluster, cut_host: net.Host, cut_at: datetime, interval: float) -> dict:
+def beat_figures(cluster: Cluster, cut_host: net.Host, cut_at: datetime, interval: float,
+                 alive_at_cut: dict[str, bool]) -> dict:
     """Each due run sent once (no two sends of the short-interval entry closer than half its interval, both beats'
-    logs merged) before the cut; after it, the other host's beat sends within the lock time plus one interval."""
+    logs merged) before the cut; after it, the other host's beat sends within the lock time plus one interval.
+
+    With its preconditions, so that "one sender" cannot pass because only one beat ran: both beats were running when
+    the leader's host was cut off, and the other one had said that it stands by (ustportal/beat.py)."""
     from django.conf import settings
 
     lock = getattr(settings, "BEAT_LOCK_SECONDS", None)
@@ -50,29 +61,46 @@ def beat_figures(cluster: Cluster, cut_host: net.Host, cut_at: datetime, interva
     survivor = next(h for h in cluster.hosts if h is not cut_host)
     after = [t for t in sends[survivor.name] if t > cut_at]
     takeover = round((after[0] - cut_at).total_seconds(), 1) if after else None
+    standby = [t for t in log_times(cluster.tmp / f"beat-{survivor.name}.log", BEAT_STANDS_BY) if t < cut_at]
     return {
-        "beat_guard": "present" if lock is not None else "pending",
+        "beat_guard": "present" if lock is not None else "missing",
         "beat_runs_before_cut": len(before),
         "beat_senders_before_cut": senders,
         "beat_single_sender": senders == [cut_host.name],  # the leader, whose host was cut off
         "beat_doubled_runs": doubled,
         "beat_takeover_s": takeover,
         "beat_lock_s": lock,
+        "beats_alive_at_cut": all(alive_at_cut.get(h.name) for h in cluster.hosts),
+        "beat_standby_said_before_cut": bool(standby),
     }
 
 
-def ids_by_recipient(received: list[tuple[str, tuple[str, ...]]], recipients: set[str]) -> dict[str, set[str]]:
+def ids_by_recipient(received: list[tuple], recipients: set[str]) -> dict[str, set[str]]:
     """The distinct Message-IDs each of ``recipients`` received: one each when every re-send kept its mail's ID."""
     found: dict[str, set[str]] = {}
-    for message_id, to in received:
+    for message_id, to, *_peer in received:
         for address in to:
             if address in recipients:
                 found.setdefault(address, set()).add(message_id)
     return found
 
 
-def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, datetime]:
-    """MAILS mails through the outbox, sent by both workers; ``cut_host`` cut off once CUT_AFTER have arrived."""
+def senders(received: list[tuple], ids: set[str], hosts: list[net.Host]) -> dict[str, int]:
+    """host name -> how many of our mails (by Message-ID) arrived from that host's address."""
+    by_address = {h.address: h.name for h in hosts}
+    counts = {h.name: 0 for h in hosts}
+    for message_id, _to, peer in received:
+        if message_id in ids and peer in by_address:
+            counts[by_address[peer]] += 1
+    return counts
+
+
+def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, datetime, dict[str, bool]]:
+    """MAILS mails through the outbox, sent by both workers; ``cut_host`` cut off once CUT_AFTER have arrived.
+
+    With the preconditions that make "none lost" mean something: before the cut both hosts' workers had sent mail
+    (the sink sees each message's peer address), mail was still unsent at the cut, and some of the cut host's claims
+    were left in flight (rows claimed twice: by the cut worker, then, once stale, by the other)."""
     from django.db import transaction
 
     from accounts.models import User
@@ -87,12 +115,16 @@ def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, dateti
     pks = [m.pk for m in mails]
 
     def ours_received() -> list[str]:
-        return [mid for mid, _to in cluster.sink.received() if mid in ids]
+        return [mid for mid, _to, _peer in cluster.sink.received() if mid in ids]
 
     wait_for(f"{CUT_AFTER} mails received", lambda: len(ours_received()) >= CUT_AFTER, timeout=60, every=0.05)
     net.cut(cut_host)
     cut_at = log_clock()
-    log(f"cut off {cut_host.netns} after {len(ours_received())} mails")
+    at_cut = cluster.sink.received()
+    alive = cluster.alive("beat")
+    in_flight = OutgoingMail.objects.filter(pk__in=pks, status=OutgoingMail.Status.SENDING).count()
+    received_at_cut = {mid for mid, _to, _peer in at_cut if mid in ids}
+    log(f"cut off {cut_host.netns} after {len(received_at_cut)} mails ({in_flight} being sent)")
 
     def all_sent() -> bool:
         sent = OutgoingMail.objects.filter(pk__in=pks, status=OutgoingMail.Status.SENT).count()
@@ -102,12 +134,15 @@ def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, dateti
         wait_for("every mail sent and received", all_sent, timeout=150, every=0.5)
     except Failed as exc:
         log(str(exc))
+    everything = cluster.sink.received()
     received = ours_received()
     rows = OutgoingMail.objects.filter(pk__in=pks)
     sent_rows = rows.filter(status=OutgoingMail.Status.SENT)
     received_set = set(received)
     recipients = {u.email for u in users}
-    ids_per_recipient = ids_by_recipient(cluster.sink.received(), recipients)
+    ids_per_recipient = ids_by_recipient(everything, recipients)
+    before = senders(at_cut, ids, cluster.hosts)
+    after = senders(everything[len(at_cut):], ids, cluster.hosts)
     return {
         "mail_queued": len(pks),
         "mail_received_distinct": len(received_set),
@@ -120,5 +155,12 @@ def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, dateti
         "mail_failed_rows": rows.filter(status=OutgoingMail.Status.FAILED).count(),
         "mail_seconds": round(time.monotonic() - started, 1),
         "mail_cut_host": cut_host.netns,
-    }, cut_at
-
+        "mail_senders_before_cut": before,
+        "mail_senders_after_cut": after,
+        "mail_both_sent_before_cut": all(before.values()),
+        "mail_unsent_at_cut": len(ids - received_at_cut),
+        "mail_cut_mid_run": len(ids - received_at_cut) > 0,
+        "mail_in_flight_at_cut": in_flight,
+        "mail_claimed_twice": rows.filter(attempts__gte=2).count(),
+        "mail_cut_host_left_claims": rows.filter(attempts__gte=2).exists(),
+    }, cut_at, alive

@@ -135,6 +135,15 @@ def build(hosts: list[Host]) -> None:
         _ip("-n", host.netns, "link", "set", host.veth_host, "up")  # no default route: only the subnet is reachable
 
 
+def default_routes(host: Host) -> list[str]:
+    """The host's default routes (IPv4 and IPv6): none, or traffic could leave the bridge's subnet."""
+    routes = []
+    for family in ("-4", "-6"):  # a kernel without IPv6 answers -6 with an error: no route there either
+        answer = _ip(family, "-n", host.netns, "route", "show", "default", check=family == "-4")
+        routes += [line for line in answer.stdout.splitlines() if line.strip()]
+    return routes
+
+
 def cut(host: Host) -> None:
     """The host's link down: it can reach nothing and nothing reaches it, as if its cable were pulled."""
     _ip("-n", host.netns, "link", "set", host.veth_host, "down")

@@ -39,8 +39,11 @@ def proxy_counters(cluster: Cluster) -> dict[str, int]:
                 ("FRONTEND", "BACKEND")]
     node_5xx = sum(int(v.get("hrsp_5xx") or 0) for v in servers_)
     frontend_5xx = int(stats.get(("portal", "FRONTEND"), {}).get("hrsp_5xx") or 0)
+    served = {server: sum(int(values.get(f"hrsp_{n}xx") or 0) for n in range(1, 6))
+              for (proxy, server), values in stats.items() if proxy == "nodes" and server not in ("FRONTEND", "BACKEND")}
     return {"node_5xx": node_5xx, "proxy_own_5xx": frontend_5xx - node_5xx,
-            "node_downs": sum(int(v.get("chkdown") or 0) for v in servers_)}
+            "node_downs": sum(int(v.get("chkdown") or 0) for v in servers_),
+            **{f"served_{server}": count for server, count in served.items()}}
 
 
 def settle(cluster: Cluster) -> None:
@@ -130,6 +133,11 @@ def rush_runs(cluster: Cluster, seeded) -> dict:
         "rush_one_rps": round(one["rps"], 1), "rush_two_rps": round(two["rps"], 1), "rush_ratio": ratio,
         "rush_one_p95_ms": round(one["p95_ms"], 1), "rush_two_p95_ms": round(two["p95_ms"], 1),
         "rush_one_cpu": one["cpu_cores"], "rush_two_cpu": two["cpu_cores"],
+        # HAProxy's answers per node: the one-node run really on A alone, the two-node run really on both.
+        "rush_one_served": {n: one["proxy"].get(f"served_{n}", 0) for n in ("a", "b")},
+        "rush_two_served": {n: two["proxy"].get(f"served_{n}", 0) for n in ("a", "b")},
+        "rush_one_on_a_alone": one["proxy"].get("served_a", 0) > 0 and one["proxy"].get("served_b", 0) == 0,
+        "rush_two_on_both": two["proxy"].get("served_a", 0) > 0 and two["proxy"].get("served_b", 0) > 0,
         "overbooked": one_checks["overbooked"] + two_checks["overbooked"],
         "duplicates": one_checks["duplicates"] + two_checks["duplicates"],
         "over_credit_limit": one_checks["over_credit_limit"] + two_checks["over_credit_limit"],

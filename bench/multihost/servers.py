@@ -145,14 +145,18 @@ def s3_client(endpoint: str, *, key: str, secret: str, region: str):
 
 
 class SmtpSink:
-    """An SMTP server (aiosmtpd, in a thread of this process) that keeps every message's Message-ID and recipients,
-    in the order they arrived."""
+    """An SMTP server (aiosmtpd, in a thread of this process) that keeps every message's Message-ID, recipients and
+    the address it came from (which host's worker sent it), in the order they arrived."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, reply_delay: float = 0.02):
+        import asyncio
+
         from aiosmtpd.controller import Controller
 
+        self.reply_delay = reply_delay  # a cut-off worker is then almost surely holding a claim (mail.py checks it)
+
         self.lock = threading.Lock()
-        self.messages: list[tuple[str, tuple[str, ...]]] = []  # (Message-ID, envelope recipients)
+        self.messages: list[tuple[str, tuple[str, ...], str]] = []  # (Message-ID, envelope recipients, peer address)
         sink = self
 
         class Handler:
@@ -161,7 +165,9 @@ class SmtpSink:
 
                 headers = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)
                 with sink.lock:
-                    sink.messages.append(((headers.get("Message-ID") or "").strip(), tuple(envelope.rcpt_tos)))
+                    sink.messages.append(((headers.get("Message-ID") or "").strip(), tuple(envelope.rcpt_tos),
+                                          str((session.peer or ("",))[0])))
+                await asyncio.sleep(sink.reply_delay)  # a worker spends its claims' time here, as with a real relay
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname=host, port=port, ready_timeout=10)
@@ -174,6 +180,6 @@ class SmtpSink:
         self.controller.stop()
         return False
 
-    def received(self) -> list[tuple[str, tuple[str, ...]]]:
+    def received(self) -> list[tuple[str, tuple[str, ...], str]]:
         with self.lock:
             return list(self.messages)

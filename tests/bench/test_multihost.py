@@ -6,9 +6,15 @@ from datetime import datetime
 
 import pytest
 
-from bench.multihost import mail, net, run, servers
+from bench.multihost import lock, mail, net, run, servers
 
 BENCHMARK = ipaddress.ip_network("198.18.0.0/15")
+
+
+@pytest.fixture(autouse=True)
+def _own_lock_file(monkeypatch, tmp_path):
+    """Never the machine's lock: a real run beside the tests neither blocks them nor is blocked."""
+    monkeypatch.setattr(lock, "LOCK_PATH", tmp_path / "ustmh.lock")
 
 
 def test_every_address_of_a_run_is_in_the_range_reserved_for_benchmarks():
@@ -83,7 +89,7 @@ def test_the_proxy_listens_on_loopback_and_the_bridge_only(tmp_path):
 
 def _passing() -> dict:
     result = dict(run.CHECKS)
-    result.update(beat_guard="present", beat_doubled_runs=0, beat_single_sender=True, beat_takeover_s=4.0, beat_lock_s=10)
+    result.update(beat_takeover_s=4.0, beat_lock_s=10)
     return result
 
 
@@ -99,11 +105,32 @@ def test_the_verdict_passes_only_when_every_figure_is_right():
     assert run.failures(missing)  # a check that never ran fails too
 
 
-def test_without_the_single_beat_guard_the_beat_figures_are_reported_not_failed():
-    result = {**_passing(), "beat_guard": "pending", "beat_doubled_runs": 6, "beat_single_sender": False,
-              "beat_takeover_s": None}
+def test_a_check_whose_precondition_did_not_hold_fails_the_run():
+    """Not vacuous: one beat alone, a cut after the last mail, a run on one node, a namespace with a way out."""
+    for name, wrong in [("beats_alive_at_cut", False), ("beat_standby_said_before_cut", False),
+                        ("beat_guard", "missing"), ("mail_both_sent_before_cut", False), ("mail_cut_mid_run", False),
+                        ("mail_cut_host_left_claims", False), ("rush_two_on_both", False),
+                        ("rush_one_on_a_alone", False), ("default_routes", 1), ("anonymous_refused_b", False),
+                        ("lookup_refused_on_other", False)]:
+        result = {**_passing(), name: wrong}
+        assert [f for f in run.failures(result) if f.startswith(f"{name}=")], name
 
-    assert run.failures(result) == []
+
+def test_a_standby_beat_is_read_from_its_log(tmp_path):
+    log = tmp_path / "beat-b.log"
+    log.write_text("[2026-12-05 03:51:40,001: INFO/MainProcess] beat: Starting...\n"
+                   "[2026-12-05 03:51:41,250: INFO/MainProcess] Beat vm:1:ab stands by: vm:2:cd leads.\n")
+
+    assert mail.log_times(log, mail.BEAT_STANDS_BY) == [datetime(2026, 12, 5, 3, 51, 41, 250000)]
+
+
+def test_each_mail_is_credited_to_the_host_it_came_from():
+    hosts = net.plan()
+    received = [("<1@x>", ("s1@p.example",), "198.18.0.2"), ("<2@x>", ("s2@p.example",), "198.18.0.3"),
+                ("<3@x>", ("s3@p.example",), "198.18.0.3"), ("<9@x>", ("s9@p.example",), "198.18.0.3"),
+                ("<4@x>", ("s4@p.example",), "127.0.0.1")]
+
+    assert mail.senders(received, {"<1@x>", "<2@x>", "<3@x>", "<4@x>"}, hosts) == {"a": 1, "b": 2}
 
 
 def test_beat_sends_are_read_from_the_beat_log(tmp_path):
@@ -119,8 +146,8 @@ def test_beat_sends_are_read_from_the_beat_log(tmp_path):
 
 
 def test_distinct_message_ids_are_counted_per_recipient_of_ours():
-    received = [("<1@x>", ("s1@partner.example",)), ("<1@x>", ("s1@partner.example",)),
-                ("<2@x>", ("s2@partner.example",)), ("<9@x>", ("someone@else.example",))]
+    received = [("<1@x>", ("s1@partner.example",), "198.18.0.2"), ("<1@x>", ("s1@partner.example",), "198.18.0.3"),
+                ("<2@x>", ("s2@partner.example",), "198.18.0.2"), ("<9@x>", ("someone@else.example",), "198.18.0.3")]
 
     found = mail.ids_by_recipient(received, {"s1@partner.example", "s2@partner.example"})
 
@@ -138,3 +165,118 @@ def test_a_machine_without_namespaces_fails_with_a_clear_message_never_skips(mon
     assert run.main() == 2
     line = json.loads(capsys.readouterr().out)
     assert line["ok"] is False and "not permitted" in line["failed_checks"][0]
+
+
+HOLDER = """
+import sys
+from pathlib import Path
+from bench.multihost import lock
+fd = lock.acquire(Path(sys.argv[1]), wait=0)
+print("held", flush=True)
+sys.stdin.readline()  # until the test says so (or closes the pipe)
+lock.release(fd)
+"""
+
+
+def _holder(path):
+    """Another process holding the lock on ``path``, released when its stdin closes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).resolve().parents[2])
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_a_second_run_fails_naming_the_holder_while_another_holds_the_lock(tmp_path):
+    path = tmp_path / "ustmh.lock"
+    holder = _holder(path)
+    try:
+        with pytest.raises(lock.Busy) as refused:
+            lock.acquire(path, wait=0.3, every=0.05)
+        assert f"pid {holder.pid}" in str(refused.value)
+    finally:
+        holder.communicate("\n", timeout=20)
+    fd = lock.acquire(path, wait=0)  # released: the next run gets it at once
+    lock.release(fd)
+
+
+def test_a_second_run_waits_and_gets_the_lock_once_the_first_releases_it(tmp_path):
+    import threading
+
+    path = tmp_path / "ustmh.lock"
+    holder = _holder(path)
+    waiting = threading.Event()
+
+    def release_when_waited_on(message):
+        waiting.set()
+        holder.communicate("\n", timeout=20)
+
+    fd = lock.acquire(path, wait=60, every=0.05, log=release_when_waited_on)  # it waits, it does not fail
+
+    assert waiting.is_set() and holder.returncode == 0
+    assert path.read_text() == str(__import__("os").getpid())  # the new holder's pid, for the next one's message
+    lock.release(fd)
+
+
+def test_a_killed_holder_never_blocks_the_next_run(tmp_path):
+    path = tmp_path / "ustmh.lock"
+    holder = _holder(path)
+    holder.kill()
+    holder.wait(timeout=20)
+
+    lock.release(lock.acquire(path, wait=5))
+
+
+def test_while_another_run_holds_the_lock_nothing_is_cleaned_up_or_built(monkeypatch, capsys, tmp_path):
+    import json
+
+    touched = []
+    monkeypatch.setattr(run.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(lock, "WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(net, "_ip", lambda *args, check=True: touched.append(args))
+    monkeypatch.setattr(net, "remove_ours", lambda: touched.append("remove_ours") or [])
+    monkeypatch.setattr(run, "kill_recorded_servers", lambda: touched.append("kill_recorded_servers"))
+    holder = _holder(lock.LOCK_PATH)
+    try:
+        assert run.main() == 2
+    finally:
+        holder.communicate("\n", timeout=20)
+
+    line = json.loads(capsys.readouterr().out)
+    assert line["ok"] is False and f"pid {holder.pid}" in line["failed_checks"][0]
+    assert touched == []  # no probe namespace, no leftovers' removal, no kill of the other run's servers
+
+
+def test_cleanup_goes_on_past_a_failing_step_and_always_removes_the_namespaces(monkeypatch, tmp_path):
+    from bench.multihost import cluster as cluster_module
+
+    calls = []
+
+    class Stubborn:
+        pid = 1
+
+        def poll(self):
+            return None
+
+    def stop(proc, grace=5):
+        calls.append(("stop", proc))
+        if isinstance(proc, Stubborn):
+            raise cluster_module.subprocess.TimeoutExpired("gunicorn", 5)
+
+    monkeypatch.setattr(cluster_module, "stop", stop)
+    monkeypatch.setattr(net, "kill_netns_processes", lambda netns: calls.append(("kill", netns)))
+    monkeypatch.setattr(net, "remove_ours", lambda: calls.append("remove_ours") or [])
+    monkeypatch.setattr(cluster_module, "STATE_FILE", tmp_path / "pids")
+    cluster = cluster_module.Cluster(tmp_path)
+    stubborn, proxy = Stubborn(), object()
+    cluster.node_procs["a"] = [stubborn]
+    cluster.root_servers = [proxy]
+
+    cluster.close()
+
+    assert ("stop", stubborn) in calls and ("stop", proxy) in calls  # the proxy is stopped after the failure
+    assert ("kill", "ustmh-a") in calls and ("kill", "ustmh-b") in calls
+    assert calls[-1] == "remove_ours"

@@ -84,6 +84,18 @@ def test_only_the_beat_holding_the_lease_sends_and_the_other_takes_over_when_it_
     assert b.leads == 1  # b read the schedule again on taking over
 
 
+def test_a_standby_beat_says_once_that_it_stands_by_and_who_leads(client, key, caplog):
+    a, b = _Beat(BeatLease(client, key=key, seconds=30)), _Beat(BeatLease(client, key=key, seconds=30))
+    a.tick()
+
+    with caplog.at_level("INFO", logger="ustportal.beat"):
+        b.tick()
+        b.tick()
+
+    said = [r.getMessage() for r in caplog.records if "stands by" in r.getMessage()]
+    assert said == [f"Beat {b.lease.token} stands by: {a.lease.token} leads."]  # once, not at every tick
+
+
 def test_a_leader_that_closes_frees_the_lease_at_once(client, key):
     a, b = _Beat(BeatLease(client, key=key, seconds=30)), _Beat(BeatLease(client, key=key, seconds=30))
     a.tick()

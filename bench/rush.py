@@ -70,15 +70,16 @@ def log(*parts) -> None:
 # --------------------------------------------------------------------------- database
 
 
-def recreate_database() -> None:
+def recreate_database(name: str = DB_NAME) -> None:
+    """Drop (closing its connections) and create the database ``name`` (the benchmark's own, or the multi-host test's)."""
     import psycopg2
 
     conn = psycopg2.connect(PG_ADMIN_DSN)
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{DB_NAME}"')
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{name}"')
     finally:
         conn.close()
 

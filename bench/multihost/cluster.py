@@ -83,16 +83,9 @@ def stop(proc: subprocess.Popen | None, grace: float = 5) -> None:
 
 
 def recreate_database() -> None:
-    import psycopg2
+    from bench.rush import recreate_database as recreate  # the benchmark's, on this run's database
 
-    conn = psycopg2.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres")
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        conn.close()
+    recreate(DB_NAME)
 
 
 # --------------------------------------------------------------------------- the run

@@ -42,15 +42,23 @@ the next nightly run destroys and what falls due within ``PREVIEW_DAYS``, and st
 undone — and *recorded* as above. A wrong retention setting is caught in the preview, weeks before it bites. Runs in one transaction under a PostgreSQL advisory lock, so two runs at once cannot
 interleave; a second run finds nothing left to destroy. ``dry_run`` does the same work and rolls
 it back (exact counts, nothing changed, no file touched).
+
+**Files no row names** (``orphan_files_destroy``), after the transaction: a file is removed from the storage only
+once its row is gone for good, so a removal that fails then (an object store down a moment) leaves the file with no
+row; so does an upload whose second file could not be stored. Each run therefore also removes every stored file
+that no ``FileField`` of any row names and that is older than ``ORPHAN_MIN_AGE`` (an upload in progress writes its
+file a moment before its row), and records how many in the access log. A file the sweep cannot remove either stays
+for the next night: the report lists only files actually removed.
 """
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.files.storage import default_storage
+from django.db import connection, models, transaction
 from django.db.models import Exists, Max, OuterRef, ProtectedError, Q, RestrictedError
 from django.db.models.functions import Trim, Upper
 from django.utils import timezone
@@ -69,6 +77,7 @@ AccountKind = _User.Kind
 
 PURGE_KIND = "retention.purge"  # the staff action log's kind (the privacy officer's)
 LOCK_KEY = 0x50495041  # "PIPA": the advisory-lock key of the retention job
+ORPHAN_MIN_AGE = timedelta(days=1)  # a stored file younger than this may be an upload whose row is being written
 STAFF = Q(kind=AccountKind.STAFF) | Q(is_staff=True) | Q(is_superuser=True)
 
 
@@ -79,7 +88,8 @@ class DestructionReport:
     skipped: bool = False  # another run holds the lock
     destroyed: dict[str, int] = field(default_factory=dict)  # model label → rows (cascades included)
     ids: dict[str, list] = field(default_factory=dict)  # model label → primary keys of the rows chosen
-    files: list[str] = field(default_factory=list)  # storage names removed
+    files: list[str] = field(default_factory=list)  # storage names removed with their rows (after the commit)
+    orphans: list[str] = field(default_factory=list)  # storage names no row named, removed after the transaction
     blocked: list[str] = field(default_factory=list)
 
     @property
@@ -89,6 +99,7 @@ class DestructionReport:
     def lines(self) -> list[str]:
         lines = [f"{label}: {count}" for label, count in sorted(self.destroyed.items()) if count]
         lines += [f"file: {name}" for name in self.files]
+        lines += [f"file no row named: {name}" for name in self.orphans]
         lines += [f"blocked: {reason}" for reason in self.blocked]
         return lines
 
@@ -221,7 +232,7 @@ def _destroy_affiliation(run: _Run, *, cutoff: datetime, ends: dict[int, datetim
         for name in names:
             # Only once the rows are gone for good: a rolled-back run must still find its files. robust: each file
             # on its own, so one the storage cannot remove now (an object store down a moment) is logged with its
-            # name, and the others are still removed.
+            # name, the others are still removed, and the next run's orphan sweep removes it (module docstring).
             transaction.on_commit(lambda name=name: storage.delete(name), robust=True)
     run.destroy("affiliation.eligibilityexception", Exception_.objects.filter(round_id__in=expired_rounds))
 
@@ -353,4 +364,40 @@ def personal_data_destroy_expired(
                 raise _DryRun
     except _DryRun:
         pass
+    if not dry_run and not report.skipped:
+        report.orphans = orphan_files_destroy(before=at - ORPHAN_MIN_AGE)
     return report
+
+
+def _named_files() -> set[str]:
+    """Every storage name a row's FileField holds, in every model of every app."""
+    names: set[str] = set()
+    for model in apps.get_models():
+        for model_field in model._meta.concrete_fields:
+            if isinstance(model_field, models.FileField):
+                names.update(filter(None, model._base_manager.values_list(model_field.name, flat=True)))
+    return names
+
+
+def orphan_files_destroy(*, before: datetime) -> list[str]:
+    """Remove the stored files no row names that were written before ``before``; returns the names removed."""
+    from .backup import stored_names  # the storage's inventory, as the backup reads it
+
+    named = _named_files()  # read before the listing: a file saved in between is younger than ``before``
+    removed = []
+    for name in stored_names():
+        if name in named:
+            continue
+        try:
+            if default_storage.get_modified_time(name) >= before:
+                continue
+            default_storage.delete(name)
+        except Exception:  # OSError on the disk; botocore's errors on an object store: tried again next run
+            logger.warning("Stored file %s names no row but could not be removed now; next run.", name, exc_info=True)
+            continue
+        removed.append(name)
+    if removed:
+        access_record(action=PersonalDataAccess.Action.DESTROY, model="ustportal.storedfile", count=len(removed),
+                      reference="stored files no row named (retention run)")
+        logger.info("Removed %d stored files no row named.", len(removed))
+    return removed

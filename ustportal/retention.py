@@ -384,8 +384,14 @@ def orphan_files_destroy(*, before: datetime) -> list[str]:
     from .backup import stored_names  # the storage's inventory, as the backup reads it
 
     named = _named_files()  # read before the listing: a file saved in between is younger than ``before``
+    try:
+        stored = stored_names()
+    except Exception:  # the store unreachable: the rows' destruction stands; the files wait for the next run
+        logger.warning("The file storage could not be listed; stored files no row names wait for the next run.",
+                       exc_info=True)
+        return []
     removed = []
-    for name in stored_names():
+    for name in stored:
         if name in named:
             continue
         try:

@@ -72,3 +72,17 @@ def test_the_sweep_works_on_a_bucket_too(db, s3_endpoint, s3_bucket):  # noqa: F
 
     assert removed == [orphan]
     assert list(bucket_objects(s3_endpoint, s3_bucket)) == [kept.file.name]
+
+
+def test_a_storage_that_cannot_be_listed_leaves_the_run_standing(db, monkeypatch):
+    orphan = _aged(default_storage.save("affiliation/left-behind.pdf", ContentFile(b"%PDF-1.4")))
+
+    def unreachable(self, path):
+        raise OSError("the store is down")
+
+    monkeypatch.setattr(type(default_storage._wrapped), "listdir", unreachable)
+    report = retention.personal_data_destroy_expired()
+    monkeypatch.undo()
+
+    assert report.orphans == [] and not report.skipped
+    assert default_storage.exists(orphan)

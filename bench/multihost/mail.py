@@ -118,7 +118,13 @@ def mail_run(cluster: Cluster, seeded, cut_host: net.Host) -> tuple[dict, dateti
         return [mid for mid, _to, _peer in cluster.sink.received() if mid in ids]
 
     wait_for(f"{CUT_AFTER} mails received", lambda: len(ours_received()) >= CUT_AFTER, timeout=60, every=0.05)
+    cluster.sink.hold_from = cut_host.address  # its next message gets no answer: a claim surely in flight at the cut
+    try:
+        wait_for(f"{cut_host.netns} to hold a mail in flight", lambda: cluster.sink.holding > 0, timeout=20, every=0.01)
+    except Failed as exc:
+        log(str(exc))  # the precondition check below then fails the run with its reason
     net.cut(cut_host)
+    cluster.sink.hold_from = None
     cut_at = log_clock()
     at_cut = cluster.sink.received()
     alive = cluster.alive("beat")

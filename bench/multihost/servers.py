@@ -153,7 +153,11 @@ class SmtpSink:
 
         from aiosmtpd.controller import Controller
 
-        self.reply_delay = reply_delay  # a cut-off worker is then almost surely holding a claim (mail.py checks it)
+        self.reply_delay = reply_delay  # a worker spends its claims' time here, as with a real relay
+        # While set, a message from this address gets no answer (counted in ``holding``) until it is unset: the
+        # host about to be cut off is then surely holding a claim when its link goes down (mail.py).
+        self.hold_from: str | None = None
+        self.holding = 0
 
         self.lock = threading.Lock()
         self.messages: list[tuple[str, tuple[str, ...], str]] = []  # (Message-ID, envelope recipients, peer address)
@@ -167,7 +171,15 @@ class SmtpSink:
                 with sink.lock:
                     sink.messages.append(((headers.get("Message-ID") or "").strip(), tuple(envelope.rcpt_tos),
                                           str((session.peer or ("",))[0])))
-                await asyncio.sleep(sink.reply_delay)  # a worker spends its claims' time here, as with a real relay
+                peer = str((session.peer or ("",))[0])
+                if sink.hold_from is not None and peer == sink.hold_from:
+                    with sink.lock:
+                        sink.holding += 1
+                    for _ in range(1200):  # bounded: 60 s at most
+                        if sink.hold_from != peer:
+                            break
+                        await asyncio.sleep(0.05)
+                await asyncio.sleep(sink.reply_delay)
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname=host, port=port, ready_timeout=10)
